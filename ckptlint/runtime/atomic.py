@@ -1,0 +1,162 @@
+"""Crash-safe single-file save: a drop-in for ``torch.save(obj, path)``.
+
+The sequence, and why:
+
+1. ``os.path.realpath(path)``: a symlinked target (``latest.pt ->
+   epoch_7.pt``) is written through, so the link stays a link.
+2. ``os.makedirs(dirname, exist_ok=True)``.
+3. ``tempfile.mkstemp(prefix=".<name>.", suffix=".tmp", dir=dirname)``: the
+   temporary file lives in the *same directory*, so the final rename never
+   crosses a filesystem (Lightning's temp file goes to ``$TMPDIR`` and falls
+   back to a non-atomic copy across filesystems).
+4. ``torch.save`` into it, ``flush``, ``fsync`` (data on disk before rename).
+5. ``chmod``: the mode an ordinary ``open()`` would give (``0o666 & ~umask``),
+   or the mode of the file being replaced, since ``mkstemp`` creates ``0600``.
+6. A zip central-directory check (catches a short write; costs milliseconds).
+   With ``check_weights_only=True`` also ``get_unsafe_globals_in_checkpoint``.
+7. ``os.replace(tmp, target)``: atomic on POSIX; a reader sees the old or the
+   new file, never a torn one.
+8. ``fsync`` of the directory, so that the rename itself survives a power cut.
+
+On any exception (``BaseException``: also KeyboardInterrupt) the temporary
+file is unlinked and the previous target is left untouched. A SIGKILL cannot
+run cleanup; it leaves a ``.*.tmp`` file that ``CheckpointManager`` removes.
+Not a collective: in a distributed job guard it with ``is_main_process()``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+import zipfile
+from typing import Any, Union
+
+from ._torch import require_torch
+from .errors import CheckpointCorruptError, UnsafeCheckpointValueError
+
+__all__ = ["atomic_save", "TMP_SUFFIX"]
+
+TMP_SUFFIX = ".tmp"
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _current_umask() -> int:
+    """Read the umask without changing it where possible (/proc on Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # fallback: read by setting, then restore at once
+    os.umask(mask)
+    return mask
+
+
+def _target_mode(target: str) -> int:
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_current_umask()
+
+
+def fsync_directory(directory: str) -> None:
+    """fsync a directory so a rename inside it is durable (no-op where unsupported)."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    try:
+        fd = os.open(directory, flags)
+    except OSError:  # e.g. Windows: directories cannot be opened
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some filesystems refuse fsync on directories
+        pass
+    finally:
+        os.close(fd)
+
+
+def check_zip_structure(path: str) -> None:
+    """Raise CheckpointCorruptError unless ``path`` has a readable zip directory."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        size = os.path.getsize(path) if os.path.exists(path) else -1
+        raise CheckpointCorruptError(
+            f"{path} ({size} bytes) is not a complete torch zip archive: {exc}") from exc
+
+
+def unsafe_globals(path: str) -> list[str]:
+    """Globals in ``path`` that ``torch.load(weights_only=True)`` would refuse.
+
+    Uses ``torch.serialization.get_unsafe_globals_in_checkpoint`` when it exists
+    (torch 2.13 has it; older releases may not), else a trial
+    ``torch.load(weights_only=True, mmap=True)``.
+    """
+    torch = require_torch()
+    scan = getattr(torch.serialization, "get_unsafe_globals_in_checkpoint", None)
+    if scan is not None:
+        return list(scan(path))
+    try:
+        torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as exc:  # the message names the refused global
+        return [f"<weights_only load failed: {exc}>"]
+    return []
+
+
+def _write_temp(obj: Any, tmp: str, fd: int, fsync: bool, kwargs: dict[str, Any]) -> None:
+    torch = require_torch()
+    with os.fdopen(fd, "wb") as fh:
+        torch.save(obj, fh, **kwargs)
+        fh.flush()
+        if fsync:
+            os.fsync(fh.fileno())
+
+
+def _verify_temp(tmp: str, target: str, check_weights_only: bool, kwargs: dict[str, Any]) -> None:
+    if kwargs.get("_use_new_zipfile_serialization", True):
+        check_zip_structure(tmp)
+    if check_weights_only:
+        refused = unsafe_globals(tmp)
+        if refused:
+            raise UnsafeCheckpointValueError(
+                f"refusing to write {target}: torch.load(weights_only=True) could not read it "
+                f"back (unsafe globals: {', '.join(sorted(refused))})")
+
+
+def atomic_save(obj: Any, path: PathLike, *, fsync: bool = True, check_weights_only: bool = False,
+                **torch_save_kwargs: Any) -> str:
+    """Save ``obj`` to ``path`` so that a crash leaves either the old or the new file.
+
+    ``fsync=False`` skips both fsyncs (faster on slow network filesystems, no
+    longer power-cut safe; still atomic against a process crash). With
+    ``check_weights_only=True`` the file is scanned before the rename and
+    :class:`UnsafeCheckpointValueError` is raised if ``weights_only=True``
+    could not load it (off by default so that this stays a drop-in for
+    ``torch.save`` of any object). Extra keyword arguments go to
+    ``torch.save``. ``path`` must be a path, not a file object. Returns the
+    path actually written (the symlink target, if ``path`` is a symlink).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"atomic_save needs a file path, got {type(path).__name__}")
+    target = os.path.realpath(os.fspath(path))
+    directory = os.path.dirname(target)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=TMP_SUFFIX,
+                               dir=directory)
+    try:
+        _write_temp(obj, tmp, fd, fsync, torch_save_kwargs)
+        os.chmod(tmp, _target_mode(target))
+        _verify_temp(tmp, target, check_weights_only, torch_save_kwargs)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if fsync:
+        fsync_directory(directory)
+    return target
