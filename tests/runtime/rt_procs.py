@@ -1,0 +1,62 @@
+"""Process helpers for the ckptlint.runtime tests (a uniquely named module,
+so that it never clashes with another conftest).
+
+Subprocess helpers put the repository root (computed from this file) first on
+PYTHONPATH, so the scripts import this checkout's ckptlint whether or not the
+package is also pip-installed. ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` is removed
+everywhere: with it set, a default ``torch.load`` accepts pickles that
+``weights_only=True`` refuses, and the weights_only assertions would prove
+nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+
+
+def subprocess_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", None)
+    parts = [str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(parts)
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.update(extra or {})
+    return env
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the process and everything it started (it runs in its own session)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=30)
+
+
+def start_script(script: str, *args: str, env: Optional[dict[str, str]] = None) -> subprocess.Popen:
+    """Start ``python tests/runtime/<script> args...`` in a new session (killable as a group)."""
+    return subprocess.Popen([sys.executable, str(HERE / script), *args], env=subprocess_env(env),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def finish(proc: subprocess.Popen, timeout: float) -> tuple[int, str]:
+    """Wait with a hard deadline; on timeout kill the process group and fail."""
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        out, _ = proc.communicate()
+        pytest.fail(f"{proc.args} did not finish within {timeout}s; killed. Output:\n{out}")
+    return proc.returncode, out
