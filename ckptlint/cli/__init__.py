@@ -1,0 +1,60 @@
+"""The `ckptlint` command line (click).
+
+`ckptlint [PATHS]` is the main form and means `ckptlint check [PATHS]`.
+A first argument that names a subcommand (`check`, `rule`) is that
+subcommand; anything else (`./rule`, `src/`, `--fix`) is the check's.
+Heavy modules (libcst, the rules) are imported inside the commands, so
+`ckptlint --version` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional, Sequence
+
+import click
+
+from ckptlint import __version__
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class DefaultToCheck(click.Group):
+    """A group whose first argument, when not a subcommand, starts `check`."""
+
+    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+        passthrough = {"-h", "--help", "--version"}
+        if not args or (args[0] not in self.commands and args[0] not in passthrough):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultToCheck, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="ckptlint", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Find and fix PyTorch checkpointing pitfalls.
+
+    Run `ckptlint [PATHS]` (the same as `ckptlint check [PATHS]`) to lint.
+    """
+
+
+def _register() -> None:
+    from ckptlint.cli.check import check
+    from ckptlint.cli.rule import rule
+
+    cli.add_command(check)
+    cli.add_command(rule)
+
+
+_register()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Console-script entry point; exit codes: 0 clean, 1 findings, 2 errors."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="ckptlint")
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last resort: a bug must still exit 2 with one line
+        click.echo(f"ckptlint: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,174 @@
+"""`ckptlint check [PATHS]` (and the bare `ckptlint [PATHS]`)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from typing import List, Optional, Sequence, Tuple
+
+import click
+
+from ckptlint.cli.output import echo_error, summary, use_color, write_statistics
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _split(values: Sequence[str]) -> List[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+    )
+    return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in lines)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--fix", is_flag=True, help="Apply safe fixes and write them back.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply (and count) unsafe fixes.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--select", multiple=True, help="Rules to enable: codes, prefixes (CKPT2), names or ALL.")
+@click.option("--extend-select", multiple=True, help="Rules to enable on top of the selection.")
+@click.option("--ignore", multiple=True, help="Rules to disable: codes, prefixes or names.")
+@click.option(
+    "--output-format",
+    type=click.Choice(["concise", "text", "json"]),
+    default="concise",
+    envvar="CKPTLINT_OUTPUT_FORMAT",
+    show_default=True,
+    help="How findings are printed.",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when a fix was applied.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--stdin-filename", help="The path to lint stdin as (with `-`).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file to use.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--force-exclude", is_flag=True, default=None, help="Apply excludes to paths named explicitly.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
+def check(
+    paths: Tuple[str, ...],
+    fix: bool,
+    unsafe_fixes: bool,
+    show_diff: bool,
+    select: Tuple[str, ...],
+    extend_select: Tuple[str, ...],
+    ignore: Tuple[str, ...],
+    output_format: str,
+    exit_zero: bool,
+    exit_non_zero_on_fix: bool,
+    statistics: bool,
+    stdin_filename: Optional[str],
+    config_path: Optional[str],
+    isolated: bool,
+    force_exclude: Optional[bool],
+    quiet: bool,
+) -> None:
+    """Lint PATHS (default: the current directory); `-` reads stdin."""
+    from ckptlint.api import FixMode, RunReport, lint_paths
+    from ckptlint.config.errors import ConfigError
+    from ckptlint.config.loader import CliOptions, load_settings
+
+    try:
+        settings = load_settings(
+            os.getcwd(),
+            config_path=config_path,
+            isolated=isolated,
+            cli=CliOptions(
+                select=_split(select) if select else None,
+                extend_select=_split(extend_select),
+                ignore=_split(ignore),
+                force_exclude=force_exclude,
+            ),
+        )
+    except ConfigError as exc:
+        echo_error(f"ckptlint: error: {exc}")
+        sys.exit(EXIT_ERROR)
+
+    mode = FixMode.DIFF if show_diff else FixMode.FIX if fix else FixMode.CHECK
+    if paths == ("-",) or (not paths and stdin_filename):
+        sys.exit(_check_stdin(settings, mode, unsafe_fixes, stdin_filename, output_format, exit_zero, quiet))
+
+    report = lint_paths(list(paths) or ["."], settings, mode, unsafe_fixes)
+    for error in report.errors:
+        echo_error(error.render())
+    out = click.get_text_stream("stdout")
+    color = use_color(sys.stdout)
+    if mode is FixMode.DIFF:
+        for file in report.files:
+            if file.changed:
+                out.write(_diff(file.path, file.original or "", file.text or ""))
+        if not quiet and report.fixed:
+            echo_error(f"Would fix {report.fixed} finding{'s' if report.fixed != 1 else ''}.")
+        sys.exit(_exit_code(report, exit_zero, exit_non_zero_on_fix=True, diff=True))
+    _print_report(report, output_format, color, quiet, statistics, mode is FixMode.FIX, unsafe_fixes)
+    sys.exit(_exit_code(report, exit_zero, exit_non_zero_on_fix))
+
+
+def _print_report(report, output_format: str, color: bool, quiet: bool, statistics: bool, fixing: bool, unsafe: bool) -> None:
+    from ckptlint.reporters import get_reporter
+
+    out = click.get_text_stream("stdout")
+    if statistics and output_format != "json":
+        write_statistics(report, out)
+    else:
+        get_reporter(output_format)(report, out, color)
+    if not quiet and output_format != "json":
+        click.echo(summary(report, fixing, unsafe), color=color)
+
+
+def _exit_code(report, exit_zero: bool, exit_non_zero_on_fix: bool, diff: bool = False) -> int:
+    if any(error.internal for error in report.errors):
+        return EXIT_ERROR
+    if diff:
+        return EXIT_FINDINGS if any(f.changed for f in report.files) and not exit_zero else EXIT_CLEAN
+    if exit_zero:
+        return EXIT_CLEAN
+    if report.diagnostics or report.errors:
+        return EXIT_FINDINGS
+    if exit_non_zero_on_fix and report.fixed:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _check_stdin(settings, mode, unsafe_fixes: bool, stdin_filename: Optional[str], output_format: str, exit_zero: bool, quiet: bool) -> int:
+    """Lint stdin; with `--fix` the fixed source goes to stdout and findings to stderr."""
+    from ckptlint.api import FileReport, FixMode, RunReport, process_source
+    from ckptlint.diagnostics import FileError
+    from ckptlint.engine.discovery import Discovery
+    from ckptlint.engine.source import SourceError, decode_source
+
+    path = stdin_filename or "-"
+    data = sys.stdin.buffer.read()
+    try:
+        source = decode_source(data, path)
+    except SourceError as exc:
+        echo_error(FileError(path, str(exc)).render())
+        if mode is FixMode.FIX:
+            sys.stdout.buffer.write(data)
+        return EXIT_FINDINGS
+    if stdin_filename and settings.force_exclude and Discovery(settings)._explicitly_excluded(stdin_filename):
+        if mode is FixMode.FIX:
+            sys.stdout.buffer.write(data)
+        return EXIT_CLEAN
+    file_report = process_source(source, settings, mode, unsafe_fixes)
+    report = RunReport([file_report])
+    for error in report.errors:
+        echo_error(error.render())
+    if mode is FixMode.FIX:
+        sys.stdout.buffer.write(source.encode(file_report.text or ""))
+        sys.stdout.flush()
+        err = click.get_text_stream("stderr")
+        from ckptlint.reporters import get_reporter
+
+        get_reporter(output_format)(report, err, use_color(sys.stderr))
+    elif mode is FixMode.DIFF:
+        if file_report.changed:
+            click.get_text_stream("stdout").write(_diff(path, file_report.original or "", file_report.text or ""))
+        return _exit_code(report, exit_zero, True, diff=True)
+    else:
+        _print_report(report, output_format, use_color(sys.stdout), quiet, False, False, unsafe_fixes)
+    return _exit_code(report, exit_zero, False)

@@ -1,0 +1,64 @@
+"""What the check command prints around the reporter's output."""
+
+from __future__ import annotations
+
+import collections
+from typing import TextIO
+
+import click
+
+from ckptlint.api import RunReport
+from ckptlint.fixes.model import Applicability
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary(report: RunReport, fixing: bool, unsafe: bool) -> str:
+    diagnostics = report.diagnostics
+    if not diagnostics and not report.errors:
+        if report.fixed:
+            return f"Found {_plural(report.fixed, 'finding')} ({report.fixed} fixed, 0 remaining)."
+        return "All checks passed!"
+    lines = []
+    if fixing and report.fixed:
+        lines.append(
+            f"Found {_plural(report.fixed + len(diagnostics), 'finding')} "
+            f"({report.fixed} fixed, {len(diagnostics)} remaining)."
+        )
+    elif diagnostics:
+        lines.append(f"Found {_plural(len(diagnostics), 'finding')}.")
+    safe = sum(1 for d in diagnostics if d.fix and d.fix.applicability is Applicability.SAFE)
+    unsafe_count = sum(1 for d in diagnostics if d.fix and d.fix.applicability is Applicability.UNSAFE)
+    if safe or (unsafe_count and unsafe):
+        fixable = safe + (unsafe_count if unsafe else 0)
+        more = f" ({unsafe_count} more with `--unsafe-fixes`)" if unsafe_count and not unsafe else ""
+        lines.append(f"[*] {fixable} fixable with `--fix`{more}.")
+    elif unsafe_count:
+        lines.append(f"{unsafe_count} fixable with `--fix --unsafe-fixes`.")
+    if report.errors:
+        lines.append(f"{_plural(len(report.errors), 'file error')} (see above).")
+    return "\n".join(lines)
+
+
+def write_statistics(report: RunReport, out: TextIO) -> None:
+    counts = collections.Counter((d.code, d.name) for d in report.diagnostics)
+    fixable = {d.code for d in report.diagnostics if d.fix is not None}
+    for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        marker = "[*]" if code in fixable else "   "
+        out.write(f"{count:>5}  {code}  {marker} {name}\n")
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set (click does not check it)."""
+    import os
+
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def echo_error(message: str) -> None:
+    click.echo(message, err=True)

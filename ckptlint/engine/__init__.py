@@ -1,0 +1,1 @@
+"""The engine: read, parse once, build the model, run rules, suppress, fix."""

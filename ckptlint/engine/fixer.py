@@ -1,0 +1,83 @@
+"""Applying fixes to a fixed point, and never producing code that does not parse.
+
+Each round applies every allowed, non-overlapping fix (the rest wait for the
+next round), then re-lints the new text: that lint is the re-parse that
+checks the result. If a round produces text that does not parse, the file
+is left exactly as it was and the rules involved are named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple, Type
+
+from ckptlint.config.settings import ProjectSettings
+from ckptlint.diagnostics import Diagnostic, FileError
+from ckptlint.engine.runner import LintOutcome, lint_text
+from ckptlint.fixes.model import Edit, Fix, apply_edits
+from ckptlint.rules.base import Rule
+
+MAX_ROUNDS = 100
+
+
+@dataclass
+class FixOutcome:
+    text: str
+    applied: int  # number of fixes applied
+    outcome: LintOutcome  # the findings that remain in `text`
+    error: Optional[FileError] = None
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    if a == b:
+        return False  # the same edit (an import two fixes need) is applied once
+    if a.start == a.end == b.start == b.end:
+        return True  # two insertions at one point: their order would be arbitrary
+    return a.start < b.end and b.start < a.end
+
+
+def choose_fixes(diagnostics: Sequence[Diagnostic], unsafe: bool) -> List[Tuple[Diagnostic, Fix]]:
+    """Allowed fixes that do not overlap, in source order; the rest wait a round."""
+    candidates = sorted(
+        ((d, d.fix) for d in diagnostics if d.fix is not None and d.fix.applicability.allowed(unsafe)),
+        key=lambda pair: (pair[1].start, pair[1].end, pair[0].code),
+    )
+    chosen: List[Tuple[Diagnostic, Fix]] = []
+    taken: List[Edit] = []
+    for diagnostic, fix in candidates:
+        if any(_overlaps(edit, other) for edit in fix.edits for other in taken):
+            continue
+        chosen.append((diagnostic, fix))
+        taken.extend(fix.edits)
+    return chosen
+
+
+def fix_text(
+    text: str,
+    path: str,
+    rules: Sequence[Type[Rule]],
+    project: ProjectSettings,
+    unsafe: bool = False,
+) -> FixOutcome:
+    original = lint_text(text, path, rules, project)
+    outcome, current, applied = original, text, 0
+    if not original.parsed:
+        return FixOutcome(text, 0, original)
+    for _ in range(MAX_ROUNDS):
+        chosen = choose_fixes(outcome.diagnostics, unsafe)
+        if not chosen:
+            break
+        new_text = apply_edits(current, [edit for _, fix in chosen for edit in fix.edits])
+        if new_text == current:
+            break
+        new_outcome = lint_text(new_text, path, rules, project)
+        if not new_outcome.parsed:
+            codes = ", ".join(sorted({d.code for d, _ in chosen}))
+            error = FileError(
+                path,
+                f"fixes for {codes} would produce code that does not parse; file left unchanged",
+                internal=True,
+            )
+            return FixOutcome(text, 0, original, error)
+        current, outcome, applied = new_text, new_outcome, applied + len(chosen)
+    return FixOutcome(current, applied, outcome)

@@ -1,0 +1,119 @@
+"""Linting one text: parse once -> model -> rules -> suppressions.
+
+This is the per-file boundary: whatever goes wrong with one file or one rule
+becomes a `FileError`, and the run goes on with the other rules and files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Type
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from ckptlint.config.settings import ProjectSettings
+from ckptlint.diagnostics import Diagnostic, FileError
+from ckptlint.engine.preflight import nesting_problem
+from ckptlint.engine.suppressions import Suppressions
+from ckptlint.fixes.model import Applicability, Fix
+from ckptlint.rules.base import Context, Rule
+from ckptlint.semantic.calls import CallSite
+from ckptlint.semantic.model import SemanticModel
+
+
+@dataclass
+class LintOutcome:
+    """Findings and errors for one version of one file's text."""
+
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    errors: List[FileError] = field(default_factory=list)
+    parsed: bool = True
+
+
+def parse(text: str, path: str) -> "cst.Module | FileError":
+    """The one parse of a text, or the one-line reason it cannot be parsed."""
+    problem = nesting_problem(text)
+    if problem is not None:
+        return FileError(path, f"cannot parse: {problem}")
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        message = " ".join(str(exc.message).split())
+        return FileError(path, f"syntax error at {exc.raw_line}:{exc.raw_column + 1}: {message}")
+    except (RecursionError, MemoryError) as exc:
+        return FileError(path, f"cannot parse: {type(exc).__name__}")
+    except Exception as exc:  # the native parser may raise anything on odd input
+        return FileError(path, f"cannot parse: {' '.join(str(exc).split()) or type(exc).__name__}")
+
+
+def lint_text(
+    text: str,
+    path: str,
+    rules: Sequence[Type[Rule]],
+    project: ProjectSettings,
+) -> LintOutcome:
+    """Run ``rules`` on ``text``: the findings that survive suppression."""
+    parsed = parse(text, path)
+    if isinstance(parsed, FileError):
+        return LintOutcome(errors=[parsed], parsed=False)
+    model = SemanticModel(MetadataWrapper(parsed, unsafe_skip_copy=True), text)
+    outcome = LintOutcome()
+    if not rules or not model.seen_torch:
+        return outcome
+    for rule_class in rules:
+        _run_rule(rule_class(), model, path, project, outcome)
+    if outcome.diagnostics:
+        suppressions = Suppressions.from_comments(model.comments)
+        outcome.diagnostics = [d for d in outcome.diagnostics if not suppressions.suppresses(d)]
+        outcome.diagnostics.sort(key=Diagnostic.sort_key)
+    return outcome
+
+
+def _run_rule(
+    rule: Rule, model: SemanticModel, path: str, project: ProjectSettings, outcome: LintOutcome
+) -> None:
+    ctx = Context(model, rule, project)
+    current: Optional[CallSite] = None
+    try:
+        for current in model.calls_to(*rule.calls) if rule.calls else ():
+            rule.check_call(current, ctx)
+        current = None
+        rule.check_module(ctx)
+        diagnostics = [_diagnostic(report, rule, model, path, project) for report in ctx.reports]
+    except Exception as exc:  # one rule's bug must not stop the others
+        line = model.span(current.node).line if current is not None else None
+        detail = " ".join(str(exc).split())
+        outcome.errors.append(
+            FileError(
+                path,
+                f"rule {rule.code} ({rule.name}) failed: {type(exc).__name__}: {detail}",
+                internal=True,
+                line=line,
+            )
+        )
+        return
+    outcome.diagnostics.extend(diagnostics)
+
+
+def _diagnostic(report, rule: Rule, model: SemanticModel, path: str, project: ProjectSettings) -> Diagnostic:
+    span = model.span(report.node)
+    return Diagnostic(
+        path=path,
+        code=rule.code,
+        name=rule.name,
+        message=report.message,
+        span=span,
+        fix=_effective_fix(report.fix, project),
+        noqa_line=span.line,
+    )
+
+
+def _effective_fix(fix: Optional[Fix], project: ProjectSettings) -> Optional[Fix]:
+    """A fix that adds the first runtime import adds a dependency: unsafe unless
+    the project says the runtime is available (the catalog's fix classes)."""
+    if fix is None or not fix.edits:
+        return None
+    if fix.adds_runtime_import and not project.runtime_available and fix.applicability is Applicability.SAFE:
+        return fix.with_applicability(Applicability.UNSAFE)
+    return fix

@@ -1,0 +1,1 @@
+"""The rules: one stateless class per file, listed in `registry.RULES`."""

@@ -1,0 +1,135 @@
+"""What a rule is: metadata, documentation, examples and `check_*` hooks.
+
+Rules are stateless classes that read the shared `SemanticModel` through a
+`Context` and call `ctx.report`. They never walk the tree for names, never
+parse, and never import `libcst.metadata` (a registry test enforces it).
+"""
+
+from __future__ import annotations
+
+import enum
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, List, Mapping, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from ckptlint.fixes.model import Applicability, Edit, Fix
+
+if TYPE_CHECKING:
+    from ckptlint.config.settings import ProjectSettings
+    from ckptlint.semantic.calls import CallSite
+    from ckptlint.semantic.model import SemanticModel
+
+
+class FixAvailability(enum.Enum):
+    NEVER = "never"
+    SOMETIMES = "sometimes"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code on which the rule must stay silent."""
+
+    code: str
+    settings: Mapping[str, object] = field(default_factory=dict)  # `[tool.ckptlint]` keys
+
+    @property
+    def source(self) -> str:
+        return textwrap.dedent(self.code).lstrip("\n")
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code on which the rule must fire; ``fixed`` is the text after its fixes
+    of ``applicability`` (and below) are applied."""
+
+    code: str
+    fixed: Optional[str] = None
+    applicability: Applicability = Applicability.SAFE
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return textwrap.dedent(self.code).lstrip("\n")
+
+    @property
+    def fixed_source(self) -> Optional[str]:
+        return None if self.fixed is None else textwrap.dedent(self.fixed).lstrip("\n")
+
+
+@dataclass(frozen=True)
+class Report:
+    node: cst.CSTNode
+    message: str
+    fix: Optional[Fix]
+
+
+class Context:
+    """What a rule sees while checking one file."""
+
+    def __init__(self, model: "SemanticModel", rule: "Rule", project: "ProjectSettings") -> None:
+        self.model = model
+        self.rule = rule
+        self.project = project
+        self.reports: List[Report] = []
+
+    def report(self, node: cst.CSTNode, *, message: Optional[str] = None, fix: Optional[Fix] = None) -> None:
+        """Report a finding anchored at ``node`` (its first line is the noqa line)."""
+        self.reports.append(Report(node, message or self.rule.message, fix))
+
+    def fix(self, edits: Sequence[Optional[Edit]], applicability: Applicability, title: Optional[str] = None) -> Fix:
+        """A fix from ``edits`` (``None`` entries, such as an import already present, are dropped)."""
+        return Fix(
+            edits=tuple(edit for edit in edits if edit is not None),
+            applicability=applicability,
+            title=title or self.rule.fix_title or "",
+        )
+
+
+class Rule:
+    """Base class: subclasses set the metadata and implement a `check_*` hook."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    fix_title: ClassVar[Optional[str]] = None
+    fix_availability: ClassVar[FixAvailability] = FixAvailability.NEVER
+    # The catalog's fix class, as users read it: "safe", "unsafe", "none", or
+    # "safe or unsafe" when the rule decides per site.
+    fix_class: ClassVar[str] = "none"
+    opt_in: ClassVar[bool] = False
+    # Canonical names of the calls this rule inspects; the engine routes
+    # matching call sites to `check_call`.
+    calls: ClassVar[Tuple[str, ...]] = ()
+    VALID: ClassVar[List[Valid]] = []
+    INVALID: ClassVar[List[Invalid]] = []
+
+    def check_call(self, call: "CallSite", ctx: Context) -> None:
+        """Called once per call site of a name in `calls`."""
+
+    def check_module(self, ctx: Context) -> None:
+        """Called once per file, for rules that are not about one call."""
+
+    @classmethod
+    def summary(cls) -> str:
+        """The one-line description used by `rule --all` and SARIF."""
+        doc = textwrap.dedent(cls.__doc__ or "").strip()
+        lines = doc.splitlines()
+        for index, line in enumerate(lines):
+            if line.strip() == "## What it does":
+                return " ".join(l.strip() for l in _paragraph(lines[index + 1 :]))
+        return cls.message
+
+
+def _paragraph(lines: Sequence[str]) -> List[str]:
+    out: List[str] = []
+    for line in lines:
+        if not line.strip():
+            if out:
+                break
+            continue
+        out.append(line)
+    return out
+

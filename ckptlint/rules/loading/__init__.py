@@ -1,0 +1,1 @@
+"""Loading and resuming rules: CKPT2xx."""

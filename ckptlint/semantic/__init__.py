@@ -1,0 +1,1 @@
+"""The shared semantic model that every rule reads (and never re-derives)."""

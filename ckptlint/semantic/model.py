@@ -1,0 +1,135 @@
+"""The semantic model: every fact a rule may read, computed once per file.
+
+The model is built from the one `MetadataWrapper` of the one parse of a
+file. Each facet is computed lazily, on first use, so the cost of a lint is
+the cost of what the selected rules actually read: a file where no rule
+looks at names never pays for scope analysis.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Dict, FrozenSet, List, Mapping, Optional
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
+
+from ckptlint.diagnostics import Span
+from ckptlint.semantic.calls import CallSite
+from ckptlint.semantic.comments import Comment, CommentCollector
+from ckptlint.semantic.imports import ImportTable
+from ckptlint.semantic.index import Index
+from ckptlint.semantic.loads import LoadFlows
+from ckptlint.semantic.names import NameResolver
+from ckptlint.semantic.positions import LineIndex
+
+
+class SemanticModel:
+    """Read-only facts about one module, shared by every rule."""
+
+    def __init__(self, wrapper: MetadataWrapper, text: str) -> None:
+        self.module: cst.Module = wrapper.module
+        self.text = text
+        self._wrapper = wrapper
+        self._names = NameResolver(wrapper)
+
+    # -- names -------------------------------------------------------------
+    def qualname(self, node: cst.CSTNode) -> Optional[str]:
+        """The one qualified name of ``node``; None when unknown or ambiguous."""
+        return self._names.qualname(node)
+
+    def qualnames(self, node: cst.CSTNode) -> FrozenSet[str]:
+        return self._names.qualnames(node)
+
+    # -- structure ---------------------------------------------------------
+    @cached_property
+    def index(self) -> Index:
+        return Index.build(self.module)
+
+    @cached_property
+    def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
+        return self._wrapper.resolve(ParentNodeProvider)
+
+    @cached_property
+    def scopes(self) -> Mapping[cst.CSTNode, object]:
+        return self._wrapper.resolve(ScopeProvider)
+
+    @cached_property
+    def imports(self) -> ImportTable:
+        return ImportTable(self.module)
+
+    @cached_property
+    def seen_torch(self) -> bool:
+        """Whether the module imports torch at all (rules about torch can skip it)."""
+        return self.imports.imports_module("torch") or "torch" in self.text
+
+    # -- calls -------------------------------------------------------------
+    @cached_property
+    def _calls_by_name(self) -> Dict[str, List[CallSite]]:
+        table: Dict[str, List[CallSite]] = {}
+        statements = self.index.statement_calls
+        for indexed in self.index.calls:
+            name = self.qualname(indexed.node.func)
+            if name is None:
+                continue
+            site = CallSite(
+                node=indexed.node,
+                qualname=name,
+                function=indexed.function,
+                class_def=indexed.class_def,
+                is_expression_statement=id(indexed.node) in statements,
+            )
+            table.setdefault(name, []).append(site)
+        return table
+
+    def calls_to(self, *qualnames: str) -> List[CallSite]:
+        """Call sites of any of ``qualnames`` (canonical names), in source order."""
+        sites = [site for name in qualnames for site in self._calls_by_name.get(name, ())]
+        if len(qualnames) > 1:
+            sites.sort(key=lambda s: self.span(s.node).start_offset)
+        return sites
+
+    # -- loads -------------------------------------------------------------
+    @cached_property
+    def load_flows(self) -> LoadFlows:
+        return LoadFlows(self.parents, self.scopes)
+
+    # -- positions ---------------------------------------------------------
+    @cached_property
+    def lines(self) -> LineIndex:
+        return LineIndex(self.text)
+
+    @cached_property
+    def _positions(self) -> Mapping[cst.CSTNode, object]:
+        return self._wrapper.resolve(PositionProvider)
+
+    def span(self, node: cst.CSTNode) -> Span:
+        code_range = self._positions[node]
+        start, end = code_range.start, code_range.end  # type: ignore[attr-defined]
+        return Span(
+            line=start.line,
+            column=start.column + 1,
+            end_line=end.line,
+            end_column=end.column + 1,
+            start_offset=self.lines.offset(start.line, start.column),
+            end_offset=self.lines.offset(end.line, end.column),
+        )
+
+    @cached_property
+    def comments(self) -> List[Comment]:
+        """Every comment, in source order (computed only when suppressions are checked)."""
+        collector = CommentCollector(self.module)
+        self.module.visit(collector)
+        last_line = len(self.lines.starts)
+        comments = []
+        for node, own_line, block, in_header in collector.found:
+            block_end = self._positions[block].end.line if block is not None else last_line  # type: ignore[attr-defined]
+            line = self._positions[node].start.line  # type: ignore[attr-defined]
+            comments.append(Comment(line, node.value, own_line, block_end, in_header))
+        comments.sort(key=lambda c: c.line)
+        return comments
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The source text of ``node`` exactly as written."""
+        span = self.span(node)
+        return self.text[span.start_offset : span.end_offset]

@@ -1,0 +1,39 @@
+"""Data: the parameters of the calls rules inspect, for argument binding.
+
+Kept as data (TorchFix's idea) so that binding `torch.load(f, "cpu")` to
+`map_location` needs no rule code. Signatures are those of torch >= 2.0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Tuple
+
+
+@dataclass(frozen=True)
+class Signature:
+    positional: Tuple[str, ...]  # positional-or-keyword, in order
+    keyword_only: Tuple[str, ...] = ()
+    var_keyword: bool = False
+
+    def accepts(self, name: str) -> bool:
+        return name in self.positional or name in self.keyword_only
+
+
+SIGNATURES: Dict[str, Signature] = {
+    "torch.load": Signature(
+        positional=("f", "map_location", "pickle_module"),
+        keyword_only=("weights_only", "mmap"),
+        var_keyword=True,
+    ),
+    "torch.save": Signature(
+        positional=(
+            "obj",
+            "f",
+            "pickle_module",
+            "pickle_protocol",
+            "_use_new_zipfile_serialization",
+            "_disable_byteorder_record",
+        ),
+    ),
+}
