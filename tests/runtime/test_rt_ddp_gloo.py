@@ -1,0 +1,82 @@
+"""2-process gloo DDP: rank 0 writes once, every rank loads, failures reach every rank.
+
+Ranks are separate processes started like torchrun (RANK/WORLD_SIZE/MASTER_*
+in the environment), each in its own session, under a hard deadline; ranks
+still alive after their results are written are killed (gloo teardown can
+hang, see RUNTIME.md section 1.5).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+import torch
+
+from rt_procs import kill_group, start_script
+
+WORLD = 2
+DEADLINE = 45
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(scenario: str, out) -> list[dict]:
+    port = str(_free_port())
+    procs = [start_script("ddp_worker.py", scenario, str(out), env={
+        "RANK": str(r), "LOCAL_RANK": str(r), "WORLD_SIZE": str(WORLD),
+        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": port}) for r in range(WORLD)]
+    files = [out / f"rank{r}.json" for r in range(WORLD)]
+    deadline = time.monotonic() + DEADLINE
+    try:
+        while not all(f.exists() for f in files):
+            failed = [p for p in procs if p.poll() not in (None, 0)]
+            if failed or time.monotonic() > deadline:
+                for p in procs:
+                    kill_group(p)
+                logs = "\n".join(f"--- rank {r} ---\n{p.stdout.read()}" for r, p in enumerate(procs))
+                pytest.fail(f"{scenario}: ranks failed or hung (deadline {DEADLINE}s)\n{logs}")
+            time.sleep(0.1)
+        grace = time.monotonic() + 10
+        while any(p.poll() is None for p in procs) and time.monotonic() < grace:
+            time.sleep(0.1)
+    finally:
+        for p in procs:
+            kill_group(p)  # stragglers stuck in teardown
+    return [json.loads(f.read_text()) for f in files]
+
+
+@pytest.mark.slow
+def test_only_rank0_writes_all_ranks_load_identical_state(tmp_path) -> None:
+    results = launch("save_load", tmp_path)
+    assert [r["writes_for_save"] for r in results] == [1, 0]
+    # then two CheckpointManager saves: 2 checkpoints and 2 latest.pt pointers, all on rank 0
+    assert [r["writes"] for r in results] == [{"checkpoint": 3, "pointer": 2},
+                                              {"checkpoint": 0, "pointer": 0}]
+    for r in results:
+        assert r["visible_after_save"] and r["next_epoch"] == 2
+        assert r["equal_to_saved"] and r["momentum_restored"] and r["own_rng"]
+        assert r["tmp_files"] == []
+        assert r["latest"] == str(tmp_path / "mgr" / "epoch=000001.pt")
+        assert r["mgr_files"] == ["epoch=000001.pt", "latest.pt"]
+    assert results[0]["params"] == results[1]["params"]
+    assert results[0]["draws"] != results[1]["draws"]  # each rank got its own RNG back
+    payload = torch.load(tmp_path / "ckpt.pt", map_location="cpu", weights_only=True)
+    assert [s["rank"] for s in payload["rng"]["per_rank"]] == [0, 1]
+    assert payload["meta"]["world_size"] == 2
+    assert not any(k.startswith("module.") for k in payload["model"])
+
+
+@pytest.mark.slow
+def test_failed_write_raises_on_every_rank(tmp_path) -> None:
+    (tmp_path / "a_directory").mkdir()
+    results = launch("fail_write", tmp_path)
+    assert [r["error"] for r in results] == ["IsADirectoryError", "CheckpointError"]
+    assert "rank 0 failed" in results[1]["message"]
+    assert results[0]["tmp_files"] == [] and [r["writes"]["checkpoint"] for r in results] == [1, 0]
