@@ -67,10 +67,29 @@ def add_keyword_argument(
 
 
 def replace_node(model: SemanticModel, old: cst.CSTNode, new: cst.CSTNode) -> Edit:
-    """An edit replacing ``old`` by the rendering of ``new``, trimmed to the change."""
-    span = model.span(old)
-    old_code = model.text[span.start_offset : span.end_offset]
-    return minimal_edit(old_code, model.module.code_for_node(new), span.start_offset)
+    """An edit replacing ``old`` by ``new``, trimmed to the characters that change.
+
+    A node rendered on its own loses the indentation of the blocks around it
+    (continuation lines of a multi-line call would move to column 0), so the
+    enclosing top-level statement, which starts at column 0, is rendered with
+    ``old`` replaced, and compared with its own rendering.
+    """
+    statement = model.top_level_statement(old)
+    if statement is not None:
+        replaced = statement.deep_replace(old, new)
+        before = model.module.code_for_node(_without_leading_lines(statement))
+        after = model.module.code_for_node(_without_leading_lines(replaced))
+        start = model.span(statement).start_offset
+        if model.text[start : start + len(before)] == before:
+            return minimal_edit(before, after, start)
+    # Fallback: render the whole module (always exact, just slower).
+    return minimal_edit(model.text, model.module.deep_replace(old, new).code, 0)  # type: ignore[union-attr]
+
+
+def _without_leading_lines(node: cst.CSTNode) -> cst.CSTNode:
+    if hasattr(node, "leading_lines"):
+        return node.with_changes(leading_lines=())
+    return node
 
 
 def string_literal(value: str) -> cst.SimpleString:
