@@ -8,14 +8,16 @@ subclass. It walks containers and names the offending key, with a hint.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Any
 
 from ._torch import require_torch
 from .errors import UnsafeCheckpointValueError
 
-_BUILTIN_LEAVES = (type(None), bool, int, float, complex, str, bytes)
-_CONTAINERS = (dict, OrderedDict, list, tuple, set)
+# Mirrors what torch's weights_only unpickler allows (torch 2.13): builtins,
+# OrderedDict and Counter (MultiStepLR stores its milestones in a Counter).
+_BUILTIN_LEAVES = (type(None), bool, int, float, complex, str, bytes, bytearray)
+_CONTAINERS = (dict, OrderedDict, Counter, list, tuple, set)
 
 
 def _safe_leaf_types() -> tuple[type, ...]:

@@ -36,6 +36,7 @@ from .rng import capture_rng_state, restore_rng_state
 __all__ = ["save_checkpoint", "load_checkpoint", "ResumeInfo", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "ckptlint.checkpoint/1"
+POINTER_FORMAT = "ckptlint.pointer/1"  # latest.pt / best.pt written by CheckpointManager
 _FORMAT_PREFIX = "ckptlint.checkpoint/"
 _WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 PathLike = Union[str, "os.PathLike[str]"]
@@ -177,8 +178,13 @@ def _describe_missing(path: str) -> str:
     return f"checkpoint {path} does not exist; {directory} holds: [{shown}]"
 
 
-def read_checkpoint_file(path: str, map_location: Any = "cpu", mmap: bool = False) -> dict[str, Any]:
+def read_checkpoint_file(path: str, map_location: Any = "cpu", mmap: bool = False,
+                         follow_pointer: bool = True) -> dict[str, Any]:
     """Load and check a ckptlint checkpoint with ``weights_only=True``.
+
+    A ``latest.pt``/``best.pt`` pointer written by CheckpointManager is
+    followed (one level) to the checkpoint it names, the way Lightning's
+    ``ckpt_path="last"`` resolves to a real checkpoint.
 
     Normalises every failure: FileNotFoundError (listing the folder),
     CheckpointCorruptError (empty or truncated, with the size),
@@ -201,6 +207,9 @@ def read_checkpoint_file(path: str, map_location: Any = "cpu", mmap: bool = Fals
     except (RuntimeError, ValueError, EOFError, OSError, KeyError) as exc:
         raise CheckpointCorruptError(f"{path} ({size} bytes) cannot be read: "
                                      f"{type(exc).__name__}: {exc}") from exc
+    if follow_pointer and isinstance(payload, dict) and payload.get("format") == POINTER_FORMAT:
+        target = os.path.join(os.path.dirname(path), str(payload.get("file")))
+        return read_checkpoint_file(target, map_location, mmap, follow_pointer=False)
     return _check_payload(path, payload)
 
 

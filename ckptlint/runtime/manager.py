@@ -40,13 +40,13 @@ from typing import Any, Mapping, Optional, Union
 
 from ._torch import require_torch
 from .atomic import TMP_SUFFIX, atomic_save
-from .checkpoint import ResumeInfo, load_checkpoint, read_checkpoint_file, save_checkpoint
+from .checkpoint import (POINTER_FORMAT, ResumeInfo, load_checkpoint, read_checkpoint_file,
+                         save_checkpoint)
 from .distributed import is_main_process, run_on_main
 from .errors import CheckpointError
 
 __all__ = ["CheckpointManager", "POINTER_FORMAT"]
 
-POINTER_FORMAT = "ckptlint.pointer/1"
 LATEST_NAME = "latest.pt"
 BEST_NAME = "best.pt"
 _NUMBERED = re.compile(r"^epoch=(\d+)(?:-step=(\d+))?\.pt$")

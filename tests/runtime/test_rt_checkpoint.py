@@ -199,3 +199,57 @@ def test_checkpoint_is_a_zip_with_one_pickle(tmp_path) -> None:
     names = zipfile.ZipFile(tmp_path / "c.pt").namelist()
     assert sum(n.endswith("data.pkl") for n in names) == 1
     assert [n for n in os.listdir(tmp_path) if n.endswith(".tmp")] == []
+
+
+OPTIMIZERS = [("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {}), ("AdamW", {}), ("RMSprop", {}),
+              ("Adagrad", {}), ("Adadelta", {}), ("Adamax", {}), ("NAdam", {}), ("RAdam", {}),
+              ("ASGD", {}), ("Rprop", {}), ("Adafactor", {}), ("LBFGS", {})]
+
+L = torch.optim.lr_scheduler
+SCHEDULERS = {
+    "LambdaLR": lambda o: L.LambdaLR(o, lambda e: 0.9 ** e),
+    "MultiplicativeLR": lambda o: L.MultiplicativeLR(o, lambda e: 0.9),
+    "StepLR": lambda o: L.StepLR(o, 2), "MultiStepLR": lambda o: L.MultiStepLR(o, [1, 2]),
+    "ConstantLR": lambda o: L.ConstantLR(o), "LinearLR": lambda o: L.LinearLR(o),
+    "ExponentialLR": lambda o: L.ExponentialLR(o, 0.9), "PolynomialLR": lambda o: L.PolynomialLR(o),
+    "CosineAnnealingLR": lambda o: L.CosineAnnealingLR(o, 10),
+    "ReduceLROnPlateau": lambda o: L.ReduceLROnPlateau(o),
+    "CyclicLR": lambda o: L.CyclicLR(o, 0.01, 0.1, scale_fn=lambda x: 1.0),
+    "OneCycleLR": lambda o: L.OneCycleLR(o, 0.1, total_steps=10),
+    "CosineAnnealingWarmRestarts": lambda o: L.CosineAnnealingWarmRestarts(o, 5),
+    "SequentialLR": lambda o: L.SequentialLR(o, [L.LinearLR(o), L.StepLR(o, 2)], milestones=[2]),
+    "ChainedScheduler": lambda o: L.ChainedScheduler([L.LinearLR(o), L.StepLR(o, 2)]),
+}
+
+
+@pytest.mark.parametrize("name, kwargs", OPTIMIZERS, ids=[n for n, _ in OPTIMIZERS])
+def test_every_stock_optimizer_round_trips(tmp_path, name, kwargs) -> None:
+    if not hasattr(torch.optim, name):
+        pytest.skip(f"torch.optim.{name} not in this torch")
+    model = torch.nn.Linear(3, 2)
+    opt = getattr(torch.optim, name)(model.parameters(), **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = model(torch.randn(4, 3)).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    rt.save_checkpoint(tmp_path / "c.pt", model=model, optimizer=opt, epoch=0)
+    opt2 = getattr(torch.optim, name)(model.parameters(), **kwargs)
+    rt.load_checkpoint(tmp_path / "c.pt", model=model, optimizer=opt2)
+    assert torch.load(tmp_path / "c.pt", weights_only=True)["optimizer"]["state"]
+
+
+@pytest.mark.parametrize("name", list(SCHEDULERS))
+def test_every_stock_scheduler_round_trips(tmp_path, name) -> None:
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = SCHEDULERS[name](opt)
+    opt.step()
+    sched.step(1.0) if name == "ReduceLROnPlateau" else sched.step()
+    rt.save_checkpoint(tmp_path / "c.pt", model=model, optimizer=opt, scheduler=sched, epoch=0)
+    sched2 = SCHEDULERS[name](torch.optim.SGD(model.parameters(), lr=0.1))
+    rt.load_checkpoint(tmp_path / "c.pt", model=model, scheduler=sched2)
+    assert sched2.state_dict().keys() == sched.state_dict().keys()

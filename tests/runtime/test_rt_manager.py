@@ -147,3 +147,11 @@ def test_no_warnings_on_clean_path(tmp_path, model) -> None:
         mgr = rt.CheckpointManager(tmp_path, keep_last=1, monitor="loss")
         mgr.save(model=model, epoch=0, metrics={"loss": 1.0})
         assert mgr.resume(model=model).next_epoch == 1
+
+
+def test_load_checkpoint_follows_pointer_files(tmp_path, model) -> None:
+    mgr = rt.CheckpointManager(tmp_path, monitor="loss")
+    mgr.save(model=model, epoch=0, metrics={"loss": 1.0})
+    mgr.save(model=model, epoch=1, metrics={"loss": 2.0})
+    assert rt.load_checkpoint(tmp_path / "latest.pt", model=model).next_epoch == 2
+    assert rt.load_checkpoint(tmp_path / "best.pt", model=model).next_epoch == 1
