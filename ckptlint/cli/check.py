@@ -35,11 +35,18 @@ def _diff(path: str, before: str, after: str) -> str:
 @click.option("--ignore", multiple=True, help="Rules to disable: codes, prefixes or names.")
 @click.option(
     "--output-format",
-    type=click.Choice(["concise", "text", "json"]),
+    type=click.Choice(["concise", "text", "json", "github", "sarif"]),
     default="concise",
     envvar="CKPTLINT_OUTPUT_FORMAT",
     show_default=True,
     help="How findings are printed.",
+)
+@click.option(
+    "--output-file",
+    "output_files",
+    multiple=True,
+    metavar="FORMAT:PATH",
+    help="Also write the findings in FORMAT to PATH (repeatable), e.g. sarif:ckptlint.sarif.",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when a fix was applied.")
@@ -58,6 +65,7 @@ def check(
     extend_select: Tuple[str, ...],
     ignore: Tuple[str, ...],
     output_format: str,
+    output_files: Tuple[str, ...],
     exit_zero: bool,
     exit_non_zero_on_fix: bool,
     statistics: bool,
@@ -89,13 +97,15 @@ def check(
         sys.exit(EXIT_ERROR)
 
     mode = FixMode.DIFF if show_diff else FixMode.FIX if fix else FixMode.CHECK
+    targets = _parse_output_files(output_files)
     if paths == ("-",) or (not paths and stdin_filename):
-        sys.exit(_check_stdin(settings, mode, unsafe_fixes, stdin_filename, output_format, exit_zero, quiet))
+        sys.exit(_check_stdin(settings, mode, unsafe_fixes, stdin_filename, output_format, exit_zero, quiet, targets))
 
     report = lint_paths(list(paths) or ["."], settings, mode, unsafe_fixes)
+    _write_output_files(report, targets)
     for error in report.errors:
         echo_error(error.render())
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     color = use_color(sys.stdout)
     if mode is FixMode.DIFF:
         for file in report.files:
@@ -108,15 +118,43 @@ def check(
     sys.exit(_exit_code(report, exit_zero, exit_non_zero_on_fix))
 
 
-def _print_report(report, output_format: str, color: bool, quiet: bool, statistics: bool, fixing: bool, unsafe: bool) -> None:
+def _parse_output_files(values: Sequence[str]) -> List[Tuple[str, str]]:
+    """`FORMAT:PATH` pairs (split at the first `:`, so Windows paths keep theirs)."""
+    from ckptlint.reporters import OUTPUT_FORMATS
+
+    targets = []
+    for value in values:
+        name, sep, path = value.partition(":")
+        if not sep or not path or name not in OUTPUT_FORMATS:
+            raise click.BadParameter(
+                f"expected FORMAT:PATH with FORMAT one of {', '.join(OUTPUT_FORMATS)}, got `{value}`",
+                param_hint="--output-file",
+            )
+        targets.append((name, path))
+    return targets
+
+
+def _write_output_files(report, targets: Sequence[Tuple[str, str]]) -> None:
     from ckptlint.reporters import get_reporter
 
-    out = click.get_text_stream("stdout")
-    if statistics and output_format != "json":
+    for name, path in targets:
+        try:
+            with open(path, "w", encoding="utf-8", newline="\n") as handle:
+                get_reporter(name)(report, handle, False)
+        except OSError as exc:
+            echo_error(f"ckptlint: error: cannot write {path}: {exc.strerror or exc}")
+            sys.exit(EXIT_ERROR)
+
+
+def _print_report(report, output_format: str, color: bool, quiet: bool, statistics: bool, fixing: bool, unsafe: bool) -> None:
+    from ckptlint.reporters import DOCUMENT_FORMATS, get_reporter
+
+    out = sys.stdout
+    if statistics and output_format not in DOCUMENT_FORMATS:
         write_statistics(report, out)
     else:
         get_reporter(output_format)(report, out, color)
-    if not quiet and output_format != "json":
+    if not quiet and output_format not in DOCUMENT_FORMATS:
         click.echo(summary(report, fixing, unsafe), color=color)
 
 
@@ -134,7 +172,7 @@ def _exit_code(report, exit_zero: bool, exit_non_zero_on_fix: bool, diff: bool =
     return EXIT_CLEAN
 
 
-def _check_stdin(settings, mode, unsafe_fixes: bool, stdin_filename: Optional[str], output_format: str, exit_zero: bool, quiet: bool) -> int:
+def _check_stdin(settings, mode, unsafe_fixes: bool, stdin_filename: Optional[str], output_format: str, exit_zero: bool, quiet: bool, targets: Sequence[Tuple[str, str]] = ()) -> int:
     """Lint stdin; with `--fix` the fixed source goes to stdout and findings to stderr."""
     from ckptlint.api import FileReport, FixMode, RunReport, process_source
     from ckptlint.diagnostics import FileError
@@ -156,18 +194,19 @@ def _check_stdin(settings, mode, unsafe_fixes: bool, stdin_filename: Optional[st
         return EXIT_CLEAN
     file_report = process_source(source, settings, mode, unsafe_fixes)
     report = RunReport([file_report])
+    _write_output_files(report, targets)
     for error in report.errors:
         echo_error(error.render())
     if mode is FixMode.FIX:
         sys.stdout.buffer.write(source.encode(file_report.text or ""))
         sys.stdout.flush()
-        err = click.get_text_stream("stderr")
+        err = sys.stderr
         from ckptlint.reporters import get_reporter
 
         get_reporter(output_format)(report, err, use_color(sys.stderr))
     elif mode is FixMode.DIFF:
         if file_report.changed:
-            click.get_text_stream("stdout").write(_diff(path, file_report.original or "", file_report.text or ""))
+            sys.stdout.write(_diff(path, file_report.original or "", file_report.text or ""))
         return _exit_code(report, exit_zero, True, diff=True)
     else:
         _print_report(report, output_format, use_color(sys.stdout), quiet, False, False, unsafe_fixes)

@@ -10,14 +10,18 @@ Reporter = Callable[[RunReport, TextIO, bool], None]
 
 
 def get_reporter(name: str) -> Reporter:
-    from ckptlint.reporters import json_format, text
+    from ckptlint.reporters import github, json_format, sarif, text
 
     formats: Dict[str, Reporter] = {
         "concise": text.write_concise,
         "text": text.write_concise,
         "json": json_format.write_json,
+        "github": github.write_github,
+        "sarif": sarif.write_sarif,
     }
     return formats[name]
 
 
-OUTPUT_FORMATS = ("concise", "text", "json")
+OUTPUT_FORMATS = ("concise", "text", "json", "github", "sarif")
+# Formats that are one machine-readable document: nothing else may go to the same stream.
+DOCUMENT_FORMATS = ("json", "sarif")
