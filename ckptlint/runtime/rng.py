@@ -62,8 +62,8 @@ def capture_rng_state(generators: Optional[Mapping[str, Any]] = None) -> dict[st
     ``generators`` maps names to extra ``torch.Generator`` objects to include;
     generators made by :func:`make_generator` are always included. Records
     :func:`get_rank` so that restoring on another rank warns. CUDA states are
-    captured for every device only when CUDA is already initialised or
-    available (``torch.cuda.get_rng_state_all()``).
+    captured for every visible device when CUDA is available
+    (``torch.cuda.get_rng_state_all()``; untested here: CPU-only torch).
     """
     torch = require_torch()
     cuda = list(torch.cuda.get_rng_state_all()) if torch.cuda.is_available() else []

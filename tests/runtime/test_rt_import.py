@@ -42,3 +42,26 @@ def test_import_does_not_load_torch() -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False", "False"]
+
+
+NO_NUMPY = r"""
+import sys, tempfile
+sys.modules["numpy"] = None          # numpy is optional
+import warnings; warnings.simplefilter("ignore")
+import torch
+import ckptlint.runtime as rt
+rt.seed_everything(1)
+assert rt.capture_rng_state()["numpy"] is None
+d = tempfile.mkdtemp()
+model = torch.nn.Linear(2, 2)
+rt.save_checkpoint(d + "/c.pt", model=model, epoch=0)
+assert rt.load_checkpoint(d + "/c.pt", model=model).next_epoch == 1
+print("OK")
+"""
+
+
+def test_works_without_numpy() -> None:
+    proc = subprocess.run([sys.executable, "-c", NO_NUMPY], env=subprocess_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "OK"
