@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import collections
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from ckptlint.api import RunReport
-from ckptlint.fixes.model import Applicability
+if TYPE_CHECKING:
+    from ckptlint.api import RunReport
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def summary(report: RunReport, fixing: bool, unsafe: bool) -> str:
+def summary(report: "RunReport", fixing: bool, unsafe: bool) -> str:
+    from ckptlint.fixes.model import Applicability
+
     diagnostics = report.diagnostics
     if not diagnostics and not report.errors:
         if report.fixed:
@@ -42,7 +44,7 @@ def summary(report: RunReport, fixing: bool, unsafe: bool) -> str:
     return "\n".join(lines)
 
 
-def write_statistics(report: RunReport, out: TextIO) -> None:
+def write_statistics(report: "RunReport", out: TextIO) -> None:
     counts = collections.Counter((d.code, d.name) for d in report.diagnostics)
     fixable = {d.code for d in report.diagnostics if d.fix is not None}
     for (code, name), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):

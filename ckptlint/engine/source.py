@@ -38,18 +38,24 @@ def decode_source(data: bytes, path: str = "-") -> SourceFile:
     """Decode ``data`` as the Python interpreter would decode a source file."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:  # an unknown or inconsistent coding declaration
+    except SyntaxError as exc:
+        # Undecodable bytes in the first two lines also land here; name them.
+        _decode(data, "utf-8")
         raise SourceError(f"cannot determine encoding: {exc.msg}") from None
+    text = _decode(data, encoding)
+    if "\x00" in text:
+        raise SourceError("source contains a null byte")
+    return SourceFile(path=path, text=text, encoding=encoding)
+
+
+def _decode(data: bytes, encoding: str) -> str:
     try:
-        text = data.decode(encoding)
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise SourceError(
             f"not valid {codecs.lookup(encoding).name} "
             f"(byte 0x{data[exc.start]:02x} at offset {exc.start})"
         ) from None
-    if "\x00" in text:
-        raise SourceError("source contains a null byte")
-    return SourceFile(path=path, text=text, encoding=encoding)
 
 
 def read_source(path: str, max_bytes: int) -> SourceFile:
