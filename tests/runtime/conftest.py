@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Callable, Optional
 
 import pytest
+
+# rt_procs sits next to this file; make it importable whatever the import mode.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from rt_procs import finish, start_script
 
