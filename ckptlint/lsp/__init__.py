@@ -1,0 +1,1 @@
+"""The ckptlint language server (`ckptlint server`); needs the `lsp` extra (pygls, lsprotocol)."""

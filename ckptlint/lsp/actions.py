@@ -1,0 +1,107 @@
+"""Code actions built from the engine's own `Fix` objects (never re-derived).
+
+- "Fix CKPTnnn (<fix title>)": a quickfix for one finding; safe fixes are
+  preferred, unsafe ones say so in the title (the user applies them
+  knowingly, as `--unsafe-fixes` does on the command line). Display-only
+  fixes are never offered.
+- "Disable CKPTnnn for this line": appends `  # noqa: CKPTnnn` to the
+  finding's noqa line, or merges the code into a `# noqa:` list already there.
+- `source.fixAll.ckptlint`: the safe fixes of `fix_source`, as one edit.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Sequence
+
+from lsprotocol import types
+
+from ckptlint.diagnostics import Diagnostic
+from ckptlint.fixes.model import Applicability, Edit, minimal_edit
+from ckptlint.lsp.positions import PositionMapper
+
+FIX_ALL_KIND = "source.fixAll.ckptlint"
+_NOQA_LIST = re.compile(r"#\s*noqa\s*:\s*[A-Z]+[0-9]+(?:(?:\s*,\s*|\s+)[A-Z]+[0-9]+)*", re.IGNORECASE)
+_BARE_NOQA = re.compile(r"#\s*noqa(?!\s*:)", re.IGNORECASE)
+
+
+def _edit(uri: str, mapper: PositionMapper, edits: Sequence[Edit]) -> types.WorkspaceEdit:
+    text_edits = [
+        types.TextEdit(range=mapper.offsets_range(edit.start, edit.end), new_text=edit.content)
+        for edit in sorted(edits, key=lambda e: (e.start, e.end))
+    ]
+    return types.WorkspaceEdit(changes={uri: text_edits})
+
+
+def fix_action(uri: str, mapper: PositionMapper, diagnostic: Diagnostic, lsp_diagnostic: types.Diagnostic) -> Optional[types.CodeAction]:
+    fix = diagnostic.fix
+    if fix is None or fix.applicability is Applicability.DISPLAY_ONLY:
+        return None
+    safe = fix.applicability is Applicability.SAFE
+    title = f"Fix {diagnostic.code} ({fix.title})" + ("" if safe else " [unsafe fix]")
+    return types.CodeAction(
+        title=title,
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[lsp_diagnostic],
+        is_preferred=safe,
+        edit=_edit(uri, mapper, fix.edits),
+    )
+
+
+def noqa_edit(text: str, mapper: PositionMapper, line: int, code: str) -> Optional[Edit]:
+    """The edit that suppresses ``code`` on 1-based ``line`` (None if it cannot or need not)."""
+    start = mapper.index.line_start(line)
+    end = mapper.line_end(line)
+    content = text[start:end]
+    if content.rstrip().endswith("\\"):
+        return None  # a comment after a line continuation would be a syntax error
+    if _BARE_NOQA.search(content):
+        return None  # a bare `# noqa` already suppresses everything on the line
+    existing = _NOQA_LIST.search(content)
+    if existing is not None:
+        if re.search(rf"\b{code}\b", existing.group(0), re.IGNORECASE):
+            return None
+        at = start + existing.end()
+        return Edit(at, at, f", {code}")
+    trimmed = len(content.rstrip(" \t"))
+    return Edit(start + trimmed, end, f"  # noqa: {code}")
+
+
+def noqa_action(uri: str, text: str, mapper: PositionMapper, diagnostic: Diagnostic, lsp_diagnostic: types.Diagnostic) -> Optional[types.CodeAction]:
+    edit = noqa_edit(text, mapper, diagnostic.noqa_line or diagnostic.span.line, diagnostic.code)
+    if edit is None:
+        return None
+    return types.CodeAction(
+        title=f"Disable {diagnostic.code} for this line",
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[lsp_diagnostic],
+        edit=_edit(uri, mapper, [edit]),
+    )
+
+
+def fix_all_action(uri: str, mapper: PositionMapper, fixed_text: str) -> Optional[types.CodeAction]:
+    if fixed_text == mapper.text:
+        return None
+    edit = minimal_edit(mapper.text, fixed_text, 0)
+    return types.CodeAction(
+        title="ckptlint: fix all safe fixes",
+        kind=FIX_ALL_KIND,
+        edit=_edit(uri, mapper, [edit]),
+    )
+
+
+def wanted(only: Optional[Sequence[str]], kind: str) -> bool:
+    """Whether a client's `context.only` filter admits ``kind`` (prefix match, as LSP defines)."""
+    if not only:
+        return True
+    return any(kind == k or kind.startswith(k + ".") for k in only)
+
+
+def overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(p: types.Position):
+        return (p.line, p.character)
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+__all__ = ["FIX_ALL_KIND", "fix_action", "noqa_action", "fix_all_action", "wanted", "overlaps", "noqa_edit"]

@@ -1,0 +1,189 @@
+"""`ckptlint server` end to end: a subprocess spoken to over stdio with JSON-RPC."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pygls", reason="the `lsp` extra (pygls) is not installed")
+
+from lsp_client import LspClient, apply_text_edits  # noqa: E402
+
+from ckptlint.links import rule_url  # noqa: E402
+
+HARD_TIMEOUT = 30.0
+# An astral-plane emoji (2 UTF-16 units, 1 code point) and an accent before the finding.
+TEXT = 'import torch\n\nlabel = "😀 café"; state = torch.load("model.pt")\n'
+
+
+@pytest.fixture
+def client(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n", encoding="utf-8")
+    lsp = LspClient(cwd=str(tmp_path))
+    killer = threading.Timer(HARD_TIMEOUT, lsp.proc.kill)  # the hard deadline for the whole test
+    killer.start()
+    try:
+        yield lsp
+    finally:
+        killer.cancel()
+        lsp.close()
+
+
+def _open(client: LspClient, uri: str, text: str, version: int = 1) -> None:
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": version, "text": text}},
+    )
+
+
+def _change(client: LspClient, uri: str, text: str, version: int) -> None:
+    client.notify(
+        "textDocument/didChange",
+        {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]},
+    )
+
+
+def _actions(client: LspClient, uri: str, diagnostics, only=None):
+    context = {"diagnostics": diagnostics}
+    if only:
+        context["only"] = only
+    return client.request(
+        "textDocument/codeAction",
+        {"textDocument": {"uri": uri}, "range": diagnostics[0]["range"], "context": context},
+    )
+
+
+def test_open_diagnose_fix_disable_and_exit(client, tmp_path):
+    result = client.initialize(tmp_path.as_uri())
+    capabilities = result["capabilities"]
+    assert capabilities.get("positionEncoding", "utf-16") == "utf-16"
+    assert "source.fixAll.ckptlint" in capabilities["codeActionProvider"]["codeActionKinds"]
+    uri = (tmp_path / "train.py").as_uri()
+    _open(client, uri, TEXT)
+
+    published = client.diagnostics(uri, version=1)
+    diagnostics = published["diagnostics"]
+    assert [d["code"] for d in diagnostics] == ["CKPT201", "CKPT202"]
+    line = TEXT.splitlines()[2]
+    start_cp = line.index("torch.load")
+    start_utf16 = start_cp + 1  # the emoji counts twice in UTF-16
+    length = len('torch.load("model.pt")')
+    for d in diagnostics:
+        assert d["source"] == "ckptlint"
+        assert d["codeDescription"]["href"] == rule_url(d["code"])
+        assert d["range"] == {
+            "start": {"line": 2, "character": start_utf16},
+            "end": {"line": 2, "character": start_utf16 + length},
+        }
+
+    actions = _actions(client, uri, diagnostics)
+    titles = [a["title"] for a in actions]
+    fix_201 = next(a for a in actions if a["title"].startswith("Fix CKPT201"))
+    fix_202 = next(a for a in actions if a["title"].startswith("Fix CKPT202"))
+    assert fix_201["kind"] == "quickfix" and fix_201.get("isPreferred") is True
+    assert "unsafe" in fix_202["title"] and not fix_202.get("isPreferred")
+    assert "Disable CKPT201 for this line" in titles and "Disable CKPT202 for this line" in titles
+    fix_all = [a for a in actions if a["kind"] == "source.fixAll.ckptlint"]
+    assert len(fix_all) == 1
+
+    # Only the fixAll source action when the client asks for it (e.g. on save).
+    only_source = _actions(client, uri, diagnostics, only=["source.fixAll"])
+    assert [a["kind"] for a in only_source] == ["source.fixAll.ckptlint"]
+
+    # Apply the safe fix for CKPT201.
+    text = apply_text_edits(TEXT, fix_201["edit"]["changes"][uri])
+    assert 'torch.load("model.pt", map_location="cpu")' in text
+    _change(client, uri, text, 2)
+    remaining = client.diagnostics(uri, version=2)["diagnostics"]
+    assert [d["code"] for d in remaining] == ["CKPT202"]
+
+    # Disable CKPT202 on that line with a noqa comment.
+    actions = _actions(client, uri, remaining)
+    disable = next(a for a in actions if a["title"] == "Disable CKPT202 for this line")
+    text = apply_text_edits(text, disable["edit"]["changes"][uri])
+    assert text.splitlines()[2].endswith('map_location="cpu")  # noqa: CKPT202')
+    _change(client, uri, text, 3)
+    assert client.diagnostics(uri, version=3)["diagnostics"] == []
+
+    # A buffer that does not parse: no crash, and nothing stale.
+    _change(client, uri, "import torch\ntorch.load(\n", 4)
+    assert client.diagnostics(uri, version=4)["diagnostics"] == []
+    _change(client, uri, TEXT, 5)
+    assert len(client.diagnostics(uri, version=5)["diagnostics"]) == 2
+
+    assert client.shutdown() == 0
+
+
+def test_fix_all_and_noqa_merge(client, tmp_path):
+    client.initialize(tmp_path.as_uri())
+    uri = (tmp_path / "a.py").as_uri()
+    text = 'import torch\nsd = torch.load("a.pt")  # noqa: E501\n'
+    _open(client, uri, text)
+    diagnostics = client.diagnostics(uri, version=1)["diagnostics"]
+    actions = _actions(client, uri, diagnostics)
+    disable = next(a for a in actions if a["title"] == "Disable CKPT201 for this line")
+    merged = apply_text_edits(text, disable["edit"]["changes"][uri])
+    assert merged.splitlines()[1].endswith("# noqa: E501, CKPT201")
+    fix_all = next(a for a in actions if a["kind"] == "source.fixAll.ckptlint")
+    fixed = apply_text_edits(text, fix_all["edit"]["changes"][uri])
+    assert 'map_location="cpu"' in fixed and "weights_only" not in fixed  # safe fixes only
+    assert client.shutdown() == 0
+
+
+def test_utf8_position_encoding_and_rapid_edits(client, tmp_path):
+    result = client.initialize(tmp_path.as_uri(), encodings=["utf-8", "utf-16"])
+    assert result["capabilities"]["positionEncoding"] == "utf-8"
+    uri = (tmp_path / "b.py").as_uri()
+    _open(client, uri, TEXT)
+    first = client.diagnostics(uri, version=1)["diagnostics"]
+    line = TEXT.splitlines()[2]
+    start = len(line[: line.index("torch.load")].encode("utf-8"))
+    assert first[0]["range"]["start"] == {"line": 2, "character": start}
+    # Several edits inside the debounce window: only the last version is published.
+    for version in range(2, 7):
+        _change(client, uri, TEXT + f"x = {version}\n", version)
+    last = client.diagnostics(uri, version=6)
+    assert len(last["diagnostics"]) == 2
+    stale = [
+        m for m in client.notifications
+        if m.get("method") == "textDocument/publishDiagnostics" and m["params"].get("version") in (2, 3, 4, 5)
+    ]
+    assert stale == []
+    assert client.shutdown() == 0
+
+
+def test_config_error_does_not_crash(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\nno-such-key = 1\n", encoding="utf-8")
+    lsp = LspClient(cwd=str(tmp_path))
+    killer = threading.Timer(HARD_TIMEOUT, lsp.proc.kill)
+    killer.start()
+    try:
+        lsp.initialize(tmp_path.as_uri())
+        uri = (tmp_path / "c.py").as_uri()
+        _open(lsp, uri, TEXT)
+        shown = lsp.wait(lambda m: m.get("method") == "window/showMessage")
+        assert "no-such-key" in shown["params"]["message"] or "configuration" in shown["params"]["message"]
+        assert len(lsp.diagnostics(uri, version=1)["diagnostics"]) == 2  # falls back to the defaults
+        assert lsp.shutdown() == 0
+    finally:
+        killer.cancel()
+        lsp.close()
+
+
+def test_server_without_lsp_extra_exits_2():
+    code = "import sys; sys.modules['pygls'] = None; from ckptlint.cli import main; main(['server'])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ckptlint[lsp]" in lines[0]
+
+
+def test_cli_import_does_not_import_pygls():
+    code = "import sys, ckptlint.cli; print('pygls' in sys.modules, 'torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.stdout.split() == ["False", "False"]
