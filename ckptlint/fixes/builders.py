@@ -7,12 +7,15 @@ to the characters that change, so the diff shows only what the fix adds.
 
 from __future__ import annotations
 
-from typing import Sequence, Union
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import libcst as cst
 
 from ckptlint.fixes.model import Edit, minimal_edit
 from ckptlint.semantic.model import SemanticModel
+
+if TYPE_CHECKING:
+    from ckptlint.semantic.checkpoints import Checkpoint
 
 Whitespace = Union[cst.SimpleWhitespace, cst.ParenthesizedWhitespace]
 
@@ -98,3 +101,106 @@ def string_literal(value: str) -> cst.SimpleString:
 
 def true_literal() -> cst.Name:
     return cst.Name("True")
+
+
+# -- checkpoint entries (saving rules) ----------------------------------------
+
+
+def dotted(text: str) -> cst.BaseExpression:
+    """`self.optimizer` as a node (built, never parsed)."""
+    parts = text.split(".")
+    node: cst.BaseExpression = cst.Name(parts[0])
+    for part in parts[1:]:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
+
+
+def method_call(receiver: cst.BaseExpression, method: str) -> cst.Call:
+    """`receiver.method()`."""
+    return cst.Call(func=cst.Attribute(value=receiver, attr=cst.Name(method)))
+
+
+def state_dict_call(receiver_text: str) -> cst.Call:
+    return method_call(dotted(receiver_text), "state_dict")
+
+
+def _separator_before_last(open_ws: cst.BaseParenthesizableWhitespace, elements: Sequence[cst.BaseDictElement]):
+    if len(elements) >= 2 and isinstance(elements[-2].comma, cst.Comma):
+        whitespace = elements[-2].comma.whitespace_after
+    else:
+        whitespace = open_ws
+    if isinstance(whitespace, cst.SimpleWhitespace) and whitespace.value == "":
+        return cst.SimpleWhitespace(" ")
+    return whitespace
+
+
+def _append_dict_element(node: cst.Dict, new: cst.DictElement) -> cst.Dict:
+    elements = list(node.elements)
+    if not elements:
+        return node.with_changes(elements=[new])
+    last = elements[-1]
+    separator = _separator_before_last(node.lbrace.whitespace_after, elements)
+    if isinstance(last.comma, cst.Comma):
+        # A trailing comma (usually one entry per line): the new entry takes it over.
+        elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator))
+        elements.append(new.with_changes(comma=last.comma))
+    else:
+        # `{\n    "a": 1\n}` keeps its closing layout in `rbrace`; a one-line dict gets ", ".
+        elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator))
+        elements.append(new)
+    return node.with_changes(elements=elements)
+
+
+def add_dict_entry(model: SemanticModel, node: cst.Dict, key: str, value: cst.BaseExpression) -> Edit:
+    """An edit that appends `"key": value` to the dict literal ``node``, keeping its layout."""
+    element = cst.DictElement(key=string_literal(key), value=value)
+    return replace_node(model, node, _append_dict_element(node, element))
+
+
+def subscript_assignment(variable: str, key: str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
+    """`variable["key"] = value`."""
+    target = cst.Subscript(
+        value=cst.Name(variable),
+        slice=[cst.SubscriptElement(slice=cst.Index(value=string_literal(key)))],
+    )
+    return cst.SimpleStatementLine(body=[cst.Assign(targets=[cst.AssignTarget(target=target)], value=value)])
+
+
+def insert_statement_after(model: SemanticModel, anchor: cst.SimpleStatementLine, statement: cst.SimpleStatementLine) -> Edit:
+    """An edit that inserts ``statement`` on the line after ``anchor``, at the same indentation."""
+    span = model.span(anchor)
+    line_start = model.lines.line_start(span.line)
+    indent = model.text[line_start : span.start_offset]
+    offset = model.lines.next_line_start(span.end_line)
+    code = model.module.code_for_node(statement)
+    prefix = ""
+    if offset == len(model.text) and not model.text.endswith(("\n", "\r")):
+        prefix = model.module.default_newline
+    return Edit(offset, offset, prefix + indent + code)
+
+
+def add_checkpoint_entry(model: SemanticModel, checkpoint: "Checkpoint", key: str, value: cst.BaseExpression) -> Optional[Edit]:
+    """Add ``key: value`` to what a save writes: next to the last `ckpt["k"] = ...`
+    when the dict is built up that way, else into the dict literal or `dict(...)`."""
+    if checkpoint.variable is not None and checkpoint.last_assignment is not None:
+        return insert_statement_after(model, checkpoint.last_assignment, subscript_assignment(checkpoint.variable, key, value))
+    container = checkpoint.container
+    if isinstance(container, cst.Dict):
+        return add_dict_entry(model, container, key, value)
+    if isinstance(container, cst.Call) and key.isidentifier():
+        return add_keyword_argument(model, container, key, value)
+    return None
+
+
+def add_state_dict_entry(
+    model: SemanticModel, checkpoint: "Checkpoint", owner: str, preferred_key: str, several: bool
+) -> Optional[Edit]:
+    """Add `"<key>": <owner>.state_dict()` to a checkpoint. The key is the one users
+    expect (`"optimizer"`), or the object's own name when several of that kind are in
+    scope (`"opt_d"`); None when both keys are already taken."""
+    own_name = owner.rsplit(".", 1)[-1]
+    first, second = (own_name, preferred_key) if several else (preferred_key, own_name)
+    key = checkpoint.free_key(first, second)
+    if key is None:
+        return None
+    return add_checkpoint_entry(model, checkpoint, key, state_dict_call(owner))

@@ -9,19 +9,25 @@ looks at names never pays for scope analysis.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Dict, FrozenSet, List, Mapping, Optional
+from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
 
+from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Span
+from ckptlint.semantic.bindings import Bindings
 from ckptlint.semantic.calls import CallSite
+from ckptlint.semantic.checkpoints import Checkpoints
 from ckptlint.semantic.comments import Comment, CommentCollector
+from ckptlint.semantic.distributed import DistributedFacts
 from ckptlint.semantic.imports import ImportTable
 from ckptlint.semantic.index import Index
+from ckptlint.semantic.kinds import ObjectKinds
 from ckptlint.semantic.loads import LoadFlows
 from ckptlint.semantic.names import NameResolver
 from ckptlint.semantic.positions import LineIndex
+from ckptlint.semantic.saves import Saves
 
 
 class SemanticModel:
@@ -32,6 +38,7 @@ class SemanticModel:
         self.text = text
         self._wrapper = wrapper
         self._names = NameResolver(wrapper)
+        self._per_project: Dict[Tuple[str, ProjectSettings], object] = {}
 
     # -- names -------------------------------------------------------------
     def qualname(self, node: cst.CSTNode) -> Optional[str]:
@@ -98,6 +105,36 @@ class SemanticModel:
         if len(qualnames) > 1:
             sites.sort(key=lambda s: self.span(s.node).start_offset)
         return sites
+
+    # -- checkpoints (bindings, kinds, saves, contents) ---------------------
+    @cached_property
+    def bindings(self) -> Bindings:
+        """Reaching bindings in statement order, and `self.x` per class."""
+        return Bindings(self.module, self.parents)
+
+    @cached_property
+    def distributed(self) -> DistributedFacts:
+        return DistributedFacts.build(self)
+
+    def _for_project(self, facet: str, project: Optional[ProjectSettings], build):  # type: ignore[no-untyped-def]
+        key = (facet, project or ProjectSettings())
+        if key not in self._per_project:
+            self._per_project[key] = build(key[1])
+        return self._per_project[key]
+
+    def kinds(self, project: Optional[ProjectSettings] = None) -> ObjectKinds:
+        """What bindings are (model, optimizer...); project settings extend the lists."""
+        return self._for_project("kinds", project, lambda p: ObjectKinds(self, p))
+
+    def saves(self, project: Optional[ProjectSettings] = None) -> Saves:
+        """Save sites: `torch.save`, same-file helpers and `save-functions`."""
+        return self._for_project("saves", project, lambda p: Saves(self, p))
+
+    def checkpoints(self, project: Optional[ProjectSettings] = None) -> Checkpoints:
+        """What each save writes, and what is in scope there."""
+        return self._for_project(
+            "checkpoints", project, lambda p: Checkpoints(self, p, self.kinds(p), self.saves(p))
+        )
 
     # -- loads -------------------------------------------------------------
     @cached_property

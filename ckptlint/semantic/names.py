@@ -24,7 +24,8 @@ def _render(name: str, source: QualifiedNameSource) -> str:
     if source is QualifiedNameSource.IMPORT:
         return canonical(name)
     if source is QualifiedNameSource.BUILTIN:
-        return f"builtins.{name}"
+        # libcst already spells builtins as `builtins.dict`; older versions gave `dict`.
+        return name if name.startswith("builtins.") else f"builtins.{name}"
     return LOCAL_PREFIX + name
 
 

@@ -1,0 +1,1 @@
+"""Saving rules (CKPT1xx)."""

@@ -1,0 +1,153 @@
+"""CKPT101 save-whole-model: `torch.save` of a model object instead of its `state_dict()`."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ckptlint.fixes import Applicability, builders
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.semantic.kinds import Kind
+
+
+class SaveWholeModel(Rule):
+    """
+    ## What it does
+    Flags a save whose object is a model itself: a name bound to an instance
+    of an `nn.Module` subclass (the file's own or a well-known one), a
+    `DistributedDataParallel` / `DataParallel` / `torch.compile` wrap, or
+    `.to(...)` / `.cuda()` of one.
+
+    ## Why is this bad?
+    Saving the module pickles the object, which refers to its class by
+    import path. The checkpoint then loads only where that exact class can be
+    imported from the same module, it breaks when the code is refactored, and
+    loading it needs `weights_only=False`, which can run arbitrary code. A
+    saved wrapper also carries the wrapper (and its process group) with it.
+    `state_dict()` holds only tensors and loads anywhere.
+
+    ## Example
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = nn.Linear(4, 2)
+    torch.save(model, "model.pt")
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = nn.Linear(4, 2)
+    torch.save(model.state_dict(), "model.pt")
+    ```
+
+    ## Fix safety
+    Unsafe: the file then holds a state dict, not a model, so the code that
+    loads it must build the model and call `load_state_dict`. For a DDP or
+    DataParallel wrap the fix saves `model.module.state_dict()` (and
+    `model._orig_mod.state_dict()` for `torch.compile`) so the keys carry no
+    wrapper prefix. An FSDP-wrapped model gets no fix: how to gather its
+    state is CKPT305's business.
+    """
+
+    code = "CKPT101"
+    name = "save-whole-model"
+    message = "The whole model is saved instead of its `state_dict()`"
+    fix_title = "Save the model's `state_dict()`"
+    fix_availability = FixAvailability.SOMETIMES
+    fix_class = "unsafe"
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            torch.save(model.state_dict(), "model.pt")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            def export(model, path):
+                torch.save(model, path)  # an unannotated parameter: unknown
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            if compile_it:
+                model = torch.compile(model)
+            else:
+                model = get_model()
+            torch.save(model, "m.pt")  # depends on a branch: ambiguous
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch as th
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            import torch.nn as nn
+            class Head(nn.Module):
+                pass
+            model = Head().cuda()
+            model = DDP(model)
+            th.save(model, "model.pt")
+            """,
+            fixed="""
+            import torch as th
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            import torch.nn as nn
+            class Head(nn.Module):
+                pass
+            model = Head().cuda()
+            model = DDP(model)
+            th.save(model.module.state_dict(), "model.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            from torch import save
+            import timm
+            class Trainer:
+                def __init__(self):
+                    self.model = timm.create_model("resnet18")
+                def export(self, path):
+                    save(self.model, path)
+            """,
+            fixed="""
+            from torch import save
+            import timm
+            class Trainer:
+                def __init__(self):
+                    self.model = timm.create_model("resnet18")
+                def export(self, path):
+                    save(self.model.state_dict(), path)
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        kinds = model.kinds(ctx.project)
+        for save in model.saves(ctx.project).sites:
+            obj = save.obj
+            kind = kinds.of(obj) if obj is not None else None
+            if obj is None or kind is None or kind.kind is not Kind.MODEL:
+                continue
+            fix = None
+            if kind.wrap != "fsdp" and isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
+                receiver: cst.BaseExpression = obj
+                if kind.unwrap_attribute is not None:
+                    receiver = cst.Attribute(value=obj, attr=cst.Name(kind.unwrap_attribute))
+                edit = builders.replace_node(model, obj, builders.method_call(receiver, "state_dict"))
+                fix = ctx.fix([edit], Applicability.UNSAFE)
+            ctx.report(save.call, fix=fix)

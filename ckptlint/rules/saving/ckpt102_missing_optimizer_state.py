@@ -1,0 +1,145 @@
+"""CKPT102 missing-optimizer-state: a training checkpoint without the optimizer's state."""
+
+from __future__ import annotations
+
+from ckptlint.fixes import Applicability, builders
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.semantic.kinds import Kind
+
+
+class MissingOptimizerState(Rule):
+    """
+    ## What it does
+    Flags a training checkpoint (a dict holding a model's `state_dict()`)
+    saved where an optimizer is in scope (a local, a global, a `self.x` of
+    the class, or a parameter annotated as an optimizer) when no value of the
+    checkpoint is that optimizer's `state_dict()`. It stays silent when the
+    same function or class also saves another checkpoint that holds it (a
+    weights-only "best" file next to a full resume checkpoint), and when the
+    dict spreads an unknown mapping (`**extra`).
+
+    ## Why is this bad?
+    Momentum buffers and Adam's moment estimates are part of the training
+    state. A run resumed from weights alone restarts the optimizer from
+    zero: the loss spikes, and the resumed run is not the run that was
+    interrupted.
+
+    ## Example
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.AdamW(model.parameters())
+    torch.save({"model": model.state_dict(), "epoch": 3}, "last.pt")
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.AdamW(model.parameters())
+    torch.save(
+        {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 3},
+        "last.pt",
+    )
+    ```
+    """
+
+    code = "CKPT102"
+    name = "missing-optimizer-state"
+    message = "Training checkpoint without the optimizer's `state_dict()`"
+    fix_title = "Add the optimizer's `state_dict()` to the checkpoint"
+    fix_availability = FixAvailability.SOMETIMES
+    fix_class = "safe"
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            def export(path):
+                model = nn.Linear(4, 2)
+                torch.save({"model": model.state_dict()}, path)  # no optimizer in scope
+            """
+        ),
+        Valid(
+            """
+            import torch
+            from torch import nn
+            def save(model: nn.Module, optimizer, path):
+                torch.save({"model": model.state_dict()}, path)  # unannotated parameter
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            def checkpoint(best):
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, "last.pt")
+                if best:
+                    torch.save({"model": model.state_dict()}, "best.pt")
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch as th
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            opt = th.optim.AdamW(model.parameters())
+            th.save({"model": model.state_dict(), "epoch": 3}, "last.pt")
+            """,
+            fixed="""
+            import torch as th
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            opt = th.optim.AdamW(model.parameters())
+            th.save({"model": model.state_dict(), "epoch": 3, "optimizer": opt.state_dict()}, "last.pt")
+            """,
+        ),
+        Invalid(
+            """
+            from torch import save, optim, nn
+            class Trainer:
+                def __init__(self):
+                    self.model = nn.Linear(4, 2)
+                    self.optimizer = optim.SGD(self.model.parameters(), lr=0.1)
+                def save(self, path, epoch):
+                    ckpt = {}
+                    ckpt["model"] = self.model.state_dict()
+                    ckpt["epoch"] = epoch
+                    save(ckpt, path)
+            """,
+            fixed="""
+            from torch import save, optim, nn
+            class Trainer:
+                def __init__(self):
+                    self.model = nn.Linear(4, 2)
+                    self.optimizer = optim.SGD(self.model.parameters(), lr=0.1)
+                def save(self, path, epoch):
+                    ckpt = {}
+                    ckpt["model"] = self.model.state_dict()
+                    ckpt["epoch"] = epoch
+                    ckpt["optimizer"] = self.optimizer.state_dict()
+                    save(ckpt, path)
+            """,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        checkpoints = model.checkpoints(ctx.project)
+        for save in model.saves(ctx.project).sites:
+            missing = checkpoints.missing(save, Kind.OPTIMIZER)
+            several = len(checkpoints.in_scope(save, Kind.OPTIMIZER)) > 1
+            checkpoint = checkpoints.of(save)
+            for obj in missing:
+                edit = builders.add_state_dict_entry(model, checkpoint, obj.text, "optimizer", several)  # type: ignore[arg-type]
+                fix = ctx.fix([edit], Applicability.SAFE) if edit is not None else None
+                ctx.report(save.call, message=f"Training checkpoint without `{obj.text}.state_dict()`", fix=fix)

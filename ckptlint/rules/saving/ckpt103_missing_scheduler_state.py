@@ -1,0 +1,152 @@
+"""CKPT103 missing-scheduler-state: a training checkpoint without the LR scheduler's state."""
+
+from __future__ import annotations
+
+from ckptlint.fixes import Applicability, builders
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.semantic.kinds import Kind
+
+
+class MissingSchedulerState(Rule):
+    """
+    ## What it does
+    Flags a training checkpoint (a dict holding a model's `state_dict()`)
+    saved where a learning-rate scheduler is in scope
+    (`torch.optim.lr_scheduler.*`, or a `get_*_schedule*` factory such as
+    `transformers.get_cosine_schedule_with_warmup`) when the checkpoint does
+    not hold that scheduler's state under any key. The silences of CKPT102
+    apply (another checkpoint of the same function or class holds it, an
+    unknown `**spread`, an unannotated parameter).
+
+    ## Why is this bad?
+    The scheduler counts the steps it has taken. Resumed without its state,
+    a warmup runs again from the start and a cosine schedule restarts at the
+    peak learning rate, in the middle of training.
+
+    ## Example
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10)
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, "last.pt")
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+        },
+        "last.pt",
+    )
+    ```
+    """
+
+    code = "CKPT103"
+    name = "missing-scheduler-state"
+    message = "Training checkpoint without the LR scheduler's `state_dict()`"
+    fix_title = "Add the scheduler's `state_dict()` to the checkpoint"
+    fix_availability = FixAvailability.SOMETIMES
+    fix_class = "safe"
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            from transformers import get_cosine_schedule_with_warmup
+            model = nn.Linear(4, 2)
+            opt = torch.optim.AdamW(model.parameters())
+            sched = get_cosine_schedule_with_warmup(opt, 100, 1000)
+            torch.save({"model": model.state_dict(), "lr_state": sched.state_dict()}, "last.pt")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            def save(extra):
+                sched = torch.optim.lr_scheduler.StepLR(opt, 10)
+                torch.save({"model": model.state_dict(), **extra}, "last.pt")  # unknown spread
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch.nn as nn
+            from torch import save
+            from torch.optim.lr_scheduler import CosineAnnealingLR as Cosine
+            model = nn.Linear(4, 2)
+            sched = Cosine(opt, T_max=100)
+            save(
+                {
+                    "model": model.state_dict(),
+                    "epoch": 3,
+                },
+                "last.pt",
+            )
+            """,
+            fixed="""
+            import torch.nn as nn
+            from torch import save
+            from torch.optim.lr_scheduler import CosineAnnealingLR as Cosine
+            model = nn.Linear(4, 2)
+            sched = Cosine(opt, T_max=100)
+            save(
+                {
+                    "model": model.state_dict(),
+                    "epoch": 3,
+                    "scheduler": sched.state_dict(),
+                },
+                "last.pt",
+            )
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+            from transformers import get_cosine_schedule_with_warmup
+            def train(model: nn.Module):
+                model = nn.Linear(4, 2)
+                opt = torch.optim.AdamW(model.parameters())
+                lr_sched = get_cosine_schedule_with_warmup(opt, 100, 1000)
+                torch.save(dict(model=model.state_dict(), optimizer=opt.state_dict()), "last.pt")
+            """,
+            fixed="""
+            import torch
+            import torch.nn as nn
+            from transformers import get_cosine_schedule_with_warmup
+            def train(model: nn.Module):
+                model = nn.Linear(4, 2)
+                opt = torch.optim.AdamW(model.parameters())
+                lr_sched = get_cosine_schedule_with_warmup(opt, 100, 1000)
+                torch.save(dict(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=lr_sched.state_dict()), "last.pt")
+            """,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        checkpoints = model.checkpoints(ctx.project)
+        for save in model.saves(ctx.project).sites:
+            missing = checkpoints.missing(save, Kind.SCHEDULER)
+            several = len(checkpoints.in_scope(save, Kind.SCHEDULER)) > 1
+            checkpoint = checkpoints.of(save)
+            for obj in missing:
+                edit = builders.add_state_dict_entry(model, checkpoint, obj.text, "scheduler", several)  # type: ignore[arg-type]
+                fix = ctx.fix([edit], Applicability.SAFE) if edit is not None else None
+                ctx.report(save.call, message=f"Training checkpoint without `{obj.text}.state_dict()`", fix=fix)

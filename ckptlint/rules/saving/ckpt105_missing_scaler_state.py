@@ -1,0 +1,113 @@
+"""CKPT105 missing-scaler-state: a training checkpoint without the AMP GradScaler's state."""
+
+from __future__ import annotations
+
+from ckptlint.fixes import Applicability, builders
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.semantic.kinds import Kind
+
+
+class MissingScalerState(Rule):
+    """
+    ## What it does
+    Flags a training checkpoint (a dict holding a model's `state_dict()`)
+    saved where a `GradScaler` (`torch.cuda.amp` or `torch.amp`) is in scope
+    when the checkpoint does not hold that scaler's `state_dict()`. The
+    silences of CKPT102 apply.
+
+    ## Why is this bad?
+    The scaler's loss scale has been tuned by every overflow so far. A
+    resumed mixed-precision run that starts again from the default scale
+    (65536) skips steps on overflow until it has found it again, and its
+    updates differ from the interrupted run's.
+
+    ## Example
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = nn.Linear(4, 2)
+    scaler = torch.cuda.amp.GradScaler()
+    torch.save({"model": model.state_dict()}, "last.pt")
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = nn.Linear(4, 2)
+    scaler = torch.cuda.amp.GradScaler()
+    torch.save({"model": model.state_dict(), "scaler": scaler.state_dict()}, "last.pt")
+    ```
+    """
+
+    code = "CKPT105"
+    name = "missing-scaler-state"
+    message = "Training checkpoint without the `GradScaler`'s `state_dict()`"
+    fix_title = "Add the scaler's `state_dict()` to the checkpoint"
+    fix_availability = FixAvailability.SOMETIMES
+    fix_class = "safe"
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            scaler = torch.amp.GradScaler("cuda")
+            ckpt = {"model": model.state_dict()}
+            if scaler.is_enabled():
+                ckpt["amp"] = scaler.state_dict()
+            torch.save(ckpt, "last.pt")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            from torch import nn
+            def save(model: nn.Module, scaler, path):
+                torch.save({"model": model.state_dict()}, path)  # unannotated parameter
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch as th
+            from torch.cuda.amp import GradScaler
+            import torch.nn as nn
+            class AmpTrainer:
+                def __init__(self):
+                    self.model = nn.Linear(4, 2)
+                    self.scaler = GradScaler()
+                def save(self, path):
+                    ckpt = {"model": self.model.state_dict()}
+                    th.save(ckpt, path)
+            """,
+            fixed="""
+            import torch as th
+            from torch.cuda.amp import GradScaler
+            import torch.nn as nn
+            class AmpTrainer:
+                def __init__(self):
+                    self.model = nn.Linear(4, 2)
+                    self.scaler = GradScaler()
+                def save(self, path):
+                    ckpt = {"model": self.model.state_dict(), "scaler": self.scaler.state_dict()}
+                    th.save(ckpt, path)
+            """,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        checkpoints = model.checkpoints(ctx.project)
+        for save in model.saves(ctx.project).sites:
+            missing = checkpoints.missing(save, Kind.SCALER)
+            several = len(checkpoints.in_scope(save, Kind.SCALER)) > 1
+            checkpoint = checkpoints.of(save)
+            for obj in missing:
+                edit = builders.add_state_dict_entry(model, checkpoint, obj.text, "scaler", several)  # type: ignore[arg-type]
+                fix = ctx.fix([edit], Applicability.SAFE) if edit is not None else None
+                ctx.report(save.call, message=f"Training checkpoint without `{obj.text}.state_dict()`", fix=fix)
