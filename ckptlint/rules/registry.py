@@ -10,13 +10,23 @@ from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithout
 from ckptlint.rules.saving.ckpt101_save_whole_model import SaveWholeModel
 from ckptlint.rules.saving.ckpt102_missing_optimizer_state import MissingOptimizerState
 from ckptlint.rules.saving.ckpt103_missing_scheduler_state import MissingSchedulerState
+from ckptlint.rules.saving.ckpt104_missing_rng_state import MissingRngState
 from ckptlint.rules.saving.ckpt105_missing_scaler_state import MissingScalerState
+from ckptlint.rules.saving.ckpt106_missing_progress_counter import MissingProgressCounter
+from ckptlint.rules.saving.ckpt107_ddp_prefixed_state_dict import DdpPrefixedStateDict
+from ckptlint.rules.saving.ckpt108_cuda_rng_current_device_only import CudaRngCurrentDeviceOnly
+from ckptlint.rules.saving.ckpt109_non_atomic_save import NonAtomicSave
 
 RULES: Tuple[Type[Rule], ...] = (
     SaveWholeModel,
     MissingOptimizerState,
     MissingSchedulerState,
+    MissingRngState,
     MissingScalerState,
+    MissingProgressCounter,
+    DdpPrefixedStateDict,
+    CudaRngCurrentDeviceOnly,
+    NonAtomicSave,
     LoadWithoutMapLocation,
     LoadWithoutWeightsOnly,
 )

@@ -1,0 +1,160 @@
+"""CKPT104 missing-rng-state: a resume checkpoint without RNG state."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes.imports import runtime_reference
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.semantic.kinds import Kind
+
+
+class MissingRngState(Rule):
+    """
+    ## What it does
+    Flags a training checkpoint that holds optimizer state (so it is meant
+    for resuming) but no RNG state: no `torch.get_rng_state()`,
+    `torch.cuda.get_rng_state(_all)()`, `np.random.get_state()`,
+    `random.getstate()`, `ckptlint.runtime.capture_rng_state()`, or a
+    same-file function that calls one of them.
+
+    ## Why is this bad?
+    Dropout masks, data augmentation and the shuffling order all draw from
+    the random number generators. A run resumed without their state draws
+    different numbers from the ones the interrupted run would have drawn,
+    so the resumed run cannot reproduce the uninterrupted one.
+
+    ## Example
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, "last.pt")
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    import torch.nn as nn
+    import ckptlint.runtime
+
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "rng": ckptlint.runtime.capture_rng_state(),
+        },
+        "last.pt",
+    )
+    ```
+
+    ## Fix safety
+    The fix adds `"rng": ckptlint.runtime.capture_rng_state()`, which
+    captures the CPU, every CUDA device, numpy and Python RNGs and is never a
+    collective. It is safe when the project declares the runtime; adding the
+    file's first `ckptlint.runtime` import otherwise makes it unsafe. In a
+    distributed script there is no fix: a capture inside a rank-0 guard
+    holds rank 0's RNG only, so use `ckptlint.runtime.save_checkpoint`,
+    which every rank calls and which gathers every rank's RNG.
+    """
+
+    code = "CKPT104"
+    name = "missing-rng-state"
+    message = "Resume checkpoint without RNG state"
+    fix_title = 'Add `"rng": ckptlint.runtime.capture_rng_state()`'
+    fix_availability = FixAvailability.SOMETIMES
+    fix_class = "safe"
+
+    VALID = [
+        Valid(
+            """
+            import random
+            import numpy as np
+            import torch
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            opt = torch.optim.SGD(model.parameters(), lr=0.1)
+            def rng_states():
+                return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "rng": rng_states()}, "a.pt")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            torch.save({"model": model.state_dict(), "epoch": 3}, "best.pt")  # no optimizer state: not for resuming
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch as th
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            opt = th.optim.SGD(model.parameters(), lr=0.1)
+            th.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "last.pt")
+            """,
+            fixed="""
+            import torch as th
+            import torch.nn as nn
+            import ckptlint.runtime
+            model = nn.Linear(4, 2)
+            opt = th.optim.SGD(model.parameters(), lr=0.1)
+            th.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "rng": ckptlint.runtime.capture_rng_state()}, "last.pt")
+            """,
+            settings={"runtime": True},
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+            import torch.distributed as dist
+            dist.init_process_group("nccl")
+            model = nn.Linear(4, 2)
+            opt = torch.optim.SGD(model.parameters(), lr=0.1)
+            if dist.get_rank() == 0:
+                torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "last.pt")
+            """,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        checkpoints = model.checkpoints(ctx.project)
+        distributed = None
+        for save in model.saves(ctx.project).sites:
+            checkpoint = checkpoints.of(save)
+            if (
+                checkpoint is None
+                or not checkpoint.is_training
+                or checkpoint.has_unknown_spread
+                or not checkpoint.holds_state_of_kind(Kind.OPTIMIZER)
+                or checkpoint.holds_rng
+            ):
+                continue
+            if distributed is None:
+                distributed = model.distributed.is_distributed
+            if distributed:
+                ctx.report(
+                    save.call,
+                    message="Resume checkpoint without RNG state (in a distributed script, "
+                    "use `ckptlint.runtime.save_checkpoint`, which gathers every rank's RNG)",
+                )
+                continue
+            key = checkpoint.free_key("rng", "rng_state")
+            fix = None
+            if key is not None:
+                spelling, import_edit = runtime_reference(model, "capture_rng_state")
+                value = cst.Call(func=builders.dotted(spelling))
+                edit = builders.add_checkpoint_entry(model, checkpoint, key, value)
+                if edit is not None:
+                    fix = ctx.fix([edit, import_edit], Applicability.SAFE)
+            ctx.report(save.call, fix=fix)

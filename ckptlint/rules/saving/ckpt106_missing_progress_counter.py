@@ -1,0 +1,106 @@
+"""CKPT106 missing-progress-counter: a resume checkpoint that does not say where training was."""
+
+from __future__ import annotations
+
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.semantic import catalog
+from ckptlint.semantic.kinds import Kind
+
+
+class MissingProgressCounter(Rule):
+    """
+    ## What it does
+    Flags a training checkpoint that holds optimizer state (so it is meant
+    for resuming) but has no key containing `epoch`, `step` or `iter`
+    (`"epoch"`, `"global_step"`, `"iter_num"`, nested keys included). It is
+    silent when the dict spreads an unknown mapping or has a key that is not
+    a literal.
+
+    ## Why is this bad?
+    A resumed run must know where to start: which epoch, which step of the
+    learning-rate schedule, which batch. Without a counter in the file, the
+    resume either starts again at epoch 0 (training for longer than planned,
+    with the wrong schedule) or depends on a file name or a log to guess.
+
+    ## Example
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, "last.pt")
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    epoch = 3
+    torch.save(
+        {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch},
+        "last.pt",
+    )
+    ```
+    """
+
+    code = "CKPT106"
+    name = "missing-progress-counter"
+    message = "Resume checkpoint without an epoch or step counter"
+    fix_availability = FixAvailability.NEVER
+    fix_class = "none"
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            opt = torch.optim.SGD(model.parameters(), lr=0.1)
+            ckpt = {"model": model.state_dict(), "optimizer": opt.state_dict()}
+            ckpt["meta"] = {"global_step": 10}
+            torch.save(ckpt, "a.pt")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            model = nn.Linear(4, 2)
+            opt = torch.optim.SGD(model.parameters(), lr=0.1)
+            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), **progress}, "a.pt")
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            from torch import save, nn, optim
+            class Trainer:
+                def __init__(self):
+                    self.net = nn.Linear(4, 2)
+                    self.opt = optim.Adam(self.net.parameters())
+                def checkpoint(self):
+                    save({"net": self.net.state_dict(), "opt": self.opt.state_dict()}, "last.pt")
+            """,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        checkpoints = model.checkpoints(ctx.project)
+        for save in model.saves(ctx.project).sites:
+            checkpoint = checkpoints.of(save)
+            if (
+                checkpoint is None
+                or not checkpoint.is_training
+                or checkpoint.has_unknown_spread
+                or not checkpoint.holds_state_of_kind(Kind.OPTIMIZER)
+                or any(None in entry.path for entry in checkpoint.entries)
+                or any(catalog.PROGRESS_KEY.search(key) for key in checkpoint.keys)
+            ):
+                continue
+            ctx.report(save.call)

@@ -1,0 +1,152 @@
+"""CKPT107 ddp-prefixed-state-dict: saving the state dict of a DDP / DataParallel / compiled wrapper."""
+
+from __future__ import annotations
+
+from typing import Set
+
+import libcst as cst
+
+from ckptlint.fixes import Applicability, builders
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+
+PREFIXES = {"ddp": "module.", "dp": "module.", "compile": "_orig_mod."}
+
+
+class DdpPrefixedStateDict(Rule):
+    """
+    ## What it does
+    Flags a saved `state_dict()` taken from a name bound to a
+    `DistributedDataParallel` / `DataParallel` wrap (its keys start with
+    `module.`) or to a `torch.compile(...)` result (keys start with
+    `_orig_mod.`). `model.module.state_dict()` and `state_dict()` of an FSDP
+    model are not flagged.
+
+    ## Why is this bad?
+    The prefixed keys match only a model wrapped the same way. Loading the
+    checkpoint into a plain model (for evaluation, export, or a resume on one
+    GPU) fails with missing and unexpected keys, or silently loads nothing
+    with `strict=False`.
+
+    ## Example
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = torch.nn.DataParallel(nn.Linear(4, 2))
+    torch.save({"model": model.state_dict()}, "last.pt")
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    import torch.nn as nn
+
+    model = torch.nn.DataParallel(nn.Linear(4, 2))
+    torch.save({"model": model.module.state_dict()}, "last.pt")
+    ```
+
+    ## Fix safety
+    Unsafe: the fix saves `model.module.state_dict()` (or
+    `model._orig_mod.state_dict()` for `torch.compile`), so the saved keys
+    lose their prefix. A loader that loads the file into a wrapped model, or
+    that strips the prefix itself, must change too.
+    """
+
+    code = "CKPT107"
+    name = "ddp-prefixed-state-dict"
+    message = "`state_dict()` of a wrapped model: its keys carry the wrapper's prefix"
+    fix_title = "Take the state dict of the unwrapped model"
+    fix_availability = FixAvailability.ALWAYS
+    fix_class = "unsafe"
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            from torch import nn
+            model = DDP(nn.Linear(4, 2))
+            torch.save({"model": model.module.state_dict()}, "last.pt")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            from torch import nn
+            def save(model, path):
+                torch.save(model.state_dict(), path)  # unknown: a parameter
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch as th
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            from torch import nn
+            def main():
+                model = nn.Linear(4, 2).cuda()
+                model = DDP(model)
+                state = model.state_dict()
+                th.save(state, "weights.pt")
+            """,
+            fixed="""
+            import torch as th
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            from torch import nn
+            def main():
+                model = nn.Linear(4, 2).cuda()
+                model = DDP(model)
+                state = model.module.state_dict()
+                th.save(state, "weights.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            net = torch.compile(nn.Linear(4, 2))
+            torch.save({"model": net.state_dict(), "epoch": 1}, "last.pt")
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            net = torch.compile(nn.Linear(4, 2))
+            torch.save({"model": net._orig_mod.state_dict(), "epoch": 1}, "last.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        checkpoints = model.checkpoints(ctx.project)
+        reported: Set[int] = set()
+        for save in model.saves(ctx.project).sites:
+            for entry in checkpoints.saved_values(save):
+                kind = entry.state_of
+                call = entry.value
+                if isinstance(call, cst.Name):  # `sd = model.state_dict()` then saved
+                    binding = model.bindings.reaching(call.value, save.call)
+                    if binding is None or binding.value is None:
+                        continue
+                    call = binding.value
+                    kind = None
+                if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+                    continue
+                if call.func.attr.value != "state_dict" or id(call) in reported:
+                    continue
+                receiver = call.func.value
+                kind = kind or model.kinds(ctx.project).of(receiver)
+                if kind is None or kind.wrap not in PREFIXES or kind.unwrap_attribute is None:
+                    continue
+                reported.add(id(call))
+                unwrapped = cst.Attribute(value=receiver, attr=cst.Name(kind.unwrap_attribute))
+                edit = builders.replace_node(model, receiver, unwrapped)
+                prefix = PREFIXES[kind.wrap]
+                ctx.report(
+                    call,
+                    message=f"`state_dict()` of a wrapped model: its keys start with `{prefix}`",
+                    fix=ctx.fix([edit], Applicability.UNSAFE),
+                )

@@ -1,0 +1,136 @@
+"""CKPT109 non-atomic-save: `torch.save` straight over the checkpoint it replaces."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes.imports import runtime_reference
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.semantic.paths import is_path_expression, varies_per_run
+
+RENAMES = ("os.replace", "os.rename", "shutil.move")
+
+
+class NonAtomicSave(Rule):
+    """
+    ## What it does
+    Flags `torch.save` (directly, or through a same-file save helper) that
+    writes straight to the final path of a checkpoint that is overwritten:
+    the path is the same each time the save runs (it names no loop variable
+    and no epoch, step or iteration counter). Files that write to a temporary
+    name and then `os.replace` / `os.rename` it in the same function are not
+    flagged. Opt-in.
+
+    ## Why is this bad?
+    `torch.save` truncates the target and then writes it. A job killed
+    mid-write (preemption, out-of-memory, a full disk) leaves neither the
+    old checkpoint nor a new one: the only copy of the run's state is a
+    truncated file that fails to load.
+
+    ## Example
+    ```python
+    import torch
+
+    def checkpoint(state):
+        torch.save(state, "last.pt")
+    checkpoint({"epoch": 1})
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    import ckptlint.runtime
+
+    def checkpoint(state):
+        ckptlint.runtime.atomic_save(state, "last.pt")
+    checkpoint({"epoch": 1})
+    ```
+
+    ## Fix safety
+    The fix calls `ckptlint.runtime.atomic_save(obj, path)`, which writes a
+    temporary file in the same directory, fsyncs it and renames it over the
+    target: the same bytes end up at the same path. It is offered only when
+    the target is a path expression (not a file object) and the call passes
+    nothing else. It is safe when the project declares the runtime; adding
+    the file's first `ckptlint.runtime` import makes it unsafe otherwise.
+    """
+
+    code = "CKPT109"
+    name = "non-atomic-save"
+    message = "`torch.save` overwrites the checkpoint in place: a crash mid-write loses it"
+    fix_title = "Write with `ckptlint.runtime.atomic_save`"
+    fix_availability = FixAvailability.SOMETIMES
+    fix_class = "safe"
+    opt_in = True
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            for epoch in range(10):
+                torch.save({"epoch": epoch}, f"ckpt_{epoch}.pt")  # a new file each time
+            """
+        ),
+        Valid(
+            """
+            import io
+            import os
+            import torch
+            def save(state, path):
+                torch.save(state, path + ".tmp")
+                os.replace(path + ".tmp", path)
+            buffer = io.BytesIO()
+            torch.save({"a": 1}, buffer)
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            from torch import save
+            import ckptlint.runtime as rt
+            def save_checkpoint(state, filename="checkpoint.pth.tar"):
+                save(state, filename)
+            for epoch in range(3):
+                save_checkpoint({"epoch": epoch})
+            """,
+            fixed="""
+            from torch import save
+            import ckptlint.runtime as rt
+            def save_checkpoint(state, filename="checkpoint.pth.tar"):
+                rt.atomic_save(state, filename)
+            for epoch in range(3):
+                save_checkpoint({"epoch": epoch})
+            """,
+        ),
+        Invalid(
+            """
+            import torch as th
+            th.save({"w": 1}, "last.pt", pickle_protocol=4)
+            """,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        for save in model.saves(ctx.project).sites:
+            path = save.path
+            if path is None or not is_path_expression(model, path) or varies_per_run(model, path, save.call):
+                continue
+            if self._renamed_after(ctx, save.torch_save):
+                continue
+            fix = None
+            inner = save.torch_save
+            if len(inner.args) == 2 and not any(a.star or (a.keyword and a.keyword.value not in ("obj", "f")) for a in inner.args):
+                spelling, import_edit = runtime_reference(model, "atomic_save")
+                edit = builders.replace_node(model, inner.func, builders.dotted(spelling))
+                fix = ctx.fix([edit, import_edit], Applicability.SAFE)
+            ctx.report(save.call, fix=fix)
+
+    def _renamed_after(self, ctx: Context, torch_save: cst.Call) -> bool:
+        """A write to a temporary name that the same function renames into place."""
+        function = ctx.model.bindings.enclosing_function(torch_save)
+        return any(
+            ctx.model.bindings.enclosing_function(site.node) is function for site in ctx.model.calls_to(*RENAMES)
+        )
