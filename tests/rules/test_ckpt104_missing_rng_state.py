@@ -1,0 +1,75 @@
+"""CKPT104 missing-rng-state."""
+
+from __future__ import annotations
+
+from support import codes, fix, lint
+
+from ckptlint.fixes.model import Applicability
+from ckptlint.rules.saving.ckpt104_missing_rng_state import MissingRngState
+
+RULES = [MissingRngState]
+
+CODE = """
+    import torch
+    import torch.nn as nn
+    {extra}
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    torch.save({{"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 1}}, "a.pt")
+    """
+
+
+def test_fires_and_fix_is_safe_only_when_the_runtime_is_declared() -> None:
+    code = CODE.format(extra="")
+    [plain] = lint(code, rules=RULES)
+    assert plain.fix is not None and plain.fix.applicability is Applicability.UNSAFE
+    [declared] = lint(code, rules=RULES, table={"runtime": True})
+    assert declared.fix is not None and declared.fix.applicability is Applicability.SAFE
+
+
+def test_fix_reuses_an_existing_runtime_import() -> None:
+    outcome = fix(CODE.format(extra="from ckptlint.runtime import capture_rng_state"), rules=RULES)
+    assert '"rng": capture_rng_state()}' in outcome.text
+    assert outcome.text.count("import") == 3
+
+
+def test_any_rng_getter_counts() -> None:
+    for getter in ("torch.get_rng_state()", "torch.cuda.get_rng_state_all()", "np.random.get_state()", "random.getstate()"):
+        assert codes(
+            f"""
+            import random
+            import numpy as np
+            import torch
+            import torch.nn as nn
+            model = nn.Linear(2, 2)
+            opt = torch.optim.SGD(model.parameters(), lr=0.1)
+            state = {getter}
+            torch.save({{"model": model.state_dict(), "optimizer": opt.state_dict(), "r": state}}, "a.pt")
+            """,
+            rules=RULES,
+        ) == [], getter
+
+
+def test_no_fix_in_a_distributed_script() -> None:
+    found = lint(
+        CODE.format(extra="import os; local_rank = int(os.environ['LOCAL_RANK'])"),
+        rules=RULES,
+        table={"runtime": True},
+    )
+    assert [d.code for d in found] == ["CKPT104"]
+    assert found[0].fix is None
+    assert "save_checkpoint" in found[0].message
+
+
+def test_silent_without_optimizer_state_or_with_unknown_spread() -> None:
+    assert codes(
+        """
+        import torch
+        import torch.nn as nn
+        model = nn.Linear(2, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        torch.save({"model": model.state_dict()}, "best.pt")
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), **rest}, "last.pt")
+        """,
+        rules=RULES,
+    ) == []

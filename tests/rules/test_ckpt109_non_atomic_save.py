@@ -1,0 +1,68 @@
+"""CKPT109 non-atomic-save (opt-in)."""
+
+from __future__ import annotations
+
+from support import codes, fix, lint
+
+from ckptlint.fixes.model import Applicability
+from ckptlint.rules.saving.ckpt109_non_atomic_save import NonAtomicSave
+
+RULES = [NonAtomicSave]
+
+
+def test_opt_in_only() -> None:
+    code = 'import torch\ntorch.save({"a": 1}, "last.pt")\n'
+    assert codes(code, table={"select": ["CKPT1"]}) == []
+    assert codes(code, table={"select": ["CKPT109"]}) == ["CKPT109"]
+    assert codes(code, table={"select": ["non-atomic-save"]}) == ["CKPT109"]
+
+
+def test_fix_adds_the_import_once_and_is_unsafe_without_declared_runtime() -> None:
+    code = """
+        from torch import save
+        for epoch in range(3):
+            save({"epoch": epoch}, "last.pt")
+            save({"epoch": epoch}, "also_last.pt")
+        """
+    found = lint(code, rules=RULES)
+    assert [d.fix.applicability for d in found] == [Applicability.UNSAFE, Applicability.UNSAFE]  # type: ignore[union-attr]
+    outcome = fix(code, rules=RULES, table={"runtime": True})
+    assert outcome.text.count("import ckptlint.runtime") == 1
+    assert outcome.text.count("ckptlint.runtime.atomic_save(") == 2
+    assert codes(outcome.text, rules=RULES) == []
+
+
+def test_paths_that_change_per_iteration_are_silent() -> None:
+    assert codes(
+        """
+        import os
+        import torch
+        for epoch in range(3):
+            torch.save({}, f"ckpt_{epoch}.pt")
+            torch.save({}, os.path.join("out", "ckpt_%d.pt" % epoch))
+        def save(state, step):
+            torch.save(state, f"step_{step}.pt")
+        for i, batch in enumerate(loader):
+            torch.save({}, f"b{i}.pt")
+        """,
+        rules=RULES,
+    ) == []
+
+
+def test_file_objects_get_no_finding() -> None:
+    assert codes(
+        """
+        import io
+        import torch
+        buffer = io.BytesIO()
+        torch.save({}, buffer)
+        with open("x.pt", "wb") as handle:
+            torch.save({}, handle)
+        """,
+        rules=RULES,
+    ) == []
+
+
+def test_extra_arguments_get_no_fix() -> None:
+    [finding] = lint('import torch\ntorch.save({}, "a.pt", _use_new_zipfile_serialization=False)\n', rules=RULES)
+    assert finding.fix is None
