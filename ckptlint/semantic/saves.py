@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
 
 TORCH_SAVE = "torch.save"
+# The runtime's atomic write is a save too: what it writes is checked like `torch.save`'s
+# (otherwise CKPT109's fix would hide every missing-state finding), but it is atomic.
+ATOMIC_SAVES = ("ckptlint.runtime.atomic_save", "ckptlint.runtime.atomic.atomic_save")
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +48,7 @@ class SaveSite:
     class_def: Optional[cst.ClassDef]  # the call site's class (for methods)
     torch_save: cst.Call  # the `torch.save` call that writes (inside the helper for a helper save)
     helper: Optional[SaveHelper] = None
+    atomic: bool = False  # written with `ckptlint.runtime.atomic_save`
 
 
 class Saves:
@@ -56,7 +60,7 @@ class Saves:
 
     def _build(self, project: ProjectSettings) -> None:
         model = self._model
-        direct = model.calls_to(TORCH_SAVE)
+        direct = model.calls_to(TORCH_SAVE, *ATOMIC_SAVES)
         for site in direct:
             helper = self._as_helper(site)
             if helper is not None:
@@ -82,7 +86,7 @@ class Saves:
     def _direct(self, site: CallSite, signature_of: Optional[str] = None) -> SaveSite:
         if signature_of is not None:
             site = CallSite(site.node, signature_of, site.function, site.class_def, site.is_expression_statement)
-        obj, path = site.arg("obj"), site.arg("f")
+        obj, path = site.arg("obj"), _path_arg(site)
         function, class_def = self._function_and_class(site.node)
         return SaveSite(
             call=site.node,
@@ -91,6 +95,7 @@ class Saves:
             function=function,
             class_def=class_def,
             torch_save=site.node,
+            atomic=site.qualname in ATOMIC_SAVES,
         )
 
     def _as_helper(self, site: CallSite) -> Optional[SaveHelper]:
@@ -103,7 +108,7 @@ class Saves:
             return None
         if self._model.bindings.reaching(obj.value.value, site.node) is None:
             return None  # reassigned on some path: not simply "the argument"
-        path = site.arg("f")
+        path = _path_arg(site)
         path_parameter = None
         if path is not None and isinstance(path.value, cst.Name) and path.value.value in names:
             path_parameter = path.value.value
@@ -126,7 +131,7 @@ class Saves:
 
     def _helper_site(self, call: cst.Call, helper: SaveHelper) -> SaveSite:
         bound = bind_to_function(call, helper.function, skip_first=helper.is_method)
-        inner_path = helper.inner.arg("f")
+        inner_path = _path_arg(helper.inner)
         if helper.path_parameter is not None:
             path = bound.get(helper.path_parameter)
             if path is None:
@@ -145,7 +150,12 @@ class Saves:
             class_def=class_def,
             torch_save=helper.inner.node,
             helper=helper,
+            atomic=helper.inner.qualname in ATOMIC_SAVES,
         )
+
+
+def _path_arg(site: CallSite) -> Optional[cst.Arg]:
+    return site.arg("f") or site.arg("path")
 
 
 def bind_to_function(call: cst.Call, function: cst.FunctionDef, skip_first: bool = False) -> Dict[str, cst.BaseExpression]:

@@ -36,4 +36,7 @@ SIGNATURES: Dict[str, Signature] = {
             "_disable_byteorder_record",
         ),
     ),
+    # The runtime companion's atomic write: a save like `torch.save` (the saving rules check what it writes).
+    "ckptlint.runtime.atomic_save": Signature(positional=("obj", "path"), var_keyword=True),
+    "ckptlint.runtime.atomic.atomic_save": Signature(positional=("obj", "path"), var_keyword=True),
 }

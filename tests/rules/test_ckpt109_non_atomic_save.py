@@ -66,3 +66,17 @@ def test_file_objects_get_no_finding() -> None:
 def test_extra_arguments_get_no_fix() -> None:
     [finding] = lint('import torch\ntorch.save({}, "a.pt", _use_new_zipfile_serialization=False)\n', rules=RULES)
     assert finding.fix is None
+
+
+def test_runtime_atomic_save_is_a_save_for_content_rules_but_not_for_109() -> None:
+    code = """
+        import torch
+        import torch.nn as nn
+        from ckptlint.runtime import atomic_save
+        def save_checkpoint(state, path):
+            atomic_save(state, path)
+        model = nn.Linear(2, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        save_checkpoint({"model": model.state_dict(), "epoch": 1}, "last.pt")
+        """
+    assert codes(code, table={"select": ["ALL"]}) == ["CKPT102"]

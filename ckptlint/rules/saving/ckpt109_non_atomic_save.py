@@ -116,7 +116,7 @@ class NonAtomicSave(Rule):
         model = ctx.model
         for save in model.saves(ctx.project).sites:
             path = save.path
-            if path is None or not is_path_expression(model, path) or varies_per_run(model, path, save.call):
+            if save.atomic or path is None or not is_path_expression(model, path) or varies_per_run(model, path, save.call):
                 continue
             if self._renamed_after(ctx, save.torch_save):
                 continue
