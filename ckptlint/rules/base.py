@@ -103,6 +103,11 @@ class Rule:
     # Canonical names of the calls this rule inspects; the engine routes
     # matching call sites to `check_call`.
     calls: ClassVar[Tuple[str, ...]] = ()
+    # Words the source text must contain for this rule to possibly fire: every
+    # group needs one of its words (see `engine/prefilter.py`). A rule that
+    # declares too little here loses findings; tests run every example with
+    # and without the pre-filter to catch that.
+    requires: ClassVar[Tuple[Tuple[str, ...], ...]] = (("torch",),)
     VALID: ClassVar[List[Valid]] = []
     INVALID: ClassVar[List[Invalid]] = []
 

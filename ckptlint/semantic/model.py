@@ -75,11 +75,6 @@ class SemanticModel:
     def imports(self) -> ImportTable:
         return ImportTable(self.module)
 
-    @cached_property
-    def seen_torch(self) -> bool:
-        """Whether the module imports torch at all (rules about torch can skip it)."""
-        return self.imports.imports_module("torch") or "torch" in self.text
-
     # -- calls -------------------------------------------------------------
     @cached_property
     def _calls_by_name(self) -> Dict[str, List[CallSite]]:

@@ -53,6 +53,7 @@ class LoadWithoutMapLocation(Rule):
     fix_availability = FixAvailability.ALWAYS
     fix_class = "safe or unsafe"
     calls = ("torch.load",)
+    requires = (("torch",), ("load",))
 
     VALID = [
         Valid(

@@ -60,6 +60,7 @@ class LoadWithoutWeightsOnly(Rule):
     fix_availability = FixAvailability.SOMETIMES
     fix_class = "unsafe"
     calls = ("torch.load",)
+    requires = (("torch",), ("load",))
 
     VALID = [
         Valid(

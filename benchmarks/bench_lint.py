@@ -1,0 +1,195 @@
+"""Lint throughput on real code, side by side with the libcst floors, in one run.
+
+    python benchmarks/build_corpus.py          # once
+    python benchmarks/bench_lint.py [--corpus benchmarks/corpus] [--out benchmarks/results/lint.json]
+
+Measured, each in a fresh process (peak RSS from `wait4`):
+- parse floor: read + decode + `libcst.parse_module` for every file;
+- parse+metadata floor: the same plus `MetadataWrapper` resolving the
+  providers ckptlint uses (Scope, QualifiedName evaluated for every call,
+  ParentNode, Position), as a libcst linter that analyses every file does;
+- ckptlint cold (no cache) with 1 job and with all cores, full rule set;
+- ckptlint warm (cache hit, after a run that filled the cache);
+- the same floors and ckptlint restricted to the files ckptlint fully
+  analyses (those its pre-filter lets through);
+- one small file end to end (what a pre-commit run on one changed file costs);
+- ckptlint on the largest file alone (peak memory should follow it, not the corpus).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+
+def corpus_files(root: str) -> List[str]:
+    found = []
+    for directory, _, files in os.walk(root):
+        found.extend(os.path.join(directory, f) for f in files if f.endswith(".py"))
+    return sorted(found)
+
+
+def count_lines(files: List[str]) -> int:
+    total = 0
+    for path in files:
+        with open(path, "rb") as handle:
+            total += handle.read().count(b"\n")
+    return total
+
+
+FLOOR = r"""
+import sys, time, json
+import libcst as cst
+from libcst.metadata import (MetadataWrapper, ParentNodeProvider, PositionProvider,
+                             QualifiedNameProvider, ScopeProvider)
+from ckptlint.engine.source import read_source
+mode, listing = sys.argv[1], sys.argv[2]
+files = open(listing).read().split("\n")
+start = time.perf_counter()
+for path in files:
+    if not path:
+        continue
+    try:
+        module = cst.parse_module(read_source(path, 1 << 30).text)
+    except Exception:
+        continue
+    if mode == "metadata":
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        qnames = wrapper.resolve(QualifiedNameProvider)
+        wrapper.resolve(ParentNodeProvider)
+        wrapper.resolve(PositionProvider)
+        for node, value in qnames.items():
+            if isinstance(node, (cst.Name, cst.Attribute)):
+                value() if callable(value) else value
+print(json.dumps({"seconds": time.perf_counter() - start}))
+"""
+
+
+def run_measured(argv: List[str], cwd: str = REPO) -> Dict[str, float]:
+    """Run ``argv``; wall time, peak RSS (MiB) and its JSON output if any."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = process.stdout.read() if process.stdout else b""
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    result = {"wall": wall, "peak_rss_mib": usage.ru_maxrss / 1024}
+    try:
+        result.update(json.loads(out.decode().strip().splitlines()[-1]))
+    except (ValueError, IndexError):
+        pass
+    return result
+
+
+def floor(mode: str, files: List[str]) -> Dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(files))
+    try:
+        return run_measured([sys.executable, "-c", FLOOR, mode, listing.name])
+    finally:
+        os.unlink(listing.name)
+
+
+def ckptlint(paths: List[str], *flags: str) -> Dict[str, float]:
+    argv = [sys.executable, "-m", "ckptlint", *paths, "--select", "ALL", "--exit-zero", "-q",
+            "--output-format", "json", "--isolated", *flags]
+    result = run_measured(argv)
+    result["seconds"] = result["wall"]
+    return result
+
+
+def analysed_files(files: List[str]) -> List[str]:
+    """The files ckptlint's pre-filter lets through to a full analysis."""
+    sys.path.insert(0, REPO)
+    from ckptlint.config.loader import build_settings
+    from ckptlint.engine.prefilter import needs_analysis
+    from ckptlint.engine.selection import rules_for
+    from ckptlint.engine.source import read_source
+
+    settings = build_settings({"select": ["ALL"]}, root=REPO)
+    kept = []
+    for path in files:
+        try:
+            text = read_source(path, 1 << 30).text
+        except Exception:
+            continue
+        if needs_analysis(text, rules_for(path, settings), settings.project):
+            kept.append(path)
+    return kept
+
+
+def rate(lines: int, files: int, result: Dict[str, float]) -> Dict[str, float]:
+    seconds = result["seconds"]
+    return {**result, "lines_per_s": lines / seconds, "files_per_s": files / seconds}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default=os.path.join(HERE, "corpus"))
+    parser.add_argument("--out", default=os.path.join(HERE, "results", "lint.json"))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    files = corpus_files(args.corpus)
+    if not files:
+        print("no corpus: run benchmarks/build_corpus.py first", file=sys.stderr)
+        return 2
+    lines = count_lines(files)
+    analysed = analysed_files(files)
+    analysed_lines = count_lines(analysed)
+    cache = tempfile.mkdtemp(prefix="ckptlint-bench-cache-")
+    largest = max(files, key=os.path.getsize)
+    small = os.path.join(REPO, "fixtures", "bad", "resume_from_checkpoint.py")
+    try:
+        results = {
+            "parse_floor": rate(lines, len(files), floor("parse", files)),
+            "metadata_floor": rate(lines, len(files), floor("metadata", files)),
+            "cold_1_job": rate(lines, len(files), ckptlint([args.corpus], "--no-cache", "--jobs", "1")),
+            f"cold_{args.jobs}_jobs": rate(lines, len(files), ckptlint([args.corpus], "--no-cache", "--jobs", str(args.jobs))),
+        }
+        ckptlint([args.corpus], "--cache-dir", cache, "--jobs", str(args.jobs))  # fill the cache
+        results["warm"] = rate(lines, len(files), ckptlint([args.corpus], "--cache-dir", cache, "--jobs", str(args.jobs)))
+        results["analysed_metadata_floor"] = rate(analysed_lines, len(analysed), floor("metadata", analysed))
+        results["analysed_cold_1_job"] = rate(
+            analysed_lines, len(analysed), ckptlint(analysed, "--no-cache", "--jobs", "1")
+        )
+        results["one_small_file"] = ckptlint([small], "--no-cache")
+        results["largest_file_alone"] = ckptlint([largest], "--no-cache", "--jobs", "1")
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    summary = {
+        "corpus": {"files": len(files), "lines": lines, "analysed_files": len(analysed), "analysed_lines": analysed_lines,
+                   "largest_file": os.path.relpath(largest, args.corpus), "largest_file_bytes": os.path.getsize(largest)},
+        "results": results,
+        "ratios": {
+            "cold_1_job_vs_metadata_floor": results["metadata_floor"]["seconds"] / results["cold_1_job"]["seconds"],
+            "analysed_cold_vs_metadata_floor": results["analysed_cold_1_job"]["seconds"] / results["analysed_metadata_floor"]["seconds"],
+            "parallel_speedup": results["cold_1_job"]["seconds"] / results[f"cold_{args.jobs}_jobs"]["seconds"],
+            "warm_speedup": results["cold_1_job"]["seconds"] / results["warm"]["seconds"],
+        },
+    }
+    print(f"corpus: {len(files)} files, {lines:,} lines; fully analysed by ckptlint: {len(analysed)} files, {analysed_lines:,} lines")
+    print(f"{'measurement':<26}{'seconds':>9}{'lines/s':>11}{'files/s':>9}{'peak RSS MiB':>14}")
+    for name, result in results.items():
+        lps = f"{result['lines_per_s']:>11,.0f}" if "lines_per_s" in result else f"{'':>11}"
+        fps = f"{result['files_per_s']:>9,.1f}" if "files_per_s" in result else f"{'':>9}"
+        print(f"{name:<26}{result['seconds']:>9.2f}{lps}{fps}{result['peak_rss_mib']:>14.1f}")
+    for name, value in summary["ratios"].items():
+        print(f"{name:<40}{value:>8.2f}x")
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as handle:
+        json.dump(summary, handle, indent=2)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
