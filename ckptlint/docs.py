@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import textwrap
 from typing import List, Optional, Sequence, Type
@@ -22,6 +23,32 @@ REQUIRED_SECTIONS = ("## What it does", "## Why is this bad?", "## Example")
 
 def docstring(rule: Type[Rule]) -> str:
     return textwrap.dedent(rule.__doc__ or "").strip()
+
+
+def why(rule: Type[Rule]) -> str:
+    """The first sentence of the rule's `## Why is this bad?` section (one line)."""
+    lines = docstring(rule).splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == "## Why is this bad?")
+    except StopIteration:
+        return ""
+    paragraph: List[str] = []
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            if paragraph:
+                break
+            continue
+        if line.startswith("#"):
+            break
+        paragraph.append(line.strip())
+    text = " ".join(paragraph)
+    # A short lead-in ("A checkpoint is a pickle.") explains nothing alone:
+    # then the sentence that follows it is part of the reason.
+    ends = [m.start() for m in re.finditer(r"(?<=[.!?])\s+(?=[A-Z`(])", text)]
+    for end in ends:
+        if end >= 40:
+            return text[:end]
+    return text
 
 
 def render(rule: Type[Rule]) -> str:
@@ -80,7 +107,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 1 if (args.check and drifted) else 0
 
 
-__all__ = ["render", "rule_url", "write_all", "main"]
+__all__ = ["render", "rule_url", "why", "write_all", "main"]
 
 if __name__ == "__main__":
     sys.exit(main())

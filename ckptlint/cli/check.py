@@ -9,7 +9,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import click
 
-from ckptlint.cli.output import echo_error, summary, use_color, write_statistics
+from ckptlint.cli.output import default_format, echo_error, summary, use_color, write_statistics
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -35,11 +35,10 @@ def _diff(path: str, before: str, after: str) -> str:
 @click.option("--ignore", multiple=True, help="Rules to disable: codes, prefixes or names.")
 @click.option(
     "--output-format",
-    type=click.Choice(["concise", "text", "json", "github", "sarif"]),
-    default="concise",
+    type=click.Choice(["concise", "full", "text", "json", "github", "sarif"]),
+    default=None,
     envvar="CKPTLINT_OUTPUT_FORMAT",
-    show_default=True,
-    help="How findings are printed.",
+    help="How findings are printed [default: full on a terminal, else concise].",
 )
 @click.option(
     "--output-file",
@@ -64,7 +63,7 @@ def check(
     select: Tuple[str, ...],
     extend_select: Tuple[str, ...],
     ignore: Tuple[str, ...],
-    output_format: str,
+    output_format: Optional[str],
     output_files: Tuple[str, ...],
     exit_zero: bool,
     exit_non_zero_on_fix: bool,
@@ -97,6 +96,7 @@ def check(
         sys.exit(EXIT_ERROR)
 
     mode = FixMode.DIFF if show_diff else FixMode.FIX if fix else FixMode.CHECK
+    output_format = output_format or default_format(sys.stdout)
     targets = _parse_output_files(output_files)
     if paths == ("-",) or (not paths and stdin_filename):
         sys.exit(_check_stdin(settings, mode, unsafe_fixes, stdin_filename, output_format, exit_zero, quiet, targets))

@@ -62,5 +62,11 @@ def use_color(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
+def default_format(stream: TextIO) -> str:
+    """`full` for a person at a terminal, the one-line `concise` form for pipes and logs."""
+    isatty = getattr(stream, "isatty", None)
+    return "full" if isatty and isatty() else "concise"
+
+
 def echo_error(message: str) -> None:
     click.echo(message, err=True)

@@ -10,10 +10,11 @@ Reporter = Callable[[RunReport, TextIO, bool], None]
 
 
 def get_reporter(name: str) -> Reporter:
-    from ckptlint.reporters import github, json_format, sarif, text
+    from ckptlint.reporters import full, github, json_format, sarif, text
 
     formats: Dict[str, Reporter] = {
         "concise": text.write_concise,
+        "full": full.write_full,
         "text": text.write_concise,
         "json": json_format.write_json,
         "github": github.write_github,
@@ -22,6 +23,6 @@ def get_reporter(name: str) -> Reporter:
     return formats[name]
 
 
-OUTPUT_FORMATS = ("concise", "text", "json", "github", "sarif")
+OUTPUT_FORMATS = ("concise", "full", "text", "json", "github", "sarif")
 # Formats that are one machine-readable document: nothing else may go to the same stream.
 DOCUMENT_FORMATS = ("json", "sarif")
