@@ -8,8 +8,9 @@ encoding, line endings and permissions.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Type
+from typing import TYPE_CHECKING, List, Optional, Sequence, Type
 
 from ckptlint.config.settings import Settings
 from ckptlint.diagnostics import Diagnostic, FileError
@@ -19,6 +20,9 @@ from ckptlint.engine.runner import LintOutcome, lint_text
 from ckptlint.engine.selection import rules_for
 from ckptlint.engine.source import SourceError, SourceFile, read_source, write_source
 from ckptlint.rules.base import Rule
+
+if TYPE_CHECKING:
+    from ckptlint.engine.cache import ResultCache
 
 
 class FixMode(enum.Enum):
@@ -100,24 +104,112 @@ def process_source(
     return report
 
 
-def process_file(path: str, settings: Settings, mode: FixMode, unsafe_fixes: bool = False) -> FileReport:
+def process_file(
+    path: str,
+    settings: Settings,
+    mode: FixMode,
+    unsafe_fixes: bool = False,
+    cache: Optional["ResultCache"] = None,
+) -> FileReport:
+    """Read, lint (or fix and write back) one file; never raises."""
     try:
         source = read_source(path, settings.max_file_size)
     except SourceError as exc:
         return FileReport(path=path, errors=[FileError(path, str(exc))])
-    report = process_source(source, settings, mode, unsafe_fixes)
+    key = cache.key(path, source.text) if cache is not None and mode is FixMode.CHECK else None
+    cached = cache.load(key, path) if cache is not None and key is not None else None
+    if cached is not None:
+        report = FileReport(path, cached[0], cached[1], original=source.text, text=source.text)
+    else:
+        report = process_source(source, settings, mode, unsafe_fixes)
+        if cache is not None and key is not None and not any(e.internal for e in report.errors):
+            cache.store(key, report.diagnostics, report.errors)
     if mode is FixMode.FIX and report.changed:
         try:
             write_source(source, report.text or "")
         except OSError as exc:
             report.errors.append(FileError(path, f"cannot write fixes: {exc.strerror or exc}"))
+    if mode is FixMode.CHECK and not report.diagnostics:
+        # Keep texts only where a reporter needs them, so the memory of a run
+        # follows its largest file and its findings, not the whole corpus.
+        report.original = report.text = None
     return report
 
 
+def _process_guarded(path: str, settings: Settings, mode: FixMode, unsafe_fixes: bool, cache) -> FileReport:
+    try:
+        return process_file(path, settings, mode, unsafe_fixes, cache)
+    except Exception as exc:  # the last per-file boundary, for workers
+        return FileReport(path, errors=[FileError(path, f"{type(exc).__name__}: {exc}", internal=True)])
+
+
+# Below this many files a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 8
+
+
 def lint_paths(
-    paths: Sequence[str], settings: Settings, mode: FixMode = FixMode.CHECK, unsafe_fixes: bool = False
+    paths: Sequence[str],
+    settings: Settings,
+    mode: FixMode = FixMode.CHECK,
+    unsafe_fixes: bool = False,
+    *,
+    jobs: int = 1,
+    cache_dir: Optional[str] = None,
 ) -> RunReport:
-    """Discover the files under ``paths`` and process each of them."""
-    return RunReport(
-        [process_file(path, settings, mode, unsafe_fixes) for path in discover(paths, settings) if path != "-"]
-    )
+    """Discover the files under ``paths`` and process each of them.
+
+    With ``jobs`` > 1 the files are spread over worker processes; reports
+    come back in discovery order, so the output never depends on ``jobs``.
+    """
+    files = [path for path in discover(paths, settings) if path != "-"]
+    cache = None
+    if cache_dir is not None and mode is FixMode.CHECK:
+        from ckptlint.engine.cache import ResultCache
+
+        cache = ResultCache(cache_dir, settings)
+    work = functools.partial(_process_guarded, settings=settings, mode=mode, unsafe_fixes=unsafe_fixes, cache=cache)
+    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
+        return RunReport([work(path) for path in files])
+    import concurrent.futures
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunksize = max(1, len(files) // (jobs * 16))
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        return RunReport(list(pool.map(work, files, chunksize=chunksize)))
+
+
+@dataclass
+class NoqaReport:
+    added: int = 0
+    skipped: List[str] = field(default_factory=list)  # "path:line: reason"
+    errors: List[FileError] = field(default_factory=list)
+
+
+def add_noqa_paths(paths: Sequence[str], settings: Settings) -> NoqaReport:
+    """`--add-noqa`: write a `# noqa: CODE` for every finding, merging with existing ones."""
+    from ckptlint.engine.noqa_writer import add_noqa
+
+    result = NoqaReport()
+    for path in discover(paths, settings):
+        if path == "-":
+            continue
+        report = process_file(path, settings, FixMode.CHECK)
+        result.errors.extend(report.errors)
+        if not report.diagnostics or report.original is None:
+            continue
+        written = add_noqa(report.original, report.diagnostics)
+        result.skipped.extend(f"{path}:{line}: {reason}" for line, reason in written.skipped)
+        if not written.added:
+            continue
+        try:
+            source = read_source(path, settings.max_file_size)
+            if source.text != report.original:
+                raise SourceError("the file changed while it was linted")
+            write_source(source, written.text)
+        except (OSError, SourceError) as exc:
+            result.errors.append(FileError(path, f"cannot add noqa: {exc}"))
+            continue
+        result.added += written.added
+    return result

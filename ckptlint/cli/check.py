@@ -55,6 +55,14 @@ def _diff(path: str, before: str, after: str) -> str:
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--force-exclude", is_flag=True, default=None, help="Apply excludes to paths named explicitly.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    envvar="CKPTLINT_CACHE_DIR",
+    help="Where the result cache lives (default: .ckptlint_cache in the project root).",
+)
 def check(
     paths: Tuple[str, ...],
     fix: bool,
@@ -73,6 +81,9 @@ def check(
     isolated: bool,
     force_exclude: Optional[bool],
     quiet: bool,
+    jobs: Optional[int],
+    no_cache: bool,
+    cache_dir: Optional[str],
 ) -> None:
     """Lint PATHS (default: the current directory); `-` reads stdin."""
     from ckptlint.api import FixMode, RunReport, lint_paths
@@ -101,7 +112,12 @@ def check(
     if paths == ("-",) or (not paths and stdin_filename):
         sys.exit(_check_stdin(settings, mode, unsafe_fixes, stdin_filename, output_format, exit_zero, quiet, targets))
 
-    report = lint_paths(list(paths) or ["."], settings, mode, unsafe_fixes)
+    from ckptlint.engine.cache import CACHE_DIR_NAME
+
+    cache = None if no_cache else (cache_dir or os.path.join(settings.root, CACHE_DIR_NAME))
+    report = lint_paths(
+        list(paths) or ["."], settings, mode, unsafe_fixes, jobs=jobs or os.cpu_count() or 1, cache_dir=cache
+    )
     _write_output_files(report, targets)
     for error in report.errors:
         echo_error(error.render())

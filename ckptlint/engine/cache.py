@@ -1,0 +1,154 @@
+"""The result cache: a finding list per (file content, configuration, linter).
+
+An entry's key hashes the file's path and decoded text, a canonical form of
+the effective settings, the ckptlint version and a fingerprint of the
+ckptlint sources themselves (so a development checkout never serves results
+of older rule code). Entries are written to a temporary file and renamed
+into place, so concurrent runs never see half an entry; an unreadable entry
+is a miss. Only check runs use the cache; fixing always re-lints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Tuple
+
+from ckptlint import __version__
+from ckptlint.config.settings import Settings
+from ckptlint.diagnostics import Diagnostic, FileError, Span
+from ckptlint.fixes.model import Applicability, Edit, Fix, ImportEdit
+
+CACHE_DIR_NAME = ".ckptlint_cache"
+FORMAT = 1
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Size and mtime of every module of the installed linter."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    digest = hashlib.sha256()
+    for directory, dirnames, files in os.walk(package):
+        dirnames[:] = sorted(d for d in dirnames if d not in ("__pycache__", "runtime"))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                info = os.stat(os.path.join(directory, name))
+                digest.update(f"{directory}/{name}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (set, frozenset)):
+        return sorted(_canonical(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """Stable across processes (sets are sorted; string hashing is randomised)."""
+    text = json.dumps(_canonical(settings), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _encode_fix(fix: Optional[Fix]) -> Optional[Dict[str, Any]]:
+    if fix is None:
+        return None
+    return {
+        "applicability": fix.applicability.value,
+        "title": fix.title,
+        "edits": [
+            [e.start, e.end, e.content, e.module if isinstance(e, ImportEdit) else None] for e in fix.edits
+        ],
+    }
+
+
+def _decode_fix(data: Optional[Dict[str, Any]]) -> Optional[Fix]:
+    if data is None:
+        return None
+    edits = tuple(
+        ImportEdit(start, end, content, module=module) if module is not None else Edit(start, end, content)
+        for start, end, content, module in data["edits"]
+    )
+    return Fix(edits, Applicability(data["applicability"]), data["title"])
+
+
+def encode(diagnostics: List[Diagnostic], errors: List[FileError]) -> Dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "diagnostics": [
+            {
+                "code": d.code,
+                "name": d.name,
+                "message": d.message,
+                "span": dataclasses.astuple(d.span),
+                "fix": _encode_fix(d.fix),
+                "noqa_line": d.noqa_line,
+            }
+            for d in diagnostics
+        ],
+        "errors": [[e.message, e.line] for e in errors],
+    }
+
+
+def decode(data: Dict[str, Any], path: str) -> Tuple[List[Diagnostic], List[FileError]]:
+    diagnostics = [
+        Diagnostic(path, d["code"], d["name"], d["message"], Span(*d["span"]), _decode_fix(d["fix"]), d["noqa_line"])
+        for d in data["diagnostics"]
+    ]
+    errors = [FileError(path, message, line=line) for message, line in data["errors"]]
+    return diagnostics, errors
+
+
+class ResultCache:
+    """Check results on disk, safe to share between concurrent runs."""
+
+    def __init__(self, directory: str, settings: Settings) -> None:
+        self.directory = os.path.join(directory, __version__)
+        self.salt = f"{FORMAT}:{__version__}:{code_fingerprint()}:{settings_fingerprint(settings)}"
+
+    def key(self, path: str, text: str) -> str:
+        digest = hashlib.sha256(self.salt.encode())
+        digest.update(b"\0" + os.path.normpath(path).encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def _entry(self, key: str) -> str:
+        return os.path.join(self.directory, key[:2], key + ".json")
+
+    def load(self, key: str, path: str) -> Optional[Tuple[List[Diagnostic], List[FileError]]]:
+        try:
+            with open(self._entry(key), encoding="utf-8") as handle:
+                data = json.load(handle)
+            if data.get("format") != FORMAT:
+                return None
+            return decode(data, path)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def store(self, key: str, diagnostics: List[Diagnostic], errors: List[FileError]) -> None:
+        entry = self._entry(key)
+        try:
+            os.makedirs(os.path.dirname(entry), exist_ok=True)
+            self._mark_root()
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(entry), suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(encode(diagnostics, errors), handle)
+            os.replace(tmp, entry)
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+
+    def _mark_root(self) -> None:
+        root = os.path.dirname(self.directory)
+        tag = os.path.join(root, "CACHEDIR.TAG")
+        if not os.path.exists(tag):
+            with open(tag, "w") as handle:
+                handle.write("Signature: 8a477f597d28d172789f06886806bc55\n# ckptlint's result cache\n")
+            with open(os.path.join(root, ".gitignore"), "w") as handle:
+                handle.write("*\n")

@@ -1,0 +1,148 @@
+"""The result cache never serves a stale result, and output never depends on --jobs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from support import FIXTURES, settings
+
+import ckptlint.api as api
+from ckptlint.api import FixMode, lint_paths
+from ckptlint.cli import cli
+from ckptlint.engine import cache as cache_module
+
+BAD = "import torch\nsd = torch.load('a.pt')\nmodel.load_state_dict(sd)\n"
+
+
+@pytest.fixture
+def tree(tmp_path):
+    for index in range(10):
+        (tmp_path / f"f{index}.py").write_text(BAD if index % 2 else "import torch\nx = 1\n")
+    return tmp_path
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Counts the files that were really linted (not served from the cache)."""
+    calls = []
+    original = api.process_source
+
+    def counting(source, *args, **kwargs):
+        calls.append(source.path)
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(api, "process_source", counting)
+    return calls
+
+
+def _as_data(report):
+    return [(d.path, d.code, d.span, d.message, d.fix) for d in report.diagnostics]
+
+
+def test_cached_and_uncached_runs_are_identical(tree, tmp_path_factory, spy) -> None:
+    config = settings(root=str(tree))
+    cache_dir = str(tmp_path_factory.mktemp("cache"))
+    uncached = lint_paths([str(tree)], config)
+    first = lint_paths([str(tree)], config, cache_dir=cache_dir)
+    linted = len(spy)
+    second = lint_paths([str(tree)], config, cache_dir=cache_dir)
+    assert len(spy) == linted  # the second run was served entirely from the cache
+    assert _as_data(uncached) == _as_data(first) == _as_data(second)
+
+
+def test_a_changed_file_is_linted_again(tree, tmp_path_factory, spy) -> None:
+    config = settings(root=str(tree))
+    cache_dir = str(tmp_path_factory.mktemp("cache"))
+    lint_paths([str(tree)], config, cache_dir=cache_dir)
+    spy.clear()
+    (tree / "f0.py").write_text(BAD)
+    report = lint_paths([str(tree)], config, cache_dir=cache_dir)
+    assert spy == [os.path.normpath(str(tree / "f0.py"))]
+    assert any(d.path.endswith("f0.py") for d in report.diagnostics)
+
+
+def test_a_changed_configuration_invalidates(tree, tmp_path_factory, spy) -> None:
+    cache_dir = str(tmp_path_factory.mktemp("cache"))
+    lint_paths([str(tree)], settings(root=str(tree)), cache_dir=cache_dir)
+    spy.clear()
+    report = lint_paths([str(tree)], settings({"ignore": ["CKPT201"]}, root=str(tree)), cache_dir=cache_dir)
+    assert len(spy) == 10
+    assert {d.code for d in report.diagnostics} == {"CKPT202"}
+
+
+def test_a_changed_version_or_linter_code_invalidates(tree, tmp_path_factory, spy, monkeypatch) -> None:
+    config = settings(root=str(tree))
+    cache_dir = str(tmp_path_factory.mktemp("cache"))
+    lint_paths([str(tree)], config, cache_dir=cache_dir)
+    spy.clear()
+    monkeypatch.setattr(cache_module, "__version__", "99.0")
+    lint_paths([str(tree)], config, cache_dir=cache_dir)
+    assert len(spy) == 10
+    spy.clear()
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "edited rules")
+    lint_paths([str(tree)], config, cache_dir=cache_dir)
+    assert len(spy) == 10
+
+
+def test_settings_fingerprint_is_stable_across_processes() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from ckptlint.config.loader import build_settings\n"
+        "from ckptlint.engine.cache import settings_fingerprint\n"
+        "print(settings_fingerprint(build_settings({'select': ['ALL']}, root='/x')))"
+    )
+    seen = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(seen) == 1
+
+
+def test_corrupt_cache_entry_is_a_miss(tree, tmp_path_factory) -> None:
+    config = settings(root=str(tree))
+    cache_dir = str(tmp_path_factory.mktemp("cache"))
+    expected = _as_data(lint_paths([str(tree)], config, cache_dir=cache_dir))
+    for directory, _, files in os.walk(cache_dir):
+        for name in files:
+            if name.endswith(".json"):
+                with open(os.path.join(directory, name), "w") as handle:
+                    handle.write("{not json")
+    assert _as_data(lint_paths([str(tree)], config, cache_dir=cache_dir)) == expected
+
+
+def test_fix_mode_never_uses_the_cache(tree, tmp_path_factory, spy) -> None:
+    config = settings(root=str(tree))
+    cache_dir = str(tmp_path_factory.mktemp("cache"))
+    lint_paths([str(tree)], config, cache_dir=cache_dir)
+    spy.clear()
+    lint_paths([str(tree)], config, FixMode.FIX, cache_dir=cache_dir)
+    assert len(spy) == 10
+
+
+def test_jobs_1_and_2_give_identical_output(tmp_path, monkeypatch) -> None:
+    shutil.copytree(FIXTURES, tmp_path / "fixtures")
+    for index in range(12):
+        (tmp_path / "fixtures" / f"extra{index}.py").write_text(BAD)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    outputs = [
+        runner.invoke(cli, ["fixtures", "--select", "ALL", "--no-cache", "--output-format", "json", "--jobs", jobs]).output
+        for jobs in ("1", "2")
+    ]
+    assert json.loads(outputs[0]) and outputs[0] == outputs[1]
+    concise = [
+        runner.invoke(cli, ["fixtures", "--select", "ALL", "--no-cache", "--jobs", jobs]).output for jobs in ("1", "2")
+    ]
+    assert concise[0] == concise[1]
+
+
+def test_cache_dir_is_tagged_and_ignored_by_git(tree, tmp_path_factory) -> None:
+    cache_dir = tmp_path_factory.mktemp("cache")
+    lint_paths([str(tree)], settings(root=str(tree)), cache_dir=str(cache_dir))
+    assert (cache_dir / "CACHEDIR.TAG").exists() and (cache_dir / ".gitignore").read_text() == "*\n"
