@@ -67,3 +67,45 @@ def varies_per_run(model: "SemanticModel", expr: cst.BaseExpression, at: cst.CST
             loop_targets |= target_names.names
         current = model.parents.get(current)
     return bool(names & loop_targets)
+
+
+def depends_on_parameters(model: "SemanticModel", expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+    """Whether the path names a parameter of the function the save runs in (its value is the caller's)."""
+    function = model.bindings.enclosing_function(at)
+    if function is None:
+        return False
+    collector = _RootNames()
+    expr.visit(collector)
+    params = [p.name.value for p in _all_parameters(function)]
+    if params and model.bindings.enclosing_class(function) is not None:
+        params = params[1:]  # `self.last` is the object's path, not the caller's
+    return bool(collector.names & set(params))
+
+
+class _RootNames(cst.CSTVisitor):
+    """Names read as variables (not attribute names: `last` in `self.last`)."""
+
+    def __init__(self) -> None:
+        self.names = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+
+def inside_loop(model: "SemanticModel", at: cst.CSTNode) -> bool:
+    """Whether ``at`` runs in a `for` / `while` loop of its own function."""
+    current = model.parents.get(at)
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
+        if isinstance(current, (cst.For, cst.While)):
+            return True
+        current = model.parents.get(current)
+    return False
+
+
+def _all_parameters(function: cst.FunctionDef):  # type: ignore[no-untyped-def]
+    params = function.params
+    return [*params.posonly_params, *params.params, *params.kwonly_params]

@@ -60,6 +60,8 @@ class Saves:
 
     def _build(self, project: ProjectSettings) -> None:
         model = self._model
+        if "save" not in model.text and not project.save_functions:
+            return  # every save spelling (`torch.save`, an alias's import, a helper's body) contains it
         direct = model.calls_to(TORCH_SAVE, *ATOMIC_SAVES)
         for site in direct:
             helper = self._as_helper(site)

@@ -80,3 +80,38 @@ def test_runtime_atomic_save_is_a_save_for_content_rules_but_not_for_109() -> No
         save_checkpoint({"model": model.state_dict(), "epoch": 1}, "last.pt")
         """
     assert codes(code, table={"select": ["ALL"]}) == ["CKPT102"]
+
+
+def test_path_from_a_parameter_outside_a_loop_is_the_callers_choice() -> None:
+    # timm's CheckpointSaver: `_save(tmp_path)` then `os.rename(tmp_path, last_path)` in the caller.
+    code = """
+        import os
+        import torch
+        import torch.nn as nn
+        class Saver:
+            def __init__(self):
+                self.model = nn.Linear(2, 2)
+            def save_checkpoint(self, epoch):
+                self._save("tmp.pth.tar", epoch)
+                os.rename("tmp.pth.tar", "last.pth.tar")
+            def _save(self, save_path, epoch):
+                state = {"epoch": epoch, "state_dict": self.model.state_dict()}
+                torch.save(state, save_path)
+        def train(ckpt_path):
+            for epoch in range(3):
+                torch.save({"epoch": epoch}, ckpt_path)  # in a loop: overwritten
+        """
+    assert [d.span.line for d in lint(code, rules=RULES)] == [15]
+
+
+def test_self_attribute_path_in_a_method_is_the_objects_own() -> None:
+    # ultralytics' BaseTrainer.save_model: `torch.save(ckpt, self.last)` every epoch.
+    assert codes(
+        """
+        import torch
+        class Trainer:
+            def save_model(self):
+                torch.save({"epoch": 1}, self.last)
+        """,
+        rules=RULES,
+    ) == ["CKPT109"]

@@ -7,7 +7,7 @@ import libcst as cst
 from ckptlint.fixes import Applicability, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.paths import is_path_expression, varies_per_run
+from ckptlint.semantic.paths import depends_on_parameters, inside_loop, is_path_expression, varies_per_run
 
 RENAMES = ("os.replace", "os.rename", "shutil.move")
 
@@ -20,7 +20,9 @@ class NonAtomicSave(Rule):
     the path is the same each time the save runs (it names no loop variable
     and no epoch, step or iteration counter). Files that write to a temporary
     name and then `os.replace` / `os.rename` it in the same function are not
-    flagged. Opt-in.
+    flagged, nor is a save outside any loop whose path comes from a parameter
+    of its function (the caller decides the path, and may rename it into
+    place). Opt-in.
 
     ## Why is this bad?
     `torch.save` truncates the target and then writes it. A job killed
@@ -74,6 +76,17 @@ class NonAtomicSave(Rule):
         ),
         Valid(
             """
+            import os
+            import torch
+            def _save(self, save_path, epoch):
+                torch.save({"epoch": epoch}, save_path)  # the caller renames the temporary
+            def save_checkpoint(self, epoch):
+                _save(self, "tmp.pt", epoch)
+                os.rename("tmp.pt", "last.pt")
+            """
+        ),
+        Valid(
+            """
             import io
             import os
             import torch
@@ -120,6 +133,8 @@ class NonAtomicSave(Rule):
                 continue
             if self._renamed_after(ctx, save.torch_save):
                 continue
+            if depends_on_parameters(model, path, save.call) and not inside_loop(model, save.call):
+                continue  # the caller picks the path (maybe a temporary it renames): unknown
             fix = None
             inner = save.torch_save
             if len(inner.args) == 2 and not any(a.star or (a.keyword and a.keyword.value not in ("obj", "f")) for a in inner.args):
