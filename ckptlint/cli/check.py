@@ -55,6 +55,7 @@ def _diff(path: str, before: str, after: str) -> str:
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--force-exclude", is_flag=True, default=None, help="Apply excludes to paths named explicitly.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
+@click.option("--add-noqa", is_flag=True, help="Add `# noqa: CODE` to every line with a finding.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option(
@@ -81,6 +82,7 @@ def check(
     isolated: bool,
     force_exclude: Optional[bool],
     quiet: bool,
+    add_noqa: bool,
     jobs: Optional[int],
     no_cache: bool,
     cache_dir: Optional[str],
@@ -112,6 +114,8 @@ def check(
     if paths == ("-",) or (not paths and stdin_filename):
         sys.exit(_check_stdin(settings, mode, unsafe_fixes, stdin_filename, output_format, exit_zero, quiet, targets))
 
+    if add_noqa:
+        sys.exit(_add_noqa(list(paths) or ["."], settings, quiet))
     from ckptlint.engine.cache import CACHE_DIR_NAME
 
     cache = None if no_cache else (cache_dir or os.path.join(settings.root, CACHE_DIR_NAME))
@@ -132,6 +136,21 @@ def check(
         sys.exit(_exit_code(report, exit_zero, exit_non_zero_on_fix=True, diff=True))
     _print_report(report, output_format, color, quiet, statistics, mode is FixMode.FIX, unsafe_fixes)
     sys.exit(_exit_code(report, exit_zero, exit_non_zero_on_fix))
+
+
+def _add_noqa(paths: List[str], settings, quiet: bool) -> int:
+    from ckptlint.api import add_noqa_paths
+
+    result = add_noqa_paths(paths, settings)
+    for error in result.errors:
+        echo_error(error.render())
+    for skipped in result.skipped:
+        echo_error(f"{skipped}; no noqa added")
+    if not quiet:
+        echo_error(f"Added {result.added} noqa directive{'' if result.added == 1 else 's'}.")
+    if any(error.internal for error in result.errors):
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.skipped or result.errors else EXIT_CLEAN
 
 
 def _parse_output_files(values: Sequence[str]) -> List[Tuple[str, str]]:
