@@ -17,6 +17,7 @@ import libcst as cst
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic import catalog
 from ckptlint.semantic.bindings import Binding
+from ckptlint.semantic.dicts import is_dict_builder, is_state_dict_call, reads_key, string_value, subscript_key
 from ckptlint.semantic.kinds import Kind, ObjectKind, ObjectKinds
 from ckptlint.semantic.saves import SaveSite, Saves
 
@@ -111,13 +112,13 @@ class Checkpoints:
         obj = save.obj
         if obj is None:
             return None
-        if _is_dict_builder(self._model, obj):
+        if is_dict_builder(self._model, obj):
             entries, unknown = self._entries(obj, ())
             return Checkpoint(save, tuple(entries), unknown, obj, None, None)  # type: ignore[arg-type]
         if not isinstance(obj, cst.Name):
             return None
         binding = self._model.bindings.reaching(obj.value, save.call)
-        if binding is None or binding.value is None or not _is_dict_builder(self._model, binding.value):
+        if binding is None or binding.value is None or not is_dict_builder(self._model, binding.value):
             return None
         entries, unknown = self._entries(binding.value, ())
         last: Optional[cst.SimpleStatementLine] = None
@@ -154,7 +155,7 @@ class Checkpoints:
             for target in small.targets:
                 t = target.target
                 if isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name) and t.value.value == name:
-                    key = _subscript_key(t)
+                    key = subscript_key(t)
                     if key is None:
                         return [], True
                     return self._entries_for_value((key,), small.value), False
@@ -186,7 +187,7 @@ class Checkpoints:
                     else:
                         unknown = True
                     continue
-                key = _string(element.key)
+                key = string_value(element.key)
                 entries.extend(self._entries_for_value(path + (key,), element.value))
         elif isinstance(container, cst.Call):
             for arg in container.args:
@@ -203,7 +204,7 @@ class Checkpoints:
         return entries, unknown
 
     def _entries_for_value(self, path: Tuple[Optional[str], ...], value: cst.BaseExpression) -> List[Entry]:
-        if _is_dict_builder(self._model, value):
+        if is_dict_builder(self._model, value):
             nested, _ = self._entries(value, path)  # an unknown nested spread hides no top-level key
             return nested
         return [self._entry(path, value)]
@@ -211,7 +212,7 @@ class Checkpoints:
     def _entry(self, path: Tuple[Optional[str], ...], value: cst.BaseExpression) -> Entry:
         state_of: Optional[ObjectKind] = None
         owner: Optional[str] = None
-        if _is_state_dict_call(value):
+        if is_state_dict_call(value):
             receiver = value.func.value  # type: ignore[attr-defined]
             state_of = self._kinds.of(receiver)
             owner = self._model.code(receiver)
@@ -279,7 +280,7 @@ class Checkpoints:
         found = []
         for site in self._model.calls_to(*qualnames):
             args = site.node.args
-            if len(args) == 1 and not args[0].star and args[0].keyword is None and _reads_key(args[0].value, key):
+            if len(args) == 1 and not args[0].star and args[0].keyword is None and reads_key(args[0].value, key):
                 found.append(site.node)
         return tuple(found)
 
@@ -334,41 +335,6 @@ class Checkpoints:
 def _counts(binding: Optional[Binding]) -> bool:
     """Parameters are in scope only when annotated (the catalog's "In scope")."""
     return binding is not None and (not binding.is_parameter or binding.annotation is not None)
-
-
-def _is_dict_builder(model: "SemanticModel", expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, cst.Dict):
-        return True
-    return isinstance(expr, cst.Call) and model.qualname(expr.func) == "builtins.dict"
-
-
-def _is_state_dict_call(value: cst.BaseExpression) -> bool:
-    return (
-        isinstance(value, cst.Call)
-        and isinstance(value.func, cst.Attribute)
-        and value.func.attr.value == "state_dict"
-    )
-
-
-def _string(node: Optional[cst.BaseExpression]) -> Optional[str]:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
-
-
-def _subscript_key(target: cst.Subscript) -> Optional[str]:
-    if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
-        return _string(target.slice[0].slice.value)
-    return None
-
-
-def _reads_key(expr: cst.BaseExpression, key: str) -> bool:
-    if isinstance(expr, cst.Subscript):
-        return _subscript_key(expr) == key or _reads_key(expr.value, key)
-    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get":
-        return bool(expr.args) and _string(expr.args[0].value) == key
-    return False
 
 
 def _names_passed(node: cst.CSTNode) -> FrozenSet[str]:

@@ -145,15 +145,8 @@ class ObjectKinds:
             return None
         if binding.value is not None:
             return self._of(binding.value, seen)
-        if binding.annotation is not None:
+        if binding.annotation is not None:  # `optimizer: torch.optim.Optimizer`
             kind = self.class_kind(self._model.qualname(binding.annotation))
-            if kind is None and isinstance(binding.annotation, cst.Attribute):
-                kind = self.class_kind(self._model.qualname(binding.annotation))
-            if kind is None and self._model.qualname(binding.annotation) in (
-                "torch.optim.Optimizer",
-                "torch.optim.optimizer.Optimizer",
-            ):
-                kind = Kind.OPTIMIZER
             return ObjectKind(kind) if kind is not None else None
         return None
 
