@@ -36,7 +36,9 @@ class Entry:
     state_of: Optional[ObjectKind]  # `X.state_dict()` of an object of this kind
     owner: Optional[str]  # the source text of `X` in `X.state_dict()`
     is_rng: bool
-    passed: FrozenSet[str]  # source text of names/attributes passed whole to a call in the value
+    passed: FrozenSet[str]  # source text of names/attributes passed whole to a call in the value,
+    # and of every `X.state_dict()` receiver in it (`opt.state_dict() if opt else None`)
+    opaque: bool = False  # `[o.state_dict() for o in opts]`: holds state of objects it cannot name
 
     @property
     def key(self) -> Optional[str]:
@@ -216,12 +218,10 @@ class Checkpoints:
             receiver = value.func.value  # type: ignore[attr-defined]
             state_of = self._kinds.of(receiver)
             owner = self._model.code(receiver)
-        return Entry(path, value, state_of, owner, self._is_rng(value), frozenset(self._passed(value)))
-
-    def _passed(self, value: cst.BaseExpression) -> List[str]:
         collector = _CallArguments()
         value.visit(collector)
-        return [self._model.code(node) for node in collector.found]
+        passed = frozenset(self._model.code(node) for node in collector.found)
+        return Entry(path, value, state_of, owner, self._is_rng(value), passed, collector.opaque)
 
     def _is_rng(self, value: cst.BaseExpression, depth: int = 0) -> bool:
         """An RNG getter, a same-file function that calls one, or a name bound to either."""
@@ -311,6 +311,8 @@ class Checkpoints:
         checkpoint = self.of(save)
         if checkpoint is None or not checkpoint.is_training or checkpoint.has_unknown_spread:
             return ()
+        if any(entry.opaque for entry in checkpoint.entries):
+            return ()  # `[o.state_dict() for o in optimizers]` may hold it
         return tuple(
             obj
             for obj in self.in_scope(save, kind)
@@ -370,10 +372,30 @@ class _Calls(cst.CSTVisitor):
 
 
 class _CallArguments(cst.CSTVisitor):
-    """Names and attributes passed whole as call arguments (`f(optimizer)`, `g(self.opt)`)."""
+    """Names and attributes passed whole as call arguments (`f(optimizer)`, `g(self.opt)`) or
+    whose `state_dict()` is taken; `opaque` when a comprehension takes state dicts."""
 
     def __init__(self) -> None:
         self.found: List[cst.BaseExpression] = []
+        self.opaque = False
+        self._comprehensions = 0
+
+    def _enter(self, node: cst.CSTNode) -> None:
+        self._comprehensions += 1
+
+    def _leave(self, node: cst.CSTNode) -> None:
+        self._comprehensions -= 1
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter  # type: ignore[assignment]
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave  # type: ignore[assignment]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if is_state_dict_call(node):
+            if self._comprehensions:
+                self.opaque = True
+            receiver = node.func.value  # type: ignore[attr-defined]
+            if isinstance(receiver, (cst.Name, cst.Attribute)):
+                self.found.append(receiver)
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if isinstance(node.value, (cst.Name, cst.Attribute)):

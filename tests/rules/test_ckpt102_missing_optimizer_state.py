@@ -209,3 +209,20 @@ def test_silent_for_lightning_accelerate_and_deepspeed() -> None:
         """,
         rules=[r for r in ALL if r.code.startswith("CKPT1")],
     ) == []
+
+
+def test_state_saved_conditionally_or_in_a_comprehension_counts() -> None:
+    assert codes(
+        """
+        import torch
+        import torch.nn as nn
+        G, D = nn.Linear(2, 2), nn.Linear(2, 2)
+        model = nn.Linear(2, 2)
+        opt_g = torch.optim.Adam(G.parameters())
+        opt_d = torch.optim.Adam(D.parameters())
+        optimizer = torch.optim.Adam(model.parameters())
+        def a():
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict() if optimizer else None, "opts": [o.state_dict() for o in (opt_g, opt_d)]}, "a.pt")
+        """,
+        rules=RULES,
+    ) == []
