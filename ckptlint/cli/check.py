@@ -56,6 +56,8 @@ def _diff(path: str, before: str, after: str) -> str:
 @click.option("--force-exclude", is_flag=True, default=None, help="Apply excludes to paths named explicitly.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary.")
 @click.option("--add-noqa", is_flag=True, help="Add `# noqa: CODE` to every line with a finding.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), help="Ignore the findings recorded in this file.")
+@click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False), help="Record the current findings in this file and exit 0.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option(
@@ -83,6 +85,8 @@ def check(
     force_exclude: Optional[bool],
     quiet: bool,
     add_noqa: bool,
+    baseline_path: Optional[str],
+    write_baseline_path: Optional[str],
     jobs: Optional[int],
     no_cache: bool,
     cache_dir: Optional[str],
@@ -116,12 +120,15 @@ def check(
 
     if add_noqa:
         sys.exit(_add_noqa(list(paths) or ["."], settings, quiet))
+    baseline = _load_baseline(baseline_path) if baseline_path and not write_baseline_path else None
     from ckptlint.engine.cache import CACHE_DIR_NAME
 
     cache = None if no_cache else (cache_dir or os.path.join(settings.root, CACHE_DIR_NAME))
     report = lint_paths(
         list(paths) or ["."], settings, mode, unsafe_fixes, jobs=jobs or os.cpu_count() or 1, cache_dir=cache
     )
+    if write_baseline_path or baseline is not None:
+        _baseline(report, settings, baseline, write_baseline_path, quiet)
     _write_output_files(report, targets)
     for error in report.errors:
         echo_error(error.render())
@@ -136,6 +143,27 @@ def check(
         sys.exit(_exit_code(report, exit_zero, exit_non_zero_on_fix=True, diff=True))
     _print_report(report, output_format, color, quiet, statistics, mode is FixMode.FIX, unsafe_fixes)
     sys.exit(_exit_code(report, exit_zero, exit_non_zero_on_fix))
+
+
+def _load_baseline(path: str):
+    from ckptlint.engine.baseline import BaselineError, load_baseline
+
+    try:
+        return load_baseline(path)
+    except BaselineError as exc:
+        echo_error(f"ckptlint: error: {exc}")
+        sys.exit(EXIT_ERROR)
+
+
+def _baseline(report, settings, baseline, write_path: Optional[str], quiet: bool) -> None:
+    from ckptlint.engine.baseline import apply_baseline, write_baseline
+
+    if write_path:
+        count = write_baseline(report, settings.root, write_path)
+        if not quiet:
+            echo_error(f"Recorded {count} finding{'' if count == 1 else 's'} in {write_path}.")
+        sys.exit(EXIT_ERROR if any(e.internal for e in report.errors) else EXIT_CLEAN)
+    apply_baseline(report, baseline, settings.root)
 
 
 def _add_noqa(paths: List[str], settings, quiet: bool) -> int:

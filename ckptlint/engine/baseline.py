@@ -1,0 +1,119 @@
+"""Baselines: record today's findings so that only new ones fail.
+
+A finding is keyed on its path (relative to the project root,
+`/`-separated), its code, the normalized text of its anchor line (the line
+a `# noqa` would go on, with runs of whitespace collapsed) and its
+occurrence index among the findings of that file with the same code and
+line text. Line numbers are not part of the key: editing code above a
+finding does not resurrect it, while a new finding (new text, or one more
+occurrence of the same text) still fails.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Sequence, Tuple
+
+from ckptlint.diagnostics import Diagnostic
+from ckptlint.engine.selection import relative_to_root
+from ckptlint.semantic.positions import LineIndex
+
+if TYPE_CHECKING:
+    from ckptlint.api import RunReport
+
+VERSION = 1
+
+Key = Tuple[str, str, str, int]  # (path, code, line text, occurrence)
+
+
+class BaselineError(Exception):
+    """A baseline file that cannot be read; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    keys: FrozenSet[Key]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def normalize(line: str) -> str:
+    return " ".join(line.split())
+
+
+def keys_for_file(path: str, text: str, diagnostics: Sequence[Diagnostic], root: str) -> List[Tuple[Key, Diagnostic]]:
+    """The key of each finding in one file, in source order."""
+    relative = relative_to_root(path, root)
+    index = LineIndex(text)
+    seen: Dict[Tuple[str, str], int] = collections.Counter()
+    keyed = []
+    for diagnostic in sorted(diagnostics, key=Diagnostic.sort_key):
+        line = diagnostic.noqa_line or diagnostic.span.line
+        content = normalize(text[index.line_start(line) : index.next_line_start(line)])
+        occurrence = seen[(diagnostic.code, content)]
+        seen[(diagnostic.code, content)] += 1
+        keyed.append(((relative, diagnostic.code, content, occurrence), diagnostic))
+    return keyed
+
+
+def _report_keys(report: "RunReport", root: str) -> Iterable[Tuple[Key, Diagnostic, int]]:
+    for file_index, file in enumerate(report.files):
+        if file.diagnostics:
+            for key, diagnostic in keys_for_file(file.path, file.text or "", file.diagnostics, root):
+                yield key, diagnostic, file_index
+
+
+def write_baseline(report: "RunReport", root: str, path: str) -> int:
+    """Record every finding of ``report`` in ``path``; return how many."""
+    entries = sorted({key for key, _, _ in _report_keys(report, root)})
+    document = {
+        "version": VERSION,
+        "entries": [
+            {"path": p, "code": code, "line": text, "occurrence": occurrence}
+            for p, code, text, occurrence in entries
+        ],
+    }
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        json.dump(document, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+    return len(entries)
+
+
+def load_baseline(path: str) -> Baseline:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except FileNotFoundError:
+        raise BaselineError(f"baseline {path} does not exist (create it with --write-baseline)") from None
+    except (OSError, ValueError) as exc:
+        raise BaselineError(f"cannot read baseline {path}: {exc}") from None
+    if not isinstance(document, dict) or document.get("version") != VERSION:
+        raise BaselineError(f"baseline {path}: unsupported format (expected version {VERSION})")
+    try:
+        keys = frozenset(
+            (str(e["path"]), str(e["code"]), str(e["line"]), int(e["occurrence"])) for e in document["entries"]
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BaselineError(f"baseline {path}: malformed entry ({exc})") from None
+    return Baseline(keys)
+
+
+def apply_baseline(report: "RunReport", baseline: Baseline, root: str) -> int:
+    """Drop the findings ``baseline`` records from ``report``; return how many were dropped."""
+    drop: Dict[int, List[Diagnostic]] = collections.defaultdict(list)
+    for key, diagnostic, file_index in _report_keys(report, root):
+        if key in baseline.keys:
+            drop[file_index].append(diagnostic)
+    dropped = 0
+    for file_index, diagnostics in drop.items():
+        file = report.files[file_index]
+        ids = {id(d) for d in diagnostics}
+        file.diagnostics = [d for d in file.diagnostics if id(d) not in ids]
+        dropped += len(ids)
+    return dropped
