@@ -1,7 +1,10 @@
 """Name resolution: one ambiguity policy for the whole linter.
 
-Built on libcst's `QualifiedNameProvider` (scope-aware, through every import
-form and alias). Names that come from an import keep their dotted path
+Built on libcst's scope analysis (`ScopeProvider`), asking each node's scope
+for its qualified names (`Scope.get_qualified_names_for`), which is exactly
+what `QualifiedNameProvider` does, without its extra pass over every node of
+the file: only the nodes rules ask about are resolved. Resolution is
+scope-aware and goes through every import form and alias. Names that come from an import keep their dotted path
 (`torch.load`); names defined in the file are prefixed with `<local>.` so a
 user's own `load` or a variable called `torch` never matches a torch API.
 A node resolves to a name only when every candidate agrees: a name bound by
@@ -10,10 +13,10 @@ an `if`/`else` to two different imports is ambiguous, and rules stay silent.
 
 from __future__ import annotations
 
-from typing import Callable, FrozenSet, Mapping, Optional
+from typing import FrozenSet, Mapping, Optional
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, QualifiedNameProvider, QualifiedNameSource
+from libcst.metadata import MetadataWrapper, QualifiedNameSource, Scope, ScopeProvider
 
 from ckptlint.semantic.aliases import canonical
 
@@ -34,21 +37,19 @@ class NameResolver:
 
     def __init__(self, wrapper: MetadataWrapper) -> None:
         self._wrapper = wrapper
-        self._provider: Optional[Mapping[cst.CSTNode, object]] = None
+        self._scopes: Optional[Mapping[cst.CSTNode, Optional[Scope]]] = None
 
-    def _metadata(self) -> Mapping[cst.CSTNode, object]:
-        if self._provider is None:
-            self._provider = self._wrapper.resolve(QualifiedNameProvider)
-        return self._provider
+    def _scope_of(self, node: cst.CSTNode) -> Optional[Scope]:
+        if self._scopes is None:
+            self._scopes = self._wrapper.resolve(ScopeProvider)  # cached by the wrapper
+        return self._scopes.get(node)
 
     def qualnames(self, node: cst.CSTNode) -> FrozenSet[str]:
         """Every name ``node`` may refer to (possibly several)."""
-        value = self._metadata().get(node)
-        if value is None:
+        scope = self._scope_of(node)
+        if scope is None:
             return frozenset()
-        if isinstance(value, Callable):  # libcst's LazyValue
-            value = value()
-        return frozenset(_render(q.name, q.source) for q in value)  # type: ignore[attr-defined]
+        return frozenset(_render(q.name, q.source) for q in scope.get_qualified_names_for(node))
 
     def qualname(self, node: cst.CSTNode) -> Optional[str]:
         """The one name ``node`` refers to, or None when unknown or ambiguous."""
