@@ -7,9 +7,10 @@ to the characters that change, so the diff shows only what the fix adds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import List, TYPE_CHECKING, Optional, Sequence, Union
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState  # the state `Module.code_for_node` uses
 
 from ckptlint.fixes.model import Edit, minimal_edit
 from ckptlint.semantic.model import SemanticModel
@@ -72,27 +73,42 @@ def add_keyword_argument(
 def replace_node(model: SemanticModel, old: cst.CSTNode, new: cst.CSTNode) -> Edit:
     """An edit replacing ``old`` by ``new``, trimmed to the characters that change.
 
-    A node rendered on its own loses the indentation of the blocks around it
-    (continuation lines of a multi-line call would move to column 0), so the
-    enclosing top-level statement, which starts at column 0, is rendered with
-    ``old`` replaced, and compared with its own rendering.
+    A node rendered on its own would lose the indentation of the blocks
+    around it (continuation lines of a multi-line call would move to column
+    0), so both nodes are rendered with the enclosing blocks' indentation
+    already in place. The rendering of ``old`` must reproduce the file's text
+    exactly; if it ever does not, the whole module is rendered instead
+    (always exact, only slower).
     """
-    statement = model.top_level_statement(old)
-    if statement is not None:
-        replaced = statement.deep_replace(old, new)
-        before = model.module.code_for_node(_without_leading_lines(statement))
-        after = model.module.code_for_node(_without_leading_lines(replaced))
-        start = model.span(statement).start_offset
-        if model.text[start : start + len(before)] == before:
-            return minimal_edit(before, after, start)
-    # Fallback: render the whole module (always exact, just slower).
+    span = model.span(old)
+    indents = _enclosing_indents(model, old)
+    before = _render(model, old, indents)
+    if model.text[span.start_offset : span.start_offset + len(before)] == before:
+        return minimal_edit(before, _render(model, new, indents), span.start_offset)
     return minimal_edit(model.text, model.module.deep_replace(old, new).code, 0)  # type: ignore[union-attr]
 
 
-def _without_leading_lines(node: cst.CSTNode) -> cst.CSTNode:
-    if hasattr(node, "leading_lines"):
-        return node.with_changes(leading_lines=())
-    return node
+def _enclosing_indents(model: SemanticModel, node: cst.CSTNode) -> List[str]:
+    """The indentation each enclosing indented block adds, outermost first."""
+    indents: List[str] = []
+    current = model.parents.get(node)
+    while current is not None:
+        if isinstance(current, cst.IndentedBlock):
+            indents.append(model.module.default_indent if current.indent is None else current.indent)
+        current = model.parents.get(current)
+    indents.reverse()
+    return indents
+
+
+def _render(model: SemanticModel, node: cst.CSTNode, indents: List[str]) -> str:
+    # What `Module.code_for_node` does, with the block indentation pre-set.
+    state = CodegenState(
+        default_indent=model.module.default_indent,
+        default_newline=model.module.default_newline,
+        indent_tokens=list(indents),
+    )
+    node._codegen(state)
+    return "".join(state.tokens)
 
 
 def string_literal(value: str) -> cst.SimpleString:
