@@ -19,6 +19,7 @@ from ckptlint.engine.fixer import FixOutcome, fix_text
 from ckptlint.engine.runner import LintOutcome, lint_text
 from ckptlint.engine.selection import rules_for
 from ckptlint.engine.source import SourceError, SourceFile, read_source, write_source
+from ckptlint.engine.unused import with_usage_rules
 from ckptlint.rules.base import Rule
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def lint_source(
     rules: Optional[Sequence[Type[Rule]]] = None,
 ) -> LintOutcome:
     """Lint ``text`` as if it were the file ``path``."""
-    selected = rules_for(path, settings) if rules is None else rules
+    selected = rules_for(path, settings) if rules is None else with_usage_rules(rules, rules_for(path, settings))
     return lint_text(text, path, selected, settings.project)
 
 
@@ -83,7 +84,7 @@ def fix_source(
     rules: Optional[Sequence[Type[Rule]]] = None,
 ) -> FixOutcome:
     """Apply fixes to ``text`` until nothing changes; the text is never made unparsable."""
-    selected = rules_for(path, settings) if rules is None else rules
+    selected = rules_for(path, settings) if rules is None else with_usage_rules(rules, rules_for(path, settings))
     return fix_text(text, path, selected, settings.project, unsafe=unsafe_fixes)
 
 

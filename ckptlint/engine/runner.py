@@ -18,6 +18,7 @@ from ckptlint.diagnostics import Diagnostic, FileError
 from ckptlint.engine.preflight import nesting_problem
 from ckptlint.engine.prefilter import needs_analysis
 from ckptlint.engine.suppressions import Suppressions
+from ckptlint.engine.unused import META_CODES, check_suppressions
 from ckptlint.fixes.model import Applicability, Fix
 from ckptlint.rules.base import Context, Rule
 from ckptlint.semantic.calls import CallSite
@@ -65,9 +66,19 @@ def lint_text(
     outcome = LintOutcome()
     for rule_class in rules:
         _run_rule(rule_class(), model, path, project, outcome)
-    if outcome.diagnostics:
+    ran = frozenset(rule.code for rule in rules)
+    check_comments = bool(ran & META_CODES) and ("noqa" in text.lower() or "ckptlint" in text)
+    if outcome.diagnostics or check_comments:
         suppressions = Suppressions.from_comments(model.comments)
-        outcome.diagnostics = [d for d in outcome.diagnostics if not suppressions.suppresses(d)]
+        meta = (
+            check_suppressions(path, text, model.comments, outcome.diagnostics, ran, suppressions)
+            if check_comments
+            else []
+        )
+        usage_only = {rule.code for rule in rules if getattr(rule, "usage_only", False)}
+        outcome.diagnostics = [
+            d for d in outcome.diagnostics if d.code not in usage_only and not suppressions.suppresses(d)
+        ] + meta
         outcome.diagnostics.sort(key=Diagnostic.sort_key)
     return outcome
 

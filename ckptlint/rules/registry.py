@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple, Type
 
 from ckptlint.rules.base import Rule
+from ckptlint.rules.meta.ckpt001_unused_suppression import UnusedSuppression
+from ckptlint.rules.meta.ckpt002_unknown_rule_in_suppression import UnknownRuleInSuppression
 from ckptlint.rules.loading.ckpt201_load_without_map_location import LoadWithoutMapLocation
 from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithoutWeightsOnly
 from ckptlint.rules.saving.ckpt101_save_whole_model import SaveWholeModel
@@ -18,6 +20,8 @@ from ckptlint.rules.saving.ckpt108_cuda_rng_current_device_only import CudaRngCu
 from ckptlint.rules.saving.ckpt109_non_atomic_save import NonAtomicSave
 
 RULES: Tuple[Type[Rule], ...] = (
+    UnusedSuppression,
+    UnknownRuleInSuppression,
     SaveWholeModel,
     MissingOptimizerState,
     MissingSchedulerState,

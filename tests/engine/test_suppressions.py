@@ -42,7 +42,8 @@ def test_noqa_inside_a_string_is_not_a_comment() -> None:
 
 def test_noqa_goes_on_the_first_line_of_a_multiline_call() -> None:
     assert run("x = torch.load(  # noqa: CKPT201\n    'a',\n)\n") == ["CKPT202"]
-    assert run("x = torch.load(\n    'a',  # noqa: CKPT201\n)\n") == ["CKPT201", "CKPT202"]
+    # ... and one on another line suppresses nothing, so it is itself reported (CKPT001)
+    assert run("x = torch.load(\n    'a',  # noqa: CKPT201\n)\n") == ["CKPT201", "CKPT202", "CKPT001"]
 
 
 def test_disable_next() -> None:

@@ -14,7 +14,7 @@ from ckptlint.docs import REQUIRED_SECTIONS, docstring
 from ckptlint.rules.base import Rule
 from ckptlint.rules.registry import BY_CODE, BY_NAME, RULES
 
-FOLDER_RANGES = {"saving": "1", "loading": "2", "distributed": "3", "reproducibility": "4", "paths": "5"}
+FOLDER_RANGES = {"meta": "0", "saving": "1", "loading": "2", "distributed": "3", "reproducibility": "4", "paths": "5"}
 
 
 def _rule_modules():
@@ -30,7 +30,7 @@ def test_codes_and_names_unique() -> None:
 def test_names_are_kebab_case_and_codes_well_formed() -> None:
     for rule in RULES:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name), rule.name
-        assert re.fullmatch(r"CKPT[1-5]\d\d", rule.code), rule.code
+        assert re.fullmatch(r"CKPT[0-5]\d\d", rule.code), rule.code
         assert not rule.message.endswith("."), rule.code
 
 
