@@ -88,13 +88,13 @@ def test_internal_error_exits_2_and_other_files_are_linted(project, monkeypatch)
 
 def test_bad_files_among_good_ones(project) -> None:
     (project / "good.py").write_text(BAD)
-    (project / "syntax.py").write_text("import torch\ndef f(:\n")
+    (project / "syntax.py").write_text("import torch\ntorch.load('a')\ndef f(:\n")
     (project / "latin.py").write_bytes(b"x = '\xe9'\n")
     (project / "deep.py").write_text("import torch\nx = torch.load" + "(" * 5000 + ")" * 5000 + "\n")
     result = run("good.py", "syntax.py", "latin.py", "deep.py", "missing.py")
     assert result.exit_code == 1
     out = result.output
-    assert "syntax.py: error: syntax error at 2:" in out
+    assert "syntax.py: error: syntax error at 3:" in out
     assert "latin.py: error: not valid utf-8 (byte 0xe9 at offset 5)" in out
     assert "deep.py: error: cannot parse: brackets nest 5000 deep" in out
     assert "missing.py: error: no such file" in out

@@ -49,7 +49,8 @@ def test_files_that_cannot_matter_are_not_parsed() -> None:
     assert needs_analysis("import torch\nsd = torch.load('x')\n", [LoadWithoutMapLocation], project)
     # a syntax error in a file no rule can look at is not reported
     assert lint_source("def f(:\n", "x.py", settings()).errors == []
-    assert lint_source("import torch\ndef f(:\n", "x.py", settings()).errors
+    assert lint_source("import torch\ndef f(:\n", "x.py", settings()).errors == []  # no save, no load
+    assert lint_source("import torch\ntorch.load('a')\ndef f(:\n", "x.py", settings()).errors
 
 
 def test_configured_project_functions_widen_the_filter() -> None:

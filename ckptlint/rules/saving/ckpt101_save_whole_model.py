@@ -53,6 +53,7 @@ class SaveWholeModel(Rule):
     """
 
     code = "CKPT101"
+    requires = (("torch",), ("save",))
     name = "save-whole-model"
     message = "The whole model is saved instead of its `state_dict()`"
     fix_title = "Save the model's `state_dict()`"

@@ -49,6 +49,7 @@ class MissingOptimizerState(Rule):
     """
 
     code = "CKPT102"
+    requires = (("torch",), ("save",))
     name = "missing-optimizer-state"
     message = "Training checkpoint without the optimizer's `state_dict()`"
     fix_title = "Add the optimizer's `state_dict()` to the checkpoint"

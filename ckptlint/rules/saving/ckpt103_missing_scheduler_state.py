@@ -54,6 +54,7 @@ class MissingSchedulerState(Rule):
     """
 
     code = "CKPT103"
+    requires = (("torch",), ("save",))
     name = "missing-scheduler-state"
     message = "Training checkpoint without the LR scheduler's `state_dict()`"
     fix_title = "Add the scheduler's `state_dict()` to the checkpoint"

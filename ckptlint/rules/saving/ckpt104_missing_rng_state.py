@@ -64,6 +64,7 @@ class MissingRngState(Rule):
     """
 
     code = "CKPT104"
+    requires = (("torch",), ("save",))
     name = "missing-rng-state"
     message = "Resume checkpoint without RNG state"
     fix_title = 'Add `"rng": ckptlint.runtime.capture_rng_state()`'

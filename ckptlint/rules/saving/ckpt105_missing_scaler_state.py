@@ -43,6 +43,7 @@ class MissingScalerState(Rule):
     """
 
     code = "CKPT105"
+    requires = (("torch",), ("save",))
     name = "missing-scaler-state"
     message = "Training checkpoint without the `GradScaler`'s `state_dict()`"
     fix_title = "Add the scaler's `state_dict()` to the checkpoint"

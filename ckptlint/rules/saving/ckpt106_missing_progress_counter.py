@@ -48,6 +48,7 @@ class MissingProgressCounter(Rule):
     """
 
     code = "CKPT106"
+    requires = (("torch",), ("save",))
     name = "missing-progress-counter"
     message = "Resume checkpoint without an epoch or step counter"
     fix_availability = FixAvailability.NEVER

@@ -53,6 +53,7 @@ class DdpPrefixedStateDict(Rule):
     """
 
     code = "CKPT107"
+    requires = (("torch",), ("save",), ("state_dict",))
     name = "ddp-prefixed-state-dict"
     message = "`state_dict()` of a wrapped model: its keys carry the wrapper's prefix"
     fix_title = "Take the state dict of the unwrapped model"

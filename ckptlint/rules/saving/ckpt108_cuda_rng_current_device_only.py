@@ -48,6 +48,7 @@ class CudaRngCurrentDeviceOnly(Rule):
     """
 
     code = "CKPT108"
+    requires = (("torch",), ("save",), ("get_rng_state",))
     name = "cuda-rng-current-device-only"
     message = "`torch.cuda.get_rng_state()` saves the current device's RNG only"
     fix_title = "Save every device's RNG with `get_rng_state_all()`"

@@ -59,6 +59,7 @@ class NonAtomicSave(Rule):
     """
 
     code = "CKPT109"
+    requires = (("torch",), ("save",))
     name = "non-atomic-save"
     message = "`torch.save` overwrites the checkpoint in place: a crash mid-write loses it"
     fix_title = "Write with `ckptlint.runtime.atomic_save`"
