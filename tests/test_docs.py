@@ -16,6 +16,16 @@ def test_rule_documents_match_the_rule_classes(tmp_path) -> None:
     assert drifted == [], "run `python -m ckptlint.docs` and commit the result"
 
 
+def test_rule_metadata_table_matches_the_rule_classes() -> None:
+    from ckptlint.docs import write_metadata
+    from ckptlint.rules.info import RuleInfo
+    from ckptlint.rules.metadata import RULES as INFOS
+
+    assert write_metadata(check=True) == [], "run `python -m ckptlint.docs` and commit the result"
+    assert INFOS == tuple(RuleInfo.of(rule) for rule in RULES)
+    assert all(info.load() is rule for info, rule in zip(INFOS, RULES))
+
+
 def test_every_rule_has_a_document_and_nothing_else_is_there() -> None:
     names = sorted(f for f in os.listdir(os.path.join(REPO, "rules")) if f.endswith(".md"))
     assert names == sorted(f"{rule.code}.md" for rule in RULES)

@@ -11,11 +11,17 @@ their exact code or name, or by `ALL`; a prefix never enables them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import FrozenSet, Iterable, Optional, Sequence, Tuple, Type
+from typing import Any, FrozenSet, Iterable, Optional, Sequence, Tuple
 
 from ckptlint.config.errors import ConfigError
-from ckptlint.rules.base import Rule
-from ckptlint.rules.registry import BY_CODE, BY_NAME, RULES
+from ckptlint.rules.metadata import RULES
+
+# Selection reads rule metadata only (code, name, opt_in): the generated table,
+# not the rule classes, so that loading a configuration never imports libcst.
+# Tests may pass their own rule classes, which have the same attributes.
+Rule = Any
+BY_CODE = {rule.code: rule for rule in RULES}
+BY_NAME = {rule.name: rule for rule in RULES}
 
 EXACT = 1000
 
@@ -24,7 +30,7 @@ EXACT = 1000
 class Selector:
     text: str
 
-    def specificity(self, rule: Type[Rule]) -> Optional[int]:
+    def specificity(self, rule: Rule) -> Optional[int]:
         """How specifically this selector matches ``rule`` (None: no match)."""
         text = self.text
         if text == "ALL":
@@ -35,7 +41,7 @@ class Selector:
             return len(text)
         return None
 
-    def enables(self, rule: Type[Rule]) -> Optional[int]:
+    def enables(self, rule: Rule) -> Optional[int]:
         specificity = self.specificity(rule)
         if specificity is None:
             return None
@@ -64,7 +70,7 @@ class SelectionLayer:
     ignore: Tuple[Selector, ...] = ()
 
 
-def _best(selectors: Sequence[Selector], rule: Type[Rule], enabling: bool) -> Optional[int]:
+def _best(selectors: Sequence[Selector], rule: Rule, enabling: bool) -> Optional[int]:
     scores = [
         s.enables(rule) if enabling else s.specificity(rule) for s in selectors
     ]
@@ -72,7 +78,7 @@ def _best(selectors: Sequence[Selector], rule: Type[Rule], enabling: bool) -> Op
     return max(present) if present else None
 
 
-def resolve(layers: Sequence[SelectionLayer], rules: Sequence[Type[Rule]] = RULES) -> FrozenSet[str]:
+def resolve(layers: Sequence[SelectionLayer], rules: Sequence[Rule] = RULES) -> FrozenSet[str]:
     """The codes enabled after applying ``layers`` in order to the defaults."""
     enabled = {rule.code for rule in rules if not rule.opt_in}
     for layer in layers:
@@ -89,7 +95,7 @@ def resolve(layers: Sequence[SelectionLayer], rules: Sequence[Type[Rule]] = RULE
     return frozenset(enabled)
 
 
-def codes_matching(selectors: Iterable[Selector], rules: Sequence[Type[Rule]] = RULES) -> FrozenSet[str]:
+def codes_matching(selectors: Iterable[Selector], rules: Sequence[Rule] = RULES) -> FrozenSet[str]:
     """Codes any selector matches (used by per-file ignores: prefixes match opt-in rules too)."""
     return frozenset(
         rule.code for rule in rules for s in selectors if s.specificity(rule) is not None

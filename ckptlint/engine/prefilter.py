@@ -15,10 +15,12 @@ syntax errors are not reported either (ckptlint is not a syntax checker).
 
 from __future__ import annotations
 
-from typing import Sequence, Tuple, Type
+from typing import Any, Sequence, Tuple
 
 from ckptlint.config.settings import ProjectSettings
-from ckptlint.rules.base import Rule
+
+# A rule class or its `RuleInfo`: both carry `requires`.
+Rule = Any
 
 
 def _project_words(project: ProjectSettings) -> Tuple[str, ...]:
@@ -26,10 +28,10 @@ def _project_words(project: ProjectSettings) -> Tuple[str, ...]:
     return tuple(name.rsplit(".", 1)[-1] for name in names if name)
 
 
-def rule_can_fire(text: str, rule: Type[Rule], extra: Tuple[str, ...] = ()) -> bool:
+def rule_can_fire(text: str, rule: Rule, extra: Tuple[str, ...] = ()) -> bool:
     return all(any(word in text for word in group + extra) for group in rule.requires)
 
 
-def needs_analysis(text: str, rules: Sequence[Type[Rule]], project: ProjectSettings) -> bool:
+def needs_analysis(text: str, rules: Sequence[Rule], project: ProjectSettings) -> bool:
     extra = _project_words(project)
     return any(rule_can_fire(text, rule, extra) for rule in rules)

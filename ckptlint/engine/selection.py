@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import List, Tuple, Type
+from typing import TYPE_CHECKING, FrozenSet, List, Tuple, Type
 
 import pathspec
 
 from ckptlint.config.settings import Settings
-from ckptlint.rules.base import Rule
-from ckptlint.rules.registry import RULES
+from ckptlint.rules.info import RuleInfo
+from ckptlint.rules.metadata import RULES as RULE_INFOS
+
+if TYPE_CHECKING:
+    from ckptlint.rules.base import Rule
 
 
 def relative_to_root(path: str, root: str) -> str:
@@ -29,16 +32,31 @@ def _spec(pattern: str) -> pathspec.PathSpec:
     return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 
-def rules_for(path: str, settings: Settings) -> List[Type[Rule]]:
-    """The enabled rules for ``path``, in registry order."""
-    ignored = set()
+def _ignored_codes(path: str, settings: Settings) -> FrozenSet[str]:
+    ignored: FrozenSet[str] = frozenset()
     if settings.per_file_ignores and path != "-":
         relative = relative_to_root(path, settings.root)
         for entry in settings.per_file_ignores:
             if _spec(entry.pattern).match_file(relative):
                 ignored |= entry.codes
+    return ignored
+
+
+def infos_for(path: str, settings: Settings) -> List[RuleInfo]:
+    """Metadata of the enabled rules for ``path`` (imports no rule)."""
+    ignored = _ignored_codes(path, settings)
+    return [info for info in RULE_INFOS if info.code in settings.enabled and info.code not in ignored]
+
+
+def rules_for(path: str, settings: Settings) -> "List[Type[Rule]]":
+    """The enabled rule classes for ``path``, in registry order."""
+    from ckptlint.rules.registry import RULES  # the analysis path: rules and libcst
+
+    ignored = _ignored_codes(path, settings)
     return [rule for rule in RULES if rule.code in settings.enabled and rule.code not in ignored]
 
 
-def enabled_rules(settings: Settings) -> Tuple[Type[Rule], ...]:
+def enabled_rules(settings: Settings) -> "Tuple[Type[Rule], ...]":
+    from ckptlint.rules.registry import RULES
+
     return tuple(rule for rule in RULES if rule.code in settings.enabled)

@@ -1,0 +1,34 @@
+"""What the engine needs to know about a rule without importing it.
+
+Selection, per-file ignores, the pre-filter and the cache only need a rule's
+code, name, default state and trigger words. Reading those from the
+generated table in `rules/metadata.py` (written by `python -m ckptlint.docs`
+from the rule classes; a test fails on drift) keeps a run over files that
+cannot matter, or whose results are cached, from importing libcst at all.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Tuple, Type
+
+if TYPE_CHECKING:
+    from ckptlint.rules.base import Rule
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    code: str
+    name: str
+    opt_in: bool
+    requires: Tuple[Tuple[str, ...], ...]
+    target: str  # "package.module:ClassName"
+
+    def load(self) -> "Type[Rule]":
+        module, _, cls = self.target.partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+    @classmethod
+    def of(cls, rule: "Type[Rule]") -> "RuleInfo":
+        return cls(rule.code, rule.name, rule.opt_in, tuple(rule.requires), f"{rule.__module__}:{rule.__qualname__}")
