@@ -40,6 +40,7 @@ class FileReport:
     fixed: int = 0
     original: Optional[str] = None
     text: Optional[str] = None  # the text after fixes (== original when none)
+    fixed_codes: List[str] = field(default_factory=list)  # one code per applied fix
 
     @property
     def changed(self) -> bool:
@@ -102,6 +103,7 @@ def process_source(
     if fixed.error is not None:
         report.errors.append(fixed.error)
     report.fixed, report.text = fixed.applied, fixed.text
+    report.fixed_codes = list(fixed.fixed_codes)
     return report
 
 

@@ -9,7 +9,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import click
 
-from ckptlint.cli.output import default_format, echo_error, summary, use_color, write_statistics
+from ckptlint.cli.output import default_format, echo_error, summary, use_color, write_fixes, write_statistics
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -50,6 +50,7 @@ def _diff(path: str, before: str, after: str) -> str:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--exit-non-zero-on-fix", is_flag=True, help="Exit 1 when a fix was applied.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("--show-fixes", is_flag=True, help="List the fixes applied (with --fix) or available, per file and rule.")
 @click.option("--stdin-filename", help="The path to lint stdin as (with `-`).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Configuration file to use.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
@@ -79,6 +80,7 @@ def check(
     exit_zero: bool,
     exit_non_zero_on_fix: bool,
     statistics: bool,
+    show_fixes: bool,
     stdin_filename: Optional[str],
     config_path: Optional[str],
     isolated: bool,
@@ -141,7 +143,7 @@ def check(
         if not quiet and report.fixed:
             echo_error(f"Would fix {report.fixed} finding{'s' if report.fixed != 1 else ''}.")
         sys.exit(_exit_code(report, exit_zero, exit_non_zero_on_fix=True, diff=True))
-    _print_report(report, output_format, color, quiet, statistics, mode is FixMode.FIX, unsafe_fixes)
+    _print_report(report, output_format, color, quiet, statistics, mode is FixMode.FIX, unsafe_fixes, show_fixes)
     sys.exit(_exit_code(report, exit_zero, exit_non_zero_on_fix))
 
 
@@ -209,7 +211,7 @@ def _write_output_files(report, targets: Sequence[Tuple[str, str]]) -> None:
             sys.exit(EXIT_ERROR)
 
 
-def _print_report(report, output_format: str, color: bool, quiet: bool, statistics: bool, fixing: bool, unsafe: bool) -> None:
+def _print_report(report, output_format: str, color: bool, quiet: bool, statistics: bool, fixing: bool, unsafe: bool, show_fixes: bool = False) -> None:
     from ckptlint.reporters import DOCUMENT_FORMATS, get_reporter
 
     out = sys.stdout
@@ -217,6 +219,8 @@ def _print_report(report, output_format: str, color: bool, quiet: bool, statisti
         write_statistics(report, out)
     else:
         get_reporter(output_format)(report, out, color)
+    if show_fixes and output_format not in DOCUMENT_FORMATS:
+        write_fixes(report, out, fixing, unsafe)
     if not quiet and output_format not in DOCUMENT_FORMATS:
         click.echo(summary(report, fixing, unsafe), color=color)
 

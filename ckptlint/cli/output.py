@@ -52,6 +52,29 @@ def write_statistics(report: "RunReport", out: TextIO) -> None:
         out.write(f"{count:>5}  {code}  {marker} {name}\n")
 
 
+def write_fixes(report: "RunReport", out: TextIO, fixing: bool, unsafe: bool) -> None:
+    """`--show-fixes`: the fixes applied (with `--fix`) or that `--fix` would apply, per file and rule."""
+    from ckptlint.rules.registry import BY_CODE
+
+    per_file = []
+    for file in sorted(report.files, key=lambda f: f.path):
+        if fixing:
+            applied = list(file.fixed_codes)
+        else:
+            applied = [d.code for d in file.diagnostics if d.fix is not None and d.fix.applicability.allowed(unsafe)]
+        if applied:
+            per_file.append((file.path, collections.Counter(applied)))
+    total = sum(sum(counts.values()) for _, counts in per_file)
+    if not total:
+        return
+    out.write(f"{'Fixed' if fixing else 'Would fix'} {_plural(total, 'finding')}:\n")
+    for path, counts in per_file:
+        out.write(f"- {path}:\n")
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            rule = BY_CODE.get(code)
+            out.write(f"    {count} x {code} ({rule.name if rule else '?'})\n")
+
+
 def use_color(stream: TextIO) -> bool:
     """Colour only on a terminal, and never with NO_COLOR set (click does not check it)."""
     import os

@@ -26,6 +26,7 @@ class FixOutcome:
     applied: int  # number of fixes applied
     outcome: LintOutcome  # the findings that remain in `text`
     error: Optional[FileError] = None
+    fixed_codes: Tuple[str, ...] = ()  # the code of each applied fix (for `--show-fixes`)
 
 
 def _overlaps(a: Edit, b: Edit) -> bool:
@@ -61,6 +62,7 @@ def fix_text(
 ) -> FixOutcome:
     original = lint_text(text, path, rules, project)
     outcome, current, applied = original, text, 0
+    fixed_codes: List[str] = []
     if not original.parsed:
         return FixOutcome(text, 0, original)
     for _ in range(MAX_ROUNDS):
@@ -80,4 +82,5 @@ def fix_text(
             )
             return FixOutcome(text, 0, original, error)
         current, outcome, applied = new_text, new_outcome, applied + len(chosen)
-    return FixOutcome(current, applied, outcome)
+        fixed_codes.extend(diagnostic.code for diagnostic, _ in chosen)
+    return FixOutcome(current, applied, outcome, fixed_codes=tuple(fixed_codes))
