@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional, Sequence, Type
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Type
 
 from ckptlint.config.settings import Settings
 from ckptlint.diagnostics import Diagnostic, FileError
@@ -158,11 +158,13 @@ def lint_paths(
     *,
     jobs: int = 1,
     cache_dir: Optional[str] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> RunReport:
     """Discover the files under ``paths`` and process each of them.
 
     With ``jobs`` > 1 the files are spread over worker processes; reports
     come back in discovery order, so the output never depends on ``jobs``.
+    ``progress(done, total)`` is called after each file.
     """
     files = [path for path in discover(paths, settings) if path != "-"]
     cache = None
@@ -171,6 +173,8 @@ def lint_paths(
 
         cache = ResultCache(cache_dir, settings)
     work = functools.partial(_process_guarded, settings=settings, mode=mode, unsafe_fixes=unsafe_fixes, cache=cache)
+    if progress is not None:
+        work = _counted(work, len(files), progress)
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         return RunReport([work(path) for path in files])
     import concurrent.futures
@@ -180,7 +184,26 @@ def lint_paths(
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     chunksize = max(1, len(files) // (jobs * 16))
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        return RunReport(list(pool.map(work, files, chunksize=chunksize)))
+        if progress is None:
+            return RunReport(list(pool.map(work, files, chunksize=chunksize)))
+        inner = functools.partial(_process_guarded, settings=settings, mode=mode, unsafe_fixes=unsafe_fixes, cache=cache)
+        reports = []
+        for report in pool.map(inner, files, chunksize=chunksize):
+            reports.append(report)
+            progress(len(reports), len(files))
+        return RunReport(reports)
+
+
+def _counted(work: Callable[[str], FileReport], total: int, progress: Callable[[int, int], None]):
+    done = [0]
+
+    def counted(path: str) -> FileReport:
+        report = work(path)
+        done[0] += 1
+        progress(done[0], total)
+        return report
+
+    return counted
 
 
 @dataclass

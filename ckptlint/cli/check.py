@@ -126,9 +126,14 @@ def check(
     from ckptlint.engine.cache import CACHE_DIR_NAME
 
     cache = None if no_cache else (cache_dir or os.path.join(settings.root, CACHE_DIR_NAME))
+    from ckptlint.cli.progress import ProgressBar, wants_progress
+
+    bar = ProgressBar(sys.stderr) if wants_progress(sys.stderr, output_format, quiet) else None
     report = lint_paths(
-        list(paths) or ["."], settings, mode, unsafe_fixes, jobs=jobs or os.cpu_count() or 1, cache_dir=cache
+        list(paths) or ["."], settings, mode, unsafe_fixes, jobs=jobs or os.cpu_count() or 1, cache_dir=cache, progress=bar
     )
+    if bar is not None:
+        bar.close()
     if write_baseline_path or baseline is not None:
         _baseline(report, settings, baseline, write_baseline_path, quiet)
     _write_output_files(report, targets)

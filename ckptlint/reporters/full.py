@@ -51,6 +51,8 @@ def _lines(index: LineIndex) -> List[str]:
     for number in range(1, len(index.starts) + 1):
         line = text[index.line_start(number) : index.next_line_start(number)]
         out.append(line.rstrip("\r\n"))
+    if len(out) > 1 and out[-1] == "" and text.endswith(("\n", "\r")):
+        out.pop()  # the "line" after the final newline
     return out
 
 
