@@ -220,3 +220,57 @@ def add_state_dict_entry(
     if key is None:
         return None
     return add_checkpoint_entry(model, checkpoint, key, state_dict_call(owner))
+
+
+# -- statements before a statement (paths rules) ----------------------------------
+
+
+def _call_line(func: str, args: Sequence[cst.Arg]) -> cst.SimpleStatementLine:
+    """`func(args...)` as a statement of its own (``func`` dotted, built not parsed)."""
+    return cst.SimpleStatementLine(body=[cst.Expr(value=cst.Call(func=dotted(func), args=list(args)))])
+
+
+def positional_arg(value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(value=value)
+
+
+def keyword_arg(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(
+        keyword=cst.Name(name),
+        value=value,
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
+    )
+
+
+def _with_commas(args: Sequence[cst.Arg]) -> List[cst.Arg]:
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return [arg.with_changes(comma=comma) for arg in args[:-1]] + list(args[-1:])
+
+
+def makedirs_statement(makedirs: str, dirname: str, path: cst.BaseExpression) -> cst.SimpleStatementLine:
+    """`<makedirs>(<dirname>(path), exist_ok=True)`."""
+    inner = cst.Call(func=dotted(dirname), args=[positional_arg(path)])
+    return _call_line(makedirs, _with_commas([positional_arg(inner), keyword_arg("exist_ok", true_literal())]))
+
+
+def insert_statement_before(model: SemanticModel, anchor: cst.SimpleStatementLine, statement: cst.SimpleStatementLine) -> Edit:
+    """An edit that inserts ``statement`` on its own line before ``anchor``, at the same indentation."""
+    span = model.span(anchor)
+    line_start = model.lines.line_start(span.line)
+    indent = model.text[line_start : span.start_offset]
+    code = model.module.code_for_node(statement)
+    return Edit(line_start, line_start, indent + code)
+
+
+def add_keyword_arguments(model: SemanticModel, call: cst.Call, keywords: Sequence[tuple]) -> Edit:
+    """One edit that appends each ``(keyword, value)`` to ``call``'s arguments, in order."""
+    new = call
+    for name, value in keywords:
+        new = _append_argument(new, keyword_arg(name, value))
+    return replace_node(model, call, new)
+
+
+def node_contains(model: SemanticModel, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+    """Whether ``inner`` is written inside ``outer`` (by position)."""
+    a, b = model.span(outer), model.span(inner)
+    return a.start_offset <= b.start_offset and b.end_offset <= a.end_offset

@@ -20,4 +20,11 @@ RULES = (
     RuleInfo(code='CKPT109', name='non-atomic-save', opt_in=True, requires=(('torch',), ('save',)), target='ckptlint.rules.saving.ckpt109_non_atomic_save:NonAtomicSave'),
     RuleInfo(code='CKPT201', name='load-without-map-location', opt_in=False, requires=(('torch',), ('load',)), target='ckptlint.rules.loading.ckpt201_load_without_map_location:LoadWithoutMapLocation'),
     RuleInfo(code='CKPT202', name='load-without-weights-only', opt_in=False, requires=(('torch',), ('load',)), target='ckptlint.rules.loading.ckpt202_load_without_weights_only:LoadWithoutWeightsOnly'),
+    RuleInfo(code='CKPT401', name='unseeded-dataloader-workers', opt_in=False, requires=(('torch',), ('DataLoader',), ('seed',)), target='ckptlint.rules.reproducibility.ckpt401_unseeded_dataloader_workers:UnseededDataloaderWorkers'),
+    RuleInfo(code='CKPT402', name='partial-seeding', opt_in=False, requires=(('torch',), ('manual_seed',)), target='ckptlint.rules.reproducibility.ckpt402_partial_seeding:PartialSeeding'),
+    RuleInfo(code='CKPT403', name='nondeterministic-cudnn', opt_in=False, requires=(('torch',), ('benchmark',), ('seed',)), target='ckptlint.rules.reproducibility.ckpt403_nondeterministic_cudnn:NondeterministicCudnn'),
+    RuleInfo(code='CKPT404', name='determinism-not-requested', opt_in=True, requires=(('torch',), ('seed',)), target='ckptlint.rules.reproducibility.ckpt404_determinism_not_requested:DeterminismNotRequested'),
+    RuleInfo(code='CKPT501', name='relative-save-path', opt_in=False, requires=(('torch',), ('save',)), target='ckptlint.rules.paths.ckpt501_relative_save_path:RelativeSavePath'),
+    RuleInfo(code='CKPT502', name='save-dir-not-created', opt_in=False, requires=(('torch',), ('save',)), target='ckptlint.rules.paths.ckpt502_save_dir_not_created:SaveDirNotCreated'),
+    RuleInfo(code='CKPT503', name='machine-specific-path', opt_in=False, requires=(('torch',), ('save',)), target='ckptlint.rules.paths.ckpt503_machine_specific_path:MachineSpecificPath'),
 )

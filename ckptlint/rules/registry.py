@@ -18,6 +18,13 @@ from ckptlint.rules.saving.ckpt106_missing_progress_counter import MissingProgre
 from ckptlint.rules.saving.ckpt107_ddp_prefixed_state_dict import DdpPrefixedStateDict
 from ckptlint.rules.saving.ckpt108_cuda_rng_current_device_only import CudaRngCurrentDeviceOnly
 from ckptlint.rules.saving.ckpt109_non_atomic_save import NonAtomicSave
+from ckptlint.rules.reproducibility.ckpt401_unseeded_dataloader_workers import UnseededDataloaderWorkers
+from ckptlint.rules.reproducibility.ckpt402_partial_seeding import PartialSeeding
+from ckptlint.rules.reproducibility.ckpt403_nondeterministic_cudnn import NondeterministicCudnn
+from ckptlint.rules.reproducibility.ckpt404_determinism_not_requested import DeterminismNotRequested
+from ckptlint.rules.paths.ckpt501_relative_save_path import RelativeSavePath
+from ckptlint.rules.paths.ckpt502_save_dir_not_created import SaveDirNotCreated
+from ckptlint.rules.paths.ckpt503_machine_specific_path import MachineSpecificPath
 
 RULES: Tuple[Type[Rule], ...] = (
     UnusedSuppression,
@@ -33,6 +40,13 @@ RULES: Tuple[Type[Rule], ...] = (
     NonAtomicSave,
     LoadWithoutMapLocation,
     LoadWithoutWeightsOnly,
+    UnseededDataloaderWorkers,
+    PartialSeeding,
+    NondeterministicCudnn,
+    DeterminismNotRequested,
+    RelativeSavePath,
+    SaveDirNotCreated,
+    MachineSpecificPath,
 )
 
 BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in RULES}

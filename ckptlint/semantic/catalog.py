@@ -147,3 +147,87 @@ PREFERRED_KEYS: Mapping[str, str] = {
     "rng": "rng",
 }
 PROGRESS_KEY = re.compile(r"epoch|step|iter", re.IGNORECASE)
+
+# -- reproducibility (CKPT4xx) -------------------------------------------------
+
+# "A file that seeds" (the catalog's clarification): each seeding call, and the
+# RNGs it seeds ("torch", "random", "numpy"). `seed_everything` / `set_seed` seed all.
+ALL_RNGS: FrozenSet[str] = frozenset({"torch", "random", "numpy"})
+SEEDING_CALLS: Mapping[str, FrozenSet[str]] = {
+    "torch.manual_seed": frozenset({"torch"}),
+    "torch.random.manual_seed": frozenset({"torch"}),
+    "torch.cuda.manual_seed": frozenset({"torch"}),
+    "torch.cuda.manual_seed_all": frozenset({"torch"}),
+    "torch.cuda.random.manual_seed": frozenset({"torch"}),
+    "torch.cuda.random.manual_seed_all": frozenset({"torch"}),
+    "random.seed": frozenset({"random"}),
+    "numpy.random.seed": frozenset({"numpy"}),
+    "ckptlint.runtime.seed_everything": ALL_RNGS,
+    "ckptlint.runtime.seeding.seed_everything": ALL_RNGS,
+    "lightning.seed_everything": ALL_RNGS,
+    "lightning.pytorch.seed_everything": ALL_RNGS,
+    "lightning.fabric.seed_everything": ALL_RNGS,
+    "lightning_fabric.seed_everything": ALL_RNGS,
+    "lightning.fabric.utilities.seed.seed_everything": ALL_RNGS,
+    "lightning.pytorch.utilities.seed.seed_everything": ALL_RNGS,
+    "pytorch_lightning.seed_everything": ALL_RNGS,
+    "pytorch_lightning.utilities.seed.seed_everything": ALL_RNGS,
+    "transformers.set_seed": ALL_RNGS,
+    "transformers.trainer_utils.set_seed": ALL_RNGS,
+    "accelerate.utils.set_seed": ALL_RNGS,
+    "accelerate.utils.random.set_seed": ALL_RNGS,
+}
+TORCH_MANUAL_SEED: FrozenSet[str] = frozenset({"torch.manual_seed", "torch.random.manual_seed"})
+RUNTIME_SEED_EVERYTHING: FrozenSet[str] = frozenset(
+    {"ckptlint.runtime.seed_everything", "ckptlint.runtime.seeding.seed_everything"}
+)
+# The keyword that names the seed, per seeding call (else the first positional argument).
+SEED_KEYWORDS = ("seed", "a")
+
+# Module-level functions of `random` that draw from its global RNG (CKPT402).
+RANDOM_GLOBAL_FUNCTIONS: FrozenSet[str] = frozenset(
+    {
+        "random", "uniform", "triangular", "randint", "choice", "randrange", "sample", "shuffle",
+        "choices", "normalvariate", "lognormvariate", "expovariate", "vonmisesvariate",
+        "gammavariate", "gauss", "betavariate", "paretovariate", "weibullvariate",
+        "getrandbits", "randbytes", "binomialvariate",
+    }
+)
+# `numpy.random.*` names that are not global draws: generators, state, seeding.
+NUMPY_RANDOM_NOT_GLOBAL: FrozenSet[str] = frozenset(
+    {
+        "default_rng", "RandomState", "Generator", "SeedSequence", "BitGenerator", "MT19937",
+        "PCG64", "PCG64DXSM", "Philox", "SFC64", "seed", "get_state", "set_state",
+    }
+)
+
+CUDNN_BENCHMARK = "torch.backends.cudnn.benchmark"
+CUDNN_DETERMINISTIC = "torch.backends.cudnn.deterministic"
+DETERMINISTIC_ALGORITHMS: FrozenSet[str] = frozenset({"torch.use_deterministic_algorithms"})
+
+RANDOM_SAMPLERS: FrozenSet[str] = frozenset(
+    {"torch.utils.data.RandomSampler", "torch.utils.data.sampler.RandomSampler"}
+)
+
+# -- paths and storage (CKPT5xx) ------------------------------------------------
+
+# Calls that build a path from parts: the first argument is the first part.
+PATH_JOINS: FrozenSet[str] = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
+PATH_CLASSES: FrozenSet[str] = frozenset(
+    {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath", "pathlib.WindowsPath"}
+)
+# Calls that return their first argument's path unchanged in where it points.
+PATH_PASSTHROUGH: FrozenSet[str] = frozenset({"builtins.str", "os.fspath", "os.path.abspath", "os.path.normpath"})
+EXPANDUSER: FrozenSet[str] = frozenset({"os.path.expanduser"})
+# Home or user folders (CKPT503); matched case-insensitively for Windows drives.
+HOME_PREFIXES = ("/home/", "/Users/", "~")
+WINDOWS_HOME = re.compile(r"^[A-Za-z]:[\\/]+Users[\\/]", re.IGNORECASE)
+# Directory creation anywhere in the module silences CKPT502 (by the last part of the callee).
+DIRECTORY_CREATORS = re.compile(r"(^|_)(mkdir|makedirs|mkdirs|mkdir_or_exist|mkpath|ensure_dir|ensure_directory|create_dir|create_directory|make_dir|make_dirs|mkdir_p)$", re.IGNORECASE)
+# Deleting old checkpoints anywhere in the module silences CKPT504.
+DELETIONS: FrozenSet[str] = frozenset(
+    {"os.remove", "os.unlink", "os.rmdir", "shutil.rmtree", "pathlib.Path.unlink", "ckptlint.runtime.CheckpointManager"}
+)
+DELETION_METHODS: FrozenSet[str] = frozenset({"unlink", "rmtree"})
+# A keep-last helper or setting: a callee or keyword whose name says it bounds the checkpoints.
+KEEP_LAST = re.compile(r"keep_last|keep_latest|max_to_keep|max_keep|save_total_limit|remove_old|delete_old|cleanup|clean_up|prune|rotate", re.IGNORECASE)

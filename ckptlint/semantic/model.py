@@ -9,7 +9,7 @@ looks at names never pays for scope analysis.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
@@ -28,6 +28,11 @@ from ckptlint.semantic.loads import LoadFlows
 from ckptlint.semantic.names import NameResolver
 from ckptlint.semantic.positions import LineIndex
 from ckptlint.semantic.saves import Saves
+
+if TYPE_CHECKING:
+    from ckptlint.semantic.dataloaders import DataLoaders
+    from ckptlint.semantic.paths import PathFacts
+    from ckptlint.semantic.seeding import Seeding
 
 
 class SemanticModel:
@@ -94,6 +99,11 @@ class SemanticModel:
             table.setdefault(name, []).append(site)
         return table
 
+    def calls_under(self, *modules: str) -> List[CallSite]:
+        """Call sites of any function of ``modules`` (`numpy.random.rand` for "numpy.random"), in source order."""
+        names = [name for name in self._calls_by_name if name.rpartition(".")[0] in modules]
+        return self.calls_to(*names) if names else []
+
     def calls_to(self, *qualnames: str) -> List[CallSite]:
         """Call sites of any of ``qualnames`` (canonical names), in source order."""
         sites = [site for name in qualnames for site in self._calls_by_name.get(name, ())]
@@ -130,6 +140,26 @@ class SemanticModel:
         return self._for_project(
             "checkpoints", project, lambda p: Checkpoints(self, p, self.kinds(p), self.saves(p))
         )
+
+    # -- reproducibility and paths -------------------------------------------
+    @cached_property
+    def seeding(self) -> "Seeding":
+        """What the module seeds, its global RNG draws and cuDNN settings (CKPT4xx)."""
+        from ckptlint.semantic.seeding import Seeding
+
+        return Seeding(self)
+
+    @cached_property
+    def dataloaders(self) -> "DataLoaders":
+        from ckptlint.semantic.dataloaders import DataLoaders
+
+        return DataLoaders(self)
+
+    def paths(self, project: Optional[ProjectSettings] = None) -> "PathFacts":
+        """Path values of the saves, directory creation and deletions (CKPT5xx)."""
+        from ckptlint.semantic.paths import PathFacts
+
+        return self._for_project("paths", project, lambda p: PathFacts(self, self.saves(p).sites))
 
     # -- loads -------------------------------------------------------------
     @cached_property

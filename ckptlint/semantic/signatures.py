@@ -39,4 +39,15 @@ SIGNATURES: Dict[str, Signature] = {
     # The runtime companion's atomic write: a save like `torch.save` (the saving rules check what it writes).
     "ckptlint.runtime.atomic_save": Signature(positional=("obj", "path"), var_keyword=True),
     "ckptlint.runtime.atomic.atomic_save": Signature(positional=("obj", "path"), var_keyword=True),
+    # DataLoader (CKPT401): which argument is `shuffle`, `num_workers`, `generator`, given by position too.
+    "torch.utils.data.DataLoader": Signature(
+        positional=(
+            "dataset", "batch_size", "shuffle", "sampler", "batch_sampler", "num_workers", "collate_fn",
+            "pin_memory", "drop_last", "timeout", "worker_init_fn", "multiprocessing_context", "generator",
+        ),
+        keyword_only=("prefetch_factor", "persistent_workers", "pin_memory_device", "in_order"),
+    ),
+    "torch.utils.data.RandomSampler": Signature(positional=("data_source", "replacement", "num_samples", "generator")),
 }
+SIGNATURES["torch.utils.data.dataloader.DataLoader"] = SIGNATURES["torch.utils.data.DataLoader"]
+SIGNATURES["torch.utils.data.sampler.RandomSampler"] = SIGNATURES["torch.utils.data.RandomSampler"]

@@ -77,7 +77,7 @@ def test_runtime_atomic_save_is_a_save_for_content_rules_but_not_for_109() -> No
             atomic_save(state, path)
         model = nn.Linear(2, 2)
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
-        save_checkpoint({"model": model.state_dict(), "epoch": 1}, "last.pt")
+        save_checkpoint({"model": model.state_dict(), "epoch": 1}, "/ckpt/last.pt")  # absolute: not CKPT501
         """
     assert codes(code, table={"select": ["ALL"]}) == ["CKPT102"]
 

@@ -1,0 +1,1 @@
+"""Paths and storage rules (CKPT5xx)."""

@@ -1,0 +1,1 @@
+"""Reproducibility rules (CKPT4xx)."""

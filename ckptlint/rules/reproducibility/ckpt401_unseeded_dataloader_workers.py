@@ -1,0 +1,151 @@
+"""CKPT401 unseeded-dataloader-workers: a shuffling or multi-worker DataLoader without its own generator."""
+
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import libcst as cst
+
+from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes.imports import runtime_reference
+from ckptlint.fixes.model import Edit, Fix
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.semantic.dataloaders import LoaderCall
+
+
+class UnseededDataloaderWorkers(Rule):
+    """
+    ## What it does
+    Flags, in a file that seeds, a `DataLoader(...)` that shuffles
+    (`shuffle=True`, a name assigned `True`, or a `RandomSampler` sampler) or
+    whose `num_workers` is not literally 0, and that has no `generator=`.
+    A missing `num_workers` means 0; `shuffle=args.x` is not shuffling.
+
+    ## Why is this bad?
+    Without a generator of its own, the loader draws its shuffling order and
+    its workers' base seed (since torch 1.9 each worker is seeded from it)
+    from the global torch RNG. They change whenever the model's own use of
+    randomness changes (a new dropout layer, another augmentation), and a
+    resumed run reproduces them only if the global RNG state is restored
+    exactly.
+
+    ## Example
+    ```python
+    import torch
+    from torch.utils.data import DataLoader
+
+    torch.manual_seed(0)
+    loader = DataLoader(range(10), shuffle=True)
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    from torch.utils.data import DataLoader
+
+    torch.manual_seed(0)
+    g = torch.Generator()
+    g.manual_seed(0)
+    loader = DataLoader(range(10), shuffle=True, generator=g)
+    ```
+
+    ## Fix safety
+    The fix adds `generator=ckptlint.runtime.make_generator(SEED)`, with the
+    seed the file already uses (a literal, or an expression that means the
+    same at the loader), and `worker_init_fn=ckptlint.runtime.seed_worker`
+    when `num_workers` is not literally 0 and no `worker_init_fn` is given.
+    The loader's order becomes a function of the seed alone. There is no fix
+    when no seed expression is reachable from the loader. It is safe when the
+    project declares the runtime; adding the file's first `ckptlint.runtime`
+    import makes it unsafe otherwise.
+    """
+
+    code = "CKPT401"
+    name = "unseeded-dataloader-workers"
+    message = "`DataLoader` without `generator=`: its order and worker seeds come from the global RNG"
+    fix_title = "Give the loader its own seeded generator"
+    fix_availability = FixAvailability.SOMETIMES
+    fix_class = "safe"
+    requires = (("torch",), ("DataLoader",), ("seed",))
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            from torch.utils.data import DataLoader
+            torch.manual_seed(0)
+            eval_loader = DataLoader(range(10), batch_size=2)  # no shuffling, no workers
+            zero = DataLoader(range(10), num_workers=0, shuffle=False)
+            """
+        ),
+        Valid(
+            """
+            import torch
+            from torch.utils.data import DataLoader
+            torch.manual_seed(0)
+            g = torch.Generator()
+            g.manual_seed(0)
+            loader = DataLoader(range(10), shuffle=True, num_workers=4, generator=g)
+            """
+        ),
+        Valid(
+            """
+            from torch.utils.data import DataLoader
+            loader = DataLoader(range(10), shuffle=True, num_workers=4)  # the file never seeds
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader
+            import ckptlint.runtime
+            SEED = 42
+            torch.manual_seed(SEED)
+            loader = DataLoader(range(10), batch_size=2, shuffle=True, num_workers=4)
+            """,
+            fixed="""
+            import torch
+            from torch.utils.data import DataLoader
+            import ckptlint.runtime
+            SEED = 42
+            torch.manual_seed(SEED)
+            loader = DataLoader(range(10), batch_size=2, shuffle=True, num_workers=4, generator=ckptlint.runtime.make_generator(SEED), worker_init_fn=ckptlint.runtime.seed_worker)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader, RandomSampler
+            def main(args, dataset):
+                torch.manual_seed(args.seed)
+                return DataLoader(dataset, sampler=RandomSampler(dataset))
+            """,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        if not model.seeding.seeds:
+            return
+        for loader in model.dataloaders.calls:
+            if loader.has_generator or loader.opaque:
+                continue
+            if loader.shuffles or not loader.workers_literally_zero:
+                ctx.report(loader.call, fix=self._fix(ctx, loader))
+
+    def _fix(self, ctx: Context, loader: LoaderCall) -> Optional[Fix]:
+        model = ctx.model
+        seed = model.seeding.seed_at(loader.call)
+        if seed is None:
+            return None
+        make_generator, import_edit = runtime_reference(model, "make_generator")
+        keywords: List[Tuple[str, cst.BaseExpression]] = [
+            ("generator", cst.Call(func=builders.dotted(make_generator), args=[builders.positional_arg(seed)]))
+        ]
+        if not loader.workers_literally_zero and not loader.has_worker_init_fn:
+            seed_worker, _ = runtime_reference(model, "seed_worker")
+            keywords.append(("worker_init_fn", builders.dotted(seed_worker)))
+        edits: List[Optional[Edit]] = [builders.add_keyword_arguments(model, loader.call, keywords), import_edit]
+        return ctx.fix(edits, Applicability.SAFE)

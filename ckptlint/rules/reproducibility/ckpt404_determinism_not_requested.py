@@ -1,0 +1,84 @@
+"""CKPT404 determinism-not-requested: a seeded run that never asks torch for deterministic kernels."""
+
+from __future__ import annotations
+
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+
+
+class DeterminismNotRequested(Rule):
+    """
+    ## What it does
+    Flags a file that seeds but never sets `cudnn.deterministic = True`,
+    never calls `torch.use_deterministic_algorithms(True)` (with
+    `warn_only=True` too) and never calls
+    `ckptlint.runtime.seed_everything(..., deterministic=True)`. A setting
+    counts wherever it is, under a flag too. The finding is reported at the
+    first seeding call. Opt-in.
+
+    ## Why is this bad?
+    A seed fixes the random numbers, not the kernels: several CUDA and cuDNN
+    operations are nondeterministic by default, so two runs with the same
+    seed still drift apart. Whoever seeds usually wants repeatable runs and
+    has to ask for deterministic kernels too.
+
+    ## Example
+    ```python
+    import torch
+
+    torch.manual_seed(0)
+    ```
+
+    Use instead:
+    ```python
+    import torch
+
+    torch.manual_seed(0)
+    torch.use_deterministic_algorithms(True)
+    ```
+    """
+
+    code = "CKPT404"
+    name = "determinism-not-requested"
+    message = "The run is seeded but deterministic algorithms are never requested"
+    fix_availability = FixAvailability.NEVER
+    opt_in = True
+    requires = (("torch",), ("seed",))
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            def main(args):
+                torch.manual_seed(0)
+                if args.deterministic:
+                    torch.backends.cudnn.deterministic = True  # under a flag: counts
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import ckptlint.runtime
+            ckptlint.runtime.seed_everything(0, deterministic=True)
+            torch.use_deterministic_algorithms(True, warn_only=True)
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import random
+            import torch
+            def set_seed(seed):
+                random.seed(seed)  # reported here: the first seeding call
+                torch.manual_seed(seed)
+            set_seed(0)
+            """,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        seeding = ctx.model.seeding
+        first = seeding.first_call
+        if first is None or seeding.requests_determinism or not ctx.model.imports.imports_module("torch"):
+            return  # determinism is asked of torch: a file that does not import it has nothing to ask
+        ctx.report(first.call)

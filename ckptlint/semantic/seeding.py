@@ -1,0 +1,281 @@
+"""Seeding facts of a module: what it seeds, with which value, and its cuDNN settings.
+
+"A file that seeds" is the catalog's: it calls `torch.manual_seed`,
+`torch.cuda.manual_seed(_all)`, `random.seed`, `np.random.seed`, a same-file
+function that calls one of these, `ckptlint.runtime.seed_everything`,
+Lightning's `seed_everything` or `transformers`/`accelerate` `set_seed`
+(`catalog.SEEDING_CALLS`). A `torch.Generator().manual_seed(...)` is a method
+of a generator, never one of these names, so it does not count.
+Everything is computed once per file, from the call table and one pass over
+the assignments that can set cuDNN flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple
+
+import libcst as cst
+
+from ckptlint.semantic import catalog
+from ckptlint.semantic.names import LOCAL_PREFIX
+from ckptlint.semantic.saves import bind_to_function
+
+if TYPE_CHECKING:
+    from ckptlint.semantic.calls import CallSite
+    from ckptlint.semantic.model import SemanticModel
+
+
+@dataclass(frozen=True, eq=False)
+class SeedingCall:
+    """A call that seeds: a catalog seeding function, or a same-file helper that calls one."""
+
+    call: cst.Call
+    qualname: str  # the seeding function, or `<local>.helper`
+    rngs: FrozenSet[str]  # "torch", "random", "numpy"
+    seed: Optional[cst.BaseExpression]  # the seed value as written at this call (bound through a helper)
+    helper: Optional[cst.FunctionDef] = None  # set for a call of a same-file seeding helper
+    is_statement: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class FlagAssignment:
+    """`torch.backends.cudnn.<flag> = value` (any import spelling)."""
+
+    statement: cst.Assign
+    flag: str  # canonical name
+    value: cst.BaseExpression
+
+    @property
+    def literal_true(self) -> bool:
+        return isinstance(self.value, cst.Name) and self.value.value == "True"
+
+    @property
+    def literal_false(self) -> bool:
+        return isinstance(self.value, cst.Name) and self.value.value in ("False", "None")
+
+
+class Seeding:
+    """What one module seeds, draws, and asks of cuDNN."""
+
+    def __init__(self, model: "SemanticModel") -> None:
+        self._model = model
+        self.direct: List[SeedingCall] = [self._direct(site) for site in model.calls_to(*catalog.SEEDING_CALLS)]
+        self.helpers: Dict[str, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]] = self._helpers()
+        self.calls: List[SeedingCall] = sorted(
+            self.direct + self._helper_calls(), key=lambda c: model.span(c.call).start_offset
+        )
+
+    # -- seeding calls -----------------------------------------------------
+    def _direct(self, site: "CallSite") -> SeedingCall:
+        return SeedingCall(
+            call=site.node,
+            qualname=site.qualname,
+            rngs=catalog.SEEDING_CALLS[site.qualname],
+            seed=seed_argument(site.node),
+            is_statement=site.is_expression_statement,
+        )
+
+    def _helpers(self) -> Dict[str, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]]:
+        helpers: Dict[str, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]] = {}
+        bindings = self._model.bindings
+        for seeding in self.direct:
+            function = bindings.enclosing_function(seeding.call)
+            if function is None or bindings.enclosing_class(function) is not None:
+                continue  # methods are called through objects: not followed
+            name = function.name.value
+            _, rngs, inner = helpers.get(name, (function, frozenset(), []))
+            helpers[name] = (function, rngs | seeding.rngs, inner + [seeding])
+        return helpers
+
+    def _helper_calls(self) -> List[SeedingCall]:
+        if not self.helpers:
+            return []
+        model = self._model
+        found: List[SeedingCall] = []
+        statements = model.index.statement_calls
+        for indexed in model.index.calls:
+            func = indexed.node.func
+            if not isinstance(func, cst.Name) or func.value not in self.helpers:
+                continue
+            if model.qualname(func) != LOCAL_PREFIX + func.value:
+                continue
+            function, rngs, inner = self.helpers[func.value]
+            found.append(
+                SeedingCall(
+                    call=indexed.node,
+                    qualname=LOCAL_PREFIX + func.value,
+                    rngs=rngs,
+                    seed=_seed_through_helper(indexed.node, function, inner),
+                    helper=function,
+                    is_statement=id(indexed.node) in statements,
+                )
+            )
+        return found
+
+    @property
+    def seeds(self) -> bool:
+        """The catalog's "a file that seeds"."""
+        return bool(self.direct)
+
+    @cached_property
+    def seeded_rngs(self) -> FrozenSet[str]:
+        rngs: FrozenSet[str] = frozenset()
+        for seeding in self.direct:
+            rngs |= seeding.rngs
+        return rngs
+
+    @property
+    def first_call(self) -> Optional[SeedingCall]:
+        """The first seeding call in source order (a helper's inner call when the helper comes first)."""
+        return self.calls[0] if self.calls else None
+
+    def torch_manual_seeds(self) -> List[SeedingCall]:
+        return [c for c in self.direct if c.qualname in catalog.TORCH_MANUAL_SEED]
+
+    def seed_at(self, at: cst.CSTNode) -> Optional[cst.BaseExpression]:
+        """A seed value the file already uses that means the same at ``at`` (for a fix to reuse)."""
+        for seeding in self.calls:
+            if seeding.seed is not None and reusable(self._model, seeding.seed, seeding.call, at):
+                return seeding.seed
+        return None
+
+    # -- global RNG use ------------------------------------------------------
+    @cached_property
+    def global_draws(self) -> Dict[str, List["CallSite"]]:
+        """Calls of the module-level functions of `random` / `numpy.random` (not generators)."""
+        draws: Dict[str, List["CallSite"]] = {}
+        for site in self._model.calls_under("random", "numpy.random"):
+            rng, _, function = site.qualname.rpartition(".")
+            if rng == "random" and function in catalog.RANDOM_GLOBAL_FUNCTIONS:
+                draws.setdefault("random", []).append(site)
+            elif rng == "numpy.random" and function not in catalog.NUMPY_RANDOM_NOT_GLOBAL:
+                draws.setdefault("numpy", []).append(site)
+        return draws
+
+    @property
+    def imports_random(self) -> bool:
+        return self._model.imports.imports_module("random")
+
+    @property
+    def imports_numpy(self) -> bool:
+        return self._model.imports.imports_module("numpy")
+
+    def unseeded_global_rngs(self) -> FrozenSet[str]:
+        """`random` / `numpy` when the file draws from its global RNG and never seeds it."""
+        return frozenset(rng for rng in self.global_draws if rng not in self.seeded_rngs)
+
+    # -- cuDNN and deterministic algorithms --------------------------------------
+    @cached_property
+    def flag_assignments(self) -> List[FlagAssignment]:
+        collector = _FlagAssignments()
+        self._model.module.visit(collector)
+        found = []
+        for statement, target in collector.found:
+            name = self._model.qualname(target)
+            if name in (catalog.CUDNN_BENCHMARK, catalog.CUDNN_DETERMINISTIC):
+                found.append(FlagAssignment(statement, name, statement.value))
+        return found
+
+    def benchmark_enabled(self) -> List[FlagAssignment]:
+        """`cudnn.benchmark = True` (literally), wherever it is, under a condition too."""
+        return [a for a in self.flag_assignments if a.flag == catalog.CUDNN_BENCHMARK and a.literal_true]
+
+    @cached_property
+    def requests_determinism(self) -> bool:
+        """`cudnn.deterministic = True`, `use_deterministic_algorithms(True)` or
+        `seed_everything(..., deterministic=True)`, anywhere. A value the model cannot
+        read (`= args.deterministic`) counts as a request: when unsure, stay silent."""
+        if any(a.flag == catalog.CUDNN_DETERMINISTIC and not a.literal_false for a in self.flag_assignments):
+            return True
+        for site in self._model.calls_to(*catalog.DETERMINISTIC_ALGORITHMS):
+            arg = site.node.args[0] if site.node.args else None
+            if arg is not None and not _is_false(arg.value):
+                return True
+        for site in self._model.calls_to(*catalog.RUNTIME_SEED_EVERYTHING):
+            for arg in site.node.args:
+                if arg.star == "**" or (arg.keyword is not None and arg.keyword.value == "deterministic" and not _is_false(arg.value)):
+                    return True
+            positional = [a for a in site.node.args if a.keyword is None and not a.star]
+            if len(positional) >= 2 and not _is_false(positional[1].value):
+                return True
+        return False
+
+
+def seed_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """The seed passed to a seeding call: the first positional argument or `seed=` / `a=`."""
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            return arg.value
+        if arg.keyword.value in catalog.SEED_KEYWORDS:
+            return arg.value
+    return None
+
+
+def _seed_through_helper(call: cst.Call, function: cst.FunctionDef, inner: List[SeedingCall]) -> Optional[cst.BaseExpression]:
+    """The seed a helper call passes: the argument bound to the parameter the helper seeds with."""
+    bound = bind_to_function(call, function)
+    for seeding in inner:
+        seed = seeding.seed
+        if isinstance(seed, cst.Name) and seed.value in bound:
+            return bound[seed.value]
+        if isinstance(seed, cst.Integer):
+            return seed
+    return None
+
+
+_UNSAFE_TO_REPEAT = (cst.Call, cst.Await, cst.Lambda, cst.Yield, cst.NamedExpr, cst.ListComp, cst.GeneratorExp)
+
+
+class _Names(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: List[cst.Name] = []
+        self.repeatable = True
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, _UNSAFE_TO_REPEAT):
+            self.repeatable = False
+            return False
+        if isinstance(node, cst.Attribute):
+            node.value.visit(self)
+            return False
+        if isinstance(node, cst.Name):
+            self.names.append(node)
+        return True
+
+
+def reusable(model: "SemanticModel", expr: cst.BaseExpression, origin: cst.CSTNode, at: cst.CSTNode) -> bool:
+    """Whether ``expr`` (written at ``origin``) can be written at ``at`` with the same value:
+    no calls, and every name it reads is bound to the same assignment at both places."""
+    names = _Names()
+    expr.visit(names)
+    if not names.repeatable:
+        return False
+    for name in names.names:
+        if name.value in ("True", "False", "None"):
+            continue
+        here, there = model.bindings.reaching(name.value, origin), model.bindings.reaching(name.value, at)
+        if here is None or there is None or here.node is not there.node:
+            return False
+    return True
+
+
+def _is_false(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value in ("False", "None")
+
+
+class _FlagAssignments(cst.CSTVisitor):
+    """Assignments to an attribute named like a cuDNN flag (resolved by the model afterwards)."""
+
+    FLAGS = frozenset({"benchmark", "deterministic"})
+
+    def __init__(self) -> None:
+        self.found: List[Tuple[cst.Assign, cst.Attribute]] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Attribute) and target.target.attr.value in self.FLAGS:
+                self.found.append((node, target.target))
