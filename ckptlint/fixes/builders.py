@@ -274,3 +274,60 @@ def node_contains(model: SemanticModel, outer: cst.CSTNode, inner: cst.CSTNode) 
     """Whether ``inner`` is written inside ``outer`` (by position)."""
     a, b = model.span(outer), model.span(inner)
     return a.start_offset <= b.start_offset and b.end_offset <= a.end_offset
+
+
+# -- statements (distributed rules) -------------------------------------------
+
+
+def own_statement_line(model: SemanticModel, node: cst.CSTNode) -> Optional[cst.SimpleStatementLine]:
+    """The statement line that is exactly ``node`` as an expression statement, in an
+    indented block or the module body (None for `x = f()`, `a(); f()`, `if c: f()`)."""
+    expr = model.parents.get(node)
+    line = model.parents.get(expr) if isinstance(expr, cst.Expr) else None
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return None
+    if not isinstance(model.parents.get(line), (cst.IndentedBlock, cst.Module)):
+        return None
+    return line
+
+
+def wrap_in_if(model: SemanticModel, statement: cst.SimpleStatementLine, test: cst.BaseExpression) -> Edit:
+    """`if test:` around ``statement``: only that statement is re-indented; the comment
+    lines above it stay above the new `if`, its trailing comment stays on its line."""
+    inner = statement.with_changes(leading_lines=())
+    new = cst.If(test=test, body=cst.IndentedBlock(body=[inner]), leading_lines=statement.leading_lines)
+    return replace_node(model, statement, new)
+
+
+def insert_statement_first(model: SemanticModel, block: cst.IndentedBlock, statement: cst.SimpleStatementLine) -> Edit:
+    """An edit that inserts ``statement`` before the first statement of ``block`` (and
+    the comment lines above it, which describe it), at its indentation."""
+    first = block.body[0]
+    span = model.span(first)
+    indent = model.text[model.lines.line_start(span.line) : span.start_offset]
+    line_start = model.lines.line_start(span.line - len(getattr(first, "leading_lines", ())))
+    return Edit(line_start, line_start, indent + model.module.code_for_node(statement))
+
+
+def insert_statement_after_block(model: SemanticModel, compound: cst.BaseCompoundStatement, statement: cst.SimpleStatementLine) -> Edit:
+    """An edit that inserts ``statement`` on the line after the compound statement
+    ``compound`` (an `if` with its `else`), at the compound statement's indentation."""
+    span = model.span(compound)
+    line_start = model.lines.line_start(span.line)
+    indent = model.text[line_start : span.start_offset]
+    offset = model.lines.next_line_start(span.end_line)
+    prefix = ""
+    if offset == len(model.text) and not model.text.endswith(("\n", "\r")):
+        prefix = model.module.default_newline
+    return Edit(offset, offset, prefix + indent + model.module.code_for_node(statement))
+
+
+def call_statement(func: cst.BaseExpression, *args: cst.BaseExpression) -> cst.SimpleStatementLine:
+    """`func(args...)` as a statement line."""
+    return cst.SimpleStatementLine(body=[cst.Expr(cst.Call(func=func, args=[cst.Arg(a) for a in args]))])
+
+
+def node_contains(model: SemanticModel, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+    """Whether ``inner`` is written inside ``outer`` (by position)."""
+    a, b = model.span(outer), model.span(inner)
+    return a.start_offset <= b.start_offset and b.end_offset <= a.end_offset

@@ -7,6 +7,11 @@ from typing import Dict, Optional, Tuple, Type
 from ckptlint.rules.base import Rule
 from ckptlint.rules.meta.ckpt001_unused_suppression import UnusedSuppression
 from ckptlint.rules.meta.ckpt002_unknown_rule_in_suppression import UnknownRuleInSuppression
+from ckptlint.rules.distributed.ckpt301_all_ranks_save import AllRanksSave
+from ckptlint.rules.distributed.ckpt302_missing_barrier import MissingBarrier
+from ckptlint.rules.distributed.ckpt303_sampler_epoch_not_set import SamplerEpochNotSet
+from ckptlint.rules.loading.ckpt203_resume_off_by_one import ResumeOffByOne
+from ckptlint.rules.loading.ckpt204_strict_false_unchecked import StrictFalseUnchecked
 from ckptlint.rules.loading.ckpt201_load_without_map_location import LoadWithoutMapLocation
 from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithoutWeightsOnly
 from ckptlint.rules.saving.ckpt101_save_whole_model import SaveWholeModel
@@ -47,6 +52,11 @@ RULES: Tuple[Type[Rule], ...] = (
     RelativeSavePath,
     SaveDirNotCreated,
     MachineSpecificPath,
+    ResumeOffByOne,
+    StrictFalseUnchecked,
+    AllRanksSave,
+    MissingBarrier,
+    SamplerEpochNotSet,
 )
 
 BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in RULES}

@@ -231,3 +231,82 @@ DELETIONS: FrozenSet[str] = frozenset(
 DELETION_METHODS: FrozenSet[str] = frozenset({"unlink", "rmtree"})
 # A keep-last helper or setting: a callee or keyword whose name says it bounds the checkpoints.
 KEEP_LAST = re.compile(r"keep_last|keep_latest|max_to_keep|max_keep|save_total_limit|remove_old|delete_old|cleanup|clean_up|prune|rotate", re.IGNORECASE)
+
+# -- Rank guards and barriers (CKPT301-304; see semantic/guards.py) -----------
+# Calls whose result is this process's rank (also any call named `get_rank`/... below).
+RANK_CALLS: FrozenSet[str] = frozenset(
+    {
+        "torch.distributed.get_rank",
+        "torch.distributed.distributed_c10d.get_rank",
+        "torch.distributed.get_node_local_rank",
+        "torch_xla.core.xla_model.get_ordinal",
+    }
+)
+RANK_FUNCTION_NAMES: FrozenSet[str] = frozenset(
+    {"get_rank", "get_global_rank", "get_local_rank", "get_node_local_rank", "get_ordinal", "get_process_index"}
+)
+# A name or attribute is a rank when its last part matches (`rank`, `args.local_rank`, `ddp_rank`, `RANK`).
+RANK_NAME = re.compile(r"(^|_)rank$|^(local_|global_)?process_index$", re.IGNORECASE)
+# Main-process predicates: names, attributes and calls that are true on rank 0 only.
+MAIN_PROCESS_NAMES: FrozenSet[str] = frozenset(
+    {
+        "is_main_process",
+        "is_local_main_process",
+        "is_master",
+        "is_main",
+        "master_process",
+        "main_process",
+        "is_global_zero",
+        "is_rank_zero",
+        "is_rank_0",
+        "is_world_process_zero",
+        "is_local_process_zero",
+        "is_local_master",
+        "is_master_process",
+    }
+)
+# Decorators that run a function on rank 0 only (Lightning, Accelerate, mmengine).
+RANK_ZERO_DECORATORS: FrozenSet[str] = frozenset({"rank_zero_only", "main_process_only", "on_main_process", "master_only"})
+# The other side of `not distributed or rank == 0`: words of a test that is true only without a process group.
+NOT_DISTRIBUTED_WORDS = re.compile(r"distributed|ddp|is_initialized|is_available|multiprocessing", re.IGNORECASE)
+WORLD_SIZE_NAME = re.compile(r"world_size|num_processes|num_replicas", re.IGNORECASE)
+
+# Collectives: each one synchronises the ranks, so each counts as a barrier (CKPT302).
+COLLECTIVES: FrozenSet[str] = frozenset(
+    {
+        f"torch.distributed.{name}"
+        for name in (
+            "barrier",
+            "monitored_barrier",
+            "all_reduce",
+            "all_gather",
+            "all_gather_object",
+            "all_gather_into_tensor",
+            "broadcast",
+            "broadcast_object_list",
+            "reduce",
+            "reduce_scatter",
+            "reduce_scatter_tensor",
+            "gather",
+            "gather_object",
+            "scatter",
+            "scatter_object_list",
+            "all_to_all",
+            "all_to_all_single",
+        )
+    }
+    | {"ckptlint.runtime.barrier", "ckptlint.runtime.distributed.barrier", "torch_xla.core.xla_model.rendezvous"}
+)
+# Method or helper names that are collectives whatever they are called on
+# (`accelerator.wait_for_everyone()`, `fabric.barrier()`, a project's `synchronize()`).
+COLLECTIVE_NAMES = re.compile(
+    r"^(barrier|wait_for_everyone|all_reduce\w*|all_gather\w*|broadcast\w*|reduce_dict|reduce_tensor|"
+    r"reduce_mean|synchronize|rendezvous|sync_processes)$"
+)
+# Never collectives, though their names match.
+NOT_COLLECTIVES: FrozenSet[str] = frozenset({"torch.cuda.synchronize", "torch.cuda.Stream.synchronize", "torch.mps.synchronize"})
+
+# -- Resume loads (CKPT203-205, CKPT304; see semantic/resume.py) ----------------
+EPOCH_KEY = re.compile(r"epoch", re.IGNORECASE)
+# Flags that guard a resume (`if args.resume:`); catalog: `pretrained`, `finetune`... are not.
+RESUME_FLAG = re.compile(r"resum", re.IGNORECASE)

@@ -21,12 +21,15 @@ from ckptlint.semantic.calls import CallSite
 from ckptlint.semantic.checkpoints import Checkpoints
 from ckptlint.semantic.comments import Comment, CommentCollector
 from ckptlint.semantic.distributed import DistributedFacts
+from ckptlint.semantic.guards import Guards
 from ckptlint.semantic.imports import ImportTable
 from ckptlint.semantic.index import Index
 from ckptlint.semantic.kinds import ObjectKinds
 from ckptlint.semantic.loads import LoadFlows
+from ckptlint.semantic.loops import Loops
 from ckptlint.semantic.names import NameResolver
 from ckptlint.semantic.positions import LineIndex
+from ckptlint.semantic.resume import Resume
 from ckptlint.semantic.saves import Saves
 
 if TYPE_CHECKING:
@@ -165,6 +168,20 @@ class SemanticModel:
     @cached_property
     def load_flows(self) -> LoadFlows:
         return LoadFlows(self.parents, self.scopes)
+
+    # -- guards, loops, resume (CKPT2xx-3xx; CKPT5xx read loops) -------------
+    def guards(self, project: Optional[ProjectSettings] = None) -> Guards:
+        """Rank guards (with the project's `rank-guards`) and barriers."""
+        return self._for_project("guards", project, lambda p: Guards(self, p))
+
+    @cached_property
+    def loops(self) -> Loops:
+        """`for` loops: epoch loop, batch loops, enclosing loops, training steps."""
+        return Loops(self)
+
+    def resume(self, project: Optional[ProjectSettings] = None) -> Resume:
+        """Load sites, what is read from them and what they restore."""
+        return self._for_project("resume", project, lambda p: Resume(self, p))
 
     # -- positions ---------------------------------------------------------
     @cached_property

@@ -1,0 +1,1 @@
+"""Distributed rules (CKPT3xx): rank guards, barriers, samplers, sharded state."""

@@ -1,0 +1,189 @@
+"""CKPT301 all-ranks-save: a checkpoint written by every rank of a distributed job."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes.imports import runtime_reference
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.semantic.distributed import writes_collective_state
+
+
+class AllRanksSave(Rule):
+    """
+    ## What it does
+    Flags a save (`torch.save`, or a call of a same-file save helper) in a
+    distributed script (one that calls `init_process_group`, wraps a model in
+    DDP/FSDP or calls `fully_shard`, builds a `DistributedSampler`, or reads
+    `RANK`/`LOCAL_RANK` from the environment) that no rank guard protects: no
+    enclosing `if rank == 0:` (or `is_main_process()`, `args.local_rank in
+    [-1, 0]`, a `master_process` flag...), no early `return` on the negation,
+    no `@rank_zero_only`, and not in a same-file function that is only
+    called under such a guard.
+
+    Silent when the path or the payload depends on the rank (per-rank files),
+    when the payload is sharded or collective state (an FSDP `state_dict()`,
+    `get_model_state_dict`, a ZeRO optimizer after `consolidate_state_dict`),
+    and for `torch.distributed.checkpoint`.
+
+    ## Why is this bad?
+    Every process writes the same file at the same time. On shared storage
+    the writes race: the file can end up truncated or interleaved, a reader
+    can see a half-written checkpoint, and N-1 of the writes are wasted I/O.
+
+    ## Example
+    ```python
+    import torch
+    import torch.distributed as dist
+
+    dist.init_process_group("nccl")
+    torch.save(model.state_dict(), "ckpt.pt")
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    import torch.distributed as dist
+
+    dist.init_process_group("nccl")
+    if dist.get_rank() == 0:
+        torch.save(model.state_dict(), "ckpt.pt")
+    ```
+
+    ## Fix safety
+    The fix wraps the save statement in `if ckptlint.runtime.is_main_process():`
+    (true outside a process group too). It is unsafe: other ranks that read
+    the file right after the save now race with rank 0's write and need a
+    barrier (CKPT302), and code after the save that expects the file on every
+    node's local disk changes behaviour. Only a save that is a statement of
+    its own gets a fix.
+    """
+
+    code = "CKPT301"
+    name = "all-ranks-save"
+    message = "Save runs on every rank: no rank guard"
+    fix_title = "Wrap the save in `if ckptlint.runtime.is_main_process():`"
+    fix_availability = FixAvailability.SOMETIMES
+    fix_class = "unsafe"
+    # A save, and one of the words every "distributed script" form contains
+    # (`init_process_group`, `DistributedDataParallel`/`DDP`..., `fully_shard`,
+    # `DistributedSampler`, `RANK`/`LOCAL_RANK`).
+    requires = (("torch",), ("save",), ("init_process_group", "Distributed", "FullyShard", "fully_shard", "RANK"))
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+            dist.init_process_group("nccl")
+            if dist.get_rank() == 0:
+                torch.save(model.state_dict(), "ckpt.pt")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def save(model, rank):
+                if rank != 0:
+                    return
+                torch.save(model.state_dict(), "ckpt.pt")  # guarded by the early return
+
+            dist.init_process_group("nccl")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+            dist.init_process_group("nccl")
+            rank = dist.get_rank()
+            torch.save(torch.get_rng_state(), f"rng_rank{rank}.pt")  # one file per rank
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.distributed  # imported, never started: not a distributed script
+            torch.save(model.state_dict(), "ckpt.pt")
+            """
+        ),
+        Valid(
+            """
+            import os
+            import torch
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            local_rank = int(os.environ["LOCAL_RANK"])
+            model = DDP(Net())
+            if local_rank in [-1, 0]:
+                torch.save(model.module.state_dict(), "ckpt.pt")
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            import torch.distributed as dist
+            dist.init_process_group("nccl")
+            # keep the last weights
+            torch.save(model.state_dict(), "ckpt.pt")  # every epoch
+            """,
+            fixed="""
+            import torch
+            import torch.distributed as dist
+            import ckptlint.runtime
+            dist.init_process_group("nccl")
+            # keep the last weights
+            if ckptlint.runtime.is_main_process():
+                torch.save(model.state_dict(), "ckpt.pt")  # every epoch
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import os
+            import torch
+            from torch.utils.data import DistributedSampler
+
+            def train(model, loader):
+                for epoch in range(10):
+                    torch.save({"model": model.state_dict(), "epoch": epoch}, "last.pt")
+
+            local_rank = int(os.environ.get("LOCAL_RANK", 0))
+            """,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        sites = model.saves(ctx.project).sites
+        if not sites or not model.distributed.is_distributed:
+            return
+        guards = model.guards(ctx.project)
+        for save in sites:
+            if guards.guard_of(save.call) is not None:
+                continue
+            if guards.mentions_rank(save.path, save.call) or guards.mentions_rank(save.obj, save.call):
+                continue
+            if save.helper is not None and guards.mentions_rank(_inner_path(save), save.torch_save):
+                continue
+            if writes_collective_state(model, save, ctx.project):
+                continue
+            ctx.report(save.call, fix=self._fix(ctx, save.call))
+
+    def _fix(self, ctx: Context, call: cst.Call):  # type: ignore[no-untyped-def]
+        model = ctx.model
+        statement = builders.own_statement_line(model, call)
+        if statement is None:
+            return None
+        spelling, import_edit = runtime_reference(model, "is_main_process")
+        edit = builders.wrap_in_if(model, statement, cst.Call(func=builders.dotted(spelling)))
+        return ctx.fix([edit, import_edit], Applicability.UNSAFE)
+
+
+def _inner_path(save):  # type: ignore[no-untyped-def]
+    args = save.torch_save.args
+    return args[1].value if len(args) > 1 and args[1].keyword is None else None

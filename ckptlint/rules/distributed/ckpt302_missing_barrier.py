@@ -1,0 +1,201 @@
+"""CKPT302 missing-barrier: rank 0 saves and nothing makes the other ranks wait for the file."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes.imports import runtime_reference
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+
+
+class MissingBarrier(Rule):
+    """
+    ## What it does
+    Flags a rank-guarded save of a training checkpoint (a dict holding a
+    model's `state_dict()`, or a `state_dict()` itself) in a distributed
+    script when no barrier follows it in the same function: no
+    `dist.barrier()`, `accelerator.wait_for_everyone()`,
+    `ckptlint.runtime.barrier()` or other collective (`all_reduce`,
+    `broadcast`, ... each one synchronises the ranks), and no call of a
+    same-file function that runs one. A collective earlier in an enclosing
+    loop's body counts (the next iteration waits for rank 0). With an
+    early-return guard, a barrier right after the call of that function in
+    its same-file caller counts too. Saves of other tensors (feature dumps,
+    evaluation results) are not checked.
+
+    ## Why is this bad?
+    The other ranks run on while rank 0 is still writing. A rank that loads
+    the checkpoint next (to evaluate the best model, or to resume after a
+    restart) can read a missing or half-written file, and a job whose other
+    ranks exit first can be torn down before rank 0's write is durable.
+
+    ## Example
+    ```python
+    import torch
+    import torch.distributed as dist
+
+    dist.init_process_group("nccl")
+    if dist.get_rank() == 0:
+        torch.save({"model": model.state_dict()}, "ckpt.pt")
+    model.load_state_dict(torch.load("ckpt.pt", map_location="cpu")["model"])
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    import torch.distributed as dist
+
+    dist.init_process_group("nccl")
+    if dist.get_rank() == 0:
+        torch.save({"model": model.state_dict()}, "ckpt.pt")
+    dist.barrier()
+    model.load_state_dict(torch.load("ckpt.pt", map_location="cpu")["model"])
+    ```
+
+    ## Fix safety
+    The fix adds `ckptlint.runtime.barrier()` (a no-op outside a process
+    group) on the line after the guarded `if` block. It is unsafe: a barrier
+    that some rank never reaches hangs the whole job, and the model cannot
+    prove that every rank reaches that line (for example when the save sits
+    in a loop whose trip count differs per rank). There is no fix when the
+    guard is an early `return`: the barrier belongs in the caller.
+    """
+
+    code = "CKPT302"
+    name = "missing-barrier"
+    message = "Rank-guarded save with no barrier after it: other ranks may read a partial file"
+    fix_title = "Add `ckptlint.runtime.barrier()` after the guarded block"
+    fix_availability = FixAvailability.SOMETIMES
+    fix_class = "unsafe"
+    requires = (
+        ("torch",),
+        ("save",),
+        ("state_dict",),
+        ("init_process_group", "Distributed", "FullyShard", "fully_shard", "RANK"),
+    )
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+            dist.init_process_group("nccl")
+            if dist.get_rank() == 0:
+                torch.save({"model": model.state_dict()}, "ckpt.pt")
+            else:
+                print("waiting")
+            dist.barrier()  # after the if/else
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+            dist.init_process_group("nccl")
+            if dist.get_rank() == 0:
+                torch.save(features, "features.pt")  # not a checkpoint
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def save(model):
+                if dist.get_rank() != 0:
+                    return
+                torch.save(model.state_dict(), "ckpt.pt")
+
+            def main(model):
+                dist.init_process_group("nccl")
+                save(model)
+                dist.barrier()  # right after the call, in the caller
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            import torch.distributed as dist
+            dist.init_process_group("nccl")
+            if dist.get_rank() == 0:
+                # rank 0 writes
+                torch.save({"model": model.state_dict()}, "ckpt.pt")
+            state = torch.load("ckpt.pt", map_location="cpu")
+            """,
+            fixed="""
+            import torch
+            import torch.distributed as dist
+            import ckptlint.runtime
+            dist.init_process_group("nccl")
+            if dist.get_rank() == 0:
+                # rank 0 writes
+                torch.save({"model": model.state_dict()}, "ckpt.pt")
+            ckptlint.runtime.barrier()
+            state = torch.load("ckpt.pt", map_location="cpu")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def save(model):
+                if dist.get_rank() != 0:
+                    return
+                torch.save(model.state_dict(), "ckpt.pt")
+
+            def main(model):
+                dist.init_process_group("nccl")
+                save(model)
+            """,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        sites = model.saves(ctx.project).sites
+        if not sites or not model.distributed.is_distributed:
+            return
+        guards = model.guards(ctx.project)
+        checkpoints = model.checkpoints(ctx.project)
+        for save in sites:
+            guard = guards.guard_of(save.call)
+            if guard is None or guard.kind in ("decorator", "caller"):
+                continue  # the barrier, if any, is the caller's business
+            if not _is_checkpoint(ctx, checkpoints, save):
+                continue
+            if guard.kind == "early_return":
+                if guards.barrier_after(save.call) or self._caller_waits(ctx, guard.function):
+                    continue
+                ctx.report(save.call)
+                continue
+            if guards.barrier_after(guard.statement):
+                continue
+            ctx.report(save.call, fix=self._fix(ctx, guard.statement))
+
+    def _caller_waits(self, ctx: Context, function) -> bool:  # type: ignore[no-untyped-def]
+        guards = ctx.model.guards(ctx.project)
+        callers = guards.callers(function) if function is not None else ()
+        return bool(callers) and all(guards.barrier_after(call) for call in callers)
+
+    def _fix(self, ctx: Context, statement: cst.CSTNode):  # type: ignore[no-untyped-def]
+        model = ctx.model
+        if not isinstance(statement, cst.If) or not isinstance(model.parents.get(statement), (cst.IndentedBlock, cst.Module)):
+            return None
+        spelling, import_edit = runtime_reference(model, "barrier")
+        edit = builders.insert_statement_after_block(model, statement, builders.call_statement(builders.dotted(spelling)))
+        return ctx.fix([edit, import_edit], Applicability.UNSAFE)
+
+
+def _is_checkpoint(ctx: Context, checkpoints, save) -> bool:  # type: ignore[no-untyped-def]
+    """What is written holds a `state_dict()` (of a model the kinds may not know):
+    feature dumps and evaluation results are not checkpoints."""
+    checkpoint = checkpoints.of(save)
+    if checkpoint is not None and any(entry.owner is not None for entry in checkpoint.entries):
+        return True
+    obj = save.obj
+    return isinstance(obj, cst.Call) and isinstance(obj.func, cst.Attribute) and obj.func.attr.value == "state_dict"

@@ -1,0 +1,186 @@
+"""CKPT203 resume-off-by-one: a resumed run repeats the epoch it had already finished."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ckptlint.fixes import Applicability, builders
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+
+
+class ResumeOffByOne(Rule):
+    """
+    ## What it does
+    Flags the statement that sets the start of the epoch loop to the epoch
+    read unchanged from a resume load (`start_epoch = ckpt["epoch"]`,
+    `ckpt.get("epoch", 0)`, reaching `range(start_epoch, ...)`, also when
+    the read is one branch of several), when the same file saves that
+    loop's variable unchanged (`"epoch": epoch`) after the epoch's batch
+    loop, in the same epoch loop.
+
+    Silent when the save writes `epoch + 1`, when the load or the `range`
+    adds 1 (`range(start_epoch + 1, ...)`, `start_epoch += 1`), when the
+    save sits inside a nested loop (a mid-epoch save), and when the save
+    side is not visible in the file.
+
+    ## Why is this bad?
+    The checkpoint is written after epoch `N` finished and records `N`. A
+    run resumed from it starts again at `N`: it trains one epoch twice, the
+    learning-rate schedule and the logged epochs shift by one, and a run
+    that resumes repeatedly drifts further each time.
+
+    ## Example
+    ```python
+    import torch
+
+    ckpt = torch.load("last.pt", map_location="cpu")
+    start_epoch = ckpt["epoch"]
+    for epoch in range(start_epoch, 90):
+        for x, y in loader:
+            train_step(x, y)
+        torch.save({"model": model.state_dict(), "epoch": epoch}, "last.pt")
+    ```
+
+    Use instead:
+    ```python
+    import torch
+
+    ckpt = torch.load("last.pt", map_location="cpu")
+    start_epoch = ckpt["epoch"] + 1
+    for epoch in range(start_epoch, 90):
+        for x, y in loader:
+            train_step(x, y)
+        torch.save({"model": model.state_dict(), "epoch": epoch}, "last.pt")
+    ```
+
+    ## Fix safety
+    The fix adds `+ 1` to the value read. It is unsafe because it changes
+    which epochs run: a checkpoint written by other code (or an older
+    version of this script) that already stored `epoch + 1` would now skip
+    an epoch.
+    """
+
+    code = "CKPT203"
+    name = "resume-off-by-one"
+    message = "Resumed run restarts at the saved epoch, which already finished"
+    fix_title = "Start at the saved epoch `+ 1`"
+    fix_availability = FixAvailability.ALWAYS
+    fix_class = "unsafe"
+    requires = (("torch",), ("load",), ("save",), ("epoch",), ("range",))
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            ckpt = torch.load("last.pt")
+            start_epoch = ckpt["epoch"] + 1  # the resume code adds 1
+            for epoch in range(start_epoch, 90):
+                for x in loader:
+                    step(x)
+                torch.save({"model": model.state_dict(), "epoch": epoch}, "last.pt")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            ckpt = torch.load("last.pt")
+            start_epoch = ckpt["epoch"]
+            for epoch in range(start_epoch, 90):
+                for i, x in enumerate(loader):
+                    step(x)
+                    if i % 1000 == 0:
+                        torch.save({"model": model.state_dict(), "epoch": epoch}, "last.pt")  # mid-epoch
+            """
+        ),
+        Valid(
+            """
+            import torch
+            ckpt = torch.load("last.pt")
+            start_epoch = ckpt["epoch"]
+            for epoch in range(start_epoch + 1, 90):
+                train_one_epoch()
+                torch.save({"model": model.state_dict(), "epoch": epoch}, "last.pt")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            ckpt = torch.load("last.pt")
+            start_epoch = ckpt["epoch"]
+            for epoch in range(start_epoch, 90):
+                train_one_epoch()
+                torch.save({"model": model.state_dict(), "epoch": epoch + 1}, "last.pt")
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+
+            def main(args):
+                start_epoch = 0
+                if args.resume:
+                    ckpt = torch.load(args.resume, map_location="cpu")
+                    model.load_state_dict(ckpt["model"])
+                    start_epoch = ckpt.get("epoch", 0)  # resume here
+                for epoch in range(start_epoch, args.epochs):
+                    for x, y in loader:
+                        step(x, y)
+                    torch.save({"model": model.state_dict(), "epoch": epoch}, "last.pt")
+            """,
+            fixed="""
+            import torch
+
+            def main(args):
+                start_epoch = 0
+                if args.resume:
+                    ckpt = torch.load(args.resume, map_location="cpu")
+                    model.load_state_dict(ckpt["model"])
+                    start_epoch = ckpt.get("epoch", 0) + 1  # resume here
+                for epoch in range(start_epoch, args.epochs):
+                    for x, y in loader:
+                        step(x, y)
+                    torch.save({"model": model.state_dict(), "epoch": epoch}, "last.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        resume = model.resume(ctx.project)
+        if not resume.loads:
+            return
+        checkpoints = model.checkpoints(ctx.project)
+        saves = model.saves(ctx.project).sites
+        for loop in model.loops.epoch_loops:
+            target = resume.epoch_start_target(loop)
+            if target is None or loop.variable is None:
+                continue
+            for start in resume.raw_epoch_assignments(target, loop.node):
+                if self._saves_loop_variable(ctx, checkpoints, saves, loop, start.read.key):
+                    ctx.report(start.statement, fix=self._fix(ctx, start.assign))
+
+    def _saves_loop_variable(self, ctx: Context, checkpoints, saves, loop, key: str) -> bool:  # type: ignore[no-untyped-def]
+        """A save in ``loop`` (not in a loop nested in it) writes ``key``: the loop variable,
+        and no save in the file writes ``key`` as anything else (`epoch + 1`)."""
+        unchanged = False
+        for save in saves:
+            checkpoint = checkpoints.of(save)
+            if checkpoint is None:
+                continue
+            for entry in checkpoint.entries:
+                if entry.path != (key,):
+                    continue
+                if not (isinstance(entry.value, cst.Name) and entry.value.value == loop.variable):
+                    return False  # `epoch + 1` (or something else) is saved under that key
+                enclosing = ctx.model.loops.enclosing(save.call)
+                if enclosing and enclosing[0].node is loop.node:
+                    unchanged = True
+        return unchanged
+
+    def _fix(self, ctx: Context, assign: cst.Assign):  # type: ignore[no-untyped-def]
+        plus_one = cst.BinaryOperation(left=assign.value, operator=cst.Add(), right=cst.Integer("1"))
+        edit = builders.replace_node(ctx.model, assign.value, plus_one)
+        return ctx.fix([edit], Applicability.UNSAFE)
