@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Type
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Type
 
 from ckptlint.config.settings import Settings
 from ckptlint.diagnostics import Diagnostic, FileError
@@ -41,6 +41,8 @@ class FileReport:
     original: Optional[str] = None
     text: Optional[str] = None  # the text after fixes (== original when none)
     fixed_codes: List[str] = field(default_factory=list)  # one code per applied fix
+    # Notebooks: the code of each cell, keyed by the path its findings carry (`nb.ipynb:cell 2`).
+    cell_texts: Optional[Dict[str, str]] = None
 
     @property
     def changed(self) -> bool:
@@ -115,6 +117,10 @@ def process_file(
     cache: Optional["ResultCache"] = None,
 ) -> FileReport:
     """Read, lint (or fix and write back) one file; never raises."""
+    if path.endswith(".ipynb"):
+        from ckptlint.engine.notebook import process_notebook
+
+        return process_notebook(path, settings, mode, unsafe_fixes)
     try:
         source = read_source(path, settings.max_file_size)
     except SourceError as exc:
@@ -220,6 +226,9 @@ def add_noqa_paths(paths: Sequence[str], settings: Settings) -> NoqaReport:
     result = NoqaReport()
     for path in discover(paths, settings):
         if path == "-":
+            continue
+        if path.endswith(".ipynb"):
+            result.skipped.append(f"{path}: notebooks are not supported by --add-noqa")
             continue
         report = process_file(path, settings, FixMode.CHECK)
         result.errors.extend(report.errors)

@@ -45,25 +45,37 @@ def normalize(line: str) -> str:
     return " ".join(line.split())
 
 
-def keys_for_file(path: str, text: str, diagnostics: Sequence[Diagnostic], root: str) -> List[Tuple[Key, Diagnostic]]:
-    """The key of each finding in one file, in source order."""
+def keys_for_file(
+    path: str, texts: Dict[str, str], diagnostics: Sequence[Diagnostic], root: str
+) -> List[Tuple[Key, Diagnostic]]:
+    """The key of each finding in one file, in source order. ``texts`` maps each
+    diagnostic path to its text (a notebook has one per cell; the key uses the
+    notebook's path, so inserting a cell does not resurrect findings)."""
     relative = relative_to_root(path, root)
-    index = LineIndex(text)
+    indexes = {name: LineIndex(text) for name, text in texts.items()}
     seen: Dict[Tuple[str, str], int] = collections.Counter()
     keyed = []
-    for diagnostic in sorted(diagnostics, key=Diagnostic.sort_key):
+    for diagnostic in sorted(diagnostics, key=_order):
         line = diagnostic.noqa_line or diagnostic.span.line
-        content = normalize(text[index.line_start(line) : index.next_line_start(line)])
+        index = indexes.get(diagnostic.path) or next(iter(indexes.values()))
+        content = normalize(index.text[index.line_start(line) : index.next_line_start(line)])
         occurrence = seen[(diagnostic.code, content)]
         seen[(diagnostic.code, content)] += 1
         keyed.append(((relative, diagnostic.code, content, occurrence), diagnostic))
     return keyed
 
 
+def _order(diagnostic: Diagnostic) -> tuple:
+    """Source order; notebook cells (`nb.ipynb:cell 10`) by their number."""
+    _, _, cell = diagnostic.path.rpartition(":cell ")
+    return (int(cell) if cell.isdigit() else 0, *diagnostic.sort_key())
+
+
 def _report_keys(report: "RunReport", root: str) -> Iterable[Tuple[Key, Diagnostic, int]]:
     for file_index, file in enumerate(report.files):
         if file.diagnostics:
-            for key, diagnostic in keys_for_file(file.path, file.text or "", file.diagnostics, root):
+            texts = file.cell_texts or {file.path: file.text or ""}
+            for key, diagnostic in keys_for_file(file.path, texts, file.diagnostics, root):
                 yield key, diagnostic, file_index
 
 

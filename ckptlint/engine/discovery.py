@@ -1,6 +1,6 @@
 """Which files a run lints.
 
-Directories give `*.py` and `*.pyi` files; a path named on the command line
+Directories give `*.py`, `*.pyi` and `*.ipynb` files; a path named on the command line
 is linted whatever its extension (and even if excluded, unless
 `--force-exclude`). Exclusion patterns use gitignore syntax and are matched
 against paths relative to the project root, so a project that itself lives
@@ -18,7 +18,7 @@ import pathspec
 from ckptlint.config.settings import Settings
 from ckptlint.engine.selection import relative_to_root
 
-SOURCE_SUFFIXES = (".py", ".pyi")
+SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 
 
 class _Gitignores:

@@ -171,5 +171,6 @@ def format_full(diagnostic: Diagnostic, text: str, color: bool) -> str:
 
 def write_full(report: RunReport, out: TextIO, color: bool) -> None:
     for file in sorted(report.files, key=lambda f: f.path):
+        texts = file.cell_texts or {}
         for diagnostic in sorted(file.diagnostics, key=Diagnostic.sort_key):
-            out.write(format_full(diagnostic, file.text or "", color))
+            out.write(format_full(diagnostic, texts.get(diagnostic.path, file.text or ""), color))
