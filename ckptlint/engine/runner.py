@@ -67,7 +67,7 @@ def lint_text(
     for rule_class in rules:
         _run_rule(rule_class(), model, path, project, outcome)
     ran = frozenset(rule.code for rule in rules)
-    check_comments = bool(ran & META_CODES) and ("noqa" in text.lower() or "ckptlint" in text)
+    check_comments = bool(ran & META_CODES) and ("CKPT" in text or "ckptlint" in text.lower())
     if outcome.diagnostics or check_comments:
         suppressions = Suppressions.from_comments(model.comments)
         meta = (

@@ -136,3 +136,19 @@ def test_add_noqa_then_fix_keeps_needed_noqa(tmp_path, monkeypatch) -> None:
     CliRunner().invoke(cli, ["check", "a.py", "--add-noqa"])
     assert CliRunner().invoke(cli, ["check", "a.py", "--fix"]).exit_code == 0
     assert "# noqa: CKPT201, CKPT202" in (tmp_path / "a.py").read_text()
+
+
+def test_files_with_only_other_tools_noqa_are_not_parsed_for_suppressions(monkeypatch) -> None:
+    from ckptlint.engine import runner
+
+    parsed = []
+    monkeypatch.setattr(runner, "parse", lambda text, path: parsed.append(path) or runner.FileError(path, "x"))
+    lint_text = runner.lint_text
+    from support import settings
+    from ckptlint.engine.selection import rules_for
+
+    rules = rules_for("a.py", settings())
+    lint_text("import os  # noqa: F401\n", "a.py", rules, settings().project)
+    assert parsed == []
+    lint_text("import os  # noqa: CKPT201\n", "b.py", rules, settings().project)
+    assert parsed == ["b.py"]

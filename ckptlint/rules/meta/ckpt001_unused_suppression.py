@@ -47,8 +47,9 @@ class UnusedSuppression(Rule):
     fix_title = "Remove the unused suppression"
     fix_availability = FixAvailability.ALWAYS
     fix_class = "safe"
-    # Only files with a suppression comment can have an unused one.
-    requires = (("noqa", "NOQA", "Noqa", "ckptlint"),)
+    # Only a file that names a rule code or ckptlint can hold one of our
+    # suppressions: files with other tools' `# noqa` need no parse for this.
+    requires = (("CKPT", "ckptlint", "Ckptlint"),)
 
     VALID = [
         Valid(

@@ -38,7 +38,7 @@ class UnknownRuleInSuppression(Rule):
     code = "CKPT002"
     name = "unknown-rule-in-suppression"
     message = "Unknown rule in suppression"
-    requires = (("noqa", "NOQA", "Noqa", "ckptlint"),)
+    requires = (("CKPT", "ckptlint", "Ckptlint"),)
 
     VALID = [
         Valid(
