@@ -30,6 +30,8 @@ from ckptlint.rules.reproducibility.ckpt404_determinism_not_requested import Det
 from ckptlint.rules.paths.ckpt501_relative_save_path import RelativeSavePath
 from ckptlint.rules.paths.ckpt502_save_dir_not_created import SaveDirNotCreated
 from ckptlint.rules.paths.ckpt503_machine_specific_path import MachineSpecificPath
+from ckptlint.rules.paths.ckpt504_unbounded_checkpoints import UnboundedCheckpoints
+from ckptlint.rules.paths.ckpt505_save_every_step import SaveEveryStep
 
 RULES: Tuple[Type[Rule], ...] = (
     UnusedSuppression,
@@ -52,6 +54,8 @@ RULES: Tuple[Type[Rule], ...] = (
     RelativeSavePath,
     SaveDirNotCreated,
     MachineSpecificPath,
+    UnboundedCheckpoints,
+    SaveEveryStep,
     ResumeOffByOne,
     StrictFalseUnchecked,
     AllRanksSave,

@@ -181,6 +181,8 @@ TORCH_MANUAL_SEED: FrozenSet[str] = frozenset({"torch.manual_seed", "torch.rando
 RUNTIME_SEED_EVERYTHING: FrozenSet[str] = frozenset(
     {"ckptlint.runtime.seed_everything", "ckptlint.runtime.seeding.seed_everything"}
 )
+# A function with one of these parameters is a DataLoader `worker_init_fn` (its seeding re-seeds workers).
+WORKER_INIT_PARAMETERS: FrozenSet[str] = frozenset({"worker_id"})
 # The keyword that names the seed, per seeding call (else the first positional argument).
 SEED_KEYWORDS = ("seed", "a")
 

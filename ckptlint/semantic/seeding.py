@@ -37,6 +37,7 @@ class SeedingCall:
     seed: Optional[cst.BaseExpression]  # the seed value as written at this call (bound through a helper)
     helper: Optional[cst.FunctionDef] = None  # set for a call of a same-file seeding helper
     is_statement: bool = False
+    in_worker_init: bool = False  # re-seeds a DataLoader worker from the seed chosen elsewhere
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,29 +62,53 @@ class Seeding:
 
     def __init__(self, model: "SemanticModel") -> None:
         self._model = model
+        self._worker_inits = self._worker_init_functions()
         self.direct: List[SeedingCall] = [self._direct(site) for site in model.calls_to(*catalog.SEEDING_CALLS)]
         self.helpers: Dict[str, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]] = self._helpers()
+        # The run's seeding, in source order: a worker's re-seeding is not the run choosing a seed.
         self.calls: List[SeedingCall] = sorted(
-            self.direct + self._helper_calls(), key=lambda c: model.span(c.call).start_offset
+            [c for c in self.direct if not c.in_worker_init] + self._helper_calls(),
+            key=lambda c: model.span(c.call).start_offset,
         )
 
     # -- seeding calls -----------------------------------------------------
     def _direct(self, site: "CallSite") -> SeedingCall:
+        function = self._model.bindings.enclosing_function(site.node)
         return SeedingCall(
             call=site.node,
             qualname=site.qualname,
             rngs=catalog.SEEDING_CALLS[site.qualname],
             seed=seed_argument(site.node),
             is_statement=site.is_expression_statement,
+            in_worker_init=function is not None and id(function) in self._worker_inits,
         )
+
+    def _worker_init_functions(self) -> FrozenSet[int]:
+        """Functions that seed DataLoader workers: a `worker_id` parameter (the `worker_init_fn`
+        signature), or a same-file function passed as `worker_init_fn=`."""
+        model = self._model
+        passed = set()
+        for site in model.calls_to(*catalog.DATALOADER_CLASSES):
+            arg = site.arg("worker_init_fn")
+            if arg is not None and isinstance(arg.value, cst.Name):
+                passed.add(arg.value.value)
+        found = set()
+        for site in model.calls_to(*catalog.SEEDING_CALLS):
+            function = model.bindings.enclosing_function(site.node)
+            if function is None:
+                continue
+            names = {p.name.value for p in (*function.params.posonly_params, *function.params.params)}
+            if names & catalog.WORKER_INIT_PARAMETERS or function.name.value in passed:
+                found.add(id(function))
+        return frozenset(found)
 
     def _helpers(self) -> Dict[str, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]]:
         helpers: Dict[str, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]] = {}
         bindings = self._model.bindings
         for seeding in self.direct:
             function = bindings.enclosing_function(seeding.call)
-            if function is None or bindings.enclosing_class(function) is not None:
-                continue  # methods are called through objects: not followed
+            if function is None or bindings.enclosing_class(function) is not None or seeding.in_worker_init:
+                continue  # methods are called through objects: not followed; worker inits run in workers
             name = function.name.value
             _, rngs, inner = helpers.get(name, (function, frozenset(), []))
             helpers[name] = (function, rngs | seeding.rngs, inner + [seeding])
@@ -116,8 +141,10 @@ class Seeding:
 
     @property
     def seeds(self) -> bool:
-        """The catalog's "a file that seeds"."""
-        return bool(self.direct)
+        """The catalog's "a file that seeds". A `worker_init_fn` that re-seeds each DataLoader
+        worker from the seed torch already chose (`torch.initial_seed()`, the recipe of torch's
+        randomness notes) propagates a seed; on its own it does not make the file a seeded run."""
+        return any(not c.in_worker_init for c in self.direct)
 
     @cached_property
     def seeded_rngs(self) -> FrozenSet[str]:

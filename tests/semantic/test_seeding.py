@@ -125,3 +125,25 @@ def test_seed_expression_reachable_only_with_the_same_binding() -> None:
         """
     )
     assert model.seeding.seed_at(model.dataloaders.calls[0].call) is None  # a call: another value when repeated
+
+
+def test_worker_init_reseeding_does_not_make_a_file_seed() -> None:
+    # Real code (yolov5 / ultralytics `seed_worker`, mmengine and timm worker inits): a
+    # `worker_init_fn` re-seeds numpy/random from the seed torch already chose.
+    model = model_of(
+        """
+        import random
+        import numpy as np
+        import torch
+        def seed_worker(worker_id):
+            worker_seed = torch.initial_seed() % 2**32
+            np.random.seed(worker_seed)
+            random.seed(worker_seed)
+        def init(wid):
+            torch.manual_seed(wid)
+        loader = torch.utils.data.DataLoader(range(3), worker_init_fn=init)
+        torch.backends.cudnn.benchmark = True
+        """
+    )
+    assert not model.seeding.seeds and model.seeding.first_call is None
+    assert model.seeding.seeded_rngs == {"numpy", "random", "torch"}  # still seeded, for CKPT402's silence
