@@ -15,15 +15,18 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Type
 from ckptlint.config.settings import Settings
 from ckptlint.diagnostics import Diagnostic, FileError
 from ckptlint.engine.discovery import discover
-from ckptlint.engine.fixer import FixOutcome, fix_text
-from ckptlint.engine.runner import LintOutcome, lint_text
-from ckptlint.engine.selection import rules_for
+from ckptlint.engine.prefilter import needs_analysis, prefilter_disabled
+from ckptlint.engine.selection import infos_for, rules_for
 from ckptlint.engine.source import SourceError, SourceFile, read_source, write_source
-from ckptlint.engine.unused import with_usage_rules
-from ckptlint.rules.base import Rule
 
+# The analysis modules (libcst, the rules, the model) are imported only when a
+# file needs parsing: a run over files that cannot matter, or whose results
+# are cached, starts and finishes without them.
 if TYPE_CHECKING:
     from ckptlint.engine.cache import ResultCache
+    from ckptlint.engine.fixer import FixOutcome
+    from ckptlint.engine.runner import LintOutcome
+    from ckptlint.rules.base import Rule
 
 
 class FixMode(enum.Enum):
@@ -72,8 +75,11 @@ def lint_source(
     settings: Settings,
     *,
     rules: Optional[Sequence[Type[Rule]]] = None,
-) -> LintOutcome:
+) -> "LintOutcome":
     """Lint ``text`` as if it were the file ``path``."""
+    from ckptlint.engine.runner import lint_text
+    from ckptlint.engine.unused import with_usage_rules
+
     selected = rules_for(path, settings) if rules is None else with_usage_rules(rules, rules_for(path, settings))
     return lint_text(text, path, selected, settings.project)
 
@@ -85,8 +91,11 @@ def fix_source(
     *,
     unsafe_fixes: bool = False,
     rules: Optional[Sequence[Type[Rule]]] = None,
-) -> FixOutcome:
+) -> "FixOutcome":
     """Apply fixes to ``text`` until nothing changes; the text is never made unparsable."""
+    from ckptlint.engine.fixer import fix_text
+    from ckptlint.engine.unused import with_usage_rules
+
     selected = rules_for(path, settings) if rules is None else with_usage_rules(rules, rules_for(path, settings))
     return fix_text(text, path, selected, settings.project, unsafe=unsafe_fixes)
 
@@ -125,6 +134,8 @@ def process_file(
         source = read_source(path, settings.max_file_size)
     except SourceError as exc:
         return FileReport(path=path, errors=[FileError(path, str(exc))])
+    if not prefilter_disabled() and not needs_analysis(source.text, infos_for(path, settings), settings.project):
+        return FileReport(path=path)  # no selected rule can fire here: not even parsed
     key = cache.key(path, source.text) if cache is not None and mode is FixMode.CHECK else None
     cached = cache.load(key, path) if cache is not None and key is not None else None
     if cached is not None:

@@ -45,3 +45,35 @@ def test_version_imports_nothing_heavy() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+LIGHT_RUN = textwrap.dedent(
+    """
+    import sys
+    from ckptlint.cli import main
+    try:
+        main({args!r})
+    except SystemExit:
+        pass
+    print("HEAVY", sorted(m for m in sys.modules if m.split(".")[0] in ("libcst", "torch")))
+    """
+)
+
+
+def _light(args, cwd) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", LIGHT_RUN.format(args=args)], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_files_that_cannot_matter_never_import_libcst(tmp_path) -> None:
+    (tmp_path / "plain.py").write_text("import os\nprint(os.getcwd())\n")
+    assert _light(["plain.py", "--no-cache"], tmp_path) == "HEAVY []"
+
+
+def test_a_cache_hit_never_imports_libcst(tmp_path) -> None:
+    bad = os.path.join(FIXTURES, "bad", "resume_from_checkpoint.py")
+    (tmp_path / "train.py").write_text(open(bad, encoding="utf-8").read())
+    subprocess.run([sys.executable, "-m", "ckptlint", "train.py", "-q"], cwd=tmp_path, capture_output=True, timeout=120)
+    assert _light(["train.py"], tmp_path) == "HEAVY []"  # second run: served from the cache

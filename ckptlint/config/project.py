@@ -8,10 +8,10 @@ counts as available when `ckptlint[runtime]` is declared there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, List, Mapping, Optional, Tuple
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 _LOWER_BOUND_OPERATORS = (">=", "==", "~=", ">", "===")
 
@@ -34,7 +34,9 @@ def _requirements(pyproject: Mapping[str, object]) -> List[str]:
     return found
 
 
-def _lower_bound(requirement: Requirement) -> Optional[Tuple[int, int]]:
+def _lower_bound(requirement: "Requirement") -> Optional[Tuple[int, int]]:
+    from packaging.version import InvalidVersion, Version
+
     bounds = []
     for spec in requirement.specifier:
         if spec.operator not in _LOWER_BOUND_OPERATORS:
@@ -48,9 +50,15 @@ def _lower_bound(requirement: Requirement) -> Optional[Tuple[int, int]]:
 
 
 def declared_dependencies(pyproject: Mapping[str, object]) -> DeclaredDependencies:
+    requirements = _requirements(pyproject)
+    if not requirements:
+        return DeclaredDependencies()
+    # Imported here: most runs (and every `ckptlint --version`) never need it.
+    from packaging.requirements import InvalidRequirement, Requirement
+
     torch_bound: Optional[Tuple[int, int]] = None
     runtime = False
-    for text in _requirements(pyproject):
+    for text in requirements:
         try:
             requirement = Requirement(text)
         except InvalidRequirement:
@@ -66,6 +74,8 @@ def declared_dependencies(pyproject: Mapping[str, object]) -> DeclaredDependenci
 
 
 def parse_torch_version(text: str, where: str) -> Tuple[int, int]:
+    from packaging.version import InvalidVersion, Version
+
     from ckptlint.config.errors import ConfigError
 
     try:

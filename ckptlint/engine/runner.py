@@ -6,7 +6,6 @@ becomes a `FileError`, and the run goes on with the other rules and files.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Type
 
@@ -16,7 +15,7 @@ from libcst.metadata import MetadataWrapper
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Diagnostic, FileError
 from ckptlint.engine.preflight import nesting_problem
-from ckptlint.engine.prefilter import needs_analysis
+from ckptlint.engine.prefilter import needs_analysis, prefilter_disabled
 from ckptlint.engine.suppressions import Suppressions
 from ckptlint.engine.unused import META_CODES, check_suppressions
 from ckptlint.fixes.model import Applicability, Fix
@@ -81,11 +80,6 @@ def lint_text(
         ] + meta
         outcome.diagnostics.sort(key=Diagnostic.sort_key)
     return outcome
-
-
-def prefilter_disabled() -> bool:
-    """`CKPTLINT_NO_PREFILTER=1` analyses every file (to prove the filter changes nothing)."""
-    return os.environ.get("CKPTLINT_NO_PREFILTER") == "1"
 
 
 def _run_rule(

@@ -21,7 +21,9 @@ BAD = "import torch\nsd = torch.load('a.pt')\nmodel.load_state_dict(sd)\n"
 @pytest.fixture
 def tree(tmp_path):
     for index in range(10):
-        (tmp_path / f"f{index}.py").write_text(BAD if index % 2 else "import torch\nx = 1\n")
+        # every file needs analysis (the pre-filter must not decide these tests)
+        clean = "import torch\nsd = torch.load('a.pt', map_location='cpu', weights_only=True)\n"
+        (tmp_path / f"f{index}.py").write_text(BAD if index % 2 else clean)
     return tmp_path
 
 
