@@ -6,18 +6,62 @@ CPython itself refuses more than 200 nested parentheses. A character count
 over-approximates the depth (brackets inside strings and comments count
 too), so it is only a gate: the exact, tokenizer-based count runs only when
 that gate is crossed, which real code almost never does.
+
+Brackets are not the only nesting: unary operators (`not not ... x`,
+`- - x`), lambdas, conditional expressions, attribute, call and subscript
+chains, long operator chains and `elif` chains all make libcst's parser
+recurse, and it crashes or takes minutes where CPython stops at about 3,000 levels (its
+"maximum recursion depth exceeded during ast construction"). Every level
+costs at least one character of one statement, so only a statement longer
+than `MAX_EXPRESSION_DEPTH` characters (strings and comments aside), or a
+file with half that many `elif`s, can be that deep: for those CPython's own
+parser, which fails cleanly, measures the real depth of the syntax tree
+before libcst ever sees the text.
 """
 
 from __future__ import annotations
 
+import ast
 import io
+import re
 import tokenize
 from typing import Optional
 
 # CPython's tokenizer limit (MAXLEVEL): "too many nested parentheses".
 MAX_BRACKET_DEPTH = 200
+# Deeper syntax trees are refused: libcst parses 500 levels of its slowest
+# construct (a subscript chain) in about a second, and grows superlinearly.
+MAX_EXPRESSION_DEPTH = 500
 _OPEN = {"(", "[", "{"}
 _CLOSE = {")", "]", "}"}
+
+
+# Comments and string literals (they nest nothing) become one character each.
+_OPAQUE = re.compile(
+    r"#[^\r\n]*"
+    r"|\"\"\"(?:\\.|[^\\])*?\"\"\"|'\'\'(?:\\.|[^\\])*?'\'\'"
+    r"|\"(?:\\.|[^\"\\\r\n])*\"|'(?:\\.|[^'\\\r\n])*'",
+    re.DOTALL,
+)
+
+
+def _longest_statement(text: str) -> int:
+    """An over-approximation of the longest statement's length, strings and comments aside."""
+    code = _OPAQUE.sub("S", text)
+    depth = start = longest = 0
+    previous = ""
+    for index, char in enumerate(code):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            if depth:
+                depth -= 1
+        elif (char == "\n" or char == "\r" or char == ";") and not depth and previous != "\\":
+            if index - start > longest:
+                longest = index - start
+            start = index
+        previous = char
+    return max(longest, len(code) - start)
 
 
 def _rough_depth(text: str) -> int:
@@ -30,6 +74,29 @@ def _rough_depth(text: str) -> int:
         elif char in ")]}" and depth:
             depth -= 1
     return deepest
+
+
+def _tree_problem(text: str) -> Optional[str]:
+    """CPython's verdict on a text with a long statement: too deep for libcst, or fine."""
+    try:
+        tree = compile(text, "<ckptlint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (RecursionError, MemoryError):
+        return f"expressions nest too deep for Python to parse (ckptlint accepts {MAX_EXPRESSION_DEPTH} levels)"
+    except SyntaxError as exc:
+        # Not handed to libcst either: its parser might recurse on the deep part.
+        message = " ".join(str(exc.msg).split())
+        return f"syntax error at {exc.lineno or 1}:{exc.offset or 1}: {message}"
+    except ValueError as exc:
+        return " ".join(str(exc).split())
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPRESSION_DEPTH:
+            return f"code nests over {MAX_EXPRESSION_DEPTH} levels deep (expressions or elif chains)"
+        # libcst nests `a and b and c` as binary operations: one level per operator.
+        step = len(node.values) if isinstance(node, ast.BoolOp) else 1
+        stack.extend((child, depth + step) for child in ast.iter_child_nodes(node))
+    return None
 
 
 def _exact_depth(text: str) -> int:
@@ -48,10 +115,15 @@ def _exact_depth(text: str) -> int:
 
 
 def nesting_problem(text: str) -> Optional[str]:
-    """A one-line reason when ``text`` nests deeper than Python accepts."""
-    if _rough_depth(text) <= MAX_BRACKET_DEPTH:
-        return None
-    depth = _exact_depth(text)
-    if depth > MAX_BRACKET_DEPTH:
-        return f"brackets nest {depth} deep; Python accepts at most {MAX_BRACKET_DEPTH}"
+    """A one-line reason when ``text`` nests deeper than libcst can safely parse."""
+    if _rough_depth(text) > MAX_BRACKET_DEPTH:
+        depth = _exact_depth(text)
+        if depth > MAX_BRACKET_DEPTH:
+            return f"brackets nest {depth} deep; Python accepts at most {MAX_BRACKET_DEPTH}"
+    if len(text) > MAX_EXPRESSION_DEPTH and (
+        # an `elif` chain nests one level per `elif`, across lines
+        text.count("elif") > MAX_EXPRESSION_DEPTH // 2
+        or _longest_statement(text) > MAX_EXPRESSION_DEPTH
+    ):
+        return _tree_problem(text)
     return None

@@ -9,12 +9,13 @@ same encoding reproduces every byte a fix did not touch.
 from __future__ import annotations
 
 import codecs
+import errno
 import io
 import os
 import stat
 import tokenize
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 
 class SourceError(Exception):
@@ -29,6 +30,9 @@ class SourceFile:
     text: str
     encoding: str  # a Python codec name; "utf-8-sig" when the file has a BOM
     mode: Optional[int] = None  # permission bits of the file on disk
+    # (device, inode, size, mtime) of what was read: a write refuses to replace
+    # a file that was deleted or edited (say, saved by an editor) meanwhile.
+    identity: Optional[Tuple[int, int, int, int]] = None
 
     def encode(self, text: str) -> bytes:
         return text.encode(self.encoding)
@@ -75,13 +79,29 @@ def read_source(path: str, max_bytes: int) -> SourceFile:
         )
     try:
         with open(path, "rb") as handle:
+            opened = os.fstat(handle.fileno())
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise SourceError(exc.strerror or str(exc)) from None
     if len(data) > max_bytes:  # grew after the stat
         raise SourceError(f"file is over the limit of {max_bytes:,} bytes")
     source = decode_source(data, path)
-    return SourceFile(source.path, source.text, source.encoding, stat.S_IMODE(info.st_mode))
+    return SourceFile(source.path, source.text, source.encoding, stat.S_IMODE(opened.st_mode), _identity(opened))
+
+
+def _identity(info: os.stat_result) -> Tuple[int, int, int, int]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _check_unchanged(source: SourceFile, real: str) -> None:
+    if source.identity is None:
+        return
+    try:
+        current = os.stat(real)
+    except FileNotFoundError:
+        raise OSError(errno.ENOENT, "the file was deleted while it was linted") from None
+    if _identity(current) != source.identity:
+        raise OSError(errno.EAGAIN, "the file changed while it was linted")
 
 
 def write_source(source: SourceFile, text: str) -> None:
@@ -101,6 +121,7 @@ def write_source(source: SourceFile, text: str) -> None:
             handle.write(data)
         if source.mode is not None:
             os.chmod(tmp, source.mode)
+        _check_unchanged(source, real)
         os.replace(tmp, real)
     except BaseException:
         try:

@@ -1,0 +1,89 @@
+"""One regression test per bug the robustness work found (named for the bug)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ckptlint.api import lint_source
+from ckptlint.engine.preflight import MAX_EXPRESSION_DEPTH, nesting_problem
+from ckptlint.engine.source import read_source, write_source
+from invariants import all_rules
+
+HEADER = "import torch\ntorch.load('a.pt')\n"
+
+# libcst's native parser overflowed the C stack (SIGSEGV, the whole process
+# died) or ran for minutes on these, 10,000 deep; the bracket guard let them through.
+DEEP = {
+    "not": lambda n: "x = " + "not " * n + "a\n",
+    "minus": lambda n: "x = " + "- " * n + "a\n",
+    "tilde": lambda n: "x = " + "~" * n + "a\n",
+    "lambda": lambda n: "f = " + "lambda: " * n + "0\n",
+    "subscript": lambda n: "x = a" + "[0]" * n + "\n",
+    "attribute": lambda n: "x = a" + ".b" * n + "\n",
+    "call": lambda n: "x = a" + "()" * n + "\n",
+    "if-else": lambda n: "x = " + "a if b else " * n + "c\n",
+    "binop": lambda n: "x = " + "a + " * n + "a\n",
+    "power": lambda n: "x = " + "a ** " * n + "a\n",
+    "and": lambda n: "x = " + "a and " * n + "a\n",
+    "elif": lambda n: "if a: pass\n" + "elif a: pass\n" * n,
+    "continued-lines": lambda n: "x = " + "not \\\n" * n + "a\n",
+    "unary-in-brackets-over-lines": lambda n: "x = (" + "not\n" * n + "a)\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DEEP))
+@pytest.mark.parametrize("depth", [1_000, 10_000, 100_000])
+def test_deep_non_bracket_nesting_is_refused_before_libcst(kind, depth) -> None:
+    text = HEADER + DEEP[kind](depth)
+    problem = nesting_problem(text)
+    assert problem is not None and "\n" not in problem
+    outcome = lint_source(text, "deep.py", all_rules())
+    assert not outcome.parsed and len(outcome.errors) == 1 and not outcome.errors[0].internal
+
+
+@pytest.mark.parametrize("kind", sorted(DEEP))
+def test_moderate_nesting_is_still_linted(kind) -> None:
+    text = HEADER + DEEP[kind](MAX_EXPRESSION_DEPTH // 3)
+    assert nesting_problem(text) is None
+    outcome = lint_source(text, "ok.py", all_rules())
+    assert outcome.parsed, outcome.errors
+
+
+def test_long_strings_comments_and_flat_literals_are_not_refused() -> None:
+    text = (
+        HEADER
+        + "doc = '''" + "not " * 2000 + "\n" + "- " * 2000 + "'''\n"
+        + "# " + "not " * 2000 + "\n"
+        + "table = [" + ", ".join(str(i) for i in range(3000)) + "]\n"
+        + "".join(f"if x == {i}: pass\nelif y: pass\n" for i in range(300))
+    )
+    assert nesting_problem(text) is None
+    assert lint_source(text, "flat.py", all_rules()).parsed
+
+
+def test_deep_nesting_split_by_a_string_is_still_refused() -> None:
+    # A newline inside a string must not end the statement for the guard.
+    text = HEADER + "x = " + "- " * 400 + '"""\n"""' + ".b" * 400 + "\n"
+    assert nesting_problem(text) is not None
+
+
+def test_fix_write_refuses_a_file_deleted_while_linted(tmp_path) -> None:
+    path = tmp_path / "gone.py"
+    path.write_text("x = 1\n")
+    source = read_source(str(path), 10**6)
+    os.unlink(path)
+    with pytest.raises(OSError, match="deleted while it was linted"):
+        write_source(source, "x = 2\n")
+    assert not path.exists() and not os.listdir(tmp_path)
+
+
+def test_fix_write_refuses_a_file_edited_while_linted(tmp_path) -> None:
+    path = tmp_path / "edited.py"
+    path.write_text("x = 1\n")
+    source = read_source(str(path), 10**6)
+    path.write_text("x = 1\ny = 3\n")
+    with pytest.raises(OSError, match="changed while it was linted"):
+        write_source(source, "x = 2\n")
+    assert path.read_text() == "x = 1\ny = 3\n" and os.listdir(tmp_path) == ["edited.py"]
