@@ -6,8 +6,9 @@
 Measured, each in a fresh process (peak RSS from `wait4`):
 - parse floor: read + decode + `libcst.parse_module` for every file;
 - parse+metadata floor: the same plus `MetadataWrapper` resolving the
-  providers ckptlint uses (Scope, QualifiedName evaluated for every call,
-  ParentNode, Position), as a libcst linter that analyses every file does;
+  providers ckptlint uses (Scope, ParentNode, Position) and the qualified
+  name of every call (asked of its scope, as ckptlint does), for every file,
+  as a libcst linter that analyses every file would;
 - ckptlint cold (no cache) with 1 job and with all cores, full rule set;
 - ckptlint warm (cache hit, after a run that filled the cache);
 - the same floors and ckptlint restricted to the files ckptlint fully
@@ -39,6 +40,15 @@ def corpus_files(root: str) -> List[str]:
     return sorted(found)
 
 
+def sample(files: List[str], max_lines: int) -> List[str]:
+    """Every k-th file (sorted paths), enough for about ``max_lines`` lines: deterministic."""
+    total = count_lines(files)
+    if total <= max_lines:
+        return files
+    step = max(1, round(total / max_lines))
+    return files[::step]
+
+
 def count_lines(files: List[str]) -> int:
     total = 0
     for path in files:
@@ -50,28 +60,30 @@ def count_lines(files: List[str]) -> int:
 FLOOR = r"""
 import sys, time, json
 import libcst as cst
-from libcst.metadata import (MetadataWrapper, ParentNodeProvider, PositionProvider,
-                             QualifiedNameProvider, ScopeProvider)
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
 from ckptlint.engine.source import read_source
 mode, listing = sys.argv[1], sys.argv[2]
 files = open(listing).read().split("\n")
+per_file = {}
 start = time.perf_counter()
 for path in files:
     if not path:
         continue
+    began = time.perf_counter()
     try:
         module = cst.parse_module(read_source(path, 1 << 30).text)
     except Exception:
         continue
     if mode == "metadata":
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        qnames = wrapper.resolve(QualifiedNameProvider)
+        scopes = wrapper.resolve(ScopeProvider)
         wrapper.resolve(ParentNodeProvider)
         wrapper.resolve(PositionProvider)
-        for node, value in qnames.items():
-            if isinstance(node, (cst.Name, cst.Attribute)):
-                value() if callable(value) else value
-print(json.dumps({"seconds": time.perf_counter() - start}))
+        for node, scope in scopes.items():
+            if isinstance(node, cst.Call) and scope is not None:
+                scope.get_qualified_names_for(node.func)
+    per_file[path] = time.perf_counter() - began
+print(json.dumps({"seconds": time.perf_counter() - start, "per_file": per_file}))
 """
 
 
@@ -100,11 +112,26 @@ def floor(mode: str, files: List[str]) -> Dict[str, float]:
 
 
 def ckptlint(paths: List[str], *flags: str) -> Dict[str, float]:
+    if len(paths) > 50:  # long file lists go through a directory of links, not argv
+        paths = [_link_dir(paths)]
     argv = [sys.executable, "-m", "ckptlint", *paths, "--select", "ALL", "--exit-zero", "-q",
             "--output-format", "json", "--isolated", *flags]
     result = run_measured(argv)
     result["seconds"] = result["wall"]
     return result
+
+
+_LINK_DIRS: Dict[int, str] = {}
+
+
+def _link_dir(paths: List[str]) -> str:
+    key = hash(tuple(paths))
+    if key not in _LINK_DIRS:
+        directory = tempfile.mkdtemp(prefix="ckptlint-bench-files-")
+        for index, path in enumerate(paths):
+            os.symlink(os.path.abspath(path), os.path.join(directory, f"{index:05d}_{os.path.basename(path)}"))
+        _LINK_DIRS[key] = directory
+    return _LINK_DIRS[key]
 
 
 def analysed_files(files: List[str]) -> List[str]:
@@ -137,13 +164,18 @@ def main() -> int:
     parser.add_argument("--corpus", default=os.path.join(HERE, "corpus"))
     parser.add_argument("--out", default=os.path.join(HERE, "results", "lint.json"))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--max-lines", type=int, default=0, help="a deterministic sample of about this many lines")
     args = parser.parse_args()
     files = corpus_files(args.corpus)
+    if args.max_lines:
+        files = sample(files, args.max_lines)
     if not files:
         print("no corpus: run benchmarks/build_corpus.py first", file=sys.stderr)
         return 2
     lines = count_lines(files)
     analysed = analysed_files(files)
+    if args.max_lines:
+        print(f"sample: every k-th file for about {args.max_lines:,} lines")
     analysed_lines = count_lines(analysed)
     cache = tempfile.mkdtemp(prefix="ckptlint-bench-cache-")
     largest = max(files, key=os.path.getsize)
@@ -152,12 +184,16 @@ def main() -> int:
         results = {
             "parse_floor": rate(lines, len(files), floor("parse", files)),
             "metadata_floor": rate(lines, len(files), floor("metadata", files)),
-            "cold_1_job": rate(lines, len(files), ckptlint([args.corpus], "--no-cache", "--jobs", "1")),
-            f"cold_{args.jobs}_jobs": rate(lines, len(files), ckptlint([args.corpus], "--no-cache", "--jobs", str(args.jobs))),
+            "cold_1_job": rate(lines, len(files), ckptlint(files, "--no-cache", "--jobs", "1")),
+            f"cold_{args.jobs}_jobs": rate(lines, len(files), ckptlint(files, "--no-cache", "--jobs", str(args.jobs))),
         }
-        ckptlint([args.corpus], "--cache-dir", cache, "--jobs", str(args.jobs))  # fill the cache
-        results["warm"] = rate(lines, len(files), ckptlint([args.corpus], "--cache-dir", cache, "--jobs", str(args.jobs)))
-        results["analysed_metadata_floor"] = rate(analysed_lines, len(analysed), floor("metadata", analysed))
+        ckptlint(files, "--cache-dir", cache, "--jobs", str(args.jobs))  # fill the cache
+        results["warm"] = rate(lines, len(files), ckptlint(files, "--cache-dir", cache, "--jobs", str(args.jobs)))
+        # The floor over the analysed files, from the same pass's per-file times.
+        per_file = results["metadata_floor"].pop("per_file")
+        results["parse_floor"].pop("per_file", None)
+        analysed_floor = {"seconds": sum(per_file.get(p, 0.0) for p in analysed), "peak_rss_mib": results["metadata_floor"]["peak_rss_mib"]}
+        results["analysed_metadata_floor"] = rate(analysed_lines, len(analysed), analysed_floor)
         results["analysed_cold_1_job"] = rate(
             analysed_lines, len(analysed), ckptlint(analysed, "--no-cache", "--jobs", "1")
         )
