@@ -23,6 +23,7 @@ of same-file functions that run one. They are indexed once per function, so
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
@@ -92,7 +93,24 @@ class Guards:
                 element.value.evaluated_value in catalog.RANK_VARIABLES
             )
         name = _last_name(expr)
-        return name is not None and bool(catalog.RANK_NAME.search(name))
+        return name is not None and (bool(catalog.RANK_NAME.search(name)) or name in self.rank_aliases)
+
+    @cached_property
+    def rank_aliases(self) -> FrozenSet[str]:
+        """Same-file names (or `self.x` attributes) assigned a rank under another name:
+        `self.gpu_id = int(os.environ["LOCAL_RANK"])`, `gpu = dist.get_rank()`."""
+        self.__dict__["rank_aliases"] = frozenset()  # an alias is defined by a rank, not by another alias
+        found = frozenset(
+            target for target, value in self._assignments if self.is_rank(value)
+        )
+        self.__dict__["rank_aliases"] = found
+        return found
+
+    @cached_property
+    def _assignments(self) -> List[Tuple[str, cst.BaseExpression]]:
+        finder = _FlagAssignments()
+        self._model.module.visit(finder)
+        return finder.found
 
     def mentions_rank(self, expr: Optional[cst.BaseExpression], at: Optional[cst.CSTNode] = None) -> bool:
         """``expr`` depends on the rank: a rank expression anywhere in it, or in the value
@@ -175,11 +193,9 @@ class Guards:
     @cached_property
     def flags(self) -> FrozenSet[str]:
         """Same-file names (or `self.x` attributes) assigned from a rank test: `master_process = rank == 0`."""
-        finder = _FlagAssignments()
-        self._model.module.visit(finder)
         self.__dict__["flags"] = frozenset()  # a flag is defined by a test, not by another flag
         found: Set[str] = set()
-        for target, value in finder.found:
+        for target, value in self._assignments:
             if isinstance(value, (cst.Comparison, cst.BooleanOperation, cst.UnaryOperation)) and self.test(value) is True:
                 found.add(target)
         return frozenset(found)
@@ -211,6 +227,35 @@ class Guards:
             if callers and all(self.guard_of(call, _depth + 1) is not None for call in callers):
                 return RankGuard("caller", function, function)
         return None
+
+    def context_unknown(self, node: cst.CSTNode) -> bool:
+        """``node`` is in a library helper whose rank context the file cannot show: its
+        function (and every function around it) is never referenced in this file, and
+        the file is distributed only because it reads `RANK`/`LOCAL_RANK` (a utility
+        module such as yolov5's `utils/general.py`, called from a guarded caller elsewhere)."""
+        facts = self._model.distributed
+        if facts.starts_process_group or facts.wraps_distributed or facts.builds_distributed_sampler:
+            return False
+        function = self._model.bindings.enclosing_function(node)
+        if function is None:
+            return False
+        while function is not None:
+            if self._referenced(function):
+                return False
+            function = self._model.bindings.enclosing_function(function)
+        return True
+
+    def _referenced(self, function: cst.FunctionDef) -> bool:
+        if self.callers(function):
+            return True
+        scope = self._model.scopes.get(function.name)
+        assignments = getattr(scope, "assignments", None)
+        if assignments is None:
+            return True  # cannot tell: treat as used
+        name = function.name.value
+        if any(getattr(a, "node", None) is function and a.references for a in assignments[name]):
+            return True
+        return bool(re.search(rf"\.{re.escape(name)}\b", self._model.text))  # `self.name` / `obj.name` anywhere
 
     def _early_exit_before(self, block: cst.CSTNode, statement: cst.CSTNode) -> Optional[cst.If]:
         for previous in block.body:  # type: ignore[attr-defined]

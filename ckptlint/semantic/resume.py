@@ -213,9 +213,21 @@ class Resume:
             strict = next((a for a in call.args if a.keyword is not None and a.keyword.value == "strict"), None)
             if strict is None or not (isinstance(strict.value, cst.Name) and strict.value.value == "False"):
                 continue
-            if not self._result_used(call):
+            if not self._result_used(call) and not self._reconciled(call):
                 found.append(call)
         return found
+
+    def _reconciled(self, call: cst.Call) -> bool:
+        """The dict loaded was filtered against the target's own `state_dict()` first
+        (`csd = intersect_dicts(csd, model.state_dict())`, `{k: v ... if k in model.state_dict()}`):
+        the key mismatch was handled on purpose, so there is nothing left to check."""
+        if not call.args or not isinstance(call.args[0].value, cst.Name):
+            return False
+        binding = self._model.bindings.reaching(call.args[0].value.value, call)
+        if binding is None or binding.value is None:
+            return False
+        receiver = self._model.code(call.func.value)  # type: ignore[attr-defined]
+        return f"{receiver}.state_dict()" in self._model.code(binding.value)
 
     def _result_used(self, call: cst.Call) -> bool:
         parent = self._model.parents.get(call)

@@ -141,3 +141,43 @@ def test_wrap_fix_reindents_only_the_save_and_keeps_comments() -> None:
 def test_fix_is_not_offered_for_a_save_inside_an_expression() -> None:
     (found,) = lint(HEADER + 'ok = torch.save({}, "a.pt") or True\n', rules=RULES)
     assert found.fix is None
+
+
+def test_rank_under_another_name_guards() -> None:
+    # pytorch/examples ddp-tutorial-series: `self.gpu_id = int(os.environ["LOCAL_RANK"])`,
+    # the save helper is called under `if self.gpu_id == 0 and ...` (was a false positive).
+    assert codes(
+        """
+        class Trainer:
+            def __init__(self, model):
+                self.gpu_id = int(os.environ["LOCAL_RANK"])
+                self.model = model
+
+            def _save_snapshot(self, epoch):
+                snapshot = {"MODEL_STATE": self.model.module.state_dict(), "EPOCHS_RUN": epoch}
+                torch.save(snapshot, "snapshot.pt")
+
+            def train(self, max_epochs):
+                for epoch in range(max_epochs):
+                    if self.gpu_id == 0 and epoch % 5 == 0:
+                        self._save_snapshot(epoch)
+        """
+    ) == []
+
+
+def test_unreferenced_helper_in_a_module_distributed_only_by_env_read_is_silent() -> None:
+    # yolov5 utils/general.py: `RANK = int(os.getenv("RANK", -1))` for logging, and
+    # `strip_optimizer` is called from train.py under `if RANK in {-1, 0}` (was a false positive).
+    helper = """
+        import os
+        import torch
+        RANK = int(os.getenv("RANK", -1))
+
+        def strip_optimizer(f="best.pt", s=""):
+            x = torch.load(f, map_location="cpu")
+            x["optimizer"] = None
+            torch.save(x, s or f)
+        """
+    assert [d.code for d in lint(helper, rules=RULES)] == []
+    # called in the same file without a guard: the file shows the context, so it fires
+    assert [d.code for d in lint(helper + "strip_optimizer()\n", rules=RULES)] == ["CKPT301"]

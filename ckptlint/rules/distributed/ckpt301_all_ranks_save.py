@@ -20,7 +20,9 @@ class AllRanksSave(Rule):
     enclosing `if rank == 0:` (or `is_main_process()`, `args.local_rank in
     [-1, 0]`, a `master_process` flag...), no early `return` on the negation,
     no `@rank_zero_only`, and not in a same-file function that is only
-    called under such a guard.
+    called under such a guard. A helper that the file never calls, in a
+    module that is distributed only because it reads `RANK`/`LOCAL_RANK`
+    (a utility module), is not checked: its callers decide.
 
     Silent when the path or the payload depends on the rank (per-rank files),
     when the payload is sharded or collective state (an FSDP `state_dict()`,
@@ -153,6 +155,7 @@ class AllRanksSave(Rule):
                     torch.save({"model": model.state_dict(), "epoch": epoch}, "last.pt")
 
             local_rank = int(os.environ.get("LOCAL_RANK", 0))
+            train(model, loader)
             """,
         ),
     ]
@@ -164,7 +167,7 @@ class AllRanksSave(Rule):
             return
         guards = model.guards(ctx.project)
         for save in sites:
-            if guards.guard_of(save.call) is not None:
+            if guards.guard_of(save.call) is not None or guards.context_unknown(save.call):
                 continue
             if guards.mentions_rank(save.path, save.call) or guards.mentions_rank(save.obj, save.call):
                 continue
