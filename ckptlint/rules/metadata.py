@@ -27,6 +27,8 @@ RULES = (
     RuleInfo(code='CKPT501', name='relative-save-path', opt_in=False, requires=(('torch',), ('save',)), target='ckptlint.rules.paths.ckpt501_relative_save_path:RelativeSavePath'),
     RuleInfo(code='CKPT502', name='save-dir-not-created', opt_in=False, requires=(('torch',), ('save',)), target='ckptlint.rules.paths.ckpt502_save_dir_not_created:SaveDirNotCreated'),
     RuleInfo(code='CKPT503', name='machine-specific-path', opt_in=False, requires=(('torch',), ('save',)), target='ckptlint.rules.paths.ckpt503_machine_specific_path:MachineSpecificPath'),
+    RuleInfo(code='CKPT504', name='unbounded-checkpoints', opt_in=False, requires=(('torch',), ('save',)), target='ckptlint.rules.paths.ckpt504_unbounded_checkpoints:UnboundedCheckpoints'),
+    RuleInfo(code='CKPT505', name='save-every-step', opt_in=True, requires=(('torch',), ('save',)), target='ckptlint.rules.paths.ckpt505_save_every_step:SaveEveryStep'),
     RuleInfo(code='CKPT203', name='resume-off-by-one', opt_in=False, requires=(('torch',), ('load',), ('save',), ('epoch',), ('range',)), target='ckptlint.rules.loading.ckpt203_resume_off_by_one:ResumeOffByOne'),
     RuleInfo(code='CKPT204', name='strict-false-unchecked', opt_in=False, requires=(('torch',), ('load_state_dict',), ('strict',)), target='ckptlint.rules.loading.ckpt204_strict_false_unchecked:StrictFalseUnchecked'),
     RuleInfo(code='CKPT301', name='all-ranks-save', opt_in=False, requires=(('torch',), ('save',), ('init_process_group', 'Distributed', 'FullyShard', 'fully_shard', 'RANK')), target='ckptlint.rules.distributed.ckpt301_all_ranks_save:AllRanksSave'),

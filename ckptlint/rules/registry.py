@@ -10,9 +10,9 @@ from ckptlint.rules.meta.ckpt002_unknown_rule_in_suppression import UnknownRuleI
 from ckptlint.rules.distributed.ckpt301_all_ranks_save import AllRanksSave
 from ckptlint.rules.distributed.ckpt302_missing_barrier import MissingBarrier
 from ckptlint.rules.distributed.ckpt303_sampler_epoch_not_set import SamplerEpochNotSet
+from ckptlint.rules.distributed.ckpt304_load_on_one_rank_only import LoadOnOneRankOnly
 from ckptlint.rules.loading.ckpt203_resume_off_by_one import ResumeOffByOne
 from ckptlint.rules.loading.ckpt204_strict_false_unchecked import StrictFalseUnchecked
-from ckptlint.rules.distributed.ckpt304_load_on_one_rank_only import LoadOnOneRankOnly
 from ckptlint.rules.loading.ckpt201_load_without_map_location import LoadWithoutMapLocation
 from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithoutWeightsOnly
 from ckptlint.rules.saving.ckpt101_save_whole_model import SaveWholeModel
@@ -31,6 +31,8 @@ from ckptlint.rules.reproducibility.ckpt404_determinism_not_requested import Det
 from ckptlint.rules.paths.ckpt501_relative_save_path import RelativeSavePath
 from ckptlint.rules.paths.ckpt502_save_dir_not_created import SaveDirNotCreated
 from ckptlint.rules.paths.ckpt503_machine_specific_path import MachineSpecificPath
+from ckptlint.rules.paths.ckpt504_unbounded_checkpoints import UnboundedCheckpoints
+from ckptlint.rules.paths.ckpt505_save_every_step import SaveEveryStep
 
 RULES: Tuple[Type[Rule], ...] = (
     UnusedSuppression,
@@ -53,6 +55,8 @@ RULES: Tuple[Type[Rule], ...] = (
     RelativeSavePath,
     SaveDirNotCreated,
     MachineSpecificPath,
+    UnboundedCheckpoints,
+    SaveEveryStep,
     ResumeOffByOne,
     StrictFalseUnchecked,
     AllRanksSave,
