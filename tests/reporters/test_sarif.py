@@ -116,7 +116,8 @@ def test_bad_output_file_is_a_usage_error(tmp_path):
 
 def test_clean_run_and_file_errors_validate(tmp_path, sarif_validator):
     (tmp_path / "ok.py").write_text("import torch\n", encoding="utf-8")
-    (tmp_path / "broken.py").write_text("import torch\ndef (:\n", encoding="utf-8")
+    # a file that needs analysis (it loads a checkpoint) and does not parse
+    (tmp_path / "broken.py").write_text("import torch\nsd = torch.load(p)\ndef (:\n", encoding="utf-8")
     result = _run(["check", "--output-format", "sarif", "ok.py", "broken.py"], tmp_path)
     document = sarif_validator(json.loads(result.stdout))
     run = document["runs"][0]
