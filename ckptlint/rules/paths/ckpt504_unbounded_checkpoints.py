@@ -40,7 +40,7 @@ class UnboundedCheckpoints(Rule):
     def train(model, epochs):
         manager = ckptlint.runtime.CheckpointManager("/ckpt", keep_last=3)
         for epoch in range(epochs):
-            manager.save(model.state_dict(), epoch=epoch)
+            manager.save(model=model, epoch=epoch)
     ```
     """
 
