@@ -222,7 +222,9 @@ PATH_CLASSES: FrozenSet[str] = frozenset(
 PATH_PASSTHROUGH: FrozenSet[str] = frozenset({"builtins.str", "os.fspath", "os.path.abspath", "os.path.normpath"})
 EXPANDUSER: FrozenSet[str] = frozenset({"os.path.expanduser"})
 # Home or user folders (CKPT503); matched case-insensitively for Windows drives.
-HOME_PREFIXES = ("/home/", "/Users/", "~")
+HOME_PREFIXES = ("/home/", "/Users/")
+# `~`, `~/...`, `~user/...` (not a file named `~model.pt`, which is not expanded to a home).
+TILDE_HOME = re.compile(r"^~([\w.-]*[\\/]|$)")
 WINDOWS_HOME = re.compile(r"^[A-Za-z]:[\\/]+Users[\\/]", re.IGNORECASE)
 # Directory creation anywhere in the module silences CKPT502 (by the last part of the callee).
 DIRECTORY_CREATORS = re.compile(r"(^|_)(mkdir|makedirs|mkdirs|mkdir_or_exist|mkpath|ensure_dir|ensure_directory|create_dir|create_directory|make_dir|make_dirs|mkdir_p)$", re.IGNORECASE)

@@ -152,7 +152,11 @@ def is_relative_literal(text: str) -> bool:
 
 
 def is_home_literal(text: str) -> bool:
-    return text.startswith(catalog.HOME_PREFIXES) or bool(catalog.WINDOWS_HOME.match(text))
+    return (
+        text.startswith(catalog.HOME_PREFIXES)
+        or bool(catalog.TILDE_HOME.match(text))
+        or bool(catalog.WINDOWS_HOME.match(text))
+    )
 
 
 def leading_literal(model: "SemanticModel", expr: Optional[cst.BaseExpression], *, loose: bool = False) -> Optional[str]:

@@ -95,3 +95,15 @@ def test_directory_creation_and_deletion_anywhere_in_the_module() -> None:
     for line in ("import os\nos.remove(p)\n", "import shutil\nshutil.rmtree(p)\n", "p.unlink()\n", "keep_last_checkpoints(d, 3)\n"):
         model, _ = _values(line)
         assert model.paths().deletes_files, line
+
+
+def test_tilde_means_a_home_only_when_it_names_one() -> None:
+    _, values = _values(
+        """
+        import torch
+        torch.save(a, "~/x.pt")
+        torch.save(a, "~alice/x.pt")
+        torch.save(a, "~model.pt")
+        """
+    )
+    assert [v.home_rooted for v in values] == [True, True, False]
