@@ -13,7 +13,8 @@ from typing import List, Optional, Sequence, Tuple, Type
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Diagnostic, FileError
-from ckptlint.engine.runner import LintOutcome, lint_text
+from ckptlint.engine.prefilter import needs_analysis, prefilter_disabled
+from ckptlint.engine.runner import LintOutcome, lint_text, parse
 from ckptlint.fixes.model import Edit, Fix, apply_edits
 from ckptlint.rules.base import Rule
 
@@ -73,14 +74,32 @@ def fix_text(
         if new_text == current:
             break
         new_outcome = lint_text(new_text, path, rules, project)
-        if not new_outcome.parsed:
-            codes = ", ".join(sorted({d.code for d, _ in chosen}))
-            error = FileError(
-                path,
-                f"fixes for {codes} would produce code that does not parse; file left unchanged",
-                internal=True,
-            )
-            return FixOutcome(text, 0, original, error)
+        if not new_outcome.parsed or not _parses(new_text, path, rules, project):
+            return FixOutcome(text, 0, original, _unparsable(path, [d.code for d, _ in chosen]))
         current, outcome, applied = new_text, new_outcome, applied + len(chosen)
         fixed_codes.extend(diagnostic.code for diagnostic, _ in chosen)
+    if current != text and _python_accepts(text) and not _python_accepts(current):
+        # libcst accepts some code CPython rejects: the interpreter has the last word.
+        return FixOutcome(text, 0, original, _unparsable(path, fixed_codes, "that Python rejects"))
     return FixOutcome(current, applied, outcome, fixed_codes=tuple(fixed_codes))
+
+
+def _parses(text: str, path: str, rules: Sequence[Type[Rule]], project: ProjectSettings) -> bool:
+    """Whether the re-lint really parsed ``text``: a fix may remove every word the
+    pre-filter looks for, and then the re-lint returns without parsing."""
+    if prefilter_disabled() or needs_analysis(text, rules, project):
+        return True  # lint_text parsed it
+    return not isinstance(parse(text, path), FileError)
+
+
+def _python_accepts(text: str) -> bool:
+    try:
+        compile(text, "<ckptlint-fix>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _unparsable(path: str, codes: Sequence[str], what: str = "that does not parse") -> FileError:
+    names = ", ".join(sorted(set(codes)))
+    return FileError(path, f"fixes for {names} would produce code {what}; file left unchanged", internal=True)

@@ -87,3 +87,65 @@ def test_fix_write_refuses_a_file_edited_while_linted(tmp_path) -> None:
     with pytest.raises(OSError, match="changed while it was linted"):
         write_source(source, "x = 2\n")
     assert path.read_text() == "x = 1\ny = 3\n" and os.listdir(tmp_path) == ["edited.py"]
+
+
+# -- the fixer's re-parse check ------------------------------------------------------
+
+from typing import ClassVar, Tuple  # noqa: E402
+
+from support import fix as run_fix  # noqa: E402
+
+from ckptlint.fixes import Applicability, Edit  # noqa: E402
+from ckptlint.rules.base import Context, FixAvailability, Rule  # noqa: E402
+
+
+class EatsTheImportAndAParen(Rule):
+    """Test rule: its fix deletes `import torch` and a `)`, so the broken result no
+    longer mentions torch and the pre-filter would skip the re-lint's parse."""
+
+    code = "CKPT997"
+    name = "eats-the-import"
+    message = "test"
+    fix_title = "eat it"
+    fix_availability = FixAvailability.ALWAYS
+    calls: ClassVar[Tuple[str, ...]] = ()
+
+    def check_module(self, ctx: Context) -> None:
+        text = ctx.model.text if hasattr(ctx.model, "text") else ""
+        start = text.find("import torch\n")
+        paren = text.rfind(")")
+        if start < 0 or paren < 0:
+            return
+        edits = [Edit(start, start + len("import torch\n"), ""), Edit(paren, paren + 1, "")]
+        ctx.report(ctx.model.module, fix=ctx.fix(edits, Applicability.SAFE))
+
+
+class MakesPythonReject(Rule):
+    """Test rule: its fix produces `return` at module level (libcst parses it, Python refuses)."""
+
+    code = "CKPT996"
+    name = "makes-python-reject"
+    message = "test"
+    fix_title = "reject it"
+    fix_availability = FixAvailability.ALWAYS
+    calls: ClassVar[Tuple[str, ...]] = ("torch.load",)
+
+    def check_call(self, call, ctx: Context) -> None:
+        span = ctx.model.span(call.node)
+        if ctx.model.text[span.start_offset - 7 : span.start_offset] == "return ":
+            return
+        ctx.report(call.node, fix=ctx.fix([Edit(span.start_offset, span.start_offset, "return ")], Applicability.SAFE))
+
+
+def test_fix_output_is_parsed_even_when_the_prefilter_would_skip_it() -> None:
+    code = "import torch\nx = print(1)\n"
+    outcome = run_fix(code, rules=[EatsTheImportAndAParen])
+    assert outcome.text == code and outcome.applied == 0
+    assert outcome.error is not None and "CKPT997" in outcome.error.message
+
+
+def test_fix_output_that_python_rejects_leaves_the_file_untouched() -> None:
+    code = "import torch\nx = 1\ntorch.load('a')\n"
+    outcome = run_fix(code, rules=[MakesPythonReject])
+    assert outcome.text == code and outcome.applied == 0
+    assert outcome.error is not None and "Python rejects" in outcome.error.message
