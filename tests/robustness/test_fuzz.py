@@ -14,7 +14,7 @@ from invariants import check_bytes, check_text, mutate, training_scripts
 
 SCRIPTS = training_scripts()
 FAST = settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     database=None,
@@ -40,7 +40,7 @@ def test_generated_code_inside_a_training_script(source: str, script: bytes) -> 
     check_text(script.decode("utf-8") + "\n" + source)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(SCRIPTS), st.integers(0, 2**32), st.integers(1, 4))
 def test_mutated_training_scripts(script: bytes, seed: int, count: int) -> None:
     check_bytes(mutate(script, seed, count))
