@@ -13,6 +13,7 @@ from ckptlint.rules.distributed.ckpt303_sampler_epoch_not_set import SamplerEpoc
 from ckptlint.rules.distributed.ckpt304_load_on_one_rank_only import LoadOnOneRankOnly
 from ckptlint.rules.loading.ckpt203_resume_off_by_one import ResumeOffByOne
 from ckptlint.rules.loading.ckpt204_strict_false_unchecked import StrictFalseUnchecked
+from ckptlint.rules.loading.ckpt205_saved_but_not_restored import SavedButNotRestored
 from ckptlint.rules.loading.ckpt201_load_without_map_location import LoadWithoutMapLocation
 from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithoutWeightsOnly
 from ckptlint.rules.saving.ckpt101_save_whole_model import SaveWholeModel
@@ -63,6 +64,7 @@ RULES: Tuple[Type[Rule], ...] = (
     MissingBarrier,
     SamplerEpochNotSet,
     LoadOnOneRankOnly,
+    SavedButNotRestored,
 )
 
 BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in RULES}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
 from libcst.metadata import Scope
@@ -201,6 +201,16 @@ class Resume:
         collector = _Assignments(self._model)
         self._model.module.visit(collector)
         return collector.table
+
+    def load_path(self, load: LoadSite) -> Optional[cst.BaseExpression]:
+        """The file a load reads (its first argument, or `f=`)."""
+        for index, arg in enumerate(load.call.args):
+            if arg.keyword is not None and arg.keyword.value == "f" or arg.keyword is None and index == 0 and not arg.star:
+                return arg.value
+        return None
+
+    def keys_read(self, load: LoadSite) -> FrozenSet[str]:
+        return frozenset(read.key for read in load.reads)
 
     # -- strict=False ------------------------------------------------------
     def strict_false_unchecked(self) -> List[cst.Call]:
