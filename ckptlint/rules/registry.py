@@ -11,11 +11,11 @@ from ckptlint.rules.distributed.ckpt301_all_ranks_save import AllRanksSave
 from ckptlint.rules.distributed.ckpt302_missing_barrier import MissingBarrier
 from ckptlint.rules.distributed.ckpt303_sampler_epoch_not_set import SamplerEpochNotSet
 from ckptlint.rules.distributed.ckpt304_load_on_one_rank_only import LoadOnOneRankOnly
+from ckptlint.rules.loading.ckpt201_load_without_map_location import LoadWithoutMapLocation
+from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithoutWeightsOnly
 from ckptlint.rules.loading.ckpt203_resume_off_by_one import ResumeOffByOne
 from ckptlint.rules.loading.ckpt204_strict_false_unchecked import StrictFalseUnchecked
 from ckptlint.rules.loading.ckpt205_saved_but_not_restored import SavedButNotRestored
-from ckptlint.rules.loading.ckpt201_load_without_map_location import LoadWithoutMapLocation
-from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithoutWeightsOnly
 from ckptlint.rules.saving.ckpt101_save_whole_model import SaveWholeModel
 from ckptlint.rules.saving.ckpt102_missing_optimizer_state import MissingOptimizerState
 from ckptlint.rules.saving.ckpt103_missing_scheduler_state import MissingSchedulerState
@@ -49,6 +49,9 @@ RULES: Tuple[Type[Rule], ...] = (
     NonAtomicSave,
     LoadWithoutMapLocation,
     LoadWithoutWeightsOnly,
+    ResumeOffByOne,
+    StrictFalseUnchecked,
+    SavedButNotRestored,
     UnseededDataloaderWorkers,
     PartialSeeding,
     NondeterministicCudnn,
@@ -58,13 +61,10 @@ RULES: Tuple[Type[Rule], ...] = (
     MachineSpecificPath,
     UnboundedCheckpoints,
     SaveEveryStep,
-    ResumeOffByOne,
-    StrictFalseUnchecked,
     AllRanksSave,
     MissingBarrier,
     SamplerEpochNotSet,
     LoadOnOneRankOnly,
-    SavedButNotRestored,
 )
 
 BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in RULES}
