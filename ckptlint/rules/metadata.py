@@ -36,4 +36,5 @@ RULES = (
     RuleInfo(code='CKPT302', name='missing-barrier', opt_in=False, requires=(('torch',), ('save',), ('state_dict',), ('init_process_group', 'Distributed', 'FullyShard', 'fully_shard', 'RANK')), target='ckptlint.rules.distributed.ckpt302_missing_barrier:MissingBarrier'),
     RuleInfo(code='CKPT303', name='sampler-epoch-not-set', opt_in=False, requires=(('torch',), ('DistributedSampler',)), target='ckptlint.rules.distributed.ckpt303_sampler_epoch_not_set:SamplerEpochNotSet'),
     RuleInfo(code='CKPT304', name='load-on-one-rank-only', opt_in=False, requires=(('torch',), ('load',), ('load_state_dict',), ('init_process_group', 'Distributed', 'FullyShard', 'fully_shard', 'RANK')), target='ckptlint.rules.distributed.ckpt304_load_on_one_rank_only:LoadOnOneRankOnly'),
+    RuleInfo(code='CKPT305', name='fsdp-state-dict-without-policy', opt_in=False, requires=(('torch',), ('save',), ('state_dict',), ('FullyShard',)), target='ckptlint.rules.distributed.ckpt305_fsdp_state_dict_without_policy:FsdpStateDictWithoutPolicy'),
 )

@@ -11,6 +11,7 @@ from ckptlint.rules.distributed.ckpt301_all_ranks_save import AllRanksSave
 from ckptlint.rules.distributed.ckpt302_missing_barrier import MissingBarrier
 from ckptlint.rules.distributed.ckpt303_sampler_epoch_not_set import SamplerEpochNotSet
 from ckptlint.rules.distributed.ckpt304_load_on_one_rank_only import LoadOnOneRankOnly
+from ckptlint.rules.distributed.ckpt305_fsdp_state_dict_without_policy import FsdpStateDictWithoutPolicy
 from ckptlint.rules.loading.ckpt201_load_without_map_location import LoadWithoutMapLocation
 from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithoutWeightsOnly
 from ckptlint.rules.loading.ckpt203_resume_off_by_one import ResumeOffByOne
@@ -65,6 +66,7 @@ RULES: Tuple[Type[Rule], ...] = (
     MissingBarrier,
     SamplerEpochNotSet,
     LoadOnOneRankOnly,
+    FsdpStateDictWithoutPolicy,
 )
 
 BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in RULES}

@@ -1,0 +1,129 @@
+"""CKPT305 fsdp-state-dict-without-policy: an FSDP model's `state_dict()` saved without choosing what it holds."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+
+_POLICY_CALLS = ("state_dict_type", "set_state_dict_type")
+
+
+class FsdpStateDictWithoutPolicy(Rule):
+    """
+    ## What it does
+    Flags `state_dict()` of a model wrapped in `FullyShardedDataParallel`
+    when a save writes it (alone or in a checkpoint dict) outside a
+    `with FSDP.state_dict_type(...)` block, in a file that never calls
+    `FSDP.set_state_dict_type(...)`. Saves through
+    `torch.distributed.checkpoint` and state taken with
+    `get_model_state_dict`/`get_state_dict` are not flagged.
+
+    ## Why is this bad?
+    What an FSDP model's `state_dict()` returns depends on the configured
+    state-dict type, and every rank must call it (it is a collective).
+    Without an explicit policy the checkpoint holds whatever the default is
+    for this torch version: sharded tensors that a plain `load_state_dict`
+    cannot read back, or a full copy gathered on every rank's GPU. Choose
+    `FULL_STATE_DICT` (with CPU offload, rank 0 only) or save sharded state
+    with `torch.distributed.checkpoint`.
+
+    ## Example
+    ```python
+    import torch
+    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+
+    model = FSDP(Net())
+    torch.save({"model": model.state_dict()}, "ckpt.pt")
+    ```
+
+    Use instead:
+    ```python
+    import torch
+    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, FullStateDictConfig, StateDictType
+
+    model = FSDP(Net())
+    policy = FullStateDictConfig(offload_to_cpu=True, rank0_only=True)
+    with FSDP.state_dict_type(model, StateDictType.FULL_STATE_DICT, policy):
+        state = model.state_dict()
+    torch.save({"model": state}, "ckpt.pt")
+    ```
+    """
+
+    code = "CKPT305"
+    name = "fsdp-state-dict-without-policy"
+    message = "`state_dict()` of an FSDP model saved without `FSDP.state_dict_type(...)`"
+    fix_availability = FixAvailability.NEVER
+    fix_class = "none"
+    requires = (("torch",), ("save",), ("state_dict",), ("FullyShard",))
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
+            model = FSDP(Net())
+            with FSDP.state_dict_type(model, StateDictType.FULL_STATE_DICT):
+                torch.save({"model": model.state_dict()}, "ckpt.pt")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
+            model = FSDP(Net())
+            FSDP.set_state_dict_type(model, StateDictType.SHARDED_STATE_DICT)
+            torch.save(model.state_dict(), f"shard{rank}.pt")
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            from torch.distributed.fsdp import FullyShardedDataParallel
+            model = FullyShardedDataParallel(Net())
+            torch.save({"model": model.state_dict(), "epoch": 3}, "ckpt.pt")
+            """
+        ),
+    ]
+
+    def check_module(self, ctx: Context) -> None:
+        model = ctx.model
+        if any(call.qualname.endswith(".set_state_dict_type") for call in _policy_sites(ctx)):
+            return
+        kinds = model.kinds(ctx.project)
+        checkpoints = model.checkpoints(ctx.project)
+        for save in model.saves(ctx.project).sites:
+            if _under_policy(ctx, save.call):
+                continue
+            checkpoint = checkpoints.of(save)
+            values = [e.value for e in checkpoint.entries] if checkpoint is not None else []
+            if save.obj is not None and not values:
+                values = [save.obj]
+            for value in values:
+                if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "state_dict":
+                    kind = kinds.of(value.func.value)
+                    if kind is not None and kind.wrap == "fsdp":
+                        ctx.report(value)
+
+
+def _policy_sites(ctx: Context):  # type: ignore[no-untyped-def]
+    names = [
+        f"{base}.{method}"
+        for base in ("torch.distributed.fsdp.FullyShardedDataParallel",
+                     "torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel")
+        for method in _POLICY_CALLS
+    ]
+    return ctx.model.calls_to(*names)
+
+
+def _under_policy(ctx: Context, node: cst.CSTNode) -> bool:
+    """An enclosing `with` (in the same function) enters `FSDP.state_dict_type(...)`."""
+    sites = {id(site.node) for site in _policy_sites(ctx)}
+    current = ctx.model.parents.get(node)
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
+        if isinstance(current, cst.With) and any(id(item.item) in sites for item in current.items):
+            return True
+        current = ctx.model.parents.get(current)
+    return False
