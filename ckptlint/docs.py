@@ -111,6 +111,39 @@ def write_metadata(check: bool = False) -> List[str]:
     return [METADATA_MODULE]
 
 
+README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+TABLE_START, TABLE_END = "<!-- rules-table:start -->", "<!-- rules-table:end -->"
+
+
+def render_rules_table() -> str:
+    """The README's rule table (every rule: code, name, default, fix class)."""
+    rows = ["| code | name | default | fix |", "|---|---|---|---|"]
+    for rule in sorted(RULES, key=lambda r: r.code):
+        default = "opt-in" if rule.opt_in else "on"
+        rows.append(f"| [{rule.code}](rules/{rule.code}.md) | {rule.name} | {default} | {rule.fix_class} |")
+    return "\n".join(rows)
+
+
+def write_readme_table(check: bool = False) -> List[str]:
+    """Refresh the table between the README's markers (in a source checkout)."""
+    try:
+        with open(README, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return []
+    if TABLE_START not in text or TABLE_END not in text:
+        return []
+    head, rest = text.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    expected = f"{head}{TABLE_START}\n{render_rules_table()}\n{TABLE_END}{tail}"
+    if expected == text:
+        return []
+    if not check:
+        with open(README, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(expected)
+    return [README]
+
+
 def _repo_rules_dir() -> str:
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rules")
 
@@ -140,7 +173,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--dir", default=_repo_rules_dir(), help="where the documents go")
     parser.add_argument("--check", action="store_true", help="fail if a document is out of date")
     args = parser.parse_args(argv)
-    drifted = write_all(args.dir, check=args.check) + write_metadata(check=args.check)
+    drifted = write_all(args.dir, check=args.check) + write_metadata(check=args.check) + write_readme_table(check=args.check)
     for path in drifted:
         sys.stdout.write(f"{'out of date' if args.check else 'wrote'}: {path}\n")
     return 1 if (args.check and drifted) else 0

@@ -37,3 +37,9 @@ def test_render_has_the_sections_users_need() -> None:
         assert text.startswith(f"# {rule.code} {rule.name}\n")
         for heading in ("## What it does", "## Why is this bad?", "## Example", "Use instead:"):
             assert heading in text
+
+
+def test_readme_rule_table_matches_the_registry() -> None:
+    from ckptlint.docs import write_readme_table
+
+    assert write_readme_table(check=True) == [], "run `python -m ckptlint.docs` and commit README.md"

@@ -53,6 +53,11 @@ RULES: Tuple[Type[Rule], ...] = (
     ResumeOffByOne,
     StrictFalseUnchecked,
     SavedButNotRestored,
+    AllRanksSave,
+    MissingBarrier,
+    SamplerEpochNotSet,
+    LoadOnOneRankOnly,
+    FsdpStateDictWithoutPolicy,
     UnseededDataloaderWorkers,
     PartialSeeding,
     NondeterministicCudnn,
@@ -62,11 +67,6 @@ RULES: Tuple[Type[Rule], ...] = (
     MachineSpecificPath,
     UnboundedCheckpoints,
     SaveEveryStep,
-    AllRanksSave,
-    MissingBarrier,
-    SamplerEpochNotSet,
-    LoadOnOneRankOnly,
-    FsdpStateDictWithoutPolicy,
 )
 
 BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in RULES}
