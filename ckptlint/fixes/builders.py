@@ -270,12 +270,6 @@ def add_keyword_arguments(model: SemanticModel, call: cst.Call, keywords: Sequen
     return replace_node(model, call, new)
 
 
-def node_contains(model: SemanticModel, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-    """Whether ``inner`` is written inside ``outer`` (by position)."""
-    a, b = model.span(outer), model.span(inner)
-    return a.start_offset <= b.start_offset and b.end_offset <= a.end_offset
-
-
 # -- statements (distributed rules) -------------------------------------------
 
 
