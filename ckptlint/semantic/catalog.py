@@ -314,3 +314,10 @@ NOT_COLLECTIVES: FrozenSet[str] = frozenset({"torch.cuda.synchronize", "torch.cu
 EPOCH_KEY = re.compile(r"epoch", re.IGNORECASE)
 # Flags that guard a resume (`if args.resume:`); catalog: `pretrained`, `finetune`... are not.
 RESUME_FLAG = re.compile(r"resum", re.IGNORECASE)
+
+
+# The FSDP (v1) wrapper class under its public and module paths.
+FSDP_CLASSES = (
+    "torch.distributed.fsdp.FullyShardedDataParallel",
+    "torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel",
+)

@@ -33,6 +33,7 @@ from ckptlint.semantic.resume import Resume
 from ckptlint.semantic.saves import Saves
 
 if TYPE_CHECKING:
+    from ckptlint.semantic.fsdp import FsdpPolicy
     from ckptlint.semantic.dataloaders import DataLoaders
     from ckptlint.semantic.paths import PathFacts
     from ckptlint.semantic.seeding import Seeding
@@ -173,6 +174,12 @@ class SemanticModel:
     def guards(self, project: Optional[ProjectSettings] = None) -> Guards:
         """Rank guards (with the project's `rank-guards`) and barriers."""
         return self._for_project("guards", project, lambda p: Guards(self, p))
+
+    @cached_property
+    def fsdp_policy(self) -> "FsdpPolicy":
+        from ckptlint.semantic.fsdp import FsdpPolicy
+
+        return FsdpPolicy.build(self)
 
     @cached_property
     def loops(self) -> Loops:

@@ -6,7 +6,6 @@ import libcst as cst
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 
-_POLICY_CALLS = ("state_dict_type", "set_state_dict_type")
 
 
 class FsdpStateDictWithoutPolicy(Rule):
@@ -90,12 +89,13 @@ class FsdpStateDictWithoutPolicy(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        if any(call.qualname.endswith(".set_state_dict_type") for call in _policy_sites(ctx)):
+        policy = model.fsdp_policy
+        if policy.sets_default:
             return
         kinds = model.kinds(ctx.project)
         checkpoints = model.checkpoints(ctx.project)
         for save in model.saves(ctx.project).sites:
-            if _under_policy(ctx, save.call):
+            if policy.governs(save.call):
                 continue
             checkpoint = checkpoints.of(save)
             values = [e.value for e in checkpoint.entries] if checkpoint is not None else []
@@ -107,23 +107,3 @@ class FsdpStateDictWithoutPolicy(Rule):
                     if kind is not None and kind.wrap == "fsdp":
                         ctx.report(value)
 
-
-def _policy_sites(ctx: Context):  # type: ignore[no-untyped-def]
-    names = [
-        f"{base}.{method}"
-        for base in ("torch.distributed.fsdp.FullyShardedDataParallel",
-                     "torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel")
-        for method in _POLICY_CALLS
-    ]
-    return ctx.model.calls_to(*names)
-
-
-def _under_policy(ctx: Context, node: cst.CSTNode) -> bool:
-    """An enclosing `with` (in the same function) enters `FSDP.state_dict_type(...)`."""
-    sites = {id(site.node) for site in _policy_sites(ctx)}
-    current = ctx.model.parents.get(node)
-    while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
-        if isinstance(current, cst.With) and any(id(item.item) in sites for item in current.items):
-            return True
-        current = ctx.model.parents.get(current)
-    return False
