@@ -59,6 +59,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         cli.main(args=list(argv) if argv is not None else None, prog_name="ckptlint")
     except SystemExit:
         raise
+    except ModuleNotFoundError as exc:  # an incomplete installation, not a bug
+        click.echo(
+            f"ckptlint: error: a dependency is missing ({exc}); reinstall with `pip install --force-reinstall ckptlint`",
+            err=True,
+        )
+        sys.exit(2)
     except Exception as exc:  # the last resort: a bug must still exit 2 with one line
         click.echo(f"ckptlint: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)

@@ -215,3 +215,14 @@ def test_color_only_on_a_tty_and_never_with_no_color(monkeypatch) -> None:
     assert not use_color(Tty())
     monkeypatch.delenv("NO_COLOR")
     assert not use_color(open(os.devnull, "w"))
+
+
+def test_a_missing_dependency_is_one_clear_line(tmp_path) -> None:
+    code = (
+        "import sys\nsys.modules['pathspec'] = None\n"
+        "from ckptlint.cli import main\nmain(['.'])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "a dependency is missing" in lines[0] and "pathspec" in lines[0]
