@@ -45,23 +45,38 @@ _OPAQUE = re.compile(
 )
 
 
-def _longest_statement(text: str) -> int:
-    """An over-approximation of the longest statement's length, strings and comments aside."""
+# A token that can add a level to the syntax tree: operators, `.`, opening
+# brackets, the keywords that build nested expressions, and a string right
+# after another (implicit concatenation nests too). Commas, names and
+# numbers never nest, so long flat literals and calls do not count.
+_TOKENS = re.compile(
+    r"(?P<close>[)\]}])"
+    r"|(?P<end>\\\r?\n|[\r\n;])"
+    r"|(?P<open>[(\[{])"
+    r"|\b(?:not|and|or|if|else|lambda|await|in|is)\b|S(?=\s*S)|[.~+\-*/%@&|^<>!]"
+)
+# A tree can gain up to two levels per nesting token (`a and (b and …)`) and
+# enclosing blocks add more: 150 tokens stays well under the 500 levels
+# refused below, and far under the thousands where libcst itself fails.
+GATE_TOKENS = 150
+
+
+def _busiest_statement(text: str) -> int:
+    """The most nesting tokens in one statement, strings and comments aside."""
     code = _OPAQUE.sub("S", text)
-    depth = start = longest = 0
-    previous = ""
-    for index, char in enumerate(code):
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            if depth:
-                depth -= 1
-        elif (char == "\n" or char == "\r" or char == ";") and not depth and previous != "\\":
-            if index - start > longest:
-                longest = index - start
-            start = index
-        previous = char
-    return max(longest, len(code) - start)
+    depth = count = busiest = 0
+    for match in _TOKENS.finditer(code):
+        kind = match.lastgroup
+        if kind == "close":
+            depth = max(0, depth - 1)
+        elif kind == "end":
+            if not depth and not match.group().startswith("\\"):
+                busiest, count = max(busiest, count), 0
+        else:
+            count += 1
+            if kind == "open":
+                depth += 1
+    return max(busiest, count)
 
 
 def _rough_depth(text: str) -> int:
@@ -123,7 +138,7 @@ def nesting_problem(text: str) -> Optional[str]:
     if len(text) > MAX_EXPRESSION_DEPTH and (
         # an `elif` chain nests one level per `elif`, across lines
         text.count("elif") > MAX_EXPRESSION_DEPTH // 2
-        or _longest_statement(text) > MAX_EXPRESSION_DEPTH
+        or _busiest_statement(text) > GATE_TOKENS
     ):
         return _tree_problem(text)
     return None
