@@ -94,7 +94,7 @@ def check(
     cache_dir: Optional[str],
 ) -> None:
     """Lint PATHS (default: the current directory); `-` reads stdin."""
-    from ckptlint.api import FixMode, RunReport, lint_paths
+    from ckptlint.api import FixMode, lint_paths
     from ckptlint.config.errors import ConfigError
     from ckptlint.config.loader import CliOptions, load_settings
 
@@ -246,7 +246,7 @@ def _exit_code(report, exit_zero: bool, exit_non_zero_on_fix: bool, diff: bool =
 
 def _check_stdin(settings, mode, unsafe_fixes: bool, stdin_filename: Optional[str], output_format: str, exit_zero: bool, quiet: bool, targets: Sequence[Tuple[str, str]] = ()) -> int:
     """Lint stdin; with `--fix` the fixed source goes to stdout and findings to stderr."""
-    from ckptlint.api import FileReport, FixMode, RunReport, process_source
+    from ckptlint.api import FixMode, RunReport, process_source
     from ckptlint.diagnostics import FileError
     from ckptlint.engine.discovery import Discovery
     from ckptlint.engine.source import SourceError, decode_source

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from ckptlint.diagnostics import Diagnostic, FileError, Span
-from ckptlint.fixes.model import Edit, Fix, apply_edits
+from ckptlint.fixes.model import Edit, Fix
 
 if TYPE_CHECKING:
     from ckptlint.api import FileReport, FixMode

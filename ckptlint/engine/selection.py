@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import TYPE_CHECKING, FrozenSet, List, Tuple, Type
+from typing import TYPE_CHECKING, FrozenSet, List, Type
 
 import pathspec
 
@@ -54,9 +54,3 @@ def rules_for(path: str, settings: Settings) -> "List[Type[Rule]]":
 
     ignored = _ignored_codes(path, settings)
     return [rule for rule in RULES if rule.code in settings.enabled and rule.code not in ignored]
-
-
-def enabled_rules(settings: Settings) -> "Tuple[Type[Rule], ...]":
-    from ckptlint.rules.registry import RULES
-
-    return tuple(rule for rule in RULES if rule.code in settings.enabled)

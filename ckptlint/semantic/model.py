@@ -70,16 +70,6 @@ class SemanticModel:
     def scopes(self) -> Mapping[cst.CSTNode, object]:
         return self._wrapper.resolve(ScopeProvider)
 
-    def top_level_statement(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        """The statement of the module body that contains ``node``."""
-        current: Optional[cst.CSTNode] = node
-        while current is not None:
-            parent = self.parents.get(current)
-            if isinstance(parent, cst.Module):
-                return current
-            current = parent
-        return None
-
     @cached_property
     def imports(self) -> ImportTable:
         return ImportTable(self.module)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.base import Context, Invalid, Rule, Valid
 
 
 class UnknownRuleInSuppression(Rule):
