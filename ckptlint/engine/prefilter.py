@@ -3,11 +3,23 @@
 Every rule declares `requires`: groups of words, each group needing at least
 one of its words in the source text (a conjunction of alternatives). Names
 are resolved through imports, so a rule about `torch.load` cannot fire on a
-file whose text lacks "torch" (no import can bring it in) or "load" (nothing
-can name the function). A file that no selected rule can fire on is not
-parsed at all: that is where most of a library codebase's time goes. Names
-from the project's `save-functions` / `load-functions` settings widen every
-group, since they may stand in for torch's own functions.
+file in which the identifier `torch` never occurs (no import can bring it in)
+or the identifier `load` never occurs (nothing can name the function). A file
+that no selected rule can fire on is not parsed at all: that is where most of
+a library codebase's time goes.
+
+A word is a whole identifier: `save` matches `torch.save(` and `from torch
+import save as s`, not `save_pretrained` or `saved`. That is what makes the
+test selective on library code, where `load` and `save` are substrings of
+half the file. A `*` at either end lets the identifier continue on that side
+(`*epoch*` matches `start_epoch`, `Distributed*` matches
+`DistributedSampler`), for rules that look at a family of names rather than
+one resolved name; a leading `(?i)` ignores case (`(?i)*epoch*` for keys such
+as `"Epoch"`). Matching anywhere in the text (strings and comments too)
+only over-approximates, which keeps the test sufficient.
+
+Names from the project's `save-functions` / `load-functions` settings widen
+every group, since they may stand in for torch's own functions.
 
 Consequence, by design: a file that cannot matter is not parsed, so its
 syntax errors are not reported either (ckptlint is not a syntax checker).
@@ -15,8 +27,10 @@ syntax errors are not reported either (ckptlint is not a syntax checker).
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any, Sequence, Tuple
+import re
+from typing import Any, Dict, Optional, Pattern, Sequence, Tuple
 
 from ckptlint.config.settings import ProjectSettings
 
@@ -24,18 +38,59 @@ from ckptlint.config.settings import ProjectSettings
 Rule = Any
 
 
+_IGNORE_CASE = "(?i)"
+
+
+@functools.lru_cache(maxsize=None)
+def _pattern(word: str) -> Tuple[bool, str, Pattern[str]]:
+    """Whether `word` ignores case, its literal core (for a fast substring reject), its regex."""
+    ignore_case = word.startswith(_IGNORE_CASE)
+    word = word[len(_IGNORE_CASE):] if ignore_case else word
+    core = word.strip("*")
+    before = "" if word.startswith("*") else r"(?<!\w)"
+    after = "" if word.endswith("*") else r"(?!\w)"
+    pattern = re.compile(before + re.escape(core) + after, re.IGNORECASE if ignore_case else 0)
+    return ignore_case, core.lower() if ignore_case else core, pattern
+
+
+class SourceWords:
+    """Answers "does this word occur in the text?" once per word per file."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lowered: Optional[str] = None
+        self._seen: Dict[str, bool] = {}
+
+    def __contains__(self, word: str) -> bool:
+        found = self._seen.get(word)
+        if found is None:
+            ignore_case, core, pattern = _pattern(word)
+            # `in` rejects most files at C speed; the regex only confirms the boundaries.
+            found = core in self._haystack(ignore_case) and pattern.search(self._text) is not None
+            self._seen[word] = found
+        return found
+
+    def _haystack(self, ignore_case: bool) -> str:
+        if not ignore_case:
+            return self._text
+        if self._lowered is None:
+            self._lowered = self._text.lower()
+        return self._lowered
+
+
 def _project_words(project: ProjectSettings) -> Tuple[str, ...]:
     names = project.save_functions + project.load_functions
     return tuple(name.rsplit(".", 1)[-1] for name in names if name)
 
 
-def rule_can_fire(text: str, rule: Rule, extra: Tuple[str, ...] = ()) -> bool:
-    return all(any(word in text for word in group + extra) for group in rule.requires)
+def rule_can_fire(words: SourceWords, rule: Rule, extra: Tuple[str, ...] = ()) -> bool:
+    return all(any(word in words for word in group + extra) for group in rule.requires)
 
 
 def needs_analysis(text: str, rules: Sequence[Rule], project: ProjectSettings) -> bool:
+    words = SourceWords(text)
     extra = _project_words(project)
-    return any(rule_can_fire(text, rule, extra) for rule in rules)
+    return any(rule_can_fire(words, rule, extra) for rule in rules)
 
 
 def prefilter_disabled() -> bool:

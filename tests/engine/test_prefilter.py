@@ -8,10 +8,11 @@ import pytest
 from support import FIXTURES, settings
 
 from ckptlint.api import lint_source
-from ckptlint.engine.prefilter import needs_analysis
+from ckptlint.engine.prefilter import SourceWords, _project_words, needs_analysis, rule_can_fire
 from ckptlint.engine.source import read_source
 from ckptlint.rules.loading.ckpt201_load_without_map_location import LoadWithoutMapLocation
 from ckptlint.rules.registry import RULES
+from ckptlint.rules.saving.ckpt101_save_whole_model import SaveWholeModel
 
 
 def _sources():
@@ -58,3 +59,55 @@ def test_configured_project_functions_widen_the_filter() -> None:
     assert not needs_analysis(text, RULES, settings().project)
     assert needs_analysis(text, RULES, settings({"load-functions": ["mypkg.io.restore"]}).project)
     assert needs_analysis(text, RULES, settings({"save-functions": ["mypkg.io.restore"]}).project)
+
+
+@pytest.mark.parametrize("name, text, table", CASES, ids=[c[0] for c in CASES])
+def test_each_rule_that_fires_passes_its_own_filter(name: str, text: str, table: dict) -> None:
+    """Per rule, not per file: with every rule selected, another rule's words can let a file
+    through and hide one rule's too-narrow `requires` from the test above."""
+    config = settings({**table, "select": ["ALL"]})
+    fired = {d.code for d in lint_source(text, "example.py", config).diagnostics}
+    extra = _project_words(config.project)
+    words = SourceWords(text)
+    narrow = [rule.code for rule in RULES if rule.code in fired and not rule_can_fire(words, rule, extra)]
+    assert narrow == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import torch\ntorch.save(model, 'm.pt')\n",
+        "import torch as th\nth.save(model, 'm.pt')\n",
+        "from torch import save as keep\nkeep(model, 'm.pt')\n",
+        "import torch.serialization\ntorch.serialization.save(model, 'm.pt')\n",
+        "import torch\nfrom ckptlint.runtime import atomic_save\natomic_save(model, 'm.pt')\n",
+        "import torch\ntorch.\\\n    save(model, 'm.pt')\n",
+    ],
+)
+def test_every_spelling_of_a_save_passes(text: str) -> None:
+    assert needs_analysis(text, [SaveWholeModel], settings().project)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import torch\nmodel.save_pretrained('out')\nsaved = True\n",
+        "import torch\nsaver.autosave(model)\n",
+        "import torchvision\nsave(model)\n",  # `torchvision` is not the identifier `torch`
+        "import torch\nsavé = 1\n",  # identifiers are Unicode: `savé` is not `save`
+    ],
+)
+def test_words_are_whole_identifiers(text: str) -> None:
+    assert not needs_analysis(text, [SaveWholeModel], settings().project)
+
+
+def test_a_star_lets_the_identifier_continue() -> None:
+    words = SourceWords("start_epoch = 3\nrank = int(os.environ['LOCAL_RANK'])\nDistributedSampler\n")
+    assert "*epoch*" in words and "*RANK*" in words and "Distributed*" in words
+    assert "epoch" not in words and "RANK" not in words and "Distributed" not in words
+
+
+def test_a_case_insensitive_word() -> None:
+    words = SourceWords("state = ckpt['Epoch']  # CkptLint: disable=CKPT203\n")
+    assert "(?i)*epoch*" in words and "(?i)*ckpt*" in words
+    assert "*epoch*" not in words

@@ -8,6 +8,7 @@ from ckptlint.fixes import Applicability, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.distributed import writes_collective_state
+from ckptlint.rules.words import DISTRIBUTED, SAVES, TORCH
 
 
 class AllRanksSave(Rule):
@@ -71,7 +72,7 @@ class AllRanksSave(Rule):
     # A save, and one of the words every "distributed script" form contains
     # (`init_process_group`, `DistributedDataParallel`/`DDP`..., `fully_shard`,
     # `DistributedSampler`, `RANK`/`LOCAL_RANK`).
-    requires = (("torch",), ("save",), ("init_process_group", "Distributed", "FullyShard", "fully_shard", "RANK"))
+    requires = (TORCH, SAVES, DISTRIBUTED)
 
     VALID = [
         Valid(

@@ -7,6 +7,7 @@ import libcst as cst
 from ckptlint.fixes import Applicability, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.words import DISTRIBUTED, SAVES, STATE_DICT, TORCH
 
 
 class MissingBarrier(Rule):
@@ -68,12 +69,7 @@ class MissingBarrier(Rule):
     fix_title = "Add `ckptlint.runtime.barrier()` after the guarded block"
     fix_availability = FixAvailability.SOMETIMES
     fix_class = "unsafe"
-    requires = (
-        ("torch",),
-        ("save",),
-        ("state_dict",),
-        ("init_process_group", "Distributed", "FullyShard", "fully_shard", "RANK"),
-    )
+    requires = (TORCH, SAVES, STATE_DICT, DISTRIBUTED)
 
     VALID = [
         Valid(

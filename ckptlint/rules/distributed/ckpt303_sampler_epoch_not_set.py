@@ -7,6 +7,7 @@ import libcst as cst
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.distributed import distributed_sampler_uses
+from ckptlint.rules.words import TORCH
 
 
 class SamplerEpochNotSet(Rule):
@@ -54,7 +55,7 @@ class SamplerEpochNotSet(Rule):
     fix_title = "Call `sampler.set_epoch(epoch)` at the start of the epoch loop"
     fix_availability = FixAvailability.SOMETIMES
     fix_class = "safe"
-    requires = (("torch",), ("DistributedSampler",))
+    requires = (TORCH, ("DistributedSampler",))
 
     VALID = [
         Valid(

@@ -6,6 +6,7 @@ import libcst as cst
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.kinds import Kind
+from ckptlint.rules.words import DISTRIBUTED, LOADS, TORCH
 
 _TRAINING_STATE = (Kind.OPTIMIZER, Kind.SCHEDULER, Kind.SCALER)
 
@@ -57,12 +58,7 @@ class LoadOnOneRankOnly(Rule):
     message = "Training state restored on one rank only: the other ranks resume from different state"
     fix_availability = FixAvailability.NEVER
     fix_class = "none"
-    requires = (
-        ("torch",),
-        ("load",),
-        ("load_state_dict",),
-        ("init_process_group", "Distributed", "FullyShard", "fully_shard", "RANK"),
-    )
+    requires = (TORCH, LOADS, ("load_state_dict",), DISTRIBUTED)
 
     VALID = [
         Valid(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.words import SAVES, STATE_DICT, TORCH
 
 
 
@@ -54,7 +55,7 @@ class FsdpStateDictWithoutPolicy(Rule):
     message = "`state_dict()` of an FSDP model saved without `FSDP.state_dict_type(...)`"
     fix_availability = FixAvailability.NEVER
     fix_class = "none"
-    requires = (("torch",), ("save",), ("state_dict",), ("FullyShard",))
+    requires = (TORCH, SAVES, STATE_DICT, ("FullyShard*",))
 
     VALID = [
         Valid(

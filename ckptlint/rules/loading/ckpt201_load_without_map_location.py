@@ -5,6 +5,7 @@ from __future__ import annotations
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.calls import CallSite
+from ckptlint.rules.words import LOADS, TORCH
 
 
 class LoadWithoutMapLocation(Rule):
@@ -53,7 +54,7 @@ class LoadWithoutMapLocation(Rule):
     fix_availability = FixAvailability.ALWAYS
     fix_class = "safe or unsafe"
     calls = ("torch.load",)
-    requires = (("torch",), ("load",))
+    requires = (TORCH, LOADS)
 
     VALID = [
         Valid(

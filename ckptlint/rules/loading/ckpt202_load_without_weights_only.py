@@ -7,6 +7,7 @@ import libcst as cst
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.calls import CallSite
+from ckptlint.rules.words import LOADS, TORCH
 
 # From torch 2.6 on, `weights_only` defaults to True.
 SAFE_DEFAULT_SINCE = (2, 6)
@@ -60,7 +61,7 @@ class LoadWithoutWeightsOnly(Rule):
     fix_availability = FixAvailability.SOMETIMES
     fix_class = "unsafe"
     calls = ("torch.load",)
-    requires = (("torch",), ("load",))
+    requires = (TORCH, LOADS)
 
     VALID = [
         Valid(

@@ -6,6 +6,7 @@ import libcst as cst
 
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.words import EPOCHS, LOADS, SAVES, TORCH
 
 
 class ResumeOffByOne(Rule):
@@ -66,7 +67,7 @@ class ResumeOffByOne(Rule):
     fix_title = "Start at the saved epoch `+ 1`"
     fix_availability = FixAvailability.ALWAYS
     fix_class = "unsafe"
-    requires = (("torch",), ("load",), ("save",), ("epoch",), ("range",))
+    requires = (TORCH, LOADS, SAVES, EPOCHS, ("range",))
 
     VALID = [
         Valid(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.words import TORCH
 
 
 class StrictFalseUnchecked(Rule):
@@ -42,7 +43,7 @@ class StrictFalseUnchecked(Rule):
     message = "`load_state_dict(..., strict=False)` result is ignored: missing and unexpected keys go unnoticed"
     fix_availability = FixAvailability.NEVER
     fix_class = "none"
-    requires = (("torch",), ("load_state_dict",), ("strict",))
+    requires = (TORCH, ("load_state_dict",), ("strict",))
 
     VALID = [
         Valid(

@@ -6,6 +6,7 @@ from typing import List
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.kinds import Kind
+from ckptlint.rules.words import LOADS, SAVES, TORCH
 
 _PARTS = {Kind.OPTIMIZER: "optimizer", Kind.SCHEDULER: "scheduler", Kind.SCALER: "scaler"}
 
@@ -57,7 +58,7 @@ class SavedButNotRestored(Rule):
     message = "Resume load never restores state the checkpoint holds"
     fix_availability = FixAvailability.NEVER
     fix_class = "none"
-    requires = (("torch",), ("load",), ("save",))
+    requires = (TORCH, LOADS, SAVES)
 
     VALID = [
         Valid(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ckptlint.fixes import Applicability
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.words import SUPPRESSIONS
 
 
 class UnusedSuppression(Rule):
@@ -49,7 +50,7 @@ class UnusedSuppression(Rule):
     fix_class = "safe"
     # Only a file that names a rule code or ckptlint can hold one of our
     # suppressions: files with other tools' `# noqa` need no parse for this.
-    requires = (("CKPT", "ckptlint", "Ckptlint"),)
+    requires = (SUPPRESSIONS,)
 
     VALID = [
         Valid(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ckptlint.rules.base import Context, Invalid, Rule, Valid
+from ckptlint.rules.words import SUPPRESSIONS
 
 
 class UnknownRuleInSuppression(Rule):
@@ -38,7 +39,7 @@ class UnknownRuleInSuppression(Rule):
     code = "CKPT002"
     name = "unknown-rule-in-suppression"
     message = "Unknown rule in suppression"
-    requires = (("CKPT", "ckptlint", "Ckptlint"),)
+    requires = (SUPPRESSIONS,)
 
     VALID = [
         Valid(

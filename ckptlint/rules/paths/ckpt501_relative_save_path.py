@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class RelativeSavePath(Rule):
@@ -44,7 +45,7 @@ class RelativeSavePath(Rule):
     name = "relative-save-path"
     message = "Checkpoint saved to a relative path: where it lands depends on the working directory"
     fix_availability = FixAvailability.NEVER
-    requires = (("torch",), ("save",))
+    requires = (TORCH, SAVES)
 
     VALID = [
         Valid(

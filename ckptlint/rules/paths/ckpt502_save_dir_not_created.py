@@ -9,6 +9,7 @@ from ckptlint.fixes.imports import reference_or_import
 from ckptlint.fixes.model import Fix
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.paths import PathValue, is_path_expression, single_line, statement_before_which_to_insert
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class SaveDirNotCreated(Rule):
@@ -59,7 +60,7 @@ class SaveDirNotCreated(Rule):
     fix_title = "Create the directory with `os.makedirs(..., exist_ok=True)` before the save"
     fix_availability = FixAvailability.SOMETIMES
     fix_class = "safe"
-    requires = (("torch",), ("save",))
+    requires = (TORCH, SAVES)
 
     VALID = [
         Valid(

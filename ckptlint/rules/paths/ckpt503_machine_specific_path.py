@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class MachineSpecificPath(Rule):
@@ -39,7 +40,7 @@ class MachineSpecificPath(Rule):
     name = "machine-specific-path"
     message = "Checkpoint path starts in a home folder: it exists on one machine only"
     fix_availability = FixAvailability.NEVER
-    requires = (("torch",), ("save",))
+    requires = (TORCH, SAVES)
 
     VALID = [
         Valid(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.paths import is_path_expression
 from ckptlint.semantic.placement import for_target_names
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class UnboundedCheckpoints(Rule):
@@ -51,7 +52,7 @@ class UnboundedCheckpoints(Rule):
         "(`ckptlint.runtime.CheckpointManager(keep_last=N)`)"
     )
     fix_availability = FixAvailability.NEVER
-    requires = (("torch",), ("save",))
+    requires = (TORCH, SAVES)
 
     VALID = [
         Valid(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.placement import runs_every_iteration
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class SaveEveryStep(Rule):
@@ -48,7 +49,7 @@ class SaveEveryStep(Rule):
     message = "Checkpoint saved on every training step: save every N steps instead"
     fix_availability = FixAvailability.NEVER
     opt_in = True
-    requires = (("torch",), ("save",))
+    requires = (TORCH, SAVES)
 
     VALID = [
         Valid(

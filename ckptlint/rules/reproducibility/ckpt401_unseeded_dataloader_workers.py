@@ -11,6 +11,7 @@ from ckptlint.fixes.imports import runtime_reference
 from ckptlint.fixes.model import Edit, Fix
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.dataloaders import LoaderCall
+from ckptlint.rules.words import SEEDS, TORCH
 
 
 class UnseededDataloaderWorkers(Rule):
@@ -66,7 +67,7 @@ class UnseededDataloaderWorkers(Rule):
     fix_title = "Give the loader its own seeded generator"
     fix_availability = FixAvailability.SOMETIMES
     fix_class = "safe"
-    requires = (("torch",), ("DataLoader",), ("seed",))
+    requires = (TORCH, ("DataLoader",), SEEDS)
 
     VALID = [
         Valid(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ckptlint.fixes import Applicability, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.words import TORCH
 
 
 class PartialSeeding(Rule):
@@ -58,7 +59,7 @@ class PartialSeeding(Rule):
     fix_title = "Seed every RNG with `ckptlint.runtime.seed_everything`"
     fix_availability = FixAvailability.SOMETIMES
     fix_class = "safe"
-    requires = (("torch",), ("manual_seed",))
+    requires = (TORCH, ("manual_seed",))
 
     VALID = [
         Valid(

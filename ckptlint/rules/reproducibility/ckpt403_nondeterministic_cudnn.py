@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.words import SEEDS, TORCH
 
 
 class NondeterministicCudnn(Rule):
@@ -40,7 +41,7 @@ class NondeterministicCudnn(Rule):
     name = "nondeterministic-cudnn"
     message = "`cudnn.benchmark = True` in a seeded run: cuDNN picks algorithms that vary between runs"
     fix_availability = FixAvailability.NEVER
-    requires = (("torch",), ("benchmark",), ("seed",))
+    requires = (TORCH, ("benchmark",), SEEDS)
 
     VALID = [
         Valid(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.words import SEEDS, TORCH
 
 
 class DeterminismNotRequested(Rule):
@@ -42,7 +43,7 @@ class DeterminismNotRequested(Rule):
     message = "The run is seeded but deterministic algorithms are never requested"
     fix_availability = FixAvailability.NEVER
     opt_in = True
-    requires = (("torch",), ("seed",))
+    requires = (TORCH, SEEDS)
 
     VALID = [
         Valid(

@@ -7,6 +7,7 @@ import libcst as cst
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.kinds import Kind
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class SaveWholeModel(Rule):
@@ -53,7 +54,7 @@ class SaveWholeModel(Rule):
     """
 
     code = "CKPT101"
-    requires = (("torch",), ("save",))
+    requires = (TORCH, SAVES)
     name = "save-whole-model"
     message = "The whole model is saved instead of its `state_dict()`"
     fix_title = "Save the model's `state_dict()`"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.kinds import Kind
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class MissingOptimizerState(Rule):
@@ -49,7 +50,7 @@ class MissingOptimizerState(Rule):
     """
 
     code = "CKPT102"
-    requires = (("torch",), ("save",))
+    requires = (TORCH, SAVES)
     name = "missing-optimizer-state"
     message = "Training checkpoint without the optimizer's `state_dict()`"
     fix_title = "Add the optimizer's `state_dict()` to the checkpoint"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.kinds import Kind
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class MissingSchedulerState(Rule):
@@ -54,7 +55,7 @@ class MissingSchedulerState(Rule):
     """
 
     code = "CKPT103"
-    requires = (("torch",), ("save",))
+    requires = (TORCH, SAVES)
     name = "missing-scheduler-state"
     message = "Training checkpoint without the LR scheduler's `state_dict()`"
     fix_title = "Add the scheduler's `state_dict()` to the checkpoint"

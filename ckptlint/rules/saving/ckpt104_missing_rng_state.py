@@ -8,6 +8,7 @@ from ckptlint.fixes import Applicability, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.kinds import Kind
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class MissingRngState(Rule):
@@ -64,7 +65,7 @@ class MissingRngState(Rule):
     """
 
     code = "CKPT104"
-    requires = (("torch",), ("save",))
+    requires = (TORCH, SAVES)
     name = "missing-rng-state"
     message = "Resume checkpoint without RNG state"
     fix_title = 'Add `"rng": ckptlint.runtime.capture_rng_state()`'

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.kinds import Kind
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class MissingScalerState(Rule):
@@ -43,7 +44,7 @@ class MissingScalerState(Rule):
     """
 
     code = "CKPT105"
-    requires = (("torch",), ("save",))
+    requires = (TORCH, SAVES)
     name = "missing-scaler-state"
     message = "Training checkpoint without the `GradScaler`'s `state_dict()`"
     fix_title = "Add the scaler's `state_dict()` to the checkpoint"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic import catalog
 from ckptlint.semantic.kinds import Kind
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class MissingProgressCounter(Rule):
@@ -48,7 +49,7 @@ class MissingProgressCounter(Rule):
     """
 
     code = "CKPT106"
-    requires = (("torch",), ("save",))
+    requires = (TORCH, SAVES)
     name = "missing-progress-counter"
     message = "Resume checkpoint without an epoch or step counter"
     fix_availability = FixAvailability.NEVER

@@ -8,6 +8,7 @@ import libcst as cst
 
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
+from ckptlint.rules.words import SAVES, STATE_DICT, TORCH
 
 PREFIXES = {"ddp": "module.", "dp": "module.", "compile": "_orig_mod."}
 
@@ -53,7 +54,7 @@ class DdpPrefixedStateDict(Rule):
     """
 
     code = "CKPT107"
-    requires = (("torch",), ("save",), ("state_dict",))
+    requires = (TORCH, SAVES, STATE_DICT)
     name = "ddp-prefixed-state-dict"
     message = "`state_dict()` of a wrapped model: its keys carry the wrapper's prefix"
     fix_title = "Take the state dict of the unwrapped model"

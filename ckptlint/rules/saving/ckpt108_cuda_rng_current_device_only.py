@@ -9,6 +9,7 @@ import libcst as cst
 from ckptlint.fixes import Applicability, Edit, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic import catalog
+from ckptlint.rules.words import SAVES, TORCH
 
 
 class CudaRngCurrentDeviceOnly(Rule):
@@ -48,7 +49,7 @@ class CudaRngCurrentDeviceOnly(Rule):
     """
 
     code = "CKPT108"
-    requires = (("torch",), ("save",), ("get_rng_state",))
+    requires = (TORCH, SAVES, ("get_rng_state",))
     name = "cuda-rng-current-device-only"
     message = "`torch.cuda.get_rng_state()` saves the current device's RNG only"
     fix_title = "Save every device's RNG with `get_rng_state_all()`"

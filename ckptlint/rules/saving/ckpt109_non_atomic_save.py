@@ -8,6 +8,7 @@ from ckptlint.fixes import Applicability, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.paths import depends_on_parameters, inside_loop, is_path_expression, varies_per_run
+from ckptlint.rules.words import TORCH, TORCH_SAVE
 
 RENAMES = ("os.replace", "os.rename", "shutil.move")
 
@@ -59,7 +60,7 @@ class NonAtomicSave(Rule):
     """
 
     code = "CKPT109"
-    requires = (("torch",), ("save",))
+    requires = (TORCH, TORCH_SAVE)
     name = "non-atomic-save"
     message = "`torch.save` overwrites the checkpoint in place: a crash mid-write loses it"
     fix_title = "Write with `ckptlint.runtime.atomic_save`"
