@@ -22,11 +22,17 @@ On any exception (``BaseException``: also KeyboardInterrupt) the temporary
 file is unlinked and the previous target is left untouched. A SIGKILL cannot
 run cleanup; it leaves a ``.*.tmp`` file that ``CheckpointManager`` removes.
 Not a collective: in a distributed job guard it with ``is_main_process()``.
+
+An fsspec URL (``s3://...``) is saved through the same sequence into a local
+temporary directory, then uploaded whole (see :mod:`ckptlint.runtime.remote`
+for how each scheme avoids a partial object); ``file://`` URLs are local paths.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
+import shutil
 import stat
 import tempfile
 import zipfile
@@ -34,6 +40,7 @@ from typing import Any, Union
 
 from ._torch import require_torch
 from .errors import CheckpointCorruptError, UnsafeCheckpointValueError
+from .remote import is_remote, local_path, remote_fs, upload_file
 
 __all__ = ["atomic_save", "TMP_SUFFIX"]
 
@@ -77,15 +84,19 @@ def fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def check_zip_structure(path: str) -> None:
-    """Raise CheckpointCorruptError unless ``path`` has a readable zip directory."""
+def check_zip_structure(path: str, label: str = "") -> None:
+    """Raise CheckpointCorruptError unless ``path`` has a readable zip directory.
+
+    ``label`` names the file in the message when ``path`` is a local copy (a
+    downloaded remote checkpoint).
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         size = os.path.getsize(path) if os.path.exists(path) else -1
         raise CheckpointCorruptError(
-            f"{path} ({size} bytes) is not a complete torch zip archive: {exc}") from exc
+            f"{label or path} ({size} bytes) is not a complete torch zip archive: {exc}") from exc
 
 
 def unsafe_globals(path: str) -> list[str]:
@@ -136,12 +147,15 @@ def atomic_save(obj: Any, path: PathLike, *, fsync: bool = True, check_weights_o
     :class:`UnsafeCheckpointValueError` is raised if ``weights_only=True``
     could not load it (off by default so that this stays a drop-in for
     ``torch.save`` of any object). Extra keyword arguments go to
-    ``torch.save``. ``path`` must be a path, not a file object. Returns the
-    path actually written (the symlink target, if ``path`` is a symlink).
+    ``torch.save``. ``path`` must be a path or an fsspec URL, not a file
+    object. Returns the path actually written (the symlink target, if
+    ``path`` is a symlink; the URL itself for a remote path).
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"atomic_save needs a file path, got {type(path).__name__}")
-    target = os.path.realpath(os.fspath(path))
+    if is_remote(path):
+        return _save_remote(obj, str(path), check_weights_only, torch_save_kwargs)
+    target = os.path.realpath(local_path(path))
     directory = os.path.dirname(target)
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=TMP_SUFFIX,
@@ -160,3 +174,16 @@ def atomic_save(obj: Any, path: PathLike, *, fsync: bool = True, check_weights_o
     if fsync:
         fsync_directory(directory)
     return target
+
+
+def _save_remote(obj: Any, url: str, check_weights_only: bool, kwargs: dict[str, Any]) -> str:
+    """Save into a local temporary directory with every check, then upload the file whole."""
+    remote_fs(url)  # fail fast (ImportError naming the extra) before serialising anything
+    folder = tempfile.mkdtemp(prefix="ckptlint-upload-")
+    try:
+        local = os.path.join(folder, posixpath.basename(url.rstrip("/")) or "checkpoint.pt")
+        atomic_save(obj, local, fsync=False, check_weights_only=check_weights_only, **kwargs)
+        upload_file(local, url)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return url

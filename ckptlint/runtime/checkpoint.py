@@ -12,6 +12,10 @@ Payload (format ``ckptlint.checkpoint/1``)::
 ``epoch`` is the index of the epoch *just completed*; ``load_checkpoint``
 returns ``next_epoch = epoch + 1``, the first epoch still to run, so
 ``for epoch in range(info.next_epoch, n)`` neither repeats nor skips one.
+
+``path`` may be an fsspec URL (``s3://...``): the file is written locally and
+uploaded whole, and downloaded whole before loading (:mod:`.remote`).
+Sharded models (FSDP, DTensor) use :mod:`.sharded` instead.
 """
 
 from __future__ import annotations
@@ -31,12 +35,13 @@ from .atomic import atomic_save, check_zip_structure, unsafe_globals
 from .distributed import dist_if_initialized, get_rank, get_world_size, run_on_main
 from .errors import (CheckpointCorruptError, CheckpointError, CheckpointFormatError,
                      CheckpointMismatchError)
+from .pointer import is_pointer
+from .remote import downloaded, is_remote, local_path, sibling
 from .rng import capture_rng_state, restore_rng_state
 
 __all__ = ["save_checkpoint", "load_checkpoint", "ResumeInfo", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "ckptlint.checkpoint/1"
-POINTER_FORMAT = "ckptlint.pointer/1"  # latest.pt / best.pt written by CheckpointManager
 _FORMAT_PREFIX = "ckptlint.checkpoint/"
 _WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 PathLike = Union[str, "os.PathLike[str]"]
@@ -67,7 +72,7 @@ def unwrap_model(model: Any) -> Any:
     while True:
         if type(model).__name__ == "FullyShardedDataParallel":
             raise CheckpointError("FSDP models are sharded: save them with "
-                                  "torch.distributed.checkpoint, not save_checkpoint (CKPT305)")
+                                  "save_sharded_checkpoint, not save_checkpoint (CKPT305)")
         if isinstance(model, wrappers):
             model = model.module
         elif hasattr(model, "_orig_mod") and isinstance(model, torch.nn.Module):
@@ -88,28 +93,35 @@ def _strip_prefixes(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def _check_counters(epoch: Any, step: Any) -> None:
+def check_counters(epoch: Any, step: Any) -> None:
+    """Reject an epoch/step that is not a non-negative int (bool included)."""
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
         raise TypeError(f"epoch must be an int >= 0 (the epoch just completed), got {epoch!r}")
     if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
         raise TypeError(f"step must be None or an int >= 0, got {step!r}")
 
 
-def _state(obj: Any) -> Any:
+def state_or_none(obj: Any) -> Any:
     return None if obj is None else obj.state_dict()
+
+
+
+def checkpoint_meta(world_size: int) -> dict[str, Any]:
+    """The ``meta`` entry of every ckptlint checkpoint (all values weights_only-safe)."""
+    torch = require_torch()
+    return {"torch": str(torch.__version__), "python": platform.python_version(),
+            "ckptlint": str(_ckptlint_version), "world_size": world_size,
+            "saved_at": time.time()}
 
 
 def _build_payload(model: Any, optimizer: Any, scheduler: Any, scaler: Any, epoch: int,
                    step: Optional[int], extra: dict[str, Any], rng: list[Any]) -> dict[str, Any]:
-    torch = require_torch()
     payload = {
         "format": CHECKPOINT_FORMAT,
-        "meta": {"torch": str(torch.__version__), "python": platform.python_version(),
-                 "ckptlint": str(_ckptlint_version), "world_size": len(rng),
-                 "saved_at": time.time()},
+        "meta": checkpoint_meta(len(rng)),
         "epoch": epoch, "step": step, "model": unwrap_model(model).state_dict(),
-        "optimizer": _state(optimizer), "scheduler": _state(scheduler),
-        "scaler": _state(scaler), "rng": {"world_size": len(rng), "per_rank": rng},
+        "optimizer": state_or_none(optimizer), "scheduler": state_or_none(scheduler),
+        "scaler": state_or_none(scaler), "rng": {"world_size": len(rng), "per_rank": rng},
         "extra": extra,
     }
     for key in ("optimizer", "scheduler", "scaler"):  # name the offending key if any
@@ -143,7 +155,7 @@ def save_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, schedu
     group, only :func:`is_main_process` (which reads ``RANK``/``LOCAL_RANK``)
     writes. Returns the path written.
     """
-    _check_counters(epoch, step)
+    check_counters(epoch, step)
     local_error: Optional[str] = None
     local_exc: Optional[BaseException] = None
     local_rng: Optional[dict[str, Any]] = None
@@ -166,10 +178,13 @@ def save_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, schedu
         return atomic_save(payload, path, check_weights_only=True)
 
     run_on_main(write, f"write checkpoint {os.fspath(path)}")
-    return os.path.realpath(os.fspath(path))
+    return str(path) if is_remote(path) else os.path.realpath(local_path(path))
 
 
 def _describe_missing(path: str) -> str:
+    if os.path.isdir(path):
+        return (f"checkpoint {path} is a directory, not a file (a sharded checkpoint? load it "
+                "with load_sharded_checkpoint)")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         return f"checkpoint {path} does not exist (nor does its directory {directory})"
@@ -189,28 +204,42 @@ def read_checkpoint_file(path: str, map_location: Any = "cpu", mmap: bool = Fals
     Normalises every failure: FileNotFoundError (listing the folder),
     CheckpointCorruptError (empty or truncated, with the size),
     CheckpointFormatError (unsafe globals, or not a ckptlint checkpoint).
+    A remote URL is downloaded whole into a local temporary file first.
     """
+    path = path if is_remote(path) else local_path(path)
+    payload = _load_any(path, map_location, mmap)
+    if follow_pointer and is_pointer(payload):
+        return read_checkpoint_file(sibling(path, str(payload.get("file"))), map_location, mmap,
+                                    follow_pointer=False)
+    return _check_payload(path, payload)
+
+
+def _load_any(path: str, map_location: Any, mmap: bool) -> Any:
+    if is_remote(path):
+        with downloaded(path) as local:  # mmap of a file deleted on exit: never
+            return _read_local(local, path, map_location, mmap=False)
+    return _read_local(path, path, map_location, mmap)
+
+
+def _read_local(path: str, label: str, map_location: Any, mmap: bool) -> Any:
+    """torch.load a local file with weights_only=True; every failure named after ``label``."""
     torch = require_torch()
     if not os.path.isfile(path):
         raise FileNotFoundError(_describe_missing(path))
     size = os.path.getsize(path)
     if size == 0:
-        raise CheckpointCorruptError(f"{path} is empty (0 bytes): probably a crash during a "
+        raise CheckpointCorruptError(f"{label} is empty (0 bytes): probably a crash during a "
                                      "non-atomic save")
-    check_zip_structure(path)
+    check_zip_structure(path, label)
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as exc:
         refused = ", ".join(unsafe_globals(path)) or "unknown"
-        raise CheckpointFormatError(f"{path} needs globals that weights_only=True refuses "
+        raise CheckpointFormatError(f"{label} needs globals that weights_only=True refuses "
                                     f"({refused}); it was not written by save_checkpoint") from exc
     except (RuntimeError, ValueError, EOFError, OSError, KeyError) as exc:
-        raise CheckpointCorruptError(f"{path} ({size} bytes) cannot be read: "
+        raise CheckpointCorruptError(f"{label} ({size} bytes) cannot be read: "
                                      f"{type(exc).__name__}: {exc}") from exc
-    if follow_pointer and isinstance(payload, dict) and payload.get("format") == POINTER_FORMAT:
-        target = os.path.join(os.path.dirname(path), str(payload.get("file")))
-        return read_checkpoint_file(target, map_location, mmap, follow_pointer=False)
-    return _check_payload(path, payload)
 
 
 def _check_payload(path: str, payload: Any) -> dict[str, Any]:
@@ -234,7 +263,8 @@ def _load_model(path: str, model: Any, state: dict[str, Any], strict: bool) -> t
     return list(result.missing_keys), list(result.unexpected_keys)
 
 
-def _load_part(path: str, payload: dict[str, Any], key: str, obj: Any) -> None:
+def restore_part(path: str, payload: dict[str, Any], key: str, obj: Any) -> None:
+    """Load ``payload[key]`` into ``obj``; an object the checkpoint has no state for is an error."""
     if obj is None:
         return
     if payload.get(key) is None:
@@ -243,18 +273,26 @@ def _load_part(path: str, payload: dict[str, Any], key: str, obj: Any) -> None:
     obj.load_state_dict(payload[key])
 
 
-def _restore_rank_rng(path: str, rng: dict[str, Any]) -> None:
-    """Restore this rank's own RNG; warn and use the last rank's if the world size changed."""
-    per_rank = list(rng.get("per_rank") or [])
-    if not per_rank:
-        return
-    rank, saved = get_rank(), len(per_rank)
-    if saved != get_world_size():
-        warnings.warn(f"{path} was saved with world size {saved}, running with "
+def rng_source_rank(path: str, saved_world_size: int) -> int:
+    """The saved rank whose RNG this rank restores: its own, or (warning) the last one.
+
+    A world-size change cannot reproduce the run bit for bit; the warning says
+    so instead of silently handing several ranks the same stream.
+    """
+    rank = get_rank()
+    if saved_world_size != get_world_size():
+        warnings.warn(f"{path} was saved with world size {saved_world_size}, running with "
                       f"{get_world_size()}: rank {rank} restores the RNG state of rank "
-                      f"{min(rank, saved - 1)}; the run will not reproduce bit for bit",
-                      RuntimeWarning, stacklevel=3)
-    restore_rng_state(per_rank[min(rank, saved - 1)], _check_rank=False)
+                      f"{min(rank, saved_world_size - 1)}; the run will not reproduce bit for bit",
+                      RuntimeWarning, stacklevel=4)
+    return min(rank, saved_world_size - 1)
+
+
+def _restore_rank_rng(path: str, rng: dict[str, Any]) -> None:
+    """Restore this rank's own RNG state from the per-rank list."""
+    per_rank = list(rng.get("per_rank") or [])
+    if per_rank:
+        restore_rng_state(per_rank[rng_source_rank(path, len(per_rank))], _check_rank=False)
 
 
 def load_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, scheduler: Any = None,
@@ -269,11 +307,11 @@ def load_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, schedu
     skipping it. Restores this rank's own RNG state when ``restore_rng``.
     Returns :class:`ResumeInfo` with ``next_epoch = epoch + 1``.
     """
-    path = os.fspath(path)
+    path = str(path) if is_remote(path) else local_path(path)
     payload = read_checkpoint_file(path, map_location=map_location)
     missing, unexpected = _load_model(path, model, payload["model"], strict)
     for key, obj in (("optimizer", optimizer), ("scheduler", scheduler), ("scaler", scaler)):
-        _load_part(path, payload, key, obj)
+        restore_part(path, payload, key, obj)
     if restore_rng and payload.get("rng"):
         _restore_rank_rng(path, payload["rng"])
     epoch = int(payload["epoch"])

@@ -75,14 +75,16 @@ def barrier() -> None:
 
 
 def run_on_main(fn: Callable[[], T], what: str) -> Optional[T]:
-    """Run ``fn`` on the main process and make its failure everyone's failure.
+    """Run ``fn`` on the main process and make its outcome everyone's outcome.
 
     Without a process group this is just ``fn()`` on the main process. Under a
-    group, rank 0 runs ``fn``; its error (or None) is then broadcast, which is
-    also the barrier that makes the result visible to every rank. Rank 0
-    re-raises its own exception; the other ranks raise :class:`CheckpointError`
-    naming ``what`` and rank 0's error. No rank is left waiting in a barrier.
-    Every rank must call this (it is a collective under a group).
+    group, rank 0 runs ``fn``; its error (or its result) is then broadcast,
+    which is also the barrier that makes the result visible to every rank, and
+    every rank returns rank 0's result (keep it small and picklable: a path or
+    a name). Rank 0 re-raises its own exception; the other ranks raise
+    :class:`CheckpointError` naming ``what`` and rank 0's error. No rank is
+    left waiting in a barrier. Every rank must call this (it is a collective
+    under a group).
     """
     dist = dist_if_initialized()
     if dist is None:
@@ -94,10 +96,40 @@ def run_on_main(fn: Callable[[], T], what: str) -> Optional[T]:
             result = fn()
         except Exception as exc:  # broadcast, then re-raise below
             error = exc
-    box = [None if error is None else f"{type(error).__name__}: {error}"]
+    box = [(None if error is None else f"{type(error).__name__}: {error}", result)]
     dist.broadcast_object_list(box, src=0)
     if error is not None:
         raise error
-    if box[0] is not None:
-        raise CheckpointError(f"rank 0 failed to {what}: {box[0]}")
-    return result
+    message, shared = box[0]
+    if message is not None:
+        raise CheckpointError(f"rank 0 failed to {what}: {message}")
+    return shared
+
+
+def run_on_all(fn: Callable[[], T], what: str) -> T:
+    """Run ``fn`` on every rank; if it fails on any rank, raise on every rank.
+
+    Used before a collective that every rank must enter together (a DCP
+    save): a rank that failed alone would leave the others waiting in it
+    until the process-group timeout. The error messages (or None) are
+    all-gathered, which is small whatever the world size. The failing rank
+    re-raises its own exception; the others raise :class:`CheckpointError`
+    naming ``what`` and the first failing rank.
+    """
+    dist = dist_if_initialized()
+    if dist is None:
+        return fn()
+    result: Optional[T] = None
+    error: Optional[BaseException] = None
+    try:
+        result = fn()
+    except Exception as exc:  # gathered, then re-raised below
+        error = exc
+    messages: list[Optional[str]] = [None] * dist.get_world_size()
+    dist.all_gather_object(messages, None if error is None else f"{type(error).__name__}: {error}")
+    if error is not None:
+        raise error
+    failed = [(rank, message) for rank, message in enumerate(messages) if message is not None]
+    if failed:
+        raise CheckpointError(f"{what}: rank {failed[0][0]} failed: {failed[0][1]}")
+    return result  # type: ignore[return-value]

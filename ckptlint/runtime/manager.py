@@ -28,108 +28,114 @@ Choices where the spec is silent, following Lightning's ``ModelCheckpoint``:
 * On construction, ``.*.tmp`` files left in ``dir`` by a crashed save are
   removed (main process only), and the best value is reloaded from
   ``best.pt``, so a restarted run keeps comparing against it.
+
+``sharded=True`` stores each checkpoint as a DCP step folder written by
+:func:`save_sharded_checkpoint` (``epoch=000007/`` with its ``.metadata``,
+see :mod:`.sharded`) instead of a file; retention deletes whole folders,
+``latest()`` skips a folder without ``.metadata``, and incomplete folders
+that a later complete save superseded are removed on construction and after
+each save (main process only, never a folder a pointer names; the newest
+incomplete folder is left, since its writer may still be running).
+
+``dir`` may be an fsspec URL (``s3://bucket/run1``, ``memory://...``) for
+single-file checkpoints: files and pointers are uploaded whole and
+``latest()`` checks a remote file by reading its zip directory (a ranged
+read, not a download). Sharded checkpoints need a filesystem path.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
 import warnings
 from typing import Any, Mapping, Optional, Union
 
-from ._torch import require_torch
-from .atomic import TMP_SUFFIX, atomic_save
-from .checkpoint import (POINTER_FORMAT, ResumeInfo, load_checkpoint, read_checkpoint_file,
-                         save_checkpoint)
+from .atomic import TMP_SUFFIX
+from .checkpoint import ResumeInfo
 from .distributed import is_main_process, run_on_main
 from .errors import CheckpointError
+from .layouts import FileLayout, FolderLayout, checkpoint_name
+from .pointer import POINTER_FORMAT, read_pointer, write_pointer
+from .store import open_dir
 
-__all__ = ["CheckpointManager", "POINTER_FORMAT"]
+__all__ = ["CheckpointManager", "POINTER_FORMAT", "checkpoint_name"]
 
 LATEST_NAME = "latest.pt"
 BEST_NAME = "best.pt"
-_NUMBERED = re.compile(r"^epoch=(\d+)(?:-step=(\d+))?\.pt$")
+TMP_PREFIX = "."
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def checkpoint_name(epoch: int, step: Optional[int]) -> str:
-    """``epoch=NNNNNN.pt`` or ``epoch=NNNNNN-step=NNNNNNNNN.pt`` (sorts by name too)."""
-    return f"epoch={epoch:06d}.pt" if step is None else f"epoch={epoch:06d}-step={step:09d}.pt"
-
-
-def _order_key(name: str) -> tuple[int, int]:
-    match = _NUMBERED.match(name)
-    assert match is not None
-    return int(match.group(1)), int(match.group(2) or -1)
+def _check_count(label: str, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{label} must be None or an int >= 1, got {value!r}")
 
 
 class CheckpointManager:
     """Save, rotate and find checkpoints in one directory (see the module docstring)."""
 
     def __init__(self, dir: PathLike, keep_last: Optional[int] = 3, monitor: Optional[str] = None,
-                 mode: str = "min", keep_every: Optional[int] = None) -> None:
+                 mode: str = "min", keep_every: Optional[int] = None,
+                 sharded: bool = False) -> None:
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        for label, value in (("keep_last", keep_last), ("keep_every", keep_every)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ValueError(f"{label} must be None or an int >= 1, got {value!r}")
-        self.dir = os.path.abspath(os.fspath(dir))
+        _check_count("keep_last", keep_last)
+        _check_count("keep_every", keep_every)
+        self._store = open_dir(dir)
+        if sharded and self._store.remote:
+            raise ValueError(f"sharded checkpoints need a filesystem path, not {dir} "
+                             "(see ckptlint.runtime.sharded)")
+        self._layout = FolderLayout() if sharded else FileLayout()
+        self.dir = self._store.root
         self.keep_last, self.monitor, self.mode, self.keep_every = keep_last, monitor, mode, keep_every
+        self.sharded = sharded
         self._best_value: Optional[float] = None
         self._best_file: Optional[str] = None
         if is_main_process():
-            os.makedirs(self.dir, exist_ok=True)
+            self._store.create()
             self.remove_stale_temp_files()
         self._reload_best()
 
     # -- files -------------------------------------------------------------
     def remove_stale_temp_files(self) -> list[str]:
-        """Delete ``.*.tmp`` files left by a crashed save; return their names."""
+        """Delete what crashed saves left behind; return the names removed.
+
+        ``.*.tmp`` files (an interrupted atomic write or upload) and, with
+        ``sharded=True``, incomplete step folders superseded by a complete one.
+        Call it on the main process only, while no save is running.
+        """
         removed = []
-        for name in self._listdir():
-            if name.startswith(".") and name.endswith(TMP_SUFFIX):
+        for name in self._store.names():
+            if name.startswith(TMP_PREFIX) and name.endswith(TMP_SUFFIX):
                 try:
-                    os.remove(os.path.join(self.dir, name))
+                    self._store.remove(name)
                     removed.append(name)
                 except OSError as exc:
                     warnings.warn(f"could not remove stale temporary file {name}: {exc}",
                                   RuntimeWarning, stacklevel=2)
-        return removed
+        return removed + self._layout.remove_stale(self._store, self._pointed_names())
+
+    def _pointed_names(self) -> set[str]:
+        pointers = (self._read_pointer(LATEST_NAME), self._read_pointer(BEST_NAME))
+        return {str(p["file"]) for p in pointers if p is not None}
+
+    def _names(self) -> list[str]:
+        """Numbered checkpoint names, oldest first by (epoch, step)."""
+        names = [n for n in self._store.names() if self._layout.order_key(n) is not None]
+        return sorted(names, key=self._layout.order_key)
 
     def checkpoints(self) -> list[str]:
         """Numbered checkpoint paths, oldest first by (epoch, step)."""
-        names = sorted((n for n in self._listdir() if _NUMBERED.match(n)), key=_order_key)
-        return [os.path.join(self.dir, n) for n in names]
-
-    def _listdir(self) -> list[str]:
-        try:
-            return os.listdir(self.dir)
-        except FileNotFoundError:
-            return []
+        return [self._store.join(n) for n in self._names()]
 
     # -- pointers ----------------------------------------------------------
     def _read_pointer(self, name: str) -> Optional[dict[str, Any]]:
-        path = os.path.join(self.dir, name)
-        if not os.path.exists(path):
-            return None
-        torch = require_torch()
-        try:
-            pointer = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            warnings.warn(f"ignoring unreadable pointer {path}: {type(exc).__name__}: {exc}",
-                          RuntimeWarning, stacklevel=3)
-            return None
-        if not isinstance(pointer, dict) or pointer.get("format") != POINTER_FORMAT:
-            warnings.warn(f"ignoring {path}: not a ckptlint pointer file", RuntimeWarning, stacklevel=3)
-            return None
-        return pointer
+        return read_pointer(self._store.join(name))
 
     def _write_pointer(self, name: str, file: str, epoch: int, step: Optional[int],
                        value: Optional[float]) -> None:
-        pointer = {"format": POINTER_FORMAT, "file": file, "epoch": epoch, "step": step,
-                   "monitor": self.monitor, "mode": self.mode, "value": value}
-        atomic_save(pointer, os.path.join(self.dir, name), check_weights_only=True)
+        write_pointer(self._store.join(name), file, epoch=epoch, step=step,
+                      monitor=self.monitor, mode=self.mode, value=value)
 
     def _reload_best(self) -> None:
         pointer = self._read_pointer(BEST_NAME) if self.monitor else None
@@ -165,17 +171,20 @@ class CheckpointManager:
         if self._best_file:
             keep.add(self._best_file)
         if self.keep_every:
-            keep.update(n for n in names if (_order_key(n)[0] + 1) % self.keep_every == 0)
+            keep.update(n for n in names
+                        if (self._layout.order_key(n)[0] + 1) % self.keep_every == 0)
         return keep
 
     def _prune(self, current: str) -> None:
-        names = [os.path.basename(p) for p in self.checkpoints()]
-        for name in sorted(set(names) - self._keep(names, current), key=_order_key):
+        names = self._names()
+        keep = self._keep(names, current)
+        for name in (n for n in names if n not in keep):
             try:
-                os.remove(os.path.join(self.dir, name))
+                self._store.remove(name)
             except OSError as exc:
                 warnings.warn(f"could not delete old checkpoint {name}: {exc}", RuntimeWarning,
                               stacklevel=3)
+        self._layout.remove_stale(self._store, keep)
 
     def _after_save(self, name: str, epoch: int, step: Optional[int], value: Optional[float]) -> None:
         if self._is_better(value):
@@ -187,30 +196,30 @@ class CheckpointManager:
     def save(self, *, model: Any, epoch: int, step: Optional[int] = None,
              metrics: Optional[Mapping[str, Any]] = None, optimizer: Any = None,
              scheduler: Any = None, scaler: Any = None, **extra: Any) -> str:
-        """Write ``epoch=...pt`` with :func:`save_checkpoint`, then pointers, then prune.
+        """Write the checkpoint, then the pointers, then prune; return its path.
 
-        A collective under a process group (every rank calls it); returns the
-        checkpoint's path. ``metrics`` values may be floats, 0-d tensors or
-        numpy scalars: they are converted with ``float()``.
+        A collective under a process group (every rank calls it). ``metrics``
+        values may be floats, 0-d tensors or numpy scalars: they are
+        converted with ``float()``. With ``sharded=True`` the checkpoint is a
+        step folder (:func:`save_sharded_checkpoint`, which already wrote
+        ``latest.pt``; it is rewritten here with the monitored value).
         """
         clean = None if metrics is None else {str(k): float(v) for k, v in metrics.items()}
         if clean is not None:
             if "metrics" in extra:
                 raise ValueError("pass metrics=... or an extra named 'metrics', not both")
             extra["metrics"] = clean
-        name = checkpoint_name(epoch, step)
-        path = os.path.join(self.dir, name)
-        save_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler,
-                        scaler=scaler, epoch=epoch, step=step, **extra)
+        name = self._layout.save(self._store, epoch, step, model=model, optimizer=optimizer,
+                                 scheduler=scheduler, scaler=scaler, **extra)
         value = self._monitored(clean)
         run_on_main(lambda: self._after_save(name, epoch, step, value),
                     f"update the pointers in {self.dir}")
-        return path
+        return self._store.join(name)
 
     # -- finding -----------------------------------------------------------
     def _readable(self, path: str) -> bool:
         try:
-            read_checkpoint_file(path, mmap=True)
+            self._layout.check_readable(path)
             return True
         except (CheckpointError, OSError) as exc:
             warnings.warn(f"skipping unreadable checkpoint {path}: {exc}", RuntimeWarning, stacklevel=4)
@@ -221,35 +230,39 @@ class CheckpointManager:
 
         Follows ``latest.pt`` first (it names the last checkpoint whose save
         completed); if it is missing or its target is unreadable, falls back
-        to the numbered files, newest first, skipping corrupt ones with a
-        ``RuntimeWarning``. Each candidate is checked with a cheap
-        ``weights_only`` mmap load.
+        to the numbered checkpoints, newest first, skipping corrupt ones (and
+        step folders without ``.metadata``) with a ``RuntimeWarning``. Each
+        candidate is checked cheaply (an mmap ``weights_only`` load, a remote
+        zip-directory read, or the presence of ``.metadata``).
         """
-        candidates: list[str] = []
+        names: list[str] = []
         pointer = self._read_pointer(LATEST_NAME)
         if pointer is not None:
-            candidates.append(os.path.join(self.dir, str(pointer["file"])))
-        candidates += [p for p in reversed(self.checkpoints()) if p not in candidates]
-        for path in candidates:
-            if os.path.exists(path) and self._readable(path):
-                return path
+            names.append(str(pointer["file"]))
+        names += [n for n in reversed(self._names()) if n not in names]
+        for name in names:
+            if self._store.exists(name) and self._readable(self._store.join(name)):
+                return self._store.join(name)
         return None
 
     def best(self) -> Optional[str]:
         """Path of the best checkpoint by ``monitor`` (from ``best.pt``), or None."""
         pointer = self._read_pointer(BEST_NAME) if self.monitor else None
-        if pointer is None:
+        if pointer is None or not self._store.exists(str(pointer["file"])):
             return None
-        path = os.path.join(self.dir, str(pointer["file"]))
-        return path if os.path.exists(path) else None
+        return self._store.join(str(pointer["file"]))
 
     def resume(self, *, model: Any, optimizer: Any = None, scheduler: Any = None,
                scaler: Any = None, map_location: Any = "cpu", strict: bool = True,
                restore_rng: bool = True) -> Optional[ResumeInfo]:
-        """Load :meth:`latest` into the given objects; None when there is nothing to resume."""
+        """Load :meth:`latest` into the given objects; None when there is nothing to resume.
+
+        ``map_location`` applies to single-file checkpoints; a sharded load
+        goes into the model's own tensors, wherever they live.
+        """
         path = self.latest()
         if path is None:
             return None
-        return load_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler,
-                               scaler=scaler, map_location=map_location, strict=strict,
-                               restore_rng=restore_rng)
+        return self._layout.load(path, model=model, optimizer=optimizer, scheduler=scheduler,
+                                 scaler=scaler, map_location=map_location, strict=strict,
+                                 restore_rng=restore_rng)
