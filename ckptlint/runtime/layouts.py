@@ -41,6 +41,10 @@ class FileLayout:
         save_checkpoint(store.join(name), epoch=epoch, step=step, **kwargs)
         return name
 
+    def committed(self, path: str) -> bool:
+        """A numbered file is whole by construction: it appears only by an atomic rename/upload."""
+        return True
+
     def check_readable(self, path: str) -> None:
         """Raise unless ``path`` loads; cheap: an mmap load, or a remote zip-directory read."""
         if is_remote(path):
@@ -65,6 +69,10 @@ class FolderLayout:
     def save(self, store: Store, epoch: int, step: Optional[int], **kwargs: Any) -> str:
         folder = save_sharded_checkpoint(store.root, epoch=epoch, step=step, **kwargs)
         return os.path.basename(folder)
+
+    def committed(self, path: str) -> bool:
+        """A step folder counts once DCP wrote its ``.metadata``."""
+        return is_complete(path)
 
     def check_readable(self, path: str) -> None:
         if not is_complete(path):

@@ -176,7 +176,12 @@ class CheckpointManager:
         return keep
 
     def _prune(self, current: str) -> None:
-        names = self._names()
+        """Delete committed checkpoints outside the kept set, then abandoned partial ones.
+
+        Only committed checkpoints count towards ``keep_last``: a step folder
+        without ``.metadata`` never takes the place of a complete one.
+        """
+        names = [n for n in self._names() if self._layout.committed(self._store.join(n))]
         keep = self._keep(names, current)
         for name in (n for n in names if n not in keep):
             try:
@@ -184,7 +189,7 @@ class CheckpointManager:
             except OSError as exc:
                 warnings.warn(f"could not delete old checkpoint {name}: {exc}", RuntimeWarning,
                               stacklevel=3)
-        self._layout.remove_stale(self._store, keep)
+        self._layout.remove_stale(self._store, {current, *filter(None, [self._best_file])})
 
     def _after_save(self, name: str, epoch: int, step: Optional[int], value: Optional[float]) -> None:
         if self._is_better(value):

@@ -60,3 +60,44 @@ def finish(proc: subprocess.Popen, timeout: float) -> tuple[int, str]:
         out, _ = proc.communicate()
         pytest.fail(f"{proc.args} did not finish within {timeout}s; killed. Output:\n{out}")
     return proc.returncode, out
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch_ranks(script: str, args: list[str], out: Path, world: int = 2,
+                 deadline: float = 45) -> list[dict]:
+    """Run ``script`` as ``world`` torchrun-style ranks; return each rank's ``out/rank<r>.json``.
+
+    Every rank runs in its own session under a hard deadline: if a rank
+    fails or the deadline passes, all are killed and the test fails with
+    their output. Ranks still alive 10 s after writing their results are
+    killed too (gloo teardown can hang, RUNTIME.md section 1.5).
+    """
+    import json
+    import time
+    port = str(_free_port())
+    procs = [start_script(script, *args, env={
+        "RANK": str(r), "LOCAL_RANK": str(r), "WORLD_SIZE": str(world),
+        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": port}) for r in range(world)]
+    files = [out / f"rank{r}.json" for r in range(world)]
+    end = time.monotonic() + deadline
+    try:
+        while not all(f.exists() for f in files):
+            if any(p.poll() not in (None, 0) for p in procs) or time.monotonic() > end:
+                for p in procs:
+                    kill_group(p)
+                logs = "\n".join(f"--- rank {r} ---\n{p.stdout.read()}" for r, p in enumerate(procs))
+                pytest.fail(f"{script} {args}: ranks failed or hung (deadline {deadline}s)\n{logs}")
+            time.sleep(0.1)
+        grace = time.monotonic() + 10
+        while any(p.poll() is None for p in procs) and time.monotonic() < grace:
+            time.sleep(0.1)
+    finally:
+        for p in procs:
+            kill_group(p)
+    return [json.loads(f.read_text()) for f in files]
