@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Type
 
@@ -80,7 +81,7 @@ def lint_source(
     from ckptlint.engine.runner import lint_text
     from ckptlint.engine.unused import with_usage_rules
 
-    selected = rules_for(path, settings) if rules is None else with_usage_rules(rules, rules_for(path, settings))
+    selected = infos_for(path, settings) if rules is None else with_usage_rules(rules, rules_for(path, settings))
     return lint_text(text, path, selected, settings.project)
 
 
@@ -96,7 +97,7 @@ def fix_source(
     from ckptlint.engine.fixer import fix_text
     from ckptlint.engine.unused import with_usage_rules
 
-    selected = rules_for(path, settings) if rules is None else with_usage_rules(rules, rules_for(path, settings))
+    selected = infos_for(path, settings) if rules is None else with_usage_rules(rules, rules_for(path, settings))
     return fix_text(text, path, selected, settings.project, unsafe=unsafe_fixes)
 
 
@@ -194,21 +195,44 @@ def lint_paths(
         work = _counted(work, len(files), progress)
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         return RunReport([work(path) for path in files])
+    inner = functools.partial(_process_guarded, settings=settings, mode=mode, unsafe_fixes=unsafe_fixes, cache=cache)
+    return RunReport(_process_in_pool(files, inner, jobs, progress))
+
+
+def _process_in_pool(
+    files: List[str],
+    work: Callable[[str], FileReport],
+    jobs: int,
+    progress: Optional[Callable[[int, int], None]],
+) -> List[FileReport]:
+    """Process ``files`` on ``jobs`` worker processes; reports in the order of ``files``.
+
+    Largest files go first, in small chunks, so that the run does not end with
+    one worker still busy with a big file while the others idle; the reports
+    are put back in discovery order afterwards.
+    """
     import concurrent.futures
     import multiprocessing
 
+    order = sorted(range(len(files)), key=lambda index: -_size(files[index]))
+    chunksize = max(1, len(files) // (jobs * 64))
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunksize = max(1, len(files) // (jobs * 16))
+    reports: List[Optional[FileReport]] = [None] * len(files)
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        if progress is None:
-            return RunReport(list(pool.map(work, files, chunksize=chunksize)))
-        inner = functools.partial(_process_guarded, settings=settings, mode=mode, unsafe_fixes=unsafe_fixes, cache=cache)
-        reports = []
-        for report in pool.map(inner, files, chunksize=chunksize):
-            reports.append(report)
-            progress(len(reports), len(files))
-        return RunReport(reports)
+        results = pool.map(work, [files[index] for index in order], chunksize=chunksize)
+        for done, (index, report) in enumerate(zip(order, results), start=1):
+            reports[index] = report
+            if progress is not None:
+                progress(done, len(files))
+    return [report for report in reports if report is not None]
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _counted(work: Callable[[str], FileReport], total: int, progress: Callable[[int, int], None]):

@@ -17,6 +17,7 @@ from ckptlint.engine.prefilter import needs_analysis, prefilter_disabled
 from ckptlint.engine.runner import LintOutcome, lint_text, parse
 from ckptlint.fixes.model import Edit, Fix, apply_edits
 from ckptlint.rules.base import Rule
+from ckptlint.rules.info import RuleInfo
 
 MAX_ROUNDS = 100
 
@@ -57,7 +58,7 @@ def choose_fixes(diagnostics: Sequence[Diagnostic], unsafe: bool) -> List[Tuple[
 def fix_text(
     text: str,
     path: str,
-    rules: Sequence[Type[Rule]],
+    rules: "Sequence[Type[Rule] | RuleInfo]",
     project: ProjectSettings,
     unsafe: bool = False,
 ) -> FixOutcome:
@@ -84,7 +85,7 @@ def fix_text(
     return FixOutcome(current, applied, outcome, fixed_codes=tuple(fixed_codes))
 
 
-def _parses(text: str, path: str, rules: Sequence[Type[Rule]], project: ProjectSettings) -> bool:
+def _parses(text: str, path: str, rules: "Sequence[Type[Rule] | RuleInfo]", project: ProjectSettings) -> bool:
     """Whether the re-lint really parsed ``text``: a fix may remove every word the
     pre-filter looks for, and then the re-lint returns without parsing."""
     if prefilter_disabled() or needs_analysis(text, rules, project):

@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from typing import Any, Dict, Optional, Pattern, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple
 
 from ckptlint.config.settings import ProjectSettings
 
@@ -91,6 +91,19 @@ def needs_analysis(text: str, rules: Sequence[Rule], project: ProjectSettings) -
     words = SourceWords(text)
     extra = _project_words(project)
     return any(rule_can_fire(words, rule, extra) for rule in rules)
+
+
+def rules_that_can_fire(text: str, rules: Sequence[Rule], project: ProjectSettings) -> List[Rule]:
+    """The subset of ``rules`` worth running on ``text`` (all of them with the filter off).
+
+    The others cannot report anything here, so skipping them changes no finding, and
+    the semantic model then computes only what the rules that do run read.
+    """
+    if prefilter_disabled():
+        return list(rules)
+    words = SourceWords(text)
+    extra = _project_words(project)
+    return [rule for rule in rules if rule_can_fire(words, rule, extra)]
 
 
 def prefilter_disabled() -> bool:

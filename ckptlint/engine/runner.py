@@ -15,11 +15,12 @@ from libcst.metadata import MetadataWrapper
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Diagnostic, FileError
 from ckptlint.engine.preflight import nesting_problem
-from ckptlint.engine.prefilter import needs_analysis, prefilter_disabled
+from ckptlint.engine.prefilter import rules_that_can_fire
 from ckptlint.engine.suppressions import Suppressions
 from ckptlint.engine.unused import META_CODES, check_suppressions
 from ckptlint.fixes.model import Applicability, Fix
 from ckptlint.rules.base import Context, Rule
+from ckptlint.rules.info import RuleInfo
 from ckptlint.semantic.calls import CallSite
 from ckptlint.semantic.model import SemanticModel
 
@@ -52,18 +53,25 @@ def parse(text: str, path: str) -> "cst.Module | FileError":
 def lint_text(
     text: str,
     path: str,
-    rules: Sequence[Type[Rule]],
+    rules: "Sequence[Type[Rule] | RuleInfo]",
     project: ProjectSettings,
 ) -> LintOutcome:
-    """Run ``rules`` on ``text``: the findings that survive suppression."""
-    if not prefilter_disabled() and not needs_analysis(text, rules, project):
+    """Run ``rules`` on ``text``: the findings that survive suppression.
+
+    ``rules`` are rule classes or their `RuleInfo`s; a rule is imported only
+    when the pre-filter says it can fire on this text. Every one of ``rules``
+    counts as having run (for unused-suppression checks): one that was skipped
+    could not have reported anything.
+    """
+    runnable = [_rule_class(rule) for rule in rules_that_can_fire(text, rules, project)]
+    if not runnable:
         return LintOutcome()
     parsed = parse(text, path)
     if isinstance(parsed, FileError):
         return LintOutcome(errors=[parsed], parsed=False)
     model = SemanticModel(MetadataWrapper(parsed, unsafe_skip_copy=True), text)
     outcome = LintOutcome()
-    for rule_class in rules:
+    for rule_class in runnable:
         _run_rule(rule_class(), model, path, project, outcome)
     ran = frozenset(rule.code for rule in rules)
     check_comments = bool(ran & META_CODES) and ("CKPT" in text or "ckptlint" in text.lower())
@@ -74,12 +82,16 @@ def lint_text(
             if check_comments
             else []
         )
-        usage_only = {rule.code for rule in rules if getattr(rule, "usage_only", False)}
+        usage_only = {rule.code for rule in runnable if getattr(rule, "usage_only", False)}
         outcome.diagnostics = [
             d for d in outcome.diagnostics if d.code not in usage_only and not suppressions.suppresses(d)
         ] + meta
         outcome.diagnostics.sort(key=Diagnostic.sort_key)
     return outcome
+
+
+def _rule_class(rule: "Type[Rule] | RuleInfo") -> Type[Rule]:
+    return rule.load() if isinstance(rule, RuleInfo) else rule
 
 
 def _run_rule(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from ckptlint.diagnostics import Diagnostic
-from ckptlint.rules.registry import lookup
+from ckptlint.rules.info import find_info
 from ckptlint.semantic.comments import Comment
 
 _NOQA = re.compile(r"#\s*noqa(?P<colon>\s*:\s*(?P<rest>.*))?", re.IGNORECASE)
@@ -56,7 +56,7 @@ def parse_directives(comment: str) -> List[Tuple[str, FrozenSet[str]]]:
         action = match.group("action").lower()
         codes = set()
         for item in (match.group("items") or "").split(","):
-            rule = lookup(item.strip()) if item.strip() else None
+            rule = find_info(item.strip()) if item.strip() else None
             if rule is not None:
                 codes.add(rule.code)
         found.append((action, frozenset(codes)))

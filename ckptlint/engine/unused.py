@@ -26,7 +26,7 @@ from ckptlint.diagnostics import Diagnostic, Span
 from ckptlint.engine.suppressions import Suppressions
 from ckptlint.fixes.model import Applicability, Edit, Fix
 from ckptlint.rules.base import Rule
-from ckptlint.rules.registry import BY_CODE, lookup
+from ckptlint.rules.info import find_info
 from ckptlint.semantic.comments import Comment
 from ckptlint.semantic.positions import LineIndex
 
@@ -95,7 +95,7 @@ def parse_comment_directives(
                     break
                 item_start = begin + cursor + match.start()
                 if token.startswith("CKPT"):
-                    known = token if token in BY_CODE else None
+                    known = token if find_info(token) is not None else None
                     item = Item(token, item_start, item_start + len(token), known)
                     if known is None:
                         unknown.append(item)
@@ -115,7 +115,7 @@ def parse_comment_directives(
             items = []
             for item_match in re.finditer(r"[\w-]+", match.group("items")):
                 name = item_match.group(0)
-                rule = lookup(name)
+                rule = find_info(name)
                 item_start = begin + items_start + item_match.start()
                 item = Item(name, item_start, item_start + len(name), rule.code if rule else None)
                 if rule is None:
@@ -173,10 +173,8 @@ def _removal(directive: Directive, unused: Sequence[Item], index: LineIndex) -> 
 
 
 def _unused_diagnostic(path: str, directive: Directive, unused: Sequence[Item], index: LineIndex) -> Diagnostic:
-    from ckptlint.rules.registry import BY_CODE as rules
-
     names = ", ".join(f"`{item.text}`" for item in unused)
-    rule = rules[UNUSED]
+    rule = find_info(UNUSED).load()  # type: ignore[union-attr]
     fix = Fix((_removal(directive, unused, index),), Applicability.SAFE, rule.fix_title or "")
     return Diagnostic(
         path=path,
@@ -204,7 +202,7 @@ def check_suppressions(
     directives, unknown = parse_comment_directives(comments, index)
     out: List[Diagnostic] = []
     if UNKNOWN in ran:
-        rule = BY_CODE[UNKNOWN]
+        rule = find_info(UNKNOWN)
         for item in unknown:
             out.append(
                 Diagnostic(path, UNKNOWN, rule.name, f"Unknown rule `{item.text}` in suppression",

@@ -9,9 +9,10 @@ cannot matter, or whose results are cached, from importing libcst at all.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Tuple, Type
+from typing import TYPE_CHECKING, Dict, Optional, Tuple, Type
 
 if TYPE_CHECKING:
     from ckptlint.rules.base import Rule
@@ -32,3 +33,16 @@ class RuleInfo:
     @classmethod
     def of(cls, rule: "Type[Rule]") -> "RuleInfo":
         return cls(rule.code, rule.name, rule.opt_in, tuple(rule.requires), f"{rule.__module__}:{rule.__qualname__}")
+
+
+def find_info(code_or_name: str) -> "Optional[RuleInfo]":
+    """The rule with this code (any case) or kebab-case name, without importing it."""
+    by_code, by_name = _indexes()
+    return by_code.get(code_or_name.upper()) or by_name.get(code_or_name.lower())
+
+
+@functools.lru_cache(maxsize=1)
+def _indexes() -> "Tuple[Dict[str, RuleInfo], Dict[str, RuleInfo]]":
+    from ckptlint.rules.metadata import RULES
+
+    return {info.code: info for info in RULES}, {info.name: info for info in RULES}

@@ -7,8 +7,8 @@ import the rules (or libcst). `tests/test_docs.py` fails when it drifts.
 from ckptlint.rules.info import RuleInfo
 
 RULES = (
-    RuleInfo(code='CKPT001', name='unused-suppression', opt_in=False, requires=(('(?i)*ckpt*',),), target='ckptlint.rules.meta.ckpt001_unused_suppression:UnusedSuppression'),
-    RuleInfo(code='CKPT002', name='unknown-rule-in-suppression', opt_in=False, requires=(('(?i)*ckpt*',),), target='ckptlint.rules.meta.ckpt002_unknown_rule_in_suppression:UnknownRuleInSuppression'),
+    RuleInfo(code='CKPT001', name='unused-suppression', opt_in=False, requires=(('*CKPT*', '(?i)*ckptlint*'),), target='ckptlint.rules.meta.ckpt001_unused_suppression:UnusedSuppression'),
+    RuleInfo(code='CKPT002', name='unknown-rule-in-suppression', opt_in=False, requires=(('*CKPT*', '(?i)*ckptlint*'),), target='ckptlint.rules.meta.ckpt002_unknown_rule_in_suppression:UnknownRuleInSuppression'),
     RuleInfo(code='CKPT101', name='save-whole-model', opt_in=False, requires=(('torch',), ('save', 'atomic_save')), target='ckptlint.rules.saving.ckpt101_save_whole_model:SaveWholeModel'),
     RuleInfo(code='CKPT102', name='missing-optimizer-state', opt_in=False, requires=(('torch',), ('save', 'atomic_save')), target='ckptlint.rules.saving.ckpt102_missing_optimizer_state:MissingOptimizerState'),
     RuleInfo(code='CKPT103', name='missing-scheduler-state', opt_in=False, requires=(('torch',), ('save', 'atomic_save')), target='ckptlint.rules.saving.ckpt103_missing_scheduler_state:MissingSchedulerState'),
