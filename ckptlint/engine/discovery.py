@@ -11,12 +11,14 @@ at and below the root are respected.
 from __future__ import annotations
 
 import os
-from typing import Dict, Iterator, List, Optional, Sequence
-
-import pathspec
+from functools import cached_property
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence
 
 from ckptlint.config.settings import Settings
 from ckptlint.engine.selection import relative_to_root
+
+if TYPE_CHECKING:
+    import pathspec
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 
@@ -26,9 +28,11 @@ class _Gitignores:
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self._cache: Dict[str, Optional[pathspec.PathSpec]] = {}
+        self._cache: Dict[str, Optional["pathspec.PathSpec"]] = {}
 
-    def _spec(self, directory: str) -> Optional[pathspec.PathSpec]:
+    def _spec(self, directory: str) -> Optional["pathspec.PathSpec"]:
+        import pathspec
+
         if directory not in self._cache:
             path = os.path.join(directory, ".gitignore")
             spec = None
@@ -66,10 +70,14 @@ class _Gitignores:
 class Discovery:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.excludes = pathspec.GitIgnoreSpec.from_lines(
-            list(settings.exclude) + list(settings.extend_exclude)
-        )
         self.gitignores = _Gitignores(settings.root) if settings.respect_gitignore else None
+
+    @cached_property
+    def excludes(self) -> "pathspec.PathSpec":
+        # Imported here: a run on files named one by one (pre-commit's) never matches patterns.
+        import pathspec
+
+        return pathspec.GitIgnoreSpec.from_lines(list(self.settings.exclude) + list(self.settings.extend_exclude))
 
     def excluded(self, path: str, is_dir: bool) -> bool:
         relative = relative_to_root(path, self.settings.root)

@@ -6,13 +6,13 @@ import os
 from functools import lru_cache
 from typing import TYPE_CHECKING, FrozenSet, List, Type
 
-import pathspec
-
 from ckptlint.config.settings import Settings
 from ckptlint.rules.info import RuleInfo
 from ckptlint.rules.metadata import RULES as RULE_INFOS
 
 if TYPE_CHECKING:
+    import pathspec
+
     from ckptlint.rules.base import Rule
 
 
@@ -28,7 +28,9 @@ def relative_to_root(path: str, root: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _spec(pattern: str) -> pathspec.PathSpec:
+def _spec(pattern: str) -> "pathspec.PathSpec":
+    import pathspec  # only projects with per-file-ignores pay for it
+
     return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 

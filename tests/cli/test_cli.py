@@ -218,6 +218,8 @@ def test_color_only_on_a_tty_and_never_with_no_color(monkeypatch) -> None:
 
 
 def test_a_missing_dependency_is_one_clear_line(tmp_path) -> None:
+    (tmp_path / "pkg").mkdir()  # walking a folder matches exclude patterns: pathspec's job
+    (tmp_path / "pkg" / "train.py").write_text("x = 1\n")
     code = (
         "import sys\nsys.modules['pathspec'] = None\n"
         "from ckptlint.cli import main\nmain(['.'])\n"
