@@ -50,12 +50,12 @@ import os
 import warnings
 from typing import Any, Mapping, Optional, Union
 
-from .atomic import TMP_SUFFIX
+from .atomic import TMP_SUFFIX, atomic_save
 from .checkpoint import ResumeInfo
 from .distributed import is_main_process, run_on_main
 from .errors import CheckpointError
 from .layouts import FileLayout, FolderLayout, checkpoint_name
-from .pointer import POINTER_FORMAT, read_pointer, write_pointer
+from .pointer import POINTER_FORMAT, make_pointer, read_pointer
 from .store import open_dir
 
 __all__ = ["CheckpointManager", "POINTER_FORMAT", "checkpoint_name"]
@@ -134,8 +134,9 @@ class CheckpointManager:
 
     def _write_pointer(self, name: str, file: str, epoch: int, step: Optional[int],
                        value: Optional[float]) -> None:
-        write_pointer(self._store.join(name), file, epoch=epoch, step=step,
-                      monitor=self.monitor, mode=self.mode, value=value)
+        pointer = make_pointer(file, epoch=epoch, step=step, monitor=self.monitor,
+                               mode=self.mode, value=value)
+        atomic_save(pointer, self._store.join(name), check_weights_only=True)
 
     def _reload_best(self) -> None:
         pointer = self._read_pointer(BEST_NAME) if self.monitor else None

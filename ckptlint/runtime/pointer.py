@@ -6,9 +6,10 @@ inside the same directory::
     {"format": "ckptlint.pointer/1", "file": "epoch=000007.pt", "epoch": 7,
      "step": None, ...}
 
-It is written with :func:`atomic_save` (locally: temp file, fsync, rename,
-directory fsync; remotely: a whole-object upload) and only after the
-checkpoint it names is complete, so whatever a pointer names is complete.
+Writers save :func:`make_pointer`'s dict with ``atomic_save(...,
+check_weights_only=True)`` (locally: temp file, fsync, rename, directory
+fsync; remotely: a whole-object upload), and only after the checkpoint it
+names is complete, so whatever a pointer names is complete.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ import warnings
 from typing import Any, Optional
 
 from ._torch import require_torch
-from .atomic import atomic_save
 from .remote import downloaded, is_remote
 
-__all__ = ["POINTER_FORMAT", "write_pointer", "read_pointer", "is_pointer"]
+__all__ = ["POINTER_FORMAT", "make_pointer", "read_pointer", "is_pointer"]
 
 POINTER_FORMAT = "ckptlint.pointer/1"
 
@@ -29,9 +29,9 @@ def is_pointer(payload: Any) -> bool:
     return isinstance(payload, dict) and payload.get("format") == POINTER_FORMAT
 
 
-def write_pointer(path: str, file: str, **fields: Any) -> None:
-    """Atomically write a pointer to ``file`` (a name in the pointer's directory)."""
-    atomic_save({"format": POINTER_FORMAT, "file": file, **fields}, path, check_weights_only=True)
+def make_pointer(file: str, **fields: Any) -> dict[str, Any]:
+    """A pointer to ``file`` (a name in the pointer's own directory), plus ``fields``."""
+    return {"format": POINTER_FORMAT, "file": file, **fields}
 
 
 def _load(path: str) -> Any:

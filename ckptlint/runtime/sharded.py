@@ -68,13 +68,13 @@ from typing import Any, Iterable, Iterator, Optional, Union
 
 from ._torch import require_torch
 from ._validate import check_weights_only_safe
-from .atomic import fsync_directory
+from .atomic import atomic_save, fsync_directory
 from .checkpoint import (ResumeInfo, check_counters, checkpoint_meta, restore_part,
                          rng_source_rank, state_or_none)
 from .distributed import dist_if_initialized, get_rank, get_world_size, run_on_all, run_on_main
 from .errors import (CheckpointCorruptError, CheckpointError, CheckpointFormatError,
                      CheckpointMismatchError, UnsafeCheckpointValueError)
-from .pointer import read_pointer, write_pointer
+from .pointer import make_pointer, read_pointer
 from .remote import is_remote, local_path
 from .rng import capture_rng_state, restore_rng_state
 
@@ -246,7 +246,8 @@ def _commit(root: str, name: str, epoch: int, step: Optional[int]) -> None:
     if not is_complete(folder):
         raise CheckpointCorruptError(f"{folder} has no {METADATA_NAME} after the save")
     fsync_directory(folder)
-    write_pointer(os.path.join(root, LATEST_NAME), name, epoch=epoch, step=step)
+    atomic_save(make_pointer(name, epoch=epoch, step=step), os.path.join(root, LATEST_NAME),
+                check_weights_only=True)
 
 
 def save_sharded_checkpoint(dir: PathLike, *, model: Any, optimizer: Any = None,
