@@ -1,4 +1,7 @@
-"""One rank of a 2-process gloo job saving and loading an FSDP2 model with DCP.
+"""One rank of a 2-process gloo job saving and loading sharded models with DCP.
+
+FSDP2 through CheckpointManager(sharded=True); then FSDP1, DTensor tensor
+parallelism and plain DDP through save/load_sharded_checkpoint.
 
 Launched like torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT in the
 environment) by ``rt_procs.launch_ranks``. Writes OUT/rank<r>.json.
@@ -20,12 +23,31 @@ from torch.distributed.fsdp import fully_shard
 import ckptlint.runtime as rt
 
 
+def mlp() -> torch.nn.Sequential:
+    return torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+
+
 def build() -> torch.nn.Module:
     """Two Linear layers, each its own FSDP2 unit, under a root unit: DTensor parameters."""
-    model = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    model = mlp()
     fully_shard(model[0])
     fully_shard(model[2])
     return fully_shard(model)
+
+
+def build_other(kind: str) -> torch.nn.Module:
+    torch.manual_seed(0)
+    model = mlp()
+    if kind == "fsdp1":
+        from torch.distributed.fsdp import FullyShardedDataParallel
+        return FullyShardedDataParallel(model, device_id=torch.device("cpu"), use_orig_params=True)
+    if kind == "tp":
+        from torch.distributed.device_mesh import init_device_mesh
+        from torch.distributed.tensor.parallel import (ColwiseParallel, RowwiseParallel,
+                                                       parallelize_module)
+        mesh = init_device_mesh("cpu", (dist.get_world_size(),))
+        return parallelize_module(model, mesh, {"0": ColwiseParallel(), "2": RowwiseParallel()})
+    return torch.nn.parallel.DistributedDataParallel(model)
 
 
 def train(model: torch.nn.Module, opt: torch.optim.Optimizer, rank: int) -> None:
@@ -38,8 +60,28 @@ def train(model: torch.nn.Module, opt: torch.optim.Optimizer, rank: int) -> None
 
 
 def full_params(model: torch.nn.Module) -> list[torch.Tensor]:
-    """Every parameter gathered whole (a collective: every rank calls it)."""
-    return [p.full_tensor().detach().clone() for p in model.parameters()]
+    """Every parameter gathered whole (a collective for DTensors: every rank calls it)."""
+    return [(p.full_tensor() if hasattr(p, "full_tensor") else p).detach().clone()
+            for p in model.parameters()]
+
+
+def round_trip(kind: str, out: str, rank: int) -> bool:
+    """save_sharded_checkpoint, then load into a fresh, shifted model: params and RNG back?"""
+    model = build_other(kind)
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    train(model, opt, rank)
+    torch.manual_seed(200 + rank)
+    rt.save_sharded_checkpoint(os.path.join(out, kind), model=model, optimizer=opt, epoch=3)
+    expected, saved = torch.rand(3), full_params(model)
+    fresh = build_other(kind)
+    with torch.no_grad():
+        for p in fresh.parameters():
+            p.add_(1.0 + rank)
+    opt2 = torch.optim.Adam(fresh.parameters(), lr=0.05)
+    info = rt.load_sharded_checkpoint(os.path.join(out, kind), model=fresh, optimizer=opt2)
+    return (info.next_epoch == 4 and torch.equal(torch.rand(3), expected)
+            and all(torch.equal(a, b) for a, b in zip(saved, full_params(fresh)))
+            and len(opt2.state) == len(opt.state))
 
 
 def local_exp_avg(opt: torch.optim.Optimizer) -> list[torch.Tensor]:
@@ -81,6 +123,7 @@ def main(out: str) -> None:
         "own_rng": got == expected, "draws": got,
         "params": torch.cat([p.flatten() for p in loaded]).tolist(),
         "files": sorted(os.listdir(os.path.join(out, "ckpt"))),
+        "other_kinds": {kind: round_trip(kind, out, rank) for kind in ("fsdp1", "tp", "ddp")},
     }
     with open(os.path.join(out, f"rank{rank}.json.part"), "w") as fh:
         json.dump(result, fh)

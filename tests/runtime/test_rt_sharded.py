@@ -55,7 +55,7 @@ def _same_state(a: torch.nn.Module, b: torch.nn.Module) -> bool:
     return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
-# -- 2 processes, FSDP2 -------------------------------------------------------------
+# -- 2 processes: FSDP2 (then FSDP1, DTensor tensor parallel, DDP) -----------------
 @pytest.mark.slow
 def test_fsdp2_two_ranks_resume_into_fresh_models(tmp_path, keep_rng) -> None:
     results = launch_ranks("sharded_worker.py", [str(tmp_path)], tmp_path)
@@ -66,6 +66,7 @@ def test_fsdp2_two_ranks_resume_into_fresh_models(tmp_path, keep_rng) -> None:
         assert r["own_rng"] and r["next_epoch"] == 2 and r["extra"] == {"note": "fsdp2"}
         assert r["path"] == str(folder) and r["world_size"] == 2
         assert r["files"] == ["epoch=000001", "latest.pt"]  # keep_last=1 removed epoch 0
+        assert r["other_kinds"] == {"fsdp1": True, "tp": True, "ddp": True}
     assert results[0]["params"] == results[1]["params"]
     assert results[0]["draws"] != results[1]["draws"]  # each rank got its own RNG back
     assert sorted(os.listdir(folder)) == [".metadata", "__0_0.distcp", "__1_0.distcp"]
