@@ -43,10 +43,10 @@ def describe_metadata(metadata: Any) -> Contents:
             parts[part].append(TrainingState(key, _summary(part, leaves)))
         elif is_rng_key(key):
             rng.append(_rng(key, leaves))
+        elif _is_counter_group(key, leaves):
+            counters.update(dict.fromkeys(_counter_names(key, leaves)))
         elif all(_is_tensor(storage) for _, storage in leaves) and any(path for path, _ in leaves):
             weights.append(_weights(key, leaves))
-        elif _counter_names(key, leaves):
-            counters.update(dict.fromkeys(_counter_names(key, leaves)))
         else:
             other.append(key)
     weights = _mark_model(weights)
@@ -141,10 +141,15 @@ def _rng(key: str, leaves: Leaves) -> Rng:
 
 
 def _counter_names(key: str, leaves: Leaves) -> List[str]:
-    """Flattened keys whose last part names a counter (CKPT106's words)."""
-    names = []
-    for path, _ in leaves:
-        last = (path[-1] if path else key).lower()
-        if any(word in last for word in layouts.COUNTER_WORDS):
-            names.append(".".join((key, *path)))
-    return names
+    """The flattened keys whose last part holds one of CKPT106's words."""
+    names = [".".join((key, *path)) for path, _ in leaves]
+    return [name for name in names if any(word in name.rsplit(".", 1)[-1].lower()
+                                          for word in layouts.COUNTER_WORDS)]
+
+
+def _is_counter_group(key: str, leaves: Leaves) -> bool:
+    """Counters ("epoch", torchtitan's "train_state.step"): only counters, or counters among
+    non-tensor values. An all-tensor group with one counter-like name is still weights."""
+    counted = len(_counter_names(key, leaves))
+    tensors_only = all(_is_tensor(storage) for _, storage in leaves)
+    return counted > 0 and (counted == len(leaves) or not tensors_only)

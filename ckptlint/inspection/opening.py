@@ -52,7 +52,7 @@ def open_checkpoint(path: str) -> Opened:
         return Opened("empty", 0, truncated="empty (0 bytes): typically a crash during a non-atomic save")
     with open(path, "rb") as stream:
         head = stream.read(len(ZIP_MAGIC))
-    if head == ZIP_MAGIC:
+    if ZIP_MAGIC.startswith(head):  # a file cut inside the magic number is a zip cut short
         return _open_zip(path, size)
     if head.startswith(PICKLE_PROTO):
         return _open_legacy(path, size)
@@ -74,7 +74,7 @@ def _open_zip(path: str, size: int) -> Opened:
         return Opened("zip", size, error="a TorchScript archive (torch.jit.save), not a torch.save "
                                          "checkpoint: open it with torch.jit.load")
     try:
-        refused = unsafe_globals(path)
+        refused = [_global_name(entry) for entry in unsafe_globals(path)]
     except READ_ERRORS as exc:
         return _truncated("zip", size, exc)
     if refused:
@@ -101,7 +101,7 @@ def _load(path: str, size: int, container: str, mmap: bool) -> Opened:
     try:
         payload = torch.load(path, map_location=recorder, weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as exc:  # a global the static scan could not see
-        return Opened(container, size, unsafe_globals=(_refused_global(exc),))
+        return Opened(container, size, unsafe_globals=(_global_name(str(exc)),))
     except READ_ERRORS as exc:
         return _truncated(container, size, exc)
     return Opened(container, size, loaded=True, payload=payload, saved_locations=locations)
@@ -118,9 +118,13 @@ def _location_recorder() -> Tuple[Callable[[Any, str], Any], Dict[int, str]]:
     return record, locations
 
 
-def _refused_global(exc: pickle.UnpicklingError) -> str:
-    match = re.search(r"GLOBAL ([\w.]+)", str(exc))
-    return match.group(1) if match else f"<weights_only load failed: {str(exc).splitlines()[0]}>"
+def _global_name(refusal: str) -> str:
+    """The global a weights_only refusal names ("Unsupported global: GLOBAL argparse.Namespace
+    was not an allowed global ..."); a dotted name passes through unchanged."""
+    match = re.search(r"GLOBAL ([\w.]+)", refusal)
+    if match:
+        return match.group(1)
+    return refusal.splitlines()[0] if refusal else "<unknown>"
 
 
 def _is_torchscript(path: str) -> bool:

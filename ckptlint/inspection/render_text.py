@@ -13,6 +13,7 @@ from typing import Iterable, List, Sequence, Tuple
 from ckptlint.inspection.report import Contents, FileReport, Finding, Rng, TrainingState, Weights
 
 Row = Tuple[str, str]
+LABEL_WIDTH = len("other keys")  # the longest label, so values line up in every block
 
 _CONTAINERS = {
     "zip": "torch.save zip archive",
@@ -49,9 +50,8 @@ def _block(report: FileReport) -> str:
     if report.error:
         rows.append(("error", report.error))
     rows += _finding_rows(report.findings)
-    width = max(len(label) for label, _ in rows)
     lines = [f"{report.path}: {report.status}"]
-    lines += [f"  {label:<{width}}  {value}" if label else f"  {'':<{width}}  {value}" for label, value in rows]
+    lines += [f"  {label:<{LABEL_WIDTH}}  {value}" for label, value in rows]
     return "\n".join(lines)
 
 
@@ -80,10 +80,16 @@ def _content_rows(contents: Contents) -> List[Row]:
     rows += _labelled("rng", [_rng(r) for r in contents.rng])
     rows.append(("progress", _counters(contents) or "none"))
     if contents.versions:
-        rows.append(("versions", ", ".join(f"{k} {v}" for k, v in contents.versions.items())))
+        rows.append(("versions", ", ".join(f"{_without_suffix(k)} {v}" for k, v in contents.versions.items())))
     if contents.other_keys:
         rows.append(("other keys", ", ".join(contents.other_keys)))
     return rows
+
+
+def _without_suffix(key: str) -> str:
+    """"pytorch-lightning_version" -> "pytorch-lightning"."""
+    stem = key[:-len("version")] if key.lower().endswith("version") else key
+    return stem.rstrip("_-. ") or key
 
 
 def _labelled(label: str, values: List[str]) -> List[Row]:

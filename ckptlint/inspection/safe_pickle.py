@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pickle
 import pickletools
+from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from typing import IO, Any, Dict, FrozenSet, List, Optional, Set, Tuple
 
 # A legacy file is five pickles in a row: magic number, protocol version,
@@ -45,12 +46,22 @@ def _globals_in_pickle(stream: IO[bytes]) -> Set[str]:
             memo[len(memo) if name == "MEMOIZE" else arg] = last_two[-1]
             continue
         if name == "GLOBAL":
-            found.add(str(arg).replace(" ", "."))
+            found.add(_python3_name(*str(arg).split(" ", 1)))
         elif name == "STACK_GLOBAL" and None not in last_two:
-            found.add(f"{last_two[0]}.{last_two[1]}")
+            found.add(_python3_name(*last_two))
         pushed = str(arg) if name in _STRING_OPS else memo.get(arg) if name in _MEMO_GET_OPS else None
         last_two = [last_two[1], pushed]
     return found
+
+
+def _python3_name(module: str, name: str) -> str:
+    """The name as unpicklers resolve it: protocol 2 (torch.save's default) writes
+    Python 2 names such as ``__builtin__.set``, mapped as pickle and torch map them."""
+    if (module, name) in NAME_MAPPING:
+        module, name = NAME_MAPPING[(module, name)]
+    else:
+        module = IMPORT_MAPPING.get(module, module)
+    return f"{module}.{name}"
 
 
 def globals_in_pickle_file(path: str) -> Set[str]:
