@@ -111,8 +111,7 @@ def _put_via_temp(fs: Any, local: str, rpath: str) -> None:
 
 def upload_file(local: str, url: str) -> None:
     """Copy the local file to ``url`` so that no reader ever sees a partial object."""
-    fs, rpath = remote_fs(url)
-    fs.mkdirs(posixpath.dirname(rpath), exist_ok=True)
+    fs, rpath = remote_fs(url)  # put_file creates the parent "directory" itself
     if _scheme(url) in WHOLE_OBJECT_PUT_SCHEMES:
         fs.put_file(local, rpath)
     else:

@@ -58,7 +58,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
-import itertools
 import os
 import pickle
 import re
@@ -117,7 +116,7 @@ def step_folders(root: str) -> list[str]:
                  and os.path.isdir(os.path.join(root, n))]
     except FileNotFoundError:
         return []
-    return sorted(names, key=lambda n: step_folder_order(n))
+    return sorted(names, key=step_folder_order)
 
 
 def _local_root(path: PathLike) -> str:
@@ -132,14 +131,14 @@ def _local_root(path: PathLike) -> str:
 def _reserve_folder(root: str, base: str) -> str:
     """Create a step folder that did not exist before (``base``, else ``base.1``, ...)."""
     os.makedirs(root, exist_ok=True)
-    for repeat in itertools.count():
-        name = base if repeat == 0 else f"{base}.{repeat}"
+    name, repeat = base, 0
+    while True:
         try:
-            os.mkdir(os.path.join(root, name))
+            os.mkdir(os.path.join(root, name))  # atomic: fails if the name is taken
             return name
         except FileExistsError:
-            continue
-    raise AssertionError("unreachable")
+            repeat += 1
+            name = f"{base}.{repeat}"
 
 
 # -- DCP, imported lazily -------------------------------------------------------
