@@ -21,7 +21,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ckptlint.inspection import layouts
 from ckptlint.inspection.classify import kind_of
 from ckptlint.inspection.report import Contents, Rng, TrainingState, Weights
-from ckptlint.inspection.rng import CUDA_CURRENT_DEVICE_ONLY, CUDA_EVERY_DEVICE, CUDA_NONE, is_rng_key, source_named
+from ckptlint.inspection.rng import (CUDA_CURRENT_DEVICE_ONLY, CUDA_EVERY_DEVICE, CUDA_NONE, CUDA_UNKNOWN,
+                                    is_rng_key, source_named)
 from ckptlint.inspection.tensors import wrapper_prefix
 
 Path = Tuple[str, ...]
@@ -37,8 +38,14 @@ def describe_metadata(metadata: Any) -> Contents:
     rng: List[Rng] = []
     counters: Dict[str, None] = {}
     other: List[str] = []
-    for key, leaves in _groups(metadata).items():
+    groups = _groups(metadata)
+    sharded_info = _ckptlint_sharded_info(groups)
+    if sharded_info:
+        counters.update(dict.fromkeys(sharded_info))
+    for key, leaves in groups.items():
         part = _training_part(leaves)
+        if sharded_info and key == layouts.CKPTLINT_SHARDED_INFO_KEY:
+            continue
         if part is not None:
             parts[part].append(TrainingState(key, _summary(part, leaves)))
         elif is_rng_key(key):
@@ -50,10 +57,19 @@ def describe_metadata(metadata: Any) -> Contents:
         else:
             other.append(key)
     weights = _mark_model(weights)
-    return Contents(layout="dcp", kind=kind_of(weights, parts["optimizer"]), weights=tuple(weights),
+    layout = "ckptlint-sharded" if sharded_info else "dcp"
+    return Contents(layout=layout, kind=kind_of(weights, parts["optimizer"]), weights=tuple(weights),
                     optimizers=tuple(parts["optimizer"]), schedulers=tuple(parts["scheduler"]),
                     scalers=tuple(parts["scaler"]), rng=tuple(rng), counters=counters,
                     other_keys=tuple(other))
+
+
+def _ckptlint_sharded_info(groups: Dict[str, Leaves]) -> List[str]:
+    """The counters inside ckptlint's info entry (one opaque bytes value), if the save has one."""
+    leaves = groups.get(layouts.CKPTLINT_SHARDED_INFO_KEY, [])
+    if len(leaves) != 1 or leaves[0][0] or _is_tensor(leaves[0][1]):
+        return []
+    return [f"{layouts.CKPTLINT_SHARDED_INFO_KEY}.{name}" for name in layouts.CKPTLINT_SHARDED_COUNTERS]
 
 
 def _groups(metadata: Any) -> Dict[str, Leaves]:
@@ -136,8 +152,8 @@ def _rng(key: str, leaves: Leaves) -> Rng:
                 sources["cuda"] = CUDA_EVERY_DEVICE if covers_all else CUDA_CURRENT_DEVICE_ONLY
         elif source is not None or _is_tensor(storage):
             sources[source or "torch"] = ""
-    return Rng(location=key, sources=tuple(sorted(sources)), cuda=sources.get("cuda", CUDA_NONE),
-               ranks=len(ranks) or None)
+    cuda = sources.get("cuda", CUDA_NONE if sources else CUDA_UNKNOWN)  # opaque bytes: not read
+    return Rng(location=key, sources=tuple(sorted(sources)), cuda=cuda, ranks=len(ranks) or None)
 
 
 def _counter_names(key: str, leaves: Leaves) -> List[str]:

@@ -17,6 +17,10 @@ from __future__ import annotations
 CKPTLINT_FORMAT_FAMILY = "ckptlint.checkpoint/"
 # latest.pt / best.pt: {"format", "file": a checkpoint file or step folder beside it, ...}
 CKPTLINT_POINTER_FORMAT = "ckptlint.pointer/1"
+# A sharded (DCP) save by ckptlint.runtime keeps {"format", "meta", "epoch", "step",
+# "scheduler", "scaler", "extra"} as one bytes entry under this key; RNG under rng.rank{r}.
+CKPTLINT_SHARDED_INFO_KEY = "ckptlint"
+CKPTLINT_SHARDED_COUNTERS = ("epoch", "step")
 
 # -- model weights --------------------------------------------------------------
 # Top-level keys that name *the* model when several state dicts sit side by side

@@ -72,7 +72,7 @@ _RNG = {
     "properties": {
         "location": {"type": "string"},
         "sources": {"type": "array", "items": {"enum": ["torch", "cuda", "numpy", "python", "generators"]}},
-        "cuda": {"enum": ["none", "every-device", "current-device-only"]},
+        "cuda": {"enum": ["none", "every-device", "current-device-only", "unknown"]},
         "ranks": {"type": ["integer", "null"]},
     },
 }
@@ -88,7 +88,10 @@ _CONTENTS = {
     "required": ["layout", "kind", "format", "weights", "optimizers", "schedulers", "scalers", "rng",
                  "counters", "torch_version", "versions", "other_keys", "pointer"],
     "properties": {
-        "layout": {"enum": ["ckptlint", "ckptlint-pointer", "bare-state-dict", "dict", "dcp", "other"]},
+        "layout": {"enum": ["ckptlint", "ckptlint-pointer", "ckptlint-sharded", "bare-state-dict", "dict",
+                            "dcp", "other"],
+                   "description": "ckptlint-sharded: a DCP save by ckptlint.runtime, whose epoch, step, "
+                                  "scheduler and scaler live in its `ckptlint` entry (not read)"},
         "kind": {"enum": ["training-checkpoint", "weights-only", "pointer", "unrecognised"]},
         "format": _NULLABLE_STRING,
         "weights": {"type": "array", "items": _WEIGHTS},

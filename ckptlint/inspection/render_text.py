@@ -31,7 +31,9 @@ _KINDS = {
     "unrecognised": "no model weights recognised",
 }
 _CUDA = {"every-device": "CUDA: every device", "current-device-only": "CUDA: current device only",
-         "none": "no CUDA state"}
+         "none": "no CUDA state", "unknown": "CUDA: not read"}
+# ckptlint's sharded saves keep scheduler and scaler state inside one entry that is not read.
+_INSIDE_INFO = "in the `ckptlint` entry if saved (not read)"
 
 
 def render_text(reports: Sequence[FileReport]) -> str:
@@ -70,13 +72,12 @@ def _content_rows(contents: Contents) -> List[Row]:
         counters = "".join(f", {name} {value}" for name, value in (("epoch", pointer.epoch),
                                                                      ("step", pointer.step)) if value is not None)
         return [("kind", _KINDS["pointer"]), ("points to", f"{pointer.target}{state}{counters}")]
-    rows: List[Row] = [("kind", _KINDS[contents.kind])]
-    if contents.torch_version or contents.layout != "dcp":
-        rows.append(("torch", contents.torch_version or "unknown (not recorded in the file)"))
+    rows: List[Row] = [("kind", _KINDS[contents.kind]), ("torch", _torch_version(contents))]
     rows += _labelled("weights", [_weights(w) for w in contents.weights])
     rows += _labelled("optimizer", [_state(s) for s in contents.optimizers])
-    rows += _labelled("scheduler", [_state(s) for s in contents.schedulers])
-    rows += _labelled("scaler", [_state(s) for s in contents.scalers])
+    absent = _INSIDE_INFO if contents.layout == "ckptlint-sharded" else "none"
+    rows += _labelled("scheduler", [_state(s) for s in contents.schedulers], absent)
+    rows += _labelled("scaler", [_state(s) for s in contents.scalers], absent)
     rows += _labelled("rng", [_rng(r) for r in contents.rng])
     rows.append(("progress", _counters(contents) or "none"))
     if contents.versions:
@@ -86,16 +87,24 @@ def _content_rows(contents: Contents) -> List[Row]:
     return rows
 
 
+def _torch_version(contents: Contents) -> str:
+    if contents.torch_version:
+        return contents.torch_version
+    if contents.layout == "ckptlint-sharded":
+        return "in the `ckptlint` entry (not read)"
+    return "unknown (not recorded in the checkpoint)"
+
+
 def _without_suffix(key: str) -> str:
     """"pytorch-lightning_version" -> "pytorch-lightning"."""
     stem = key[:-len("version")] if key.lower().endswith("version") else key
     return stem.rstrip("_-. ") or key
 
 
-def _labelled(label: str, values: List[str]) -> List[Row]:
-    """One row per value, the label on the first only; "none" when there is no value."""
+def _labelled(label: str, values: List[str], absent: str = "none") -> List[Row]:
+    """One row per value, the label on the first only; ``absent`` when there is no value."""
     if not values:
-        return [(label, "none")]
+        return [(label, absent)]
     return [(label if i == 0 else "", value) for i, value in enumerate(values)]
 
 
@@ -119,9 +128,10 @@ def _state(state: TrainingState) -> str:
 
 
 def _rng(rng: Rng) -> str:
-    sources = ", ".join(rng.sources) if rng.sources else "values in the shards (not read)"
     ranks = f", {rng.ranks} rank{'' if rng.ranks == 1 else 's'}" if rng.ranks else ""
-    return f"{_where(rng.location)}: {sources} ({_CUDA[rng.cuda]}){ranks}"
+    if not rng.sources:
+        return f"{_where(rng.location)}: values in the shards (not read){ranks}"
+    return f"{_where(rng.location)}: {', '.join(rng.sources)} ({_CUDA[rng.cuda]}){ranks}"
 
 
 def _counters(contents: Contents) -> str:

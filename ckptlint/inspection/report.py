@@ -51,7 +51,7 @@ class Rng:
 
     location: str
     sources: Tuple[str, ...]  # "torch", "cuda", "numpy", "python", "generators"
-    cuda: str  # "none", "every-device" (a list per device) or "current-device-only"
+    cuda: str  # "none", "every-device" (a list per device), "current-device-only" or "unknown"
     ranks: Optional[int]  # ranks covered, when the layout records them
 
 
@@ -69,7 +69,7 @@ class Pointer:
 class Contents:
     """What a loaded checkpoint (or a DCP folder's metadata) holds."""
 
-    layout: str  # "ckptlint", "ckptlint-pointer", "bare-state-dict", "dict", "dcp", "other"
+    layout: str  # "ckptlint", "ckptlint-pointer", "ckptlint-sharded", "bare-state-dict", "dict", "dcp", "other"
     kind: str  # "training-checkpoint", "weights-only", "pointer", "unrecognised"
     format: Optional[str] = None  # the payload's own "format" entry (ckptlint's files have one)
     weights: Tuple[Weights, ...] = ()

@@ -17,6 +17,7 @@ from ckptlint.inspection.report import Rng
 from ckptlint.inspection.tensors import is_tensor
 
 CUDA_EVERY_DEVICE, CUDA_CURRENT_DEVICE_ONLY, CUDA_NONE = "every-device", "current-device-only", "none"
+CUDA_UNKNOWN = "unknown"  # the state is stored as opaque bytes (a DCP entry that is not read)
 
 
 def key_words(name: str) -> List[str]:

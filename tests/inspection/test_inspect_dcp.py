@@ -112,3 +112,19 @@ def test_flat_model_keys_at_the_top_level(tmp_path, model, optimizer, inspect_js
     (weights,) = contents["weights"]
     assert (weights["location"], weights["is_model"], weights["tensors"]) == ("", True, 7)
     assert contents["counters"] == {"train_state.step": None} and code == 0
+
+
+def test_ckptlint_sharded_layout(tmp_path, model, optimizer, inspect_json, run_inspect):
+    """ckptlint.runtime's sharded save: epoch/step/scheduler/scaler inside one bytes entry
+    ("ckptlint"), RNG as per-rank bytes entries. Built here with dcp.save, in that shape."""
+    info = {"format": "ckptlint.sharded/1", "epoch": 2, "step": 7, "scheduler": None, "scaler": None}
+    dcp_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+              "rng.rank0": b"torch.save bytes of capture_rng_state()", "ckptlint": repr(info).encode()},
+             tmp_path / "epoch=000002-step=000000007")
+    code, document = inspect_json(tmp_path / "epoch=000002-step=000000007")
+    contents = only_file(document)["contents"]
+    assert (code, contents["layout"], contents["other_keys"]) == (0, "ckptlint-sharded", [])
+    assert contents["counters"] == {"ckptlint.epoch": None, "ckptlint.step": None}
+    assert contents["rng"] == [{"location": "rng", "sources": [], "cuda": "unknown", "ranks": 1}]
+    _, text = run_inspect(tmp_path / "epoch=000002-step=000000007")
+    assert "scheduler   in the `ckptlint` entry if saved (not read)" in text

@@ -93,4 +93,4 @@ def test_lightning_checkpoint(tmp_path, inspect_json, run_inspect):
 
     _, text = run_inspect(tmp_path / "epoch=3-step=120.ckpt")
     assert "versions    pytorch-lightning 2.6.6" in text
-    assert "torch       unknown (not recorded in the file)" in text
+    assert "torch       unknown (not recorded in the checkpoint)" in text
