@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ckptlint.inspection import layouts
-from ckptlint.inspection.report import Contents, Pointer, Rng, Scalar, TrainingState, Weights
+from ckptlint.inspection.report import Contents, Pointer, Rng, Scalar, TrainingState, Weights, plural
 from ckptlint.inspection.rng import describe_rng, is_rng_key
 from ckptlint.inspection.tensors import is_state_dict, is_tensor, summarise_state_dict
 
@@ -120,7 +120,8 @@ def _place_training_state(key: str, value: Any, found: _Found) -> bool:
 
 
 def _is_optimizer(value: Any) -> bool:
-    return isinstance(value, Mapping) and layouts.OPTIMIZER_KEYS <= value.keys()
+    return (isinstance(value, Mapping) and layouts.OPTIMIZER_KEYS <= value.keys()
+            and isinstance(value["state"], Mapping) and isinstance(value["param_groups"], (list, tuple)))
 
 
 def _is_scheduler(value: Any) -> bool:
@@ -134,9 +135,9 @@ def _is_scaler(value: Any) -> bool:
 
 def _optimizer_summary(state: Mapping[str, Any]) -> str:
     groups = [g for g in state["param_groups"] if isinstance(g, Mapping)]
-    rates = sorted({_number(g["lr"]) for g in groups if "lr" in g}, key=str)
-    text = f"{_plural(len(groups), 'param group')}, state for {_plural(len(state['state']), 'parameter')}"
-    return text + (f", lr {', '.join(map(_show, rates))}" if rates else "")
+    rates = sorted({_show(_number(g["lr"])) for g in groups if "lr" in g})
+    text = f"{plural(len(groups), 'param group')}, state for {plural(len(state['state']), 'parameter')}"
+    return text + (f", lr {', '.join(rates)}" if rates else "")
 
 
 def _scheduler_summary(state: Mapping[str, Any]) -> str:
@@ -179,7 +180,3 @@ def _number(value: Any) -> Any:
 
 def _show(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ckptlint.inspection import layouts
 from ckptlint.inspection.classify import kind_of
-from ckptlint.inspection.report import Contents, Rng, TrainingState, Weights
+from ckptlint.inspection.report import Contents, Rng, TrainingState, Weights, plural
 from ckptlint.inspection.rng import (CUDA_CURRENT_DEVICE_ONLY, CUDA_EVERY_DEVICE, CUDA_NONE, CUDA_UNKNOWN,
                                     is_rng_key, source_named)
 from ckptlint.inspection.tensors import wrapper_prefix
@@ -43,9 +43,9 @@ def describe_metadata(metadata: Any) -> Contents:
     if sharded_info:
         counters.update(dict.fromkeys(sharded_info))
     for key, leaves in groups.items():
-        part = _training_part(leaves)
         if sharded_info and key == layouts.CKPTLINT_SHARDED_INFO_KEY:
             continue
+        part = _training_part(leaves)
         if part is not None:
             parts[part].append(TrainingState(key, _summary(part, leaves)))
         elif is_rng_key(key):
@@ -110,7 +110,7 @@ def _summary(part: str, leaves: Leaves) -> str:
     if part != "optimizer":
         return "values in the shards (not read)"
     params = {path[1:-1] for path, _ in leaves if path[0] == "state"}  # state.<param>.<name>
-    return f"state for {len(params)} parameter{'' if len(params) == 1 else 's'}"
+    return f"state for {plural(len(params), 'parameter')}"
 
 
 def _weights(key: str, leaves: Leaves) -> Weights:

@@ -50,7 +50,7 @@ def inspect_dcp_folder(path: str, allow_weights_only: bool) -> FileReport:
         metadata = None if refused else load_allowlisted(metadata_path, layouts.DCP_METADATA_GLOBALS)
     except RefusedGlobalError as exc:  # a global the static scan could not see
         refused = [exc.qualified_name]
-    except (ValueError, EOFError, pickle.UnpicklingError, AttributeError) as exc:
+    except (ValueError, EOFError, pickle.UnpicklingError) as exc:
         return FileReport(path, "dcp", size, readable=False, shards=shards, findings=(truncated_finding(
             f"{layouts.DCP_METADATA_FILE} is truncated or corrupt: {type(exc).__name__}: {exc}"),))
     if refused:

@@ -28,11 +28,22 @@ def inspect_paths(paths: Iterable[str], allow_weights_only: bool = False) -> Lis
 def _inspect_path(path: str, allow_weights_only: bool) -> List[FileReport]:
     if not os.path.exists(path):
         return [FileReport(path, "missing", None, readable=False, error="no such file or directory")]
-    if is_dcp_folder(path):
-        return [inspect_dcp_folder(path, allow_weights_only)]
-    if os.path.isdir(path):
+    if os.path.isdir(path) and not is_dcp_folder(path):
         return _inspect_folder(path, allow_weights_only)
-    return [inspect_file(path, allow_weights_only)]
+    return [_inspect_checkpoint(path, allow_weights_only)]
+
+
+def _inspect_checkpoint(path: str, allow_weights_only: bool) -> FileReport:
+    """One checkpoint. This is the per-checkpoint boundary (as engine/runner.py is the
+    per-file one): a file that breaks a reader in a way not foreseen here (an unreadable
+    folder, bit rot deep in a pickle) is reported as unreadable, and the others still are."""
+    try:
+        if is_dcp_folder(path):
+            return inspect_dcp_folder(path, allow_weights_only)
+        return inspect_file(path, allow_weights_only)
+    except Exception as exc:
+        return FileReport(path, "unknown", None, readable=False,
+                          error=f"could not be inspected: {type(exc).__name__}: {exc}")
 
 
 def _inspect_folder(path: str, allow_weights_only: bool) -> List[FileReport]:

@@ -37,7 +37,6 @@ class Opened:
 
     container: str  # "zip", "legacy", "empty", "unknown"
     size: int
-    loaded: bool = False
     payload: Any = None
     saved_locations: Dict[int, str] = field(default_factory=dict)  # storage data_ptr -> location
     unsafe_globals: Tuple[str, ...] = ()
@@ -104,7 +103,7 @@ def _load(path: str, size: int, container: str, mmap: bool) -> Opened:
         return Opened(container, size, unsafe_globals=(_global_name(str(exc)),))
     except READ_ERRORS as exc:
         return _truncated(container, size, exc)
-    return Opened(container, size, loaded=True, payload=payload, saved_locations=locations)
+    return Opened(container, size, payload=payload, saved_locations=locations)
 
 
 def _location_recorder() -> Tuple[Callable[[Any, str], Any], Dict[int, str]]:

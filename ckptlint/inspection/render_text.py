@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable, List, Sequence, Tuple
 
-from ckptlint.inspection.report import Contents, FileReport, Finding, Rng, TrainingState, Weights
+from ckptlint.inspection.report import Contents, FileReport, Finding, Rng, TrainingState, Weights, plural
 
 Row = Tuple[str, str]
 LABEL_WIDTH = len("other keys")  # the longest label, so values line up in every block
@@ -128,7 +128,7 @@ def _state(state: TrainingState) -> str:
 
 
 def _rng(rng: Rng) -> str:
-    ranks = f", {rng.ranks} rank{'' if rng.ranks == 1 else 's'}" if rng.ranks else ""
+    ranks = f", {plural(rng.ranks, 'rank')}" if rng.ranks else ""
     if not rng.sources:
         return f"{_where(rng.location)}: values in the shards (not read){ranks}"
     return f"{_where(rng.location)}: {', '.join(rng.sources)} ({_CUDA[rng.cuda]}){ranks}"
@@ -142,7 +142,7 @@ def _counters(contents: Contents) -> str:
 def _shards(report: FileReport) -> str:
     names = [shard.name for shard in report.shards]
     shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-    return f"{len(names)} file{'' if len(names) == 1 else 's'}: {shown}"
+    return f"{plural(len(names), 'file')}: {shown}"
 
 
 def _finding_rows(findings: Iterable[Finding]) -> List[Row]:
@@ -152,8 +152,7 @@ def _finding_rows(findings: Iterable[Finding]) -> List[Row]:
 
 def _summary(reports: Sequence[FileReport]) -> str:
     counts = {status: sum(1 for r in reports if r.status == status) for status in ("ok", "problems", "unreadable")}
-    noun = "checkpoint" if len(reports) == 1 else "checkpoints"
-    return (f"{len(reports)} {noun}: {counts['ok']} ok, {counts['problems']} with problems, "
+    return (f"{plural(len(reports), 'checkpoint')}: {counts['ok']} ok, {counts['problems']} with problems, "
             f"{counts['unreadable']} unreadable")
 
 

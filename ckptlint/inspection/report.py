@@ -116,3 +116,8 @@ class FileReport:
     @property
     def exit_code(self) -> int:
         return {"ok": EXIT_CLEAN, "problems": EXIT_PROBLEMS, "unreadable": EXIT_UNREADABLE}[self.status]
+
+
+def plural(count: int, word: str) -> str:
+    """1 parameter, 2 parameters: the one wording rule every summary uses."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

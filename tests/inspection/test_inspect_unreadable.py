@@ -82,3 +82,23 @@ def test_exit_code_is_the_worst_of_all_paths(tmp_path, model, optimizer, inspect
     code, document = inspect_json(good, tmp_path / "weights.pt", tmp_path / "empty.pt")
     assert (code, document["exit_code"]) == (2, 2)
     assert [f["exit_code"] for f in document["files"]] == [0, 1, 2]
+
+
+def test_an_unforeseen_failure_is_reported_and_the_others_still_are(tmp_path, model, monkeypatch, inspect_json):
+    """Bit rot can break torch's reader in ways no list of exceptions foresees."""
+    from ckptlint.inspection import inspector
+
+    torch.save(model.state_dict(), tmp_path / "a.pt")
+    torch.save(model.state_dict(), tmp_path / "b.pt")
+
+    def fails_on_a(path, allow_weights_only=False):
+        if path.endswith("a.pt"):
+            raise TypeError("unexpected opcode argument")
+        return real(path, allow_weights_only)
+
+    real = inspector.inspect_file
+    monkeypatch.setattr(inspector, "inspect_file", fails_on_a)
+    code, document = inspect_json("--allow-weights-only", tmp_path / "a.pt", tmp_path / "b.pt")
+    assert code == 2
+    assert [(f["status"], f["error"]) for f in document["files"]] == [
+        ("unreadable", "could not be inspected: TypeError: unexpected opcode argument"), ("ok", None)]
