@@ -53,10 +53,11 @@ def summarise_state_dict(location: str, state: Mapping[str, Any], is_model: bool
     dtypes: Dict[str, int] = collections.Counter()
     devices = set()
     for tensor in tensors:
+        address = _storage_address(tensor)
         dtypes[str(tensor.dtype).replace("torch.", "")] += 1
-        devices.add(_saved_device(tensor, saved_locations))
-        view = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape))
-        if view[0] and view in seen:
+        devices.add(saved_locations.get(address, str(tensor.device)))
+        view = (address, tensor.storage_offset() if address else 0, tensor.numel())
+        if address and view in seen:
             continue
         seen.add(view)
         parameters += tensor.numel()
@@ -66,5 +67,9 @@ def summarise_state_dict(location: str, state: Mapping[str, Any], is_model: bool
                    prefix=wrapper_prefix(state.keys()))
 
 
-def _saved_device(tensor: Any, saved_locations: Mapping[int, str]) -> str:
-    return saved_locations.get(tensor.untyped_storage().data_ptr(), str(tensor.device))
+def _storage_address(tensor: Any) -> int:
+    """Where the tensor's storage data starts; 0 for layouts without one storage (sparse)."""
+    try:
+        return tensor.untyped_storage().data_ptr()
+    except (RuntimeError, NotImplementedError):
+        return 0

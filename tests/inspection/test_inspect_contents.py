@@ -160,3 +160,12 @@ def test_optimizer_only_file_has_no_model_weights(tmp_path, inspect_json):
     torch.save(optimizer.state_dict(), tmp_path / "optimizer.bin")
     code, document = inspect_json(tmp_path / "optimizer.bin")
     assert code == 1 and finding_names(document) == ["no-model-weights"]
+
+
+def test_sparse_and_quantized_tensors_are_counted(tmp_path, inspect_json):
+    """Layouts without one plain storage (sparse) must not break the count."""
+    torch.save({"sparse": torch.eye(3).to_sparse(),
+                "quantized": torch.quantize_per_tensor(torch.ones(4), 0.1, 0, torch.quint8)}, tmp_path / "odd.pt")
+    code, document = inspect_json("--allow-weights-only", tmp_path / "odd.pt")
+    weights = only_file(document)["contents"]["weights"][0]
+    assert code == 0 and (weights["tensors"], weights["dtypes"]) == (2, {"float32": 1, "quint8": 1})
