@@ -162,6 +162,7 @@ def test_optimizer_only_file_has_no_model_weights(tmp_path, inspect_json):
     assert code == 1 and finding_names(document) == ["no-model-weights"]
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch: quantized tensors and TypedStorage are deprecated
 def test_sparse_and_quantized_tensors_are_counted(tmp_path, inspect_json):
     """Layouts without one plain storage (sparse) must not break the count."""
     torch.save({"sparse": torch.eye(3).to_sparse(),
