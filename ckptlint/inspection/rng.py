@@ -55,33 +55,38 @@ def source_named(name: str) -> Optional[str]:
     return next((source for word, source in RNG_SOURCE_WORDS if word in words), None)
 
 
-def _collect(name: str, value: Any, sources: Dict[str, str]) -> None:
-    """Add the generators ``value`` holds to ``sources`` (source -> CUDA coverage or "")."""
-    named = source_named(name)
+def _collect(name: str, value: Any, sources: Dict[str, str], parent: Optional[str] = None) -> None:
+    """Add the generators ``value`` holds to ``sources`` (source -> CUDA coverage or "").
+
+    A value without a name of its own belongs to its parent's generator: the
+    ``keys`` tensor under ``numpy`` is numpy's state, not torch's.
+    """
+    named = source_named(name) or parent
     if isinstance(value, Mapping):
-        if named == "generators":  # make_generator()'s named generators: {name: state}
+        if "bit_generator" in value:  # numpy: get_state(legacy=False), or ckptlint's form
+            sources["numpy"] = ""
+        elif named == "generators":  # make_generator()'s named generators: {name: state}
             if value:
                 sources["generators"] = ""
-        elif "bit_generator" in value:  # numpy: get_state(legacy=False), or ckptlint's form
-            sources["numpy"] = ""
         else:
             for key, item in value.items():
-                _collect(str(key), item, sources)
-    elif is_tensor(value):
-        if named == "cuda":
+                _collect(str(key), item, sources, named)
+    elif is_tensor(value) or _is_tensor_list(value):
+        if named != "cuda":
+            sources[named or "torch"] = ""
+        elif is_tensor(value):  # torch.cuda.get_rng_state(): one device's state
             sources.setdefault("cuda", CUDA_CURRENT_DEVICE_ONLY)
-        else:
-            sources["torch"] = ""
+        else:  # torch.cuda.get_rng_state_all(): one state per device
+            sources["cuda"] = CUDA_EVERY_DEVICE
     elif _is_python_state(value):
         sources["python"] = ""
-    elif isinstance(value, (list, tuple)) and value and all(is_tensor(v) for v in value):
-        if named == "cuda":  # torch.cuda.get_rng_state_all(): one state per device
-            sources["cuda"] = CUDA_EVERY_DEVICE
-        else:
-            sources["torch"] = ""
     elif isinstance(value, (list, tuple)):  # e.g. one state per rank; [] for no CUDA device
         for item in value:
-            _collect(name, item, sources)
+            _collect(name, item, sources, parent)
+
+
+def _is_tensor_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and bool(value) and all(is_tensor(v) for v in value)
 
 
 def _is_python_state(value: Any) -> bool:

@@ -112,12 +112,14 @@ def test_nested_rng_dict_and_other_keys(tmp_path, model, optimizer, inspect_json
     import random
 
     torch.save({"net": model.state_dict(), "optim": optimizer.state_dict(), "global_step": 7,
-                "rng": {"python": random.getstate(), "torch": torch.get_rng_state(), "cuda": []},
+                "rng": {"python": random.getstate(), "torch": torch.get_rng_state(), "cuda": [],
+                        "numpy": {"keys": torch.zeros(624, dtype=torch.int64), "pos": 624}},
                 "args": {"lr": 0.1}, "torch_version": "2.13.0"}, tmp_path / "c.pt")
     code, document = inspect_json(tmp_path / "c.pt")
     contents = only_file(document)["contents"]
     assert code == 0
-    assert contents["rng"] == [{"location": "rng", "sources": ["python", "torch"], "cuda": "none", "ranks": None}]
+    assert contents["rng"] == [{"location": "rng", "sources": ["numpy", "python", "torch"], "cuda": "none",
+                                "ranks": None}]
     assert (contents["counters"], contents["other_keys"], contents["torch_version"]) == (
         {"global_step": 7}, ["args"], "2.13.0")
 
