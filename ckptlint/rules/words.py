@@ -15,8 +15,9 @@ STATE_DICT = ("state_dict",)
 # Anything that makes a script distributed: a process group, a DDP/FSDP wrap, a
 # distributed sampler, or a rank read from the environment (`LOCAL_RANK`).
 DISTRIBUTED = ("init_process_group", "Distributed*", "FullyShard*", "fully_shard", "*RANK*")
-# Seeding calls come in many names: `manual_seed`, `seed_everything`, `set_seed`, `random.seed`.
-SEEDS = ("*seed*",)
+# "A file that seeds" calls one of `catalog.SEEDING_CALLS` (by these last names), or
+# a same-file helper that does (whose body then holds the name).
+SEEDS = ("manual_seed", "manual_seed_all", "seed", "seed_everything", "set_seed")
 # Epoch counters and keys are recognised by name, in any case (`start_epoch`, `ckpt["Epoch"]`).
 EPOCHS = ("(?i)*epoch*",)
 # Suppression comments: `# noqa: CKPT101` (codes are upper case there) and
