@@ -1,8 +1,8 @@
 """The `ckptlint` command line (click).
 
 `ckptlint [PATHS]` is the main form and means `ckptlint check [PATHS]`.
-A first argument that names a subcommand (`check`, `rule`) is that
-subcommand; anything else (`./rule`, `src/`, `--fix`) is the check's.
+A first argument that names a subcommand (`check`, `rule`, `init`,
+`server`, `inspect`) is that subcommand; anything else (`./rule`, `src/`, `--fix`) is the check's.
 Heavy modules (libcst, the rules) are imported inside the commands, so
 `ckptlint --version` starts fast.
 """
