@@ -1,4 +1,4 @@
-"""One pass over the tree that records what the model's facts are built from.
+"""One walk over the tree that records what the model's facts are built from.
 
 The index is structural only (no name resolution): calls with their
 enclosing function and class, which calls are whole statements, and the
@@ -9,9 +9,11 @@ demand, by the model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Set, Union
+from typing import List, Optional, Set, Tuple, Union
 
 import libcst as cst
+
+from ckptlint.semantic.walk import children
 
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
 
@@ -30,42 +32,19 @@ class Index:
 
     @classmethod
     def build(cls, module: cst.Module) -> "Index":
-        visitor = _Indexer()
-        module.visit(visitor)
-        return visitor.index
-
-
-class _Indexer(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.index = Index()
-        self._functions: List[FunctionNode] = []
-        self._classes: List[Optional[cst.ClassDef]] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._functions.append(node)
-        self._classes.append(None)  # a method's body is not the class body
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._functions.pop()
-        self._classes.pop()
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self._functions.append(node)
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self._functions.pop()
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append(node)
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._classes.pop()
-
-    def visit_Expr(self, node: cst.Expr) -> None:
-        if isinstance(node.value, cst.Call):
-            self.index.statement_calls.add(id(node.value))
-
-    def visit_Call(self, node: cst.Call) -> None:
-        function = self._functions[-1] if self._functions else None
-        enclosing_class = next((c for c in reversed(self._classes) if c is not None), None)
-        self.index.calls.append(IndexedCall(node, function, enclosing_class))
+        """One pre-order walk in source order: a call comes before the calls in its arguments."""
+        index = cls()
+        stack: List[Tuple[cst.CSTNode, Optional[FunctionNode], Optional[cst.ClassDef]]] = [(module, None, None)]
+        while stack:
+            node, function, class_def = stack.pop()
+            if isinstance(node, cst.Call):
+                index.calls.append(IndexedCall(node, function, class_def))
+            elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+                index.statement_calls.add(id(node.value))
+            # Everything under a def (decorators and defaults too) belongs to it.
+            if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+                function = node
+            elif isinstance(node, cst.ClassDef):
+                class_def = node  # the nearest class, also for the methods' bodies
+            stack.extend((child, function, class_def) for child in reversed(list(children(node))))
+        return index

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
+from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Span
@@ -28,6 +28,7 @@ from ckptlint.semantic.kinds import ObjectKinds
 from ckptlint.semantic.loads import LoadFlows
 from ckptlint.semantic.loops import Loops
 from ckptlint.semantic.names import NameResolver
+from ckptlint.semantic.parents import parent_map
 from ckptlint.semantic.positions import LineIndex
 from ckptlint.semantic.resume import Resume
 from ckptlint.semantic.saves import Saves
@@ -64,7 +65,7 @@ class SemanticModel:
 
     @cached_property
     def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
-        return self._wrapper.resolve(ParentNodeProvider)
+        return parent_map(self.module)
 
     @cached_property
     def scopes(self) -> Mapping[cst.CSTNode, object]:

@@ -1,0 +1,101 @@
+"""The model's own walks agree with libcst's visitors.
+
+`parent_map` must equal `ParentNodeProvider`'s map, and the call index built
+by the field walk must list the same calls, in the same order, with the same
+enclosing function and class, as a plain `CSTVisitor` (the reference below).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import List, Optional
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, ParentNodeProvider
+from support import FIXTURES
+
+from ckptlint.engine.source import read_source
+from ckptlint.rules.registry import RULES
+from ckptlint.semantic.index import Index
+from ckptlint.semantic.parents import parent_map
+
+SYNTAX = [
+    "@dec(a())\nasync def f(a: t() = d(), /, *b: s(), c=k(), **e) -> r():\n    return [y(v) async for y in g() if (z := h())]\n",
+    "x = f'{a()!r:>{w()}} {b()}'\nmatch p():\n    case [1, *rest] | {'k': v} if cond():\n        q()\n",
+    "@deco()\nclass A(B(), metaclass=M()):\n    x: i() = lambda q=one(): q(two())\n    del x[s():e(), ...]\n",
+    "try:\n    t()\nexcept* (E(), F) as e:\n    raise X() from e()\nfinally:\n    fin()\n",
+    "v = a() if b() else c()\nw = {k(): v() for k in ks() if p()}\nprint(*xs(), key=kf(), **kw())\n",
+    "with o() as a, p() as b:\n    for i in r():\n        while w():\n            yield (yy() for _ in z())\n",
+]
+
+
+def _sources():
+    for rule in RULES:
+        for index, example in enumerate(rule.VALID + rule.INVALID):
+            yield f"{rule.code}-{index}", example.source
+    for directory, _, files in os.walk(FIXTURES):
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(directory, name)
+                yield os.path.relpath(path, FIXTURES), read_source(path, 10**7).text
+    for index, text in enumerate(SYNTAX):
+        yield f"syntax-{index}", text
+
+
+CASES = list(_sources())
+IDS = [case[0] for case in CASES]
+
+
+class ReferenceIndexer(cst.CSTVisitor):
+    """The call index as libcst's visitor order defines it."""
+
+    def __init__(self) -> None:
+        self.calls: List[tuple] = []
+        self.statement_calls: set = set()
+        self._functions: List[cst.CSTNode] = []
+        self._classes: List[cst.ClassDef] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._functions.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._functions.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._functions.append(node)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._functions.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Call):
+            self.statement_calls.add(id(node.value))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        function: Optional[cst.CSTNode] = self._functions[-1] if self._functions else None
+        class_def = self._classes[-1] if self._classes else None
+        self.calls.append((id(node), id(function), id(class_def)))
+
+
+@pytest.mark.parametrize("name, text", CASES, ids=IDS)
+def test_same_parents_as_libcst(name: str, text: str) -> None:
+    module = cst.parse_module(text)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
+    assert {id(c): id(p) for c, p in parent_map(module).items()} == {id(c): id(p) for c, p in expected.items()}
+
+
+@pytest.mark.parametrize("name, text", CASES, ids=IDS)
+def test_same_call_index_as_a_visitor(name: str, text: str) -> None:
+    module = cst.parse_module(text)
+    reference = ReferenceIndexer()
+    module.visit(reference)
+    index = Index.build(module)
+    assert [(id(c.node), id(c.function), id(c.class_def)) for c in index.calls] == reference.calls
+    assert index.statement_calls == reference.statement_calls
