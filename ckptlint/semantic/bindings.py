@@ -14,6 +14,8 @@ from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tupl
 
 import libcst as cst
 
+from ckptlint.semantic.walk import visit_tree
+
 Scope = Union[cst.FunctionDef, cst.Module]
 
 
@@ -144,9 +146,9 @@ class Bindings:
         if key not in self._assigned:
             visitor = _AssignedNames(node)
             if isinstance(node, cst.FunctionDef):
-                node.body.visit(visitor)
+                visit_tree(node.body, visitor)
             else:
-                node.visit(visitor)
+                visit_tree(node, visitor)
             self._assigned[key] = (frozenset(visitor.names), frozenset(visitor.globals))
         return self._assigned[key]
 
@@ -308,7 +310,7 @@ class Bindings:
                     params = _parameters(statement)
                     if params:
                         collector = _SelfAssignments(params[0].name.value)
-                        statement.body.visit(collector)
+                        visit_tree(statement.body, collector)
                         for attr, binding in collector.found:
                             table.setdefault(attr, []).append(binding)
             self._attributes[key] = table

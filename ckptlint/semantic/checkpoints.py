@@ -20,6 +20,7 @@ from ckptlint.semantic.bindings import Binding
 from ckptlint.semantic.dicts import is_dict_builder, is_state_dict_call, reads_key, string_value, subscript_key
 from ckptlint.semantic.kinds import Kind, ObjectKind, ObjectKinds
 from ckptlint.semantic.saves import SaveSite, Saves
+from ckptlint.semantic.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
@@ -145,7 +146,7 @@ class Checkpoints:
     def _statements_between(self, save: SaveSite, start: int, end: int):
         scope: cst.CSTNode = save.function if save.function is not None else self._model.module
         collector = _SmallStatements(scope)
-        scope.visit(collector)
+        visit_tree(scope, collector)
         for statement, small in collector.found:
             span = self._model.span(small)
             if start <= span.start_offset and span.end_offset <= end:
@@ -219,7 +220,7 @@ class Checkpoints:
             state_of = self._kinds.of(receiver)
             owner = self._model.code(receiver)
         collector = _CallArguments()
-        value.visit(collector)
+        visit_tree(value, collector)
         passed = frozenset(self._model.code(node) for node in collector.found)
         return Entry(path, value, state_of, owner, self._is_rng(value), passed, collector.opaque)
 
@@ -229,7 +230,7 @@ class Checkpoints:
             binding = self._model.bindings.reaching(value.value, value)
             return binding is not None and binding.value is not None and self._is_rng(binding.value, depth + 1)
         collector = _Calls()
-        value.visit(collector)
+        visit_tree(value, collector)
         for call in collector.found:
             name = self._model.qualname(call.func)
             if name in catalog.RNG_STATE_CALLS:
@@ -245,7 +246,7 @@ class Checkpoints:
             for statement in self._model.module.body:
                 if isinstance(statement, cst.FunctionDef) and statement.name.value == short:
                     collector = _Calls()
-                    statement.visit(collector)
+                    visit_tree(statement, collector)
                     self._rng_functions[qualname] = any(
                         self._model.qualname(c.func) in catalog.RNG_STATE_CALLS for c in collector.found
                     )
@@ -272,7 +273,7 @@ class Checkpoints:
                 return ()
             value = binding.value
         collector = _Calls()
-        value.visit(collector)
+        visit_tree(value, collector)
         return tuple(c for c in collector.found if self._model.qualname(c.func) in qualnames)
 
     def calls_reading_key(self, qualnames: FrozenSet[str], key: str) -> Tuple[cst.Call, ...]:
@@ -341,7 +342,7 @@ def _counts(binding: Optional[Binding]) -> bool:
 
 def _names_passed(node: cst.CSTNode) -> FrozenSet[str]:
     collector = _CallArguments()
-    node.visit(collector)
+    visit_tree(node, collector)
     return frozenset(n.value for n in collector.found if isinstance(n, cst.Name))
 
 

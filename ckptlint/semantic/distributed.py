@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, FrozenSet, List, Optional
 import libcst as cst
 
 from ckptlint.semantic import catalog
+from ckptlint.semantic.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
@@ -54,7 +55,7 @@ def _reads_rank(model: "SemanticModel") -> bool:
         if site.node.args and _rank_literal(site.node.args[0].value):
             return True
     finder = _EnvironSubscripts()
-    model.module.visit(finder)
+    visit_tree(model.module, finder)
     return any(
         model.qualname(node.value) == "os.environ" and _rank_literal(_index(node)) for node in finder.found
     )
@@ -102,11 +103,11 @@ def writes_collective_state(model: "SemanticModel", save, project) -> bool:  # t
     if obj is None:
         return False
     calls = _Calls()
-    obj.visit(calls)
+    visit_tree(obj, calls)
     if isinstance(obj, cst.Name):
         binding = model.bindings.reaching(obj.value, save.call)
         if binding is not None and binding.value is not None:
-            binding.value.visit(calls)
+            visit_tree(binding.value, calls)
     fully_shards = bool(model.calls_to(*catalog.FULLY_SHARD))
     kinds = model.kinds(project)
     for call in calls.found:
@@ -197,7 +198,7 @@ def _sets_epoch(model: "SemanticModel", body: cst.CSTNode, text: str) -> bool:
     if not setters:
         return False
     calls = _Calls()
-    body.visit(calls)
+    visit_tree(body, calls)
     for call in calls.found:
         func = call.func
         name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None

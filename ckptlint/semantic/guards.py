@@ -33,6 +33,7 @@ import libcst as cst
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic import catalog
 from ckptlint.semantic.names import LOCAL_PREFIX
+from ckptlint.semantic.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
@@ -109,7 +110,7 @@ class Guards:
     @cached_property
     def _assignments(self) -> List[Tuple[str, cst.BaseExpression]]:
         finder = _FlagAssignments()
-        self._model.module.visit(finder)
+        visit_tree(self._model.module, finder)
         return finder.found
 
     def mentions_rank(self, expr: Optional[cst.BaseExpression], at: Optional[cst.CSTNode] = None) -> bool:
@@ -118,7 +119,7 @@ class Guards:
         if expr is None:
             return False
         finder = _Expressions()
-        expr.visit(finder)
+        visit_tree(expr, finder)
         if any(self.is_rank(e) for e in finder.found):
             return True
         if isinstance(expr, cst.Name) and at is not None:
@@ -290,7 +291,7 @@ class Guards:
         bindings = model.bindings
         functions: Dict[str, List[cst.FunctionDef]] = {}
         definitions = _FunctionDefinitions()
-        model.module.visit(definitions)
+        visit_tree(model.module, definitions)
         for function in definitions.found:
             functions.setdefault(function.name.value, []).append(function)
         table: Dict[str, Dict[int, List[cst.Call]]] = {}

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from ckptlint.semantic.walk import visit_tree
+
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
 
@@ -73,7 +75,7 @@ class Loops:
     def __init__(self, model: "SemanticModel") -> None:
         self._model = model
         collector = _LoopCollector(model)
-        model.module.visit(collector)
+        visit_tree(model.module, collector)
         self.all: Tuple[Loop, ...] = tuple(collector.loops)
         self._by_node: Dict[int, Loop] = {id(loop.node): loop for loop in self.all}
 

@@ -32,6 +32,7 @@ from ckptlint.semantic.parents import parent_map
 from ckptlint.semantic.positions import LineIndex
 from ckptlint.semantic.resume import Resume
 from ckptlint.semantic.saves import Saves
+from ckptlint.semantic.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.fsdp import FsdpPolicy
@@ -206,7 +207,7 @@ class SemanticModel:
     def comments(self) -> List[Comment]:
         """Every comment, in source order (computed only when suppressions are checked)."""
         collector = CommentCollector(self.module)
-        self.module.visit(collector)
+        visit_tree(self.module, collector)
         last_line = len(self.lines.starts)
         comments = []
         for node, own_line, block, in_header in collector.found:

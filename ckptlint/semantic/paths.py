@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, FrozenSet, List, Optional, Sequence
 import libcst as cst
 
 from ckptlint.semantic import catalog
+from ckptlint.semantic.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
@@ -57,7 +58,7 @@ class _Names(cst.CSTVisitor):
 def varies_per_run(model: "SemanticModel", expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
     """Whether the path names an enclosing `for` loop's variable or an epoch/step/iteration counter."""
     collector = _Names()
-    expr.visit(collector)
+    visit_tree(expr, collector)
     names = collector.names
     if any(word in name.lower() for name in names for word in PROGRESS_WORDS):
         return True
@@ -66,7 +67,7 @@ def varies_per_run(model: "SemanticModel", expr: cst.BaseExpression, at: cst.CST
     while current is not None:
         if isinstance(current, (cst.For, cst.CompFor)):
             target_names = _Names()
-            current.target.visit(target_names)
+            visit_tree(current.target, target_names)
             loop_targets |= target_names.names
         current = model.parents.get(current)
     return bool(names & loop_targets)
@@ -78,7 +79,7 @@ def depends_on_parameters(model: "SemanticModel", expr: cst.BaseExpression, at: 
     if function is None:
         return False
     collector = _RootNames()
-    expr.visit(collector)
+    visit_tree(expr, collector)
     params = [p.name.value for p in _all_parameters(function)]
     if params and model.bindings.enclosing_class(function) is not None:
         params = params[1:]  # `self.last` is the object's path, not the caller's
@@ -92,7 +93,7 @@ class _RootNames(cst.CSTVisitor):
         self.names = set()
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        visit_tree(node.value, self)
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -241,7 +242,7 @@ def enclosing_for_variables(model: "SemanticModel", at: cst.CSTNode) -> FrozenSe
     while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.Module)):
         if isinstance(current, cst.For):
             collector = _Names()
-            current.target.visit(collector)
+            visit_tree(current.target, collector)
             names |= collector.names
         current = model.parents.get(current)
     return frozenset(names)
@@ -266,7 +267,7 @@ class PathFacts:
         loop_variables: FrozenSet[str] = frozenset()
         if resolved is not None and written:
             collector = _RootNames()
-            resolved.visit(collector)
+            visit_tree(resolved, collector)
             loop_variables = frozenset(collector.names) & enclosing_for_variables(model, save.call)
         return PathValue(
             save=save,

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, FrozenSet
 
 import libcst as cst
 
+from ckptlint.semantic.walk import visit_tree
+
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
 
@@ -97,5 +99,5 @@ class _Exits(cst.CSTVisitor):
 
 def _exits_before(model: "SemanticModel", loop: cst.For, offset: int) -> bool:
     exits = _Exits()
-    loop.body.visit(exits)
+    visit_tree(loop.body, exits)
     return any(model.span(node).start_offset < offset for node in exits.found)

@@ -27,6 +27,7 @@ from libcst.metadata import Scope
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic import catalog
+from ckptlint.semantic.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
@@ -199,7 +200,7 @@ class Resume:
     @cached_property
     def _assignments(self) -> Dict[Tuple[int, str], List[Tuple[str, cst.SimpleStatementLine, cst.CSTNode]]]:
         collector = _Assignments(self._model)
-        self._model.module.visit(collector)
+        visit_tree(self._model.module, collector)
         return collector.table
 
     def load_path(self, load: LoadSite) -> Optional[cst.BaseExpression]:

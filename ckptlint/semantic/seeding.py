@@ -21,6 +21,7 @@ import libcst as cst
 from ckptlint.semantic import catalog
 from ckptlint.semantic.names import LOCAL_PREFIX
 from ckptlint.semantic.saves import bind_to_function
+from ckptlint.semantic.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.calls import CallSite
@@ -197,7 +198,7 @@ class Seeding:
     @cached_property
     def flag_assignments(self) -> List[FlagAssignment]:
         collector = _FlagAssignments()
-        self._model.module.visit(collector)
+        visit_tree(self._model.module, collector)
         found = []
         for statement, target in collector.found:
             name = self._model.qualname(target)
@@ -267,7 +268,7 @@ class _Names(cst.CSTVisitor):
             self.repeatable = False
             return False
         if isinstance(node, cst.Attribute):
-            node.value.visit(self)
+            visit_tree(node.value, self)
             return False
         if isinstance(node, cst.Name):
             self.names.append(node)
@@ -278,7 +279,7 @@ def reusable(model: "SemanticModel", expr: cst.BaseExpression, origin: cst.CSTNo
     """Whether ``expr`` (written at ``origin``) can be written at ``at`` with the same value:
     no calls, and every name it reads is bound to the same assignment at both places."""
     names = _Names()
-    expr.visit(names)
+    visit_tree(expr, names)
     if not names.repeatable:
         return False
     for name in names.names:

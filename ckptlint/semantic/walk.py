@@ -11,7 +11,7 @@ types listed in `_SOURCE_ORDER` (tests compare both walks with libcst's own).
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterator, Tuple, Type
+from typing import Dict, Iterator, List, Tuple, Type
 
 import libcst as cst
 
@@ -49,3 +49,23 @@ def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             for item in value:
                 if isinstance(item, cst.CSTNode):
                     yield item
+
+
+def visit_tree(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``node.visit(visitor)`` for a read-only visitor, without rebuilding nodes.
+
+    Calls `visit_<Type>` before a node's children (a `False` result skips them)
+    and `leave_<Type>` after, in source order, as libcst does. Attribute hooks
+    (`visit_<Type>_<field>`) are not called: no visitor of the model uses them.
+    """
+    # (node, entered): a node is pushed once to enter it and once more to leave it.
+    stack: List[Tuple[cst.CSTNode, bool]] = [(node, False)]
+    while stack:
+        current, entered = stack.pop()
+        if entered:
+            visitor.on_leave(current)
+            continue
+        descend = visitor.on_visit(current)
+        stack.append((current, True))
+        if descend:
+            stack.extend((child, False) for child in reversed(list(children(current))))
