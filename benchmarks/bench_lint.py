@@ -20,7 +20,9 @@ Measured, each in a fresh process (peak RSS from `wait4`):
   one that needs a full analysis and one the pre-filter skips (median of 5), and
   the floor for the first: a process that imports libcst, parses the file and
   resolves the metadata;
-- ckptlint on the largest file alone (peak memory should follow it, not the corpus).
+- ckptlint on the largest file alone (peak memory should follow it, not the corpus);
+- the parallel ceiling of the machine: the speedup of N copies of a CPU-bound
+  Python loop over one, the most any process pool can gain here.
 """
 
 from __future__ import annotations
@@ -133,6 +135,20 @@ def ckptlint(paths: List[str], *flags: str) -> Dict[str, float]:
     return result
 
 
+SPIN = "import time\nstart = time.perf_counter()\nx = 0\nfor i in range(20_000_000):\n    x += i * i\nprint(time.perf_counter() - start)\n"
+
+
+def parallel_ceiling(jobs: int) -> float:
+    """What ``jobs`` processes of plain CPU-bound Python gain on this machine: ``jobs`` x the
+    time of one alone / the time of each when ``jobs`` run at once (a VM's cores share more
+    than a desktop's; no parallel lint can beat this)."""
+    def spin(copies: int) -> float:
+        processes = [subprocess.Popen([sys.executable, "-c", SPIN], stdout=subprocess.PIPE, env=ENV) for _ in range(copies)]
+        return max(float(process.communicate()[0]) for process in processes)
+
+    return jobs * spin(1) / spin(jobs)
+
+
 def wall_as_seconds(result: Dict[str, float]) -> Dict[str, float]:
     result.pop("per_file", None)
     return {**result, "seconds": result["wall"]}
@@ -241,6 +257,7 @@ def main() -> int:
             "analysed_cold_vs_metadata_floor": results["analysed_cold_1_job"]["seconds"] / results["analysed_metadata_floor"]["seconds"],
             "parallel_speedup": results["cold_1_job"]["seconds"] / results[f"cold_{args.jobs}_jobs"]["seconds"],
             "warm_speedup": results["cold_1_job"]["seconds"] / results["warm"]["seconds"],
+            "parallel_ceiling_of_this_machine": parallel_ceiling(args.jobs),
         },
     }
     print(f"corpus: {len(files)} files, {lines:,} lines; fully analysed by ckptlint: {len(analysed)} files, {analysed_lines:,} lines")

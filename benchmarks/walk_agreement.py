@@ -6,9 +6,9 @@
 The semantic model builds its parent map and call index by walking the nodes'
 fields (`ckptlint/semantic/walk.py`) instead of running libcst's visitor
 machinery. For every corpus file (or every k-th), both must equal what
-libcst's `ParentNodeProvider` and a plain `CSTVisitor` give: the same parent
-for every node, the same calls in the same order with the same enclosing
-function and class. Run it after upgrading libcst. Exit status 0 when all agree.
+libcst's `ParentNodeProvider` and a plain `CSTVisitor` give: the same
+visit/leave calls in the same order, the same parent for every node, the same
+calls with the same enclosing function and class. Run it after upgrading libcst. Exit status 0 when all agree.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider
 from bench_lint import HERE, REPO, corpus_files
 
 sys.path[:0] = [os.path.join(REPO, "tests"), os.path.join(REPO, "tests", "semantic")]
-from test_walk import ReferenceIndexer  # noqa: E402
+from test_walk import Recorder, ReferenceIndexer  # noqa: E402
 
 from ckptlint.semantic.index import Index  # noqa: E402
 from ckptlint.semantic.parents import parent_map  # noqa: E402
+from ckptlint.semantic.walk import visit_tree  # noqa: E402
 
 
 def differences(module: cst.Module) -> list:
@@ -37,6 +38,11 @@ def differences(module: cst.Module) -> list:
     calls = [(id(c.node), id(c.function), id(c.class_def)) for c in index.calls]
     if calls != reference.calls or index.statement_calls != reference.statement_calls:
         found.append("call index")
+    expected_events, events = Recorder(), Recorder()
+    module.visit(expected_events)
+    visit_tree(module, events)
+    if events.events != expected_events.events:
+        found.append("visit_tree events")
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
     if {id(c): id(p) for c, p in parent_map(module).items()} != {id(c): id(p) for c, p in expected.items()}:
         found.append("parent map")

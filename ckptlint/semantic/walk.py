@@ -1,11 +1,11 @@
 """Walking a libcst tree by its nodes' fields, without libcst's visitor machinery.
 
-libcst's visitors rebuild every node they pass through; the model's
-structural passes (the parent map, the call index) only read, so they walk
-the dataclass fields themselves, several times faster. A node's children are
-the `CSTNode` values of its fields, alone or in a sequence. Fields are taken
-in source order: dataclass order is source order except for the few node
-types listed in `_SOURCE_ORDER` (tests compare both walks with libcst's own).
+libcst's visitors rebuild every node they pass through; the model's passes
+only read, so they walk the nodes' fields themselves, several times faster.
+A node's children are the `CSTNode` values of its fields, alone or in a
+sequence, taken in the order libcst visits them (`visit_order.py`, generated
+from libcst's source), so a visitor sees exactly the calls `node.visit` would
+make (tests compare the two on every fixture and rule example).
 """
 
 from __future__ import annotations
@@ -15,32 +15,24 @@ from typing import Dict, Iterator, List, Tuple, Type
 
 import libcst as cst
 
-# Node types whose dataclass field order is not the order of their source text.
-_SOURCE_ORDER: Dict[Type[cst.CSTNode], Tuple[str, ...]] = {
-    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
-    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
-    cst.IfExp: ("body", "test", "orelse"),
-    cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
-    cst.MatchCase: ("pattern", "guard", "body"),
-    cst.ExceptHandler: ("type", "name", "body"),
-    cst.ExceptStarHandler: ("type", "name", "body"),
-    cst.Arg: ("keyword", "value"),
-}
+from ckptlint.semantic.visit_order import ORDER
+
 _FIELDS: Dict[Type[cst.CSTNode], Tuple[str, ...]] = {}
 
 
 def child_fields(node_type: Type[cst.CSTNode]) -> Tuple[str, ...]:
-    """The names of ``node_type``'s fields, the ones that come first in source text first."""
+    """The fields of ``node_type`` that libcst visits, in its order."""
     names = _FIELDS.get(node_type)
     if names is None:
-        declared = tuple(field.name for field in dataclasses.fields(node_type))
-        first = tuple(name for name in _SOURCE_ORDER.get(node_type, ()) if name in declared)
-        names = _FIELDS[node_type] = first + tuple(name for name in declared if name not in first)
+        known = ORDER.get(node_type.__name__)
+        if known is None:  # a node type newer than the table: every field, in declaration order
+            known = tuple(field.name for field in dataclasses.fields(node_type))
+        names = _FIELDS[node_type] = known
     return names
 
 
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """``node``'s children, in source order."""
+    """``node``'s children, in the order libcst visits them."""
     for name in child_fields(type(node)):
         value = getattr(node, name)
         if isinstance(value, cst.CSTNode):

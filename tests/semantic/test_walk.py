@@ -1,8 +1,9 @@
 """The model's own walks agree with libcst's visitors.
 
-`parent_map` must equal `ParentNodeProvider`'s map, and the call index built
-by the field walk must list the same calls, in the same order, with the same
-enclosing function and class, as a plain `CSTVisitor` (the reference below).
+`visit_tree` must make exactly the visit/leave calls `node.visit` makes,
+`parent_map` must equal `ParentNodeProvider`'s map, and the call index must
+list the same calls, in the same order, with the same enclosing function and
+class, as a plain `CSTVisitor` (the reference below).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ckptlint.engine.source import read_source
 from ckptlint.rules.registry import RULES
 from ckptlint.semantic.index import Index
 from ckptlint.semantic.parents import parent_map
+from ckptlint.semantic.walk import visit_tree
 
 SYNTAX = [
     "@dec(a())\nasync def f(a: t() = d(), /, *b: s(), c=k(), **e) -> r():\n    return [y(v) async for y in g() if (z := h())]\n",
@@ -99,3 +101,32 @@ def test_same_call_index_as_a_visitor(name: str, text: str) -> None:
     index = Index.build(module)
     assert [(id(c.node), id(c.function), id(c.class_def)) for c in index.calls] == reference.calls
     assert index.statement_calls == reference.statement_calls
+
+
+class Recorder(cst.CSTVisitor):
+    """Records every visit and leave; skips the children of lambdas (a `False` from visit_)."""
+
+    def __init__(self) -> None:
+        self.events: List[tuple] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.events.append(("visit", id(node)))
+        return not isinstance(node, cst.Lambda)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.events.append(("leave", id(original_node)))
+
+
+@pytest.mark.parametrize("name, text", CASES, ids=IDS)
+def test_visit_tree_calls_a_visitor_like_libcst(name: str, text: str) -> None:
+    module = cst.parse_module(text)
+    expected, found = Recorder(), Recorder()
+    module.visit(expected)
+    visit_tree(module, found)
+    assert found.events == expected.events
+
+
+def test_the_visit_order_table_matches_the_installed_libcst() -> None:
+    from ckptlint.semantic.visit_order import ORDER, generate
+
+    assert ORDER == generate(), "regenerate with `python -m ckptlint.semantic.visit_order`"
