@@ -119,6 +119,10 @@ class Bindings:
         self._module = module
         self._parents = parents
         self._assigned: Dict[int, Tuple[FrozenSet[str], FrozenSet[str]]] = {}
+        self._globals: Dict[str, State] = {}  # a module-level name seen from a function: one answer per name
+        # Per name, the state before each top-level statement (and after the last): a name
+        # read in a hundred functions walks the module body once, not a hundred times.
+        self._module_prefixes: Dict[str, List[State]] = {}
         self._attributes: Dict[int, Dict[str, List[Binding]]] = {}
 
     # -- structure ---------------------------------------------------------
@@ -167,7 +171,7 @@ class Bindings:
             at, function = function, self.enclosing_function(function)
         if function is None:
             if self.enclosing_function(at) is None and not self._inside_class_body(at):
-                state = self._walk(self._module.body, name, at, self._ancestors(at), None)
+                state = self._walk_module(name, at)
             else:
                 state = self._global(name)
             return state if isinstance(state, Binding) else None
@@ -179,6 +183,23 @@ class Bindings:
         state = self._walk(function.body.body, name, at, self._ancestors(at), initial)
         return state if isinstance(state, Binding) else None
 
+    def _walk_module(self, name: str, at: cst.CSTNode) -> State:
+        """``_walk(module.body, name, at, ...)`` from the cached states before each statement."""
+        path = self._ancestors(at)
+        prefix = self._module_prefix(name)
+        for index, statement in enumerate(self._module.body):
+            if id(statement) in path:
+                return self._descend(statement, name, at, path, prefix[index])
+        return prefix[-1]
+
+    def _module_prefix(self, name: str) -> List[State]:
+        if name not in self._module_prefixes:
+            states: List[State] = [None]
+            for statement in self._module.body:
+                states.append(self._apply(statement, name, states[-1]))
+            self._module_prefixes[name] = states
+        return self._module_prefixes[name]
+
     def _inside_class_body(self, node: cst.CSTNode) -> bool:
         current = self._parents.get(node)
         while current is not None:
@@ -189,6 +210,11 @@ class Bindings:
 
     def _global(self, name: str) -> State:
         """A module-level name used inside a function: one unconditional assignment, or unknown."""
+        if name not in self._globals:
+            self._globals[name] = self._global_uncached(name)
+        return self._globals[name]
+
+    def _global_uncached(self, name: str) -> State:
         found: List[State] = []
         for statement in self._module.body:
             if name in self.assigned_names(statement):

@@ -101,6 +101,7 @@ class Checkpoints:
         self._kinds = kinds
         self._saves = saves
         self._by_save: Dict[int, Optional[Checkpoint]] = {}
+        self._names_in_scope: Dict[int, Tuple[Tuple[str, Optional[Binding]], ...]] = {}
         self._rng_functions: Dict[str, bool] = {}
 
     # -- contents ----------------------------------------------------------
@@ -291,10 +292,7 @@ class Checkpoints:
         bindings = self._model.bindings
         found: Dict[str, ScopedObject] = {}
         function = save.function
-        local = bindings.local_names(function) if function is not None else frozenset()
-        names = sorted(local | (bindings.module_names() - local))
-        for name in names:
-            binding = bindings.reaching(name, save.call)
+        for name, binding in self._reaching_at(save):
             object_kind = self._kinds.of_binding(binding)
             if object_kind is not None and object_kind.kind is kind and _counts(binding):
                 found[name] = ScopedObject(name, object_kind)
@@ -306,6 +304,16 @@ class Checkpoints:
                     text = f"{self_name}.{attribute}"
                     found[text] = ScopedObject(text, object_kind)
         return tuple(found.values())
+
+    def _reaching_at(self, save: SaveSite) -> Tuple[Tuple[str, Optional[Binding]], ...]:
+        """Every name in scope at ``save`` with its reaching binding, once per save (all kinds ask)."""
+        key = id(save.call)
+        if key not in self._names_in_scope:
+            bindings = self._model.bindings
+            local = bindings.local_names(save.function) if save.function is not None else frozenset()
+            names = sorted(local | (bindings.module_names() - local))
+            self._names_in_scope[key] = tuple((name, bindings.reaching(name, save.call)) for name in names)
+        return self._names_in_scope[key]
 
     def missing(self, save: SaveSite, kind: Kind) -> Tuple[ScopedObject, ...]:
         """Objects of ``kind`` in scope whose state a training checkpoint leaves out (rules 102/103/105)."""
