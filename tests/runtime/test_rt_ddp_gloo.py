@@ -8,48 +8,17 @@ hang, see RUNTIME.md section 1.5).
 
 from __future__ import annotations
 
-import json
-import socket
-import time
-
 import pytest
 import torch
 
-from rt_procs import kill_group, start_script
+from rt_procs import launch_ranks
 
 WORLD = 2
 DEADLINE = 45
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def launch(scenario: str, out) -> list[dict]:
-    port = str(_free_port())
-    procs = [start_script("ddp_worker.py", scenario, str(out), env={
-        "RANK": str(r), "LOCAL_RANK": str(r), "WORLD_SIZE": str(WORLD),
-        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": port}) for r in range(WORLD)]
-    files = [out / f"rank{r}.json" for r in range(WORLD)]
-    deadline = time.monotonic() + DEADLINE
-    try:
-        while not all(f.exists() for f in files):
-            failed = [p for p in procs if p.poll() not in (None, 0)]
-            if failed or time.monotonic() > deadline:
-                for p in procs:
-                    kill_group(p)
-                logs = "\n".join(f"--- rank {r} ---\n{p.stdout.read()}" for r, p in enumerate(procs))
-                pytest.fail(f"{scenario}: ranks failed or hung (deadline {DEADLINE}s)\n{logs}")
-            time.sleep(0.1)
-        grace = time.monotonic() + 10
-        while any(p.poll() is None for p in procs) and time.monotonic() < grace:
-            time.sleep(0.1)
-    finally:
-        for p in procs:
-            kill_group(p)  # stragglers stuck in teardown
-    return [json.loads(f.read_text()) for f in files]
+    return launch_ranks("ddp_worker.py", [scenario, str(out)], out, world=WORLD, deadline=DEADLINE)
 
 
 @pytest.mark.slow
