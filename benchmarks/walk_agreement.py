@@ -25,16 +25,16 @@ from bench_lint import HERE, REPO, corpus_files
 sys.path[:0] = [os.path.join(REPO, "tests"), os.path.join(REPO, "tests", "semantic")]
 from test_walk import Recorder, ReferenceIndexer  # noqa: E402
 
-from ckptlint.semantic.index import Index  # noqa: E402
-from ckptlint.semantic.parents import parent_map  # noqa: E402
-from ckptlint.semantic.walk import visit_tree  # noqa: E402
+from ckptlint.semantic.core.index import Index  # noqa: E402
+from ckptlint.semantic.core.tree import Tree  # noqa: E402
+from ckptlint.semantic.core.walk import visit_tree  # noqa: E402
 
 
 def differences(module: cst.Module) -> list:
     found = []
     reference = ReferenceIndexer()
     module.visit(reference)
-    index = Index.build(module)
+    index = Index.build(Tree(module))
     calls = [(id(c.node), id(c.function), id(c.class_def)) for c in index.calls]
     if calls != reference.calls or index.statement_calls != reference.statement_calls:
         found.append("call index")
@@ -44,7 +44,7 @@ def differences(module: cst.Module) -> list:
     if events.events != expected_events.events:
         found.append("visit_tree events")
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
-    if {id(c): id(p) for c, p in parent_map(module).items()} != {id(c): id(p) for c, p in expected.items()}:
+    if {id(c): id(p) for c, p in Tree(module).parents.items()} != {id(c): id(p) for c, p in expected.items()}:
         found.append("parent map")
     return found
 

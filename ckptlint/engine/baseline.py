@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Sequence, Tup
 
 from ckptlint.diagnostics import Diagnostic
 from ckptlint.engine.selection import relative_to_root
-from ckptlint.semantic.positions import LineIndex
+from ckptlint.semantic.core.positions import LineIndex
 
 if TYPE_CHECKING:
     from ckptlint.api import RunReport

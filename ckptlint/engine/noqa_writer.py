@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Sequence, Set, Tuple
 
 from ckptlint.diagnostics import Diagnostic
-from ckptlint.semantic.positions import LineIndex
+from ckptlint.semantic.core.positions import LineIndex
 
 # Codes never added: a noqa for an unused suppression would itself be unused.
 NEVER_ADDED = frozenset({"CKPT001"})

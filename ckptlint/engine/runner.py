@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Type
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Diagnostic, FileError
@@ -69,7 +68,7 @@ def lint_text(
     parsed = parse(text, path)
     if isinstance(parsed, FileError):
         return LintOutcome(errors=[parsed], parsed=False)
-    model = SemanticModel(MetadataWrapper(parsed, unsafe_skip_copy=True), text)
+    model = SemanticModel(parsed, text)
     outcome = LintOutcome()
     for rule_class in runnable:
         _run_rule(rule_class(), model, path, project, outcome)

@@ -19,7 +19,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from ckptlint.diagnostics import Diagnostic
 from ckptlint.rules.info import find_info
-from ckptlint.semantic.comments import Comment
+from ckptlint.semantic.core.comments import Comment
 
 _NOQA = re.compile(r"#\s*noqa(?P<colon>\s*:\s*(?P<rest>.*))?", re.IGNORECASE)
 _CODE = re.compile(r"^[A-Z]+[0-9]+$")

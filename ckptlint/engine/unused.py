@@ -27,8 +27,8 @@ from ckptlint.engine.suppressions import Suppressions
 from ckptlint.fixes.model import Applicability, Edit, Fix
 from ckptlint.rules.base import Rule
 from ckptlint.rules.info import find_info
-from ckptlint.semantic.comments import Comment
-from ckptlint.semantic.positions import LineIndex
+from ckptlint.semantic.core.comments import Comment
+from ckptlint.semantic.core.positions import LineIndex
 
 UNUSED, UNKNOWN = "CKPT001", "CKPT002"
 META_CODES = frozenset({UNUSED, UNKNOWN})

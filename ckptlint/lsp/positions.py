@@ -18,7 +18,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from ckptlint.diagnostics import Span
-from ckptlint.semantic.positions import LineIndex
+from ckptlint.semantic.core.positions import LineIndex
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 

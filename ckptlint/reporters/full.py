@@ -29,7 +29,7 @@ from ckptlint.diagnostics import Diagnostic
 from ckptlint.fixes.model import Applicability, Fix, apply_edits
 from ckptlint.links import rule_url
 from ckptlint.reporters.text import format_concise
-from ckptlint.semantic.positions import LineIndex
+from ckptlint.semantic.core.positions import LineIndex
 
 CONTEXT_LINES = 1  # lines shown before and after the finding and the fix
 MAX_SPAN_LINES = 6  # longer findings show their first and last lines only

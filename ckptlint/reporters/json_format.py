@@ -9,7 +9,7 @@ from ckptlint.api import RunReport
 from ckptlint.diagnostics import Diagnostic
 from ckptlint.fixes.model import Fix
 from ckptlint.links import rule_url
-from ckptlint.semantic.positions import LineIndex
+from ckptlint.semantic.core.positions import LineIndex
 
 
 def _location(index: LineIndex, offset: int) -> Dict[str, int]:

@@ -24,7 +24,7 @@ from ckptlint.diagnostics import Diagnostic
 from ckptlint.fixes.model import Applicability, Fix
 from ckptlint.links import PROJECT_URL, rule_url
 from ckptlint.reporters.github import relative_path, workspace_root
-from ckptlint.semantic.positions import LineIndex
+from ckptlint.semantic.core.positions import LineIndex
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"

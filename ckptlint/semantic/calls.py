@@ -7,7 +7,7 @@ from typing import Dict, Optional
 
 import libcst as cst
 
-from ckptlint.semantic.index import FunctionNode
+from ckptlint.semantic.core.index import FunctionNode
 from ckptlint.semantic.signatures import SIGNATURES, Signature
 
 

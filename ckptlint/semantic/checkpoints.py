@@ -10,17 +10,18 @@ receives the variable) of an unknown mapping sets `has_unknown_spread`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple, Union
 
 import libcst as cst
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic import catalog
-from ckptlint.semantic.bindings import Binding
+from ckptlint.semantic.core.bindings import Binding
 from ckptlint.semantic.dicts import is_dict_builder, is_state_dict_call, reads_key, string_value, subscript_key
 from ckptlint.semantic.kinds import Kind, ObjectKind, ObjectKinds
 from ckptlint.semantic.saves import SaveSite, Saves
-from ckptlint.semantic.walk import visit_tree
+from ckptlint.semantic.core.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
@@ -306,14 +307,26 @@ class Checkpoints:
         return tuple(found.values())
 
     def _reaching_at(self, save: SaveSite) -> Tuple[Tuple[str, Optional[Binding]], ...]:
-        """Every name in scope at ``save`` with its reaching binding, once per save (all kinds ask)."""
+        """Every name in scope at ``save`` that may hold an object of a known kind, with its
+        reaching binding, once per save (all kinds ask)."""
         key = id(save.call)
         if key not in self._names_in_scope:
             bindings = self._model.bindings
             local = bindings.local_names(save.function) if save.function is not None else frozenset()
-            names = sorted(local | (bindings.module_names() - local))
+            names = sorted(local | (self._module_objects - local))
             self._names_in_scope[key] = tuple((name, bindings.reaching(name, save.call)) for name in names)
         return self._names_in_scope[key]
+
+    @cached_property
+    def _module_objects(self) -> FrozenSet[str]:
+        """Module-level names some assignment of which builds an object of a known kind: the only
+        module names worth following to each save (a module of a thousand constants has none)."""
+        bindings = self._model.bindings
+        return frozenset(
+            name
+            for name in bindings.module_names()
+            if any(self._kinds.of(value) is not None for value in bindings.module_values(name))
+        )
 
     def missing(self, save: SaveSite, kind: Kind) -> Tuple[ScopedObject, ...]:
         """Objects of ``kind`` in scope whose state a training checkpoint leaves out (rules 102/103/105)."""

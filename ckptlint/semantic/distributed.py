@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, FrozenSet, List, Optional
 import libcst as cst
 
 from ckptlint.semantic import catalog
-from ckptlint.semantic.walk import visit_tree
+from ckptlint.semantic.core.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel

@@ -32,8 +32,8 @@ import libcst as cst
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic import catalog
-from ckptlint.semantic.names import LOCAL_PREFIX
-from ckptlint.semantic.walk import visit_tree
+from ckptlint.semantic.core.names import LOCAL_PREFIX
+from ckptlint.semantic.core.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
@@ -249,12 +249,9 @@ class Guards:
     def _referenced(self, function: cst.FunctionDef) -> bool:
         if self.callers(function):
             return True
-        scope = self._model.scopes.get(function.name)
-        assignments = getattr(scope, "assignments", None)
-        if assignments is None:
-            return True  # cannot tell: treat as used
         name = function.name.value
-        if any(getattr(a, "node", None) is function and a.references for a in assignments[name]):
+        scope = self._model.scopes.scope_at(function)
+        if self._model.scopes.reads_of(scope, name):
             return True
         return bool(re.search(rf"\.{re.escape(name)}\b", self._model.text))  # `self.name` / `obj.name` anywhere
 

@@ -17,8 +17,8 @@ import libcst as cst
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic import catalog
-from ckptlint.semantic.bindings import Binding
-from ckptlint.semantic.names import LOCAL_PREFIX
+from ckptlint.semantic.core.bindings import Binding
+from ckptlint.semantic.core.names import LOCAL_PREFIX
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel

@@ -10,16 +10,17 @@ on where the tensors live, and the answer is "unknown".
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, List, Mapping
 
 import libcst as cst
-from libcst.metadata import Scope
 
 
 class LoadFlows:
-    def __init__(self, parents: Mapping[cst.CSTNode, cst.CSTNode], scopes: Mapping[cst.CSTNode, object]) -> None:
+    def __init__(
+        self, parents: Mapping[cst.CSTNode, cst.CSTNode], reads_of: Callable[[cst.Name], List[cst.Name]]
+    ) -> None:
         self._parents = parents
-        self._scopes = scopes
+        self._reads_of = reads_of
 
     def only_restores_state(self, expr: cst.CSTNode) -> bool:
         """True when every use of the value of ``expr`` is a `load_state_dict` argument."""
@@ -55,13 +56,4 @@ class LoadFlows:
             target = statement.target  # type: ignore[attr-defined]
         if not isinstance(target, cst.Name):
             return False
-        scope = self._scopes.get(target)
-        if not isinstance(scope, Scope):
-            return False
-        references = [
-            access
-            for assignment in scope.assignments[target.value]
-            if getattr(assignment, "node", None) is target
-            for access in assignment.references
-        ]
-        return all(self.only_restores_state(access.node) for access in references)
+        return all(self.only_restores_state(read) for read in self._reads_of(target))

@@ -1,9 +1,10 @@
 """The semantic model: every fact a rule may read, computed once per file.
 
-The model is built from the one `MetadataWrapper` of the one parse of a
-file. Each facet is computed lazily, on first use, so the cost of a lint is
-the cost of what the selected rules actually read: a file where no rule
-looks at names never pays for scope analysis.
+The model is built from the one parse of a file: one walk of the tree
+(`core/tree.py`) gives parents, source order, scope owners and nodes by type;
+the scopes, names and bindings are read off it. Each facet is computed
+lazily, on first use, so the cost of a lint is the cost of what the selected
+rules actually read; positions are computed only when something is reported.
 """
 
 from __future__ import annotations
@@ -12,27 +13,28 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Span
-from ckptlint.semantic.bindings import Bindings
+from ckptlint.semantic.core.bindings import Bindings
 from ckptlint.semantic.calls import CallSite
 from ckptlint.semantic.checkpoints import Checkpoints
-from ckptlint.semantic.comments import Comment, CommentCollector
+from ckptlint.semantic.core.comments import Comment, CommentCollector
 from ckptlint.semantic.distributed import DistributedFacts
 from ckptlint.semantic.guards import Guards
 from ckptlint.semantic.imports import ImportTable
-from ckptlint.semantic.index import Index
+from ckptlint.semantic.core.index import Index
 from ckptlint.semantic.kinds import ObjectKinds
 from ckptlint.semantic.loads import LoadFlows
 from ckptlint.semantic.loops import Loops
-from ckptlint.semantic.names import NameResolver
-from ckptlint.semantic.parents import parent_map
-from ckptlint.semantic.positions import LineIndex
+from ckptlint.semantic.core.names import NameResolver
+from ckptlint.semantic.core.positions import LineIndex
+from ckptlint.semantic.core.scopes import Scopes
+from ckptlint.semantic.core.spans import Positions
+from ckptlint.semantic.core.tree import Tree
 from ckptlint.semantic.resume import Resume
 from ckptlint.semantic.saves import Saves
-from ckptlint.semantic.walk import visit_tree
+from ckptlint.semantic.core.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.fsdp import FsdpPolicy
@@ -44,11 +46,13 @@ if TYPE_CHECKING:
 class SemanticModel:
     """Read-only facts about one module, shared by every rule."""
 
-    def __init__(self, wrapper: MetadataWrapper, text: str) -> None:
-        self.module: cst.Module = wrapper.module
+    def __init__(self, module: cst.Module, text: str) -> None:
+        self.module = module
         self.text = text
-        self._wrapper = wrapper
-        self._names = NameResolver(wrapper)
+        self.tree = Tree(module)
+        self.scopes = Scopes(self.tree)
+        self._names = NameResolver(self.scopes)
+        self._code: Dict[int, str] = {}
         self._per_project: Dict[Tuple[str, ProjectSettings], object] = {}
 
     # -- names -------------------------------------------------------------
@@ -62,15 +66,16 @@ class SemanticModel:
     # -- structure ---------------------------------------------------------
     @cached_property
     def index(self) -> Index:
-        return Index.build(self.module)
+        return Index.build(self.tree)
 
-    @cached_property
+    @property
     def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
-        return parent_map(self.module)
+        return self.tree.parents
 
-    @cached_property
-    def scopes(self) -> Mapping[cst.CSTNode, object]:
-        return self._wrapper.resolve(ScopeProvider)
+    def reads_of_target(self, target: cst.Name) -> List[cst.Name]:
+        """Every read of the variable that the assignment target ``target`` binds."""
+        scope, _ = self.scopes.lookup(target)
+        return self.scopes.reads_of(scope, target.value) if scope is not None else []
 
     @cached_property
     def imports(self) -> ImportTable:
@@ -104,14 +109,14 @@ class SemanticModel:
         """Call sites of any of ``qualnames`` (canonical names), in source order."""
         sites = [site for name in qualnames for site in self._calls_by_name.get(name, ())]
         if len(qualnames) > 1:
-            sites.sort(key=lambda s: self.span(s.node).start_offset)
+            sites.sort(key=lambda s: self.tree.order[s.node])
         return sites
 
     # -- checkpoints (bindings, kinds, saves, contents) ---------------------
     @cached_property
     def bindings(self) -> Bindings:
         """Reaching bindings in statement order, and `self.x` per class."""
-        return Bindings(self.module, self.parents)
+        return Bindings(self.tree, self.scopes)
 
     @cached_property
     def distributed(self) -> DistributedFacts:
@@ -160,7 +165,7 @@ class SemanticModel:
     # -- loads -------------------------------------------------------------
     @cached_property
     def load_flows(self) -> LoadFlows:
-        return LoadFlows(self.parents, self.scopes)
+        return LoadFlows(self.parents, self.reads_of_target)
 
     # -- guards, loops, resume (CKPT2xx-3xx; CKPT5xx read loops) -------------
     def guards(self, project: Optional[ProjectSettings] = None) -> Guards:
@@ -188,20 +193,11 @@ class SemanticModel:
         return LineIndex(self.text)
 
     @cached_property
-    def _positions(self) -> Mapping[cst.CSTNode, object]:
-        return self._wrapper.resolve(PositionProvider)
+    def _positions(self) -> Positions:
+        return Positions(self.module, self.lines)
 
     def span(self, node: cst.CSTNode) -> Span:
-        code_range = self._positions[node]
-        start, end = code_range.start, code_range.end  # type: ignore[attr-defined]
-        return Span(
-            line=start.line,
-            column=start.column + 1,
-            end_line=end.line,
-            end_column=end.column + 1,
-            start_offset=self.lines.offset(start.line, start.column),
-            end_offset=self.lines.offset(end.line, end.column),
-        )
+        return self._positions.span(node)
 
     @cached_property
     def comments(self) -> List[Comment]:
@@ -211,13 +207,21 @@ class SemanticModel:
         last_line = len(self.lines.starts)
         comments = []
         for node, own_line, block, in_header in collector.found:
-            block_end = self._positions[block].end.line if block is not None else last_line  # type: ignore[attr-defined]
-            line = self._positions[node].start.line  # type: ignore[attr-defined]
+            block_end = self.span(block).end_line if block is not None else last_line
+            line = self.span(node).line
             comments.append(Comment(line, node.value, own_line, block_end, in_header))
         comments.sort(key=lambda c: c.line)
         return comments
 
     def code(self, node: cst.CSTNode) -> str:
-        """The source text of ``node`` exactly as written."""
-        span = self.span(node)
-        return self.text[span.start_offset : span.end_offset]
+        """The source text of ``node`` as written (a statement without its leading comment lines)."""
+        key = id(node)
+        found = self._code.get(key)
+        if found is None:
+            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                span = self.span(node)
+                found = self.text[span.start_offset : span.end_offset]
+            else:
+                found = self.module.code_for_node(node)
+            self._code[key] = found
+        return found

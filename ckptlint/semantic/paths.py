@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, FrozenSet, List, Optional, Sequence
 import libcst as cst
 
 from ckptlint.semantic import catalog
-from ckptlint.semantic.walk import visit_tree
+from ckptlint.semantic.core.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, FrozenSet
 
 import libcst as cst
 
-from ckptlint.semantic.walk import visit_tree
+from ckptlint.semantic.core.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel

@@ -23,11 +23,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata import Scope
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic import catalog
-from ckptlint.semantic.walk import visit_tree
+from ckptlint.semantic.core.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
@@ -102,15 +101,7 @@ class Resume:
         return LoadSite(call, variable, fn, tuple(reads), tuple(restores), escapes)
 
     def _references(self, target: cst.Name) -> List[cst.CSTNode]:
-        scope = self._model.scopes.get(target)
-        if not isinstance(scope, Scope):
-            return []
-        return [
-            access.node
-            for assignment in scope.assignments[target.value]
-            if getattr(assignment, "node", None) is target
-            for access in assignment.references
-        ]
+        return list(self._model.reads_of_target(target))
 
     def _read_at(self, use: cst.CSTNode) -> Optional[Read]:
         parent = self._model.parents.get(use)

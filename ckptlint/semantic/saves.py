@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 import libcst as cst
 
 from ckptlint.config.settings import ProjectSettings
-from ckptlint.semantic.bindings import parameters
+from ckptlint.semantic.core.bindings import parameters
 from ckptlint.semantic.calls import CallSite
-from ckptlint.semantic.names import LOCAL_PREFIX
+from ckptlint.semantic.core.names import LOCAL_PREFIX
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel

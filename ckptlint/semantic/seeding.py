@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple
 import libcst as cst
 
 from ckptlint.semantic import catalog
-from ckptlint.semantic.names import LOCAL_PREFIX
+from ckptlint.semantic.core.names import LOCAL_PREFIX
 from ckptlint.semantic.saves import bind_to_function
-from ckptlint.semantic.walk import visit_tree
+from ckptlint.semantic.core.walk import visit_tree
 
 if TYPE_CHECKING:
     from ckptlint.semantic.calls import CallSite

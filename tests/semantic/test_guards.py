@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper
 from support import dedent
 
 from ckptlint.config.settings import ProjectSettings
@@ -13,7 +12,7 @@ from ckptlint.semantic.model import SemanticModel
 
 def build(code: str) -> SemanticModel:
     text = dedent(code)
-    return SemanticModel(MetadataWrapper(cst.parse_module(text)), text)
+    return SemanticModel(cst.parse_module(text), text)
 
 
 def save_guard(code: str, project: ProjectSettings = ProjectSettings()):  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
 from support import dedent
 
 from ckptlint.semantic.model import SemanticModel
@@ -11,7 +10,7 @@ from ckptlint.semantic.model import SemanticModel
 
 def build(code: str) -> SemanticModel:
     text = dedent(code)
-    return SemanticModel(MetadataWrapper(cst.parse_module(text)), text)
+    return SemanticModel(cst.parse_module(text), text)
 
 
 SCRIPT = """

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import List, Optional
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
 from support import dedent
 
 from ckptlint.config.settings import ProjectSettings
@@ -15,7 +14,7 @@ from ckptlint.semantic.model import SemanticModel
 
 def build(code: str) -> SemanticModel:
     text = dedent(code)
-    return SemanticModel(MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True), text)
+    return SemanticModel(cst.parse_module(text), text)
 
 
 def saved_kinds(code: str, project: Optional[ProjectSettings] = None) -> List[Optional[ObjectKind]]:

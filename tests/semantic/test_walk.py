@@ -1,52 +1,24 @@
 """The model's own walks agree with libcst's visitors.
 
 `visit_tree` must make exactly the visit/leave calls `node.visit` makes,
-`parent_map` must equal `ParentNodeProvider`'s map, and the call index must
+`Tree(module).parents` must equal `ParentNodeProvider`'s map, and the call index must
 list the same calls, in the same order, with the same enclosing function and
 class, as a plain `CSTVisitor` (the reference below).
 """
 
 from __future__ import annotations
 
-import os
 from typing import List, Optional
 
 import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, ParentNodeProvider
-from support import FIXTURES
 
-from ckptlint.engine.source import read_source
-from ckptlint.rules.registry import RULES
-from ckptlint.semantic.index import Index
-from ckptlint.semantic.parents import parent_map
-from ckptlint.semantic.walk import visit_tree
+from ckptlint.semantic.core.index import Index
+from ckptlint.semantic.core.tree import Tree
+from ckptlint.semantic.core.walk import visit_tree
 
-SYNTAX = [
-    "@dec(a())\nasync def f(a: t() = d(), /, *b: s(), c=k(), **e) -> r():\n    return [y(v) async for y in g() if (z := h())]\n",
-    "x = f'{a()!r:>{w()}} {b()}'\nmatch p():\n    case [1, *rest] | {'k': v} if cond():\n        q()\n",
-    "@deco()\nclass A(B(), metaclass=M()):\n    x: i() = lambda q=one(): q(two())\n    del x[s():e(), ...]\n",
-    "try:\n    t()\nexcept* (E(), F) as e:\n    raise X() from e()\nfinally:\n    fin()\n",
-    "v = a() if b() else c()\nw = {k(): v() for k in ks() if p()}\nprint(*xs(), key=kf(), **kw())\n",
-    "with o() as a, p() as b:\n    for i in r():\n        while w():\n            yield (yy() for _ in z())\n",
-]
-
-
-def _sources():
-    for rule in RULES:
-        for index, example in enumerate(rule.VALID + rule.INVALID):
-            yield f"{rule.code}-{index}", example.source
-    for directory, _, files in os.walk(FIXTURES):
-        for name in sorted(files):
-            if name.endswith(".py"):
-                path = os.path.join(directory, name)
-                yield os.path.relpath(path, FIXTURES), read_source(path, 10**7).text
-    for index, text in enumerate(SYNTAX):
-        yield f"syntax-{index}", text
-
-
-CASES = list(_sources())
-IDS = [case[0] for case in CASES]
+from samples import CASES, IDS  # noqa: E402
 
 
 class ReferenceIndexer(cst.CSTVisitor):
@@ -90,7 +62,7 @@ class ReferenceIndexer(cst.CSTVisitor):
 def test_same_parents_as_libcst(name: str, text: str) -> None:
     module = cst.parse_module(text)
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
-    assert {id(c): id(p) for c, p in parent_map(module).items()} == {id(c): id(p) for c, p in expected.items()}
+    assert {id(c): id(p) for c, p in Tree(module).parents.items()} == {id(c): id(p) for c, p in expected.items()}
 
 
 @pytest.mark.parametrize("name, text", CASES, ids=IDS)
@@ -98,7 +70,7 @@ def test_same_call_index_as_a_visitor(name: str, text: str) -> None:
     module = cst.parse_module(text)
     reference = ReferenceIndexer()
     module.visit(reference)
-    index = Index.build(module)
+    index = Index.build(Tree(module))
     assert [(id(c.node), id(c.function), id(c.class_def)) for c in index.calls] == reference.calls
     assert index.statement_calls == reference.statement_calls
 
@@ -127,6 +99,6 @@ def test_visit_tree_calls_a_visitor_like_libcst(name: str, text: str) -> None:
 
 
 def test_the_visit_order_table_matches_the_installed_libcst() -> None:
-    from ckptlint.semantic.visit_order import ORDER, generate
+    from ckptlint.semantic.core.visit_order import ORDER, generate
 
-    assert ORDER == generate(), "regenerate with `python -m ckptlint.semantic.visit_order`"
+    assert ORDER == generate(), "regenerate with `python -m ckptlint.semantic.core.visit_order`"

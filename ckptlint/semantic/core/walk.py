@@ -15,7 +15,7 @@ from typing import Dict, Iterator, List, Tuple, Type
 
 import libcst as cst
 
-from ckptlint.semantic.visit_order import ORDER
+from ckptlint.semantic.core.visit_order import ORDER
 
 _FIELDS: Dict[Type[cst.CSTNode], Tuple[str, ...]] = {}
 

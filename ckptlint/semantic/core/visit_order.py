@@ -3,7 +3,7 @@
 `walk.py` walks nodes by their fields; to call a visitor exactly as libcst
 would, it takes the fields in the order of each class's
 `_visit_and_replace_children`, read from libcst's source by `generate()`.
-Regenerate after a libcst upgrade with `python -m ckptlint.semantic.visit_order`
+Regenerate after a libcst upgrade with `python -m ckptlint.semantic.core.visit_order`
 (a test fails when this table and the installed libcst disagree). A node type
 missing here (a newer libcst) falls back to its dataclass field order: every
 child is still visited, only possibly in another order.

@@ -1,4 +1,4 @@
-"""Converting libcst positions to spans with code-point offsets.
+"""Lines of a text: offsets to lines and columns and back (no libcst: reporters use it too).
 
 Lines are split the way Python's tokenizer splits them (`\\n`, `\\r\\n`,
 `\\r`), not by `str.splitlines`, which also splits on form feeds and

@@ -1,0 +1,97 @@
+"""Where nodes are: spans with line, column and code-point offsets, computed when first asked.
+
+A file without findings never pays for positions; one with findings pays one
+code generation of the module (`node_ranges`).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState  # private: see `_OffsetRecorder`
+
+from ckptlint.diagnostics import Span
+from ckptlint.semantic.core.positions import LineIndex
+
+
+class _OffsetRecorder(CodegenState):
+    """libcst's code generation, recording where each node's code starts and ends.
+
+    The same ranges as libcst's `PositionProvider` (syntactic positions: a
+    statement's range leaves out its leading blank lines and comments), as
+    code-point offsets instead of line/column objects, which is several times
+    cheaper. libcst has no public hook for this: the recorder subclasses its
+    code-generation state, and a test compares every node's range with
+    `PositionProvider`'s so that a libcst upgrade that changes the protocol
+    fails loudly.
+    """
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.offset = 0
+        self.ranges: Dict[cst.CSTNode, Tuple[int, int]] = {}
+        self._starts: List[int] = []
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+        for token in self.indent_tokens:
+            self.offset += len(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self.offset += len(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self._starts.append(self.offset)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self._starts.pop()
+        if node not in self.ranges:  # a syntactic range, recorded inside, wins
+            self.ranges[node] = (start, self.offset)
+
+    @contextmanager
+    def record_syntactic_position(
+        self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None, end_node: Optional[cst.CSTNode] = None
+    ) -> Iterator[None]:
+        start = self.offset
+        try:
+            yield
+        finally:
+            end = self.offset
+            if start_node is not None:
+                start = self.ranges[start_node][0]
+            if end_node is not None:
+                end = self.ranges[end_node][1]
+            self.ranges[node] = (start, end)
+
+
+def node_ranges(module: cst.Module) -> Dict[cst.CSTNode, Tuple[int, int]]:
+    """``{node: (start offset, end offset)}`` for every node of ``module``, from one code generation."""
+    recorder = _OffsetRecorder(module)
+    module._codegen(recorder)
+    return recorder.ranges
+
+
+class Positions:
+    """Spans of nodes, computed on first use (a file without findings never pays for them)."""
+
+    def __init__(self, module: cst.Module, lines: LineIndex) -> None:
+        self._module = module
+        self._lines = lines
+        self._ranges: Optional[Dict[cst.CSTNode, Tuple[int, int]]] = None
+
+    def span(self, node: cst.CSTNode) -> Span:
+        if self._ranges is None:
+            self._ranges = node_ranges(self._module)
+        start, end = self._ranges[node]
+        start_line, end_line = self._lines.line_of(start), self._lines.line_of(end)
+        return Span(
+            line=start_line,
+            column=start - self._lines.line_start(start_line) + 1,
+            end_line=end_line,
+            end_column=end - self._lines.line_start(end_line) + 1,
+            start_offset=start,
+            end_offset=end,
+        )

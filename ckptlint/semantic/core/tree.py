@@ -1,0 +1,223 @@
+"""One walk over a module's tree: the structure every fact is built from.
+
+The walk visits every node once, in libcst's visit order (which is source
+order), and records for each node its parent, its position in that order
+(`order`, and `end`, the order of its last descendant, so "is A inside B" is
+two comparisons), and the *scope owner* it is evaluated in: the module, a
+function, a lambda, a class body or a comprehension, following Python's
+rules (a decorator, a default value, an annotation or a class's bases are
+evaluated in the enclosing scope; a comprehension's first iterable too).
+Nodes are also listed by type, so a fact that needs every `Call` or every
+`Assign` reads a list instead of walking the tree again.
+
+Nothing here resolves a name; `scopes.py` builds the scopes from these lists.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar, Union
+
+import libcst as cst
+
+from ckptlint.semantic.core.walk import child_fields, children
+
+ScopeOwner = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
+FunctionNode = Union[cst.FunctionDef, cst.Lambda]
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+SCOPE_OWNERS = (cst.FunctionDef, cst.Lambda, cst.ClassDef, *COMPREHENSIONS)
+# Fields evaluated inside the new scope; every other field of a scope owner is evaluated outside it.
+_INNER_FIELDS = {
+    cst.FunctionDef: ("body",),
+    cst.Lambda: ("body",),
+    cst.ClassDef: ("body",),
+    cst.ListComp: ("elt", "for_in"),
+    cst.SetComp: ("elt", "for_in"),
+    cst.GeneratorExp: ("elt", "for_in"),
+    cst.DictComp: ("key", "value", "for_in"),
+}
+N = TypeVar("N", bound=cst.CSTNode)
+_UNKNOWN = object()
+
+
+class Tree:
+    """Parents, source order, scope owners and nodes by type, from one walk."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+        self.order: Dict[cst.CSTNode, int] = {}
+        self.end: Dict[cst.CSTNode, int] = {}
+        self.owner: Dict[cst.CSTNode, ScopeOwner] = {}
+        self._by_type: Dict[type, List[cst.CSTNode]] = {}
+        self._block_starts: Dict[int, List[int]] = {}
+        self._functions: Dict[cst.CSTNode, Optional[cst.CSTNode]] = {}
+        self._walk()
+
+    def _walk(self) -> None:
+        parents, order, end, owner, by_type = self.parents, self.order, self.end, self.owner, self._by_type
+        counter = 0
+        # (node, its scope owner, entered): pushed once to enter and once to leave.
+        stack: List[Tuple[cst.CSTNode, ScopeOwner, bool]] = [(self.module, self.module, False)]
+        first_iter_owner: Dict[int, ScopeOwner] = {}  # a comprehension's first `for`: its `iter` is outside
+        while stack:
+            node, scope, entered = stack.pop()
+            if entered:
+                end[node] = counter - 1
+                continue
+            order[node] = counter
+            counter += 1
+            owner[node] = scope
+            node_type = type(node)
+            listed = by_type.get(node_type)
+            if listed is None:
+                listed = by_type[node_type] = []
+            listed.append(node)
+            stack.append((node, scope, True))
+            pending = list(self._children_with_owner(node, scope, first_iter_owner))
+            for child, child_scope in reversed(pending):
+                parents[child] = node
+                stack.append((child, child_scope, False))
+
+    @staticmethod
+    def _children_with_owner(
+        node: cst.CSTNode, scope: ScopeOwner, first_iter_owner: Dict[int, ScopeOwner]
+    ) -> Iterator[Tuple[cst.CSTNode, ScopeOwner]]:
+        inner = _INNER_FIELDS.get(type(node))  # type: ignore[arg-type]
+        if inner is None:
+            outer_iter = first_iter_owner.pop(id(node), None) if isinstance(node, cst.CompFor) else None
+            if outer_iter is None:
+                for child in children(node):
+                    yield child, scope
+                return
+            for child in children(node):
+                yield child, (outer_iter if child is node.iter else scope)  # type: ignore[attr-defined]
+            return
+        if isinstance(node, COMPREHENSIONS):
+            first_iter_owner[id(node.for_in)] = scope
+        for name in child_fields(type(node)):
+            child_scope = node if name in inner else scope  # type: ignore[assignment]
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                yield value, child_scope
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        yield item, child_scope
+
+    # -- nodes by type -----------------------------------------------------
+    def nodes(self, *types: Type[N]) -> List[N]:
+        """Every node of ``types`` (exact classes), in source order."""
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], ()))  # type: ignore[arg-type]
+        found: List[cst.CSTNode] = [n for t in types for n in self._by_type.get(t, ())]
+        found.sort(key=self.order.__getitem__)
+        return found  # type: ignore[return-value]
+
+    def nodes_within(self, root: cst.CSTNode, *types: Type[N]) -> List[N]:
+        """Every node of ``types`` inside ``root`` (``root`` included), in source order."""
+        first, last = self.order[root], self.end[root]
+        found: List[cst.CSTNode] = []
+        for node_type in types:
+            listed = self._by_type.get(node_type, ())
+            orders = [self.order[n] for n in listed] if len(listed) < 8 else None
+            if orders is None:
+                lo = bisect.bisect_left(_OrderView(listed, self.order), first)
+                hi = bisect.bisect_right(_OrderView(listed, self.order), last)
+                found.extend(listed[lo:hi])
+            else:
+                found.extend(n for n, o in zip(listed, orders) if first <= o <= last)
+        if len(types) > 1:
+            found.sort(key=self.order.__getitem__)
+        return found  # type: ignore[return-value]
+
+    # -- structure -----------------------------------------------------------
+    def contains(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+        """``inner`` is ``outer`` or one of its descendants."""
+        position = self.order.get(inner)
+        return position is not None and self.order[outer] <= position <= self.end[outer]
+
+    def before(self, a: cst.CSTNode, b: cst.CSTNode) -> bool:
+        """``a`` ends before ``b`` starts (in source order)."""
+        return self.end[a] < self.order[b]
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        """The parents of ``node``, nearest first."""
+        current = self.parents.get(node)
+        while current is not None:
+            yield current
+            current = self.parents.get(current)
+
+    def enclosing(
+        self, node: cst.CSTNode, types: Tuple[type, ...], stop: Tuple[type, ...] = ()
+    ) -> Optional[cst.CSTNode]:
+        """The nearest ancestor of ``types``; None when a ``stop`` ancestor comes first."""
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, types):
+                return ancestor
+            if stop and isinstance(ancestor, stop):
+                return None
+        return None
+
+    def enclosing_function(self, node: cst.CSTNode) -> Optional[cst.FunctionDef]:
+        """The nearest `def` around ``node`` (through lambdas, comprehensions and classes)."""
+        found = self._functions.get(node, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._functions[node] = self.enclosing(node, (cst.FunctionDef,))
+        return found  # type: ignore[return-value]
+
+    def class_of(self, function: cst.FunctionDef) -> Optional[cst.ClassDef]:
+        """The class ``function`` is a method of (a `def` directly in the class body)."""
+        owner = self.owner.get(function)
+        return owner if isinstance(owner, cst.ClassDef) else None
+
+    def statement_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The statement holding ``node``: a simple statement line or a compound statement."""
+        current: Optional[cst.CSTNode] = node
+        while current is not None and not isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            current = self.parents.get(current)
+        return current
+
+    def index_in_block(self, body: Sequence[cst.CSTNode], node: cst.CSTNode) -> Optional[int]:
+        """The index of the statement of ``body`` that holds ``node``, if any."""
+        position = self.order.get(node)
+        return None if position is None else self.index_at(body, position)
+
+    def index_at(self, body: Sequence[cst.CSTNode], position: int) -> Optional[int]:
+        """The index of the statement of ``body`` that holds the node at ``position`` (an order)."""
+        if not body:
+            return None
+        key = id(body)
+        starts = self._block_starts.get(key)
+        if starts is None or len(starts) != len(body):
+            starts = self._block_starts[key] = [self.order[s] for s in body]
+        index = bisect.bisect_right(starts, position) - 1
+        if index < 0 or position > self.end[body[index]]:
+            return None
+        return index
+
+
+class _OrderView(Sequence[int]):
+    """A list of nodes seen as their orders, for `bisect` (the lists are in source order)."""
+
+    def __init__(self, nodes: Sequence[cst.CSTNode], order: Dict[cst.CSTNode, int]) -> None:
+        self._nodes = nodes
+        self._order = order
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        return self._order[self._nodes[index]]
+
+
+def parameters(function: FunctionNode) -> List[cst.Param]:
+    """The parameters of ``function``, in order (positional first, then `*args`, keyword-only, `**kwargs`)."""
+    params = function.params
+    found = [*params.posonly_params, *params.params]
+    if isinstance(params.star_arg, cst.Param):
+        found.append(params.star_arg)
+    found.extend(params.kwonly_params)
+    if isinstance(params.star_kwarg, cst.Param):
+        found.append(params.star_kwarg)
+    return found

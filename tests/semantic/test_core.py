@@ -1,0 +1,154 @@
+"""The model's core gives the answers libcst's metadata gives, without its passes.
+
+- Names: for every variable read (a `Name` or `Attribute` chain), the qualified
+  names from `core/scopes.py` + `core/names.py` equal those of libcst's
+  `Scope.get_qualified_names_for`, rendered with the linter's policy. One
+  deliberate difference: libcst names `int.from_bytes` `builtins.int`; ours is
+  `builtins.int.from_bytes`.
+- Spans: every node's range from `core/spans.py` equals `PositionProvider`'s.
+  This also guards the private libcst code-generation protocol the spans use:
+  a libcst upgrade that changes it fails here.
+Plus Python's scope rules on small cases, and the `f(a)(b)` hole TorchFix guards.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameSource, ScopeProvider
+from samples import CASES, IDS
+
+from ckptlint.semantic.aliases import canonical
+from ckptlint.semantic.core.names import LOCAL_PREFIX, NameResolver, dotted_parts
+from ckptlint.semantic.core.positions import LineIndex
+from ckptlint.semantic.core.scopes import Scopes
+from ckptlint.semantic.core.spans import node_ranges
+from ckptlint.semantic.core.tree import Tree
+
+
+def _render(name: str, source: QualifiedNameSource) -> str:
+    if source is QualifiedNameSource.IMPORT:
+        return canonical(name)
+    if source is QualifiedNameSource.BUILTIN:
+        return name if name.startswith("builtins.") else f"builtins.{name}"
+    return LOCAL_PREFIX + name
+
+
+def name_disagreements(text: str) -> list:
+    """(code, libcst's names, ours) for every chain on which the two disagree."""
+    module = cst.parse_module(text)
+    tree = Tree(module)
+    scopes = Scopes(tree)
+    ours = NameResolver(scopes)
+    theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ScopeProvider)
+    found = []
+    for node in tree.nodes(cst.Name, cst.Attribute):
+        parts = dotted_parts(node)
+        parent = tree.parents.get(node)
+        if parts is None or not scopes.is_read(parts[0]) or isinstance(parent, cst.Attribute) and parent.value is node:
+            continue  # not a variable read, or the inner part of a longer chain
+        scope = theirs.get(node)
+        if scope is None:
+            continue
+        root, suffix = parts
+        expected = {_render(q.name, q.source) for q in scope.get_qualified_names_for(node)}
+        expected = {e + suffix if e == f"builtins.{root.value}" else e for e in expected}
+        if expected != set(ours.qualnames(node)):
+            found.append((module.code_for_node(node), sorted(expected), sorted(ours.qualnames(node))))
+    return found
+
+
+@pytest.mark.parametrize("name, text", CASES, ids=IDS)
+def test_same_names_as_libcst(name: str, text: str) -> None:
+    assert name_disagreements(text) == []
+
+
+@pytest.mark.parametrize("name, text", CASES, ids=IDS)
+def test_same_spans_as_position_provider(name: str, text: str) -> None:
+    module = cst.parse_module(text)
+    lines = LineIndex(text)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    ranges = node_ranges(module)
+    assert len(ranges) == len(expected)
+    for node, code_range in expected.items():
+        start = lines.offset(code_range.start.line, code_range.start.column)
+        end = lines.offset(code_range.end.line, code_range.end.column)
+        assert ranges[node] == (start, end), module.code_for_node(node)
+
+
+def _names(text: str):  # type: ignore[no-untyped-def]
+    module = cst.parse_module(text)
+    tree = Tree(module)
+    resolver = NameResolver(Scopes(tree))
+    return tree, resolver
+
+
+def _calls(text: str) -> dict:
+    tree, resolver = _names(text)
+    return {tree.module.code_for_node(c): resolver.qualname(c.func) for c in tree.nodes(cst.Call)}
+
+
+def test_import_forms_and_aliases() -> None:
+    calls = _calls(
+        "import torch as th\nfrom torch import save as keep\nimport torch.nn.parallel\nfrom . import utils\nfrom .misc import helper\n"
+        "th.load(p)\nkeep(x, p)\ntorch.nn.parallel.DistributedDataParallel(m)\nutils.save_on_master(x)\nhelper()\n"
+    )
+    assert calls == {
+        "th.load(p)": "torch.load",
+        "keep(x, p)": "torch.save",
+        "torch.nn.parallel.DistributedDataParallel(m)": "torch.nn.parallel.DistributedDataParallel",
+        "utils.save_on_master(x)": ".utils.save_on_master",
+        "helper()": ".misc.helper",
+    }
+
+
+def test_class_scope_is_invisible_from_methods_and_comprehensions() -> None:
+    calls = _calls(
+        "from torch import load\n"
+        "class A:\n"
+        "    load = staticmethod(len)\n"
+        "    load(1)\n"
+        "    def m(self):\n"
+        "        return load(2)\n"
+        "    xs = [load(3) for _ in range(2)]\n"
+    )
+    assert calls["load(1)"] == "<local>.A.load"
+    assert calls["load(2)"] == "torch.load"
+    assert calls["load(3)"] == "torch.load"
+
+
+def test_global_nonlocal_and_comprehension_scopes() -> None:
+    calls = _calls(
+        "import torch\n"
+        "def f():\n"
+        "    global torch\n"
+        "    torch = None\n"
+        "def g():\n"
+        "    save = 1\n"
+        "    def h():\n"
+        "        nonlocal save\n"
+        "        save(2)\n"
+        "    [torch.save(i) for torch in xs]\n"
+    )
+    assert calls["save(2)"] == "<local>.g.<locals>.save"
+    assert calls["torch.save(i)"] == "<local>.g.<locals>.<comprehension>.torch.save"
+
+
+def test_defaults_annotations_and_decorators_are_read_outside_the_function() -> None:
+    tree, resolver = _names(
+        "import torch\n"
+        "def f(torch=torch.device('cpu')) -> torch.Tensor:\n"
+        "    return torch\n"
+    )
+    calls = {tree.module.code_for_node(c): resolver.qualname(c.func) for c in tree.nodes(cst.Call)}
+    assert calls["torch.device('cpu')"] == "torch.device"
+
+
+def test_a_call_of_a_call_has_no_name() -> None:
+    calls = _calls("import torch\ntorch.load(p)(x)\n")
+    assert calls == {"torch.load(p)(x)": None, "torch.load(p)": "torch.load"}
+
+
+def test_a_name_bound_two_ways_is_ambiguous() -> None:
+    calls = _calls("if a:\n    from torch import load\nelse:\n    from pickle import load\nload(p)\n")
+    assert calls["load(p)"] is None
