@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import textwrap
+
+import libcst as cst
 from typing import List, Mapping, Optional, Sequence, Type
 
 from ckptlint.api import fix_source, lint_source
 from ckptlint.config.loader import build_settings
-from ckptlint.config.settings import Settings
+from ckptlint.config.settings import ProjectSettings, Settings
 from ckptlint.diagnostics import Diagnostic
 from ckptlint.engine.fixer import FixOutcome
 from ckptlint.rules.base import Rule
+from ckptlint.semantic.model import SemanticModel
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(REPO, "fixtures")
@@ -51,3 +54,9 @@ def fix(
     path: str = "example.py",
 ) -> FixOutcome:
     return fix_source(dedent(code), path, settings(table), unsafe_fixes=unsafe, rules=rules)
+
+
+def build_model(code: str, project: Optional[ProjectSettings] = None) -> SemanticModel:
+    """The semantic model of ``code`` (dedented), as the engine builds it."""
+    text = dedent(code)
+    return SemanticModel(cst.parse_module(text), text, project)

@@ -20,7 +20,7 @@ from ckptlint.engine.unused import META_CODES, check_suppressions
 from ckptlint.fixes.model import Applicability, Fix
 from ckptlint.rules.base import Context, Rule
 from ckptlint.rules.info import RuleInfo
-from ckptlint.semantic.calls import CallSite
+from ckptlint.semantic.core.calls import CallSite
 from ckptlint.semantic.model import SemanticModel
 
 
@@ -68,7 +68,7 @@ def lint_text(
     parsed = parse(text, path)
     if isinstance(parsed, FileError):
         return LintOutcome(errors=[parsed], parsed=False)
-    model = SemanticModel(parsed, text)
+    model = SemanticModel(parsed, text, project)
     outcome = LintOutcome()
     for rule_class in runnable:
         _run_rule(rule_class(), model, path, project, outcome)

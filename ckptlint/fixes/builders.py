@@ -16,7 +16,7 @@ from ckptlint.fixes.model import Edit, minimal_edit
 from ckptlint.semantic.model import SemanticModel
 
 if TYPE_CHECKING:
-    from ckptlint.semantic.checkpoints import Checkpoint
+    from ckptlint.semantic.facts.checkpoints import Checkpoint
 
 Whitespace = Union[cst.SimpleWhitespace, cst.ParenthesizedWhitespace]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from ckptlint.fixes.model import RUNTIME_MODULE, Edit, ImportEdit
-from ckptlint.semantic.imports import import_statement
+from ckptlint.semantic.core.imports import import_statement
 from ckptlint.semantic.model import SemanticModel
 
 def _insertion_offset(model: SemanticModel) -> Tuple[int, str]:

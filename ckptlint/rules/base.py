@@ -18,7 +18,7 @@ from ckptlint.fixes.model import Applicability, Edit, Fix
 
 if TYPE_CHECKING:
     from ckptlint.config.settings import ProjectSettings
-    from ckptlint.semantic.calls import CallSite
+    from ckptlint.semantic.core.calls import CallSite
     from ckptlint.semantic.model import SemanticModel
 
 

@@ -13,7 +13,7 @@ from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Rule
 from ckptlint.rules.loading.ckpt201_load_without_map_location import LoadWithoutMapLocation
 from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithoutWeightsOnly
-from ckptlint.semantic.calls import CallSite
+from ckptlint.semantic.core.calls import CallSite
 
 
 class BreaksTheFile(Rule):

@@ -11,7 +11,7 @@ RULES = [NonAtomicSave]
 
 
 def test_opt_in_only() -> None:
-    code = 'import torch\ntorch.save({"a": 1}, "last.pt")\n'
+    code = 'import torch\nfor epoch in range(3):\n    torch.save({"a": 1}, "last.pt")\n'
     assert codes(code, table={"select": ["CKPT1"]}) == []
     assert codes(code, table={"select": ["CKPT109"]}) == ["CKPT109"]
     assert codes(code, table={"select": ["non-atomic-save"]}) == ["CKPT109"]
@@ -64,7 +64,8 @@ def test_file_objects_get_no_finding() -> None:
 
 
 def test_extra_arguments_get_no_fix() -> None:
-    [finding] = lint('import torch\ntorch.save({}, "a.pt", _use_new_zipfile_serialization=False)\n', rules=RULES)
+    code = 'import torch\nwhile True:\n    torch.save({}, "a.pt", _use_new_zipfile_serialization=False)\n'
+    [finding] = lint(code, rules=RULES)
     assert finding.fix is None
 
 
@@ -112,6 +113,26 @@ def test_self_attribute_path_in_a_method_is_the_objects_own() -> None:
         class Trainer:
             def save_model(self):
                 torch.save({"epoch": 1}, self.last)
+            def train(self):
+                for epoch in range(self.epochs):
+                    self.save_model()
         """,
         rules=RULES,
     ) == ["CKPT109"]
+
+
+def test_a_save_that_runs_once_per_process_is_not_overwritten() -> None:
+    # Catalog revision 2: a final export, or a method this file never calls in a loop.
+    assert codes(
+        """
+        import torch
+        torch.save({"a": 1}, "final.pt")
+        class Trainer:
+            def save_model(self):
+                torch.save({"epoch": 1}, self.last)
+        def export(state):
+            torch.save(state, "export.pt")
+        export({"w": 1})
+        """,
+        rules=RULES,
+    ) == []

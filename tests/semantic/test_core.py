@@ -18,7 +18,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameSource, ScopeProvider
 from samples import CASES, IDS
 
-from ckptlint.semantic.aliases import canonical
+from ckptlint.semantic.data.aliases import canonical
 from ckptlint.semantic.core.names import LOCAL_PREFIX, NameResolver, dotted_parts
 from ckptlint.semantic.core.positions import LineIndex
 from ckptlint.semantic.core.scopes import Scopes

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import libcst as cst
-from support import dedent
+from support import build_model, dedent
 
 from ckptlint.semantic.model import SemanticModel
 
 
 def _model(code: str) -> SemanticModel:
-    text = dedent(code)
-    return SemanticModel(cst.parse_module(text), text)
+    return build_model(code)
 
 
 def _saves(model: SemanticModel):

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import libcst as cst
 import pytest
-from support import dedent
+from support import build_model, dedent
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.model import SemanticModel
 
 
 def build(code: str) -> SemanticModel:
-    text = dedent(code)
-    return SemanticModel(cst.parse_module(text), text)
+    return build_model(code)
 
 
 def save_guard(code: str, project: ProjectSettings = ProjectSettings()):  # type: ignore[no-untyped-def]
-    model = build(code)
-    (site,) = model.saves(project).sites
-    return model, model.guards(project).guard_of(site.call)
+    model = build_model(code, project)
+    (site,) = model.saves.sites
+    return model, model.guards.guard_of(site.call)
 
 
 @pytest.mark.parametrize(
@@ -159,8 +158,8 @@ def test_project_rank_guards_setting() -> None:
 
 def barrier_after_guard(code: str) -> bool:
     model = build(code)
-    (site,) = model.saves().sites
-    guards = model.guards()
+    (site,) = model.saves.sites
+    guards = model.guards
     guard = guards.guard_of(site.call)
     assert guard is not None
     return guards.barrier_after(guard.statement)
@@ -233,6 +232,6 @@ def test_mentions_rank() -> None:
         torch.save({}, "ckpt.pt")
         """
     )
-    guards = model.guards()
-    found = [guards.mentions_rank(s.path, s.call) for s in model.saves().sites]
+    guards = model.guards
+    found = [guards.mentions_rank(s.path, s.call) for s in model.saves.sites]
     assert found == [True, True, False]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import libcst as cst
-from support import dedent
+from support import build_model, dedent
 
 from ckptlint.semantic.model import SemanticModel
 
 
 def build(code: str) -> SemanticModel:
-    text = dedent(code)
-    return SemanticModel(cst.parse_module(text), text)
+    return build_model(code)
 
 
 SCRIPT = """
@@ -38,13 +37,13 @@ def test_epoch_and_batch_loops() -> None:
     variables = [(loop.variable, loops.is_epoch_loop(loop), loop.runs_step) for loop in loops.all]
     assert variables == [("epoch", True, True), (None, False, True), ("name", False, False), ("x", False, False)]
     (epoch_loop,) = loops.epoch_loops
-    assert [b.node for b in loops.batch_loops(epoch_loop)] == [loops.all[1].node]
+    assert [b.node for b in epoch_loop.descendants() if loops.is_batch_loop(b)] == [loops.all[1].node]
     assert loops.is_batch_loop(loops.all[3])  # iterates a loader, no step: an evaluation loop is a batch loop too
 
 
 def test_enclosing_and_innermost_step_loop() -> None:
     model = build(SCRIPT)
-    mid, last = model.saves().sites
+    mid, last = model.saves.sites
     assert [l.variable for l in model.loops.enclosing(mid.call)] == [None, "epoch"]
     assert [l.variable for l in model.loops.enclosing(last.call)] == ["epoch"]
     assert model.loops.innermost_step_loop(mid.call).node is model.loops.all[1].node

@@ -7,7 +7,7 @@ from test_seeding import model_of
 
 def _values(code: str):
     model = model_of(code)
-    return model, model.paths().values
+    return model, model.paths.values
 
 
 def test_leading_literal_forms() -> None:
@@ -87,14 +87,14 @@ def test_loop_variables_in_the_name() -> None:
 
 def test_directory_creation_and_deletion_anywhere_in_the_module() -> None:
     model, _ = _values("import torch\nfrom pathlib import Path\nPath('x').mkdir(parents=True)\n")
-    assert model.paths().creates_directories
+    assert model.paths.creates_directories
     model, _ = _values("import os\nos.makedirs('x')\n")
-    assert model.paths().creates_directories
+    assert model.paths.creates_directories
     model, _ = _values("import torch\ntorch.save(a, 'x/y.pt')\n")
-    assert not model.paths().creates_directories and not model.paths().deletes_files
+    assert not model.paths.creates_directories and not model.paths.deletes_files
     for line in ("import os\nos.remove(p)\n", "import shutil\nshutil.rmtree(p)\n", "p.unlink()\n", "keep_last_checkpoints(d, 3)\n"):
         model, _ = _values(line)
-        assert model.paths().deletes_files, line
+        assert model.paths.deletes_files, line
 
 
 def test_tilde_means_a_home_only_when_it_names_one() -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import libcst as cst
-from support import dedent
+from support import build_model, dedent
 
 from ckptlint.semantic.model import SemanticModel
 
 
 def build(code: str) -> SemanticModel:
-    text = dedent(code)
-    return SemanticModel(cst.parse_module(text), text)
+    return build_model(code)
 
 
 def test_reads_and_restores() -> None:
@@ -26,7 +25,7 @@ def test_reads_and_restores() -> None:
         net.load_state_dict(torch.load("c.pt"))
         """
     )
-    first, second, third = model.resume().loads
+    first, second, third = model.resume.loads
     assert first.variable == "ckpt" and not first.escapes
     assert sorted(r.key for r in first.reads) == ["epoch", "model", "optimizer"]
     assert sorted((model.code(r.receiver), r.key) for r in first.restores) == [("model", "model"), ("optimizer", "optimizer")]
@@ -50,10 +49,10 @@ def test_resume_flag_and_epoch_starts() -> None:
             evaluate(best)
         """
     )
-    resume = model.resume()
+    resume = model.resume
     load, best = resume.loads
     assert resume.under_resume_flag(load) and not resume.under_resume_flag(best)
-    (start,) = resume.epoch_starts_in_file
+    (start,) = resume.epoch_starts
     assert start.load is load and start.read.key == "epoch"
     assert resume.is_resume(load, restores_training_state=False)
     assert not resume.is_resume(best, restores_training_state=False)
@@ -69,4 +68,4 @@ def test_strict_false_results() -> None:
         m.load_state_dict(sd)
         """
     )
-    assert [model.span(c).line for c in model.resume().strict_false_unchecked()] == [1, 2]
+    assert [model.span(c).line for c in model.resume.strict_false_unchecked()] == [1, 2]

@@ -5,21 +5,20 @@ from __future__ import annotations
 from typing import List, Optional
 
 import libcst as cst
-from support import dedent
+from support import build_model, dedent
 
 from ckptlint.config.settings import ProjectSettings
-from ckptlint.semantic.kinds import Kind, ObjectKind
+from ckptlint.semantic.facts.kinds import Kind, ObjectKind
 from ckptlint.semantic.model import SemanticModel
 
 
 def build(code: str) -> SemanticModel:
-    text = dedent(code)
-    return SemanticModel(cst.parse_module(text), text)
+    return build_model(code)
 
 
 def saved_kinds(code: str, project: Optional[ProjectSettings] = None) -> List[Optional[ObjectKind]]:
-    model = build(code)
-    return [model.kinds(project).of(s.obj) for s in model.saves(project).sites]
+    model = build_model(code, project)
+    return [model.kinds.of(s.obj) for s in model.saves.sites]
 
 
 DDP = ObjectKind(Kind.MODEL, "ddp")
@@ -44,7 +43,7 @@ def test_statement_order_sees_the_wrap() -> None:
     ) == [MODEL, DDP]
 
 
-def test_branch_dependent_binding_is_ambiguous() -> None:
+def test_branch_dependent_binding_is_ambiguous_when_the_wraps_differ() -> None:
     assert saved_kinds(
         """
         import torch
@@ -53,6 +52,20 @@ def test_branch_dependent_binding_is_ambiguous() -> None:
             model = nn.Linear(2, 2)
             if flag:
                 model = torch.compile(model)
+            torch.save(model, "a.pt")
+        """
+    ) == [None]
+
+
+def test_branch_dependent_binding_is_ambiguous() -> None:
+    assert saved_kinds(
+        """
+        import torch
+        from torch import nn
+        def main(flag, build):
+            model = build()
+            if flag:
+                model = nn.Linear(2, 2)
             torch.save(model, "a.pt")
         """
     ) == [None]
@@ -109,7 +122,7 @@ def test_self_attributes_count_for_every_method_and_none_is_ignored() -> None:
                 torch.save(self.optimizer, "o.pt")
         """
     )
-    assert [model.kinds().of(s.obj) for s in model.saves().sites] == [ObjectKind(Kind.OPTIMIZER)]
+    assert [model.kinds.of(s.obj) for s in model.saves.sites] == [ObjectKind(Kind.OPTIMIZER)]
 
 
 # -- kinds ---------------------------------------------------------------------
@@ -158,8 +171,8 @@ def test_optimizer_scheduler_scaler_names() -> None:
         torch.save([a, b, c, d, e, f], "x.pt")
         """
     )
-    elements = model.saves().sites[0].obj.elements  # type: ignore[union-attr]
-    kinds = [model.kinds().of(e.value).kind for e in elements]  # type: ignore[union-attr]
+    elements = model.saves.sites[0].obj.elements  # type: ignore[union-attr]
+    kinds = [model.kinds.of(e.value).kind for e in elements]  # type: ignore[union-attr]
     assert kinds == [Kind.OPTIMIZER, Kind.OPTIMIZER, Kind.SCHEDULER, Kind.SCHEDULER, Kind.SCALER, Kind.DATALOADER]
 
 
@@ -176,7 +189,7 @@ def test_helper_call_site_is_the_save_with_arguments_bound() -> None:
         save_checkpoint(is_best=True, state={"epoch": 2}, filename="x.pt")
         """
     )
-    sites = model.saves().sites
+    sites = model.saves.sites
     assert [model.code(s.obj) for s in sites] == ['{"epoch": 1}', '{"epoch": 2}']
     assert [model.code(s.path) for s in sites] == ['"checkpoint.pth.tar"', '"x.pt"']
     assert all(s.helper is not None for s in sites)
@@ -195,9 +208,9 @@ def test_method_helper_and_save_functions_setting() -> None:
         write({"b": 2}, "b.pt")
         """
     )
-    project = ProjectSettings(save_functions=("mylib.write",))
-    assert [model.span(s.call).line for s in model.saves(project).sites] == [7, 8]
-    assert [model.span(s.call).line for s in model.saves().sites] == [7]
+    with_setting = build_model(model.text, ProjectSettings(save_functions=("mylib.write",)))
+    assert [with_setting.span(s.call).line for s in with_setting.saves.sites] == [7, 8]
+    assert [model.span(s.call).line for s in model.saves.sites] == [7]
 
 
 # -- checkpoint contents ---------------------------------------------------------
@@ -218,8 +231,8 @@ def test_built_up_dict_with_update_and_nested_and_spread() -> None:
             torch.save(ckpt, path)
         """
     )
-    site = model.saves().sites[0]
-    checkpoint = model.checkpoints().of(site)
+    site = model.saves.sites[0]
+    checkpoint = model.checkpoints.of(site)
     assert checkpoint is not None
     assert checkpoint.keys == {"model", "seed", "state", "optimizer", "rng", "epoch", "step"}
     assert checkpoint.is_training and checkpoint.holds_rng and not checkpoint.has_unknown_spread
@@ -239,7 +252,7 @@ def test_unknown_spread_and_variable_passed_to_a_call() -> None:
             torch.save(ckpt, "b.pt")
         """
     )
-    assert [model.checkpoints().of(s).has_unknown_spread for s in model.saves().sites] == [True, True]  # type: ignore[union-attr]
+    assert [model.checkpoints.of(s).has_unknown_spread for s in model.saves.sites] == [True, True]  # type: ignore[union-attr]
 
 
 def test_in_scope_parameters_need_an_annotation() -> None:
@@ -253,8 +266,8 @@ def test_in_scope_parameters_need_an_annotation() -> None:
             torch.save({}, "b.pt")
         """
     )
-    checkpoints = model.checkpoints()
-    found = [[o.text for o in checkpoints.in_scope(s, Kind.OPTIMIZER)] for s in model.saves().sites]
+    checkpoints = model.checkpoints
+    found = [[o.text for o in checkpoints.in_scope(s, Kind.OPTIMIZER)] for s in model.saves.sites]
     assert found == [[], ["optimizer"]]
 
 

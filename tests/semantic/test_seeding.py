@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
-from support import dedent
+from support import build_model, dedent
 
 from ckptlint.semantic.model import SemanticModel
 

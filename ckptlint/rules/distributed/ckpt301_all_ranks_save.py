@@ -7,7 +7,6 @@ import libcst as cst
 from ckptlint.fixes import Applicability, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.distributed import writes_collective_state
 from ckptlint.rules.words import DISTRIBUTED, SAVES, TORCH
 
 
@@ -163,18 +162,18 @@ class AllRanksSave(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        sites = model.saves(ctx.project).sites
+        sites = model.saves.sites
         if not sites or not model.distributed.is_distributed:
             return
-        guards = model.guards(ctx.project)
+        guards = model.guards
         for save in sites:
             if guards.guard_of(save.call) is not None or guards.context_unknown(save.call):
                 continue
             if guards.mentions_rank(save.path, save.call) or guards.mentions_rank(save.obj, save.call):
                 continue
-            if save.helper is not None and guards.mentions_rank(_inner_path(save), save.torch_save):
+            if save.helper is not None and guards.mentions_rank(save.inner_path, save.torch_save):
                 continue
-            if writes_collective_state(model, save, ctx.project):
+            if model.distributed.writes_collective_state(save):
                 continue
             ctx.report(save.call, fix=self._fix(ctx, save.call))
 
@@ -186,8 +185,3 @@ class AllRanksSave(Rule):
         spelling, import_edit = runtime_reference(model, "is_main_process")
         edit = builders.wrap_in_if(model, statement, cst.Call(func=builders.dotted(spelling)))
         return ctx.fix([edit, import_edit], Applicability.UNSAFE)
-
-
-def _inner_path(save):  # type: ignore[no-untyped-def]
-    args = save.torch_save.args
-    return args[1].value if len(args) > 1 and args[1].keyword is None else None

@@ -153,11 +153,11 @@ class MissingBarrier(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        sites = model.saves(ctx.project).sites
+        sites = model.saves.sites
         if not sites or not model.distributed.is_distributed:
             return
-        guards = model.guards(ctx.project)
-        checkpoints = model.checkpoints(ctx.project)
+        guards = model.guards
+        checkpoints = model.checkpoints
         for save in sites:
             guard = guards.guard_of(save.call)
             if guard is None or guard.kind in ("decorator", "caller"):
@@ -174,7 +174,7 @@ class MissingBarrier(Rule):
             ctx.report(save.call, fix=self._fix(ctx, guard.statement))
 
     def _caller_waits(self, ctx: Context, function) -> bool:  # type: ignore[no-untyped-def]
-        guards = ctx.model.guards(ctx.project)
+        guards = ctx.model.guards
         callers = guards.callers(function) if function is not None else ()
         return bool(callers) and all(guards.barrier_after(call) for call in callers)
 

@@ -6,7 +6,6 @@ import libcst as cst
 
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.distributed import distributed_sampler_uses
 from ckptlint.rules.words import TORCH
 
 
@@ -141,12 +140,12 @@ class SamplerEpochNotSet(Rule):
 
     def check_module(self, ctx: Context) -> None:
         reported = set()
-        for use in distributed_sampler_uses(ctx.model):
+        for use in ctx.model.distributed.sampler_uses:
             loop = use.loop
-            if use.sets_epoch or id(loop.node) in reported:  # type: ignore[attr-defined]
+            if use.sets_epoch or id(loop.node) in reported:
                 continue
-            reported.add(id(loop.node))  # type: ignore[attr-defined]
-            ctx.report(loop.node, fix=self._fix(ctx, use))  # type: ignore[attr-defined]
+            reported.add(id(loop.node))
+            ctx.report(loop.node, fix=self._fix(ctx, use))
 
     def _fix(self, ctx: Context, use):  # type: ignore[no-untyped-def]
         loop = use.loop

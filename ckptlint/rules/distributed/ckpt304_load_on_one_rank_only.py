@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.kinds import Kind
+from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import DISTRIBUTED, LOADS, TORCH
 
 _TRAINING_STATE = (Kind.OPTIMIZER, Kind.SCHEDULER, Kind.SCALER)
@@ -113,11 +113,11 @@ class LoadOnOneRankOnly(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        resume = model.resume(ctx.project)
+        resume = model.resume
         if not resume.loads or not model.distributed.is_distributed:
             return
-        guards = model.guards(ctx.project)
-        kinds = model.kinds(ctx.project)
+        guards = model.guards
+        kinds = model.kinds
         for load in resume.loads:
             if guards.guard_of(load.call) is None:
                 continue

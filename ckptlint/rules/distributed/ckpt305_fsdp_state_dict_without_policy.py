@@ -93,9 +93,9 @@ class FsdpStateDictWithoutPolicy(Rule):
         policy = model.fsdp_policy
         if policy.sets_default:
             return
-        kinds = model.kinds(ctx.project)
-        checkpoints = model.checkpoints(ctx.project)
-        for save in model.saves(ctx.project).sites:
+        kinds = model.kinds
+        checkpoints = model.checkpoints
+        for save in model.saves.sites:
             if policy.governs(save.call):
                 continue
             checkpoint = checkpoints.of(save)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.calls import CallSite
+from ckptlint.semantic.core.calls import CallSite
 from ckptlint.rules.words import LOADS, TORCH
 
 
@@ -132,7 +132,7 @@ class LoadWithoutMapLocation(Rule):
     def check_call(self, call: CallSite, ctx: Context) -> None:
         if call.may_supply("map_location"):
             return
-        only_restores = ctx.model.load_flows.only_restores_state(call.node)
+        only_restores = ctx.model.flows.only_restores_state(call.node)
         edit = builders.add_keyword_argument(
             ctx.model, call.node, "map_location", builders.string_literal("cpu")
         )

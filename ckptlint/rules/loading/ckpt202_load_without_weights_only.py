@@ -6,7 +6,7 @@ import libcst as cst
 
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.calls import CallSite
+from ckptlint.semantic.core.calls import CallSite
 from ckptlint.rules.words import LOADS, TORCH
 
 # From torch 2.6 on, `weights_only` defaults to True.

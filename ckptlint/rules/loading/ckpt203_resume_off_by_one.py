@@ -150,16 +150,16 @@ class ResumeOffByOne(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        resume = model.resume(ctx.project)
+        resume = model.resume
         if not resume.loads:
             return
-        checkpoints = model.checkpoints(ctx.project)
-        saves = model.saves(ctx.project).sites
+        checkpoints = model.checkpoints
+        saves = model.saves.sites
         for loop in model.loops.epoch_loops:
             target = resume.epoch_start_target(loop)
             if target is None or loop.variable is None:
                 continue
-            for start in resume.raw_epoch_assignments(target, loop.node):
+            for start in resume.raw_epoch_assignments(target, loop):
                 if self._saves_loop_variable(ctx, checkpoints, saves, loop, start.read.key):
                     ctx.report(start.statement, fix=self._fix(ctx, start.assign))
 

@@ -83,5 +83,5 @@ class StrictFalseUnchecked(Rule):
     ]
 
     def check_module(self, ctx: Context) -> None:
-        for call in ctx.model.resume(ctx.project).strict_false_unchecked():
+        for call in ctx.model.resume.strict_false_unchecked():
             ctx.report(call)

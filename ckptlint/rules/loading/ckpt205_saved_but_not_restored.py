@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.kinds import Kind
+from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import LOADS, SAVES, TORCH
 
 _PARTS = {Kind.OPTIMIZER: "optimizer", Kind.SCHEDULER: "scheduler", Kind.SCALER: "scaler"}
@@ -106,12 +106,12 @@ class SavedButNotRestored(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        resume = model.resume(ctx.project)
+        resume = model.resume
         if not resume.loads:
             return
-        saves = model.saves(ctx.project).sites
-        checkpoints = model.checkpoints(ctx.project)
-        kinds = model.kinds(ctx.project)
+        saves = model.saves.sites
+        checkpoints = model.checkpoints
+        kinds = model.kinds
         for load in resume.loads:
             path = resume.load_path(load)
             if path is None or load.escapes:

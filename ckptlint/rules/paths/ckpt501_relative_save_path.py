@@ -96,6 +96,6 @@ class RelativeSavePath(Rule):
     ]
 
     def check_module(self, ctx: Context) -> None:
-        for value in ctx.model.paths(ctx.project).values:
+        for value in ctx.model.paths.values:
             if value.relative:
-                ctx.report(value.save.call)  # type: ignore[attr-defined]
+                ctx.report(value.save.call)

@@ -8,7 +8,7 @@ from ckptlint.fixes import Applicability, builders
 from ckptlint.fixes.imports import reference_or_import
 from ckptlint.fixes.model import Fix
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.paths import PathValue, is_path_expression, single_line, statement_before_which_to_insert
+from ckptlint.semantic.facts.paths import PathValue
 from ckptlint.rules.words import SAVES, TORCH
 
 
@@ -117,19 +117,19 @@ class SaveDirNotCreated(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        paths = model.paths(ctx.project)
+        paths = model.paths
         if paths.creates_directories:
             return
         for value in paths.values:
             save = value.save
-            if value.new_directory and is_path_expression(model, value.expr) and not save.atomic:  # type: ignore[attr-defined]
-                ctx.report(save.call, fix=self._fix(ctx, value))  # type: ignore[attr-defined]
+            if value.new_directory and paths.is_path_expression(value.expr) and not save.atomic:
+                ctx.report(save.call, fix=self._fix(ctx, value))
 
     def _fix(self, ctx: Context, value: PathValue) -> Optional[Fix]:
         model, save, path = ctx.model, value.save, value.expr
-        if path is None or not single_line(model, path) or not builders.node_contains(model, save.call, path):  # type: ignore[attr-defined]
+        if path is None or not model.paths.single_line(path) or not model.tree.contains(save.call, path):
             return None
-        statement = statement_before_which_to_insert(model, save.call)  # type: ignore[attr-defined]
+        statement = model.paths.statement_before_which_to_insert(save.call)
         if statement is None:
             return None
         makedirs, import_edit = reference_or_import(model, "os", "makedirs")

@@ -70,6 +70,6 @@ class MachineSpecificPath(Rule):
     ]
 
     def check_module(self, ctx: Context) -> None:
-        for value in ctx.model.paths(ctx.project).values:
+        for value in ctx.model.paths.values:
             if value.home_rooted:
-                ctx.report(value.save.call)  # type: ignore[attr-defined]
+                ctx.report(value.save.call)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.paths import is_path_expression
-from ckptlint.semantic.placement import for_target_names
+from ckptlint.semantic.facts.loops import for_target_names
 from ckptlint.rules.words import SAVES, TORCH
 
 
@@ -103,15 +102,15 @@ class UnboundedCheckpoints(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        paths = model.paths(ctx.project)
-        candidates = [v for v in paths.values if v.loop_variables and is_path_expression(model, v.expr)]
+        paths = model.paths
+        candidates = [v for v in paths.values if v.loop_variables and paths.is_path_expression(v.expr)]
         if not candidates or paths.deletes_files:
             return
         loops = model.loops
         for value in candidates:
-            for loop in loops.enclosing(value.save.call):  # type: ignore[attr-defined]
+            for loop in loops.enclosing(value.save.call):
                 if not for_target_names(loop.node) & value.loop_variables:
                     continue
                 if loops.is_epoch_loop(loop) or loops.is_batch_loop(loop):
-                    ctx.report(value.save.call)  # type: ignore[attr-defined]
+                    ctx.report(value.save.call)
                     break

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.placement import runs_every_iteration
 from ckptlint.rules.words import SAVES, TORCH
 
 
@@ -93,7 +92,7 @@ class SaveEveryStep(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        saves = model.saves(ctx.project).sites
+        saves = model.saves.sites
         if not saves:
             return
         loops = model.loops
@@ -101,5 +100,5 @@ class SaveEveryStep(Rule):
             loop = loops.innermost_step_loop(save.call)
             if loop is None or any(inner.runs_step for inner in loop.descendants()):
                 continue  # the step runs in a nested loop: this one is an epoch loop, not the batch loop
-            if runs_every_iteration(model, save.call, loop.node):
+            if loops.runs_every_iteration(save.call, loop.node):
                 ctx.report(save.call)

@@ -10,7 +10,7 @@ from ckptlint.fixes import Applicability, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.fixes.model import Edit, Fix
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.dataloaders import LoaderCall
+from ckptlint.semantic.facts.dataloaders import LoaderCall
 from ckptlint.rules.words import SEEDS, TORCH
 
 

@@ -6,7 +6,7 @@ import libcst as cst
 
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.kinds import Kind
+from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import SAVES, TORCH
 
 
@@ -139,8 +139,8 @@ class SaveWholeModel(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        kinds = model.kinds(ctx.project)
-        for save in model.saves(ctx.project).sites:
+        kinds = model.kinds
+        for save in model.saves.sites:
             obj = save.obj
             kind = kinds.of(obj) if obj is not None else None
             if obj is None or kind is None or kind.kind is not Kind.MODEL:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.kinds import Kind
+from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import SAVES, TORCH
 
 
@@ -136,8 +136,8 @@ class MissingOptimizerState(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        checkpoints = model.checkpoints(ctx.project)
-        for save in model.saves(ctx.project).sites:
+        checkpoints = model.checkpoints
+        for save in model.saves.sites:
             missing = checkpoints.missing(save, Kind.OPTIMIZER)
             several = len(checkpoints.in_scope(save, Kind.OPTIMIZER)) > 1
             checkpoint = checkpoints.of(save)

@@ -7,7 +7,7 @@ import libcst as cst
 from ckptlint.fixes import Applicability, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.kinds import Kind
+from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import SAVES, TORCH
 
 
@@ -130,9 +130,9 @@ class MissingRngState(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        checkpoints = model.checkpoints(ctx.project)
+        checkpoints = model.checkpoints
         distributed = None
-        for save in model.saves(ctx.project).sites:
+        for save in model.saves.sites:
             checkpoint = checkpoints.of(save)
             if (
                 checkpoint is None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic import catalog
-from ckptlint.semantic.kinds import Kind
+from ckptlint.semantic.data import catalog
+from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import SAVES, TORCH
 
 
@@ -93,8 +93,8 @@ class MissingProgressCounter(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        checkpoints = model.checkpoints(ctx.project)
-        for save in model.saves(ctx.project).sites:
+        checkpoints = model.checkpoints
+        for save in model.saves.sites:
             checkpoint = checkpoints.of(save)
             if (
                 checkpoint is None

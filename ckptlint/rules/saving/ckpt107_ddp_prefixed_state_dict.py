@@ -123,9 +123,9 @@ class DdpPrefixedStateDict(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        checkpoints = model.checkpoints(ctx.project)
+        checkpoints = model.checkpoints
         reported: Set[int] = set()
-        for save in model.saves(ctx.project).sites:
+        for save in model.saves.sites:
             for entry in checkpoints.saved_values(save):
                 kind = entry.state_of
                 call = entry.value
@@ -140,7 +140,7 @@ class DdpPrefixedStateDict(Rule):
                 if call.func.attr.value != "state_dict" or id(call) in reported:
                     continue
                 receiver = call.func.value
-                kind = kind or model.kinds(ctx.project).of(receiver)
+                kind = kind or model.kinds.of(receiver)
                 if kind is None or kind.wrap not in PREFIXES or kind.unwrap_attribute is None:
                     continue
                 reported.add(id(call))

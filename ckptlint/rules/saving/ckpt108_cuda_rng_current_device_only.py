@@ -8,7 +8,7 @@ import libcst as cst
 
 from ckptlint.fixes import Applicability, Edit, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic import catalog
+from ckptlint.semantic.data import catalog
 from ckptlint.rules.words import SAVES, TORCH
 
 
@@ -98,9 +98,9 @@ class CudaRngCurrentDeviceOnly(Rule):
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        checkpoints = model.checkpoints(ctx.project)
+        checkpoints = model.checkpoints
         reported: Set[int] = set()
-        for save in model.saves(ctx.project).sites:
+        for save in model.saves.sites:
             for entry in checkpoints.saved_values(save):
                 for call in checkpoints.calls_in(entry, catalog.CUDA_RNG_CURRENT_DEVICE):
                     if call.args or id(call) in reported:
@@ -116,7 +116,7 @@ class CudaRngCurrentDeviceOnly(Rule):
         model = ctx.model
         edits: List[Optional[Edit]] = [_rename(model, call, "get_rng_state_all")]
         if key is not None:
-            for restore in model.checkpoints(ctx.project).calls_reading_key(catalog.CUDA_RNG_SET_CURRENT_DEVICE, key):
+            for restore in model.checkpoints.calls_reading_key(catalog.CUDA_RNG_SET_CURRENT_DEVICE, key):
                 if isinstance(restore.func, cst.Attribute):
                     edits.append(_rename(model, restore, "set_rng_state_all"))
         return ctx.fix(edits, Applicability.UNSAFE)

@@ -7,23 +7,22 @@ import libcst as cst
 from ckptlint.fixes import Applicability, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.paths import depends_on_parameters, inside_loop, is_path_expression, varies_per_run
+from ckptlint.semantic.facts.saves import TORCH_SAVE as TORCH_SAVE_NAME
 from ckptlint.rules.words import TORCH, TORCH_SAVE
-
-RENAMES = ("os.replace", "os.rename", "shutil.move")
-
 
 class NonAtomicSave(Rule):
     """
     ## What it does
     Flags `torch.save` (directly, or through a same-file save helper) that
     writes straight to the final path of a checkpoint that is overwritten:
-    the path is the same each time the save runs (it names no loop variable
-    and no epoch, step or iteration counter). Files that write to a temporary
-    name and then `os.replace` / `os.rename` it in the same function are not
-    flagged, nor is a save outside any loop whose path comes from a parameter
-    of its function (the caller decides the path, and may rename it into
-    place). Opt-in.
+    the save runs more than once per process (in a loop, or in a function
+    called from one) and its path is the same each time (followed through
+    locals and helper parameters, it names no loop variable and no epoch,
+    step or iteration counter). A save that runs once per process (a final
+    export) is not flagged, nor are files that write to a temporary name and
+    then `os.replace` / `os.rename` it in the same function, nor a save
+    outside any loop whose path comes from a parameter of its function (the
+    caller decides the path, and may rename it into place). Opt-in.
 
     ## Why is this bad?
     `torch.save` truncates the target and then writes it. A job killed
@@ -37,7 +36,8 @@ class NonAtomicSave(Rule):
 
     def checkpoint(state):
         torch.save(state, "last.pt")
-    checkpoint({"epoch": 1})
+    for epoch in range(90):
+        checkpoint({"epoch": epoch})
     ```
 
     Use instead:
@@ -47,7 +47,8 @@ class NonAtomicSave(Rule):
 
     def checkpoint(state):
         ckptlint.runtime.atomic_save(state, "last.pt")
-    checkpoint({"epoch": 1})
+    for epoch in range(90):
+        checkpoint({"epoch": epoch})
     ```
 
     ## Fix safety
@@ -99,6 +100,14 @@ class NonAtomicSave(Rule):
             torch.save({"a": 1}, buffer)
             """
         ),
+        Valid(
+            """
+            import torch
+            for epoch in range(90):
+                train_one_epoch()
+            torch.save({"epoch": 90}, "final.pt")  # once per process: nothing is overwritten
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -122,32 +131,22 @@ class NonAtomicSave(Rule):
         Invalid(
             """
             import torch as th
-            th.save({"w": 1}, "last.pt", pickle_protocol=4)
+            for step in range(100):
+                th.save({"w": 1}, "last.pt", pickle_protocol=4)
             """,
         ),
     ]
 
     def check_module(self, ctx: Context) -> None:
         model = ctx.model
-        for save in model.saves(ctx.project).sites:
-            path = save.path
-            if save.atomic or path is None or not is_path_expression(model, path) or varies_per_run(model, path, save.call):
+        for save in model.saves.path_sites:
+            if not model.paths.overwrites(save):
                 continue
-            if self._renamed_after(ctx, save.torch_save):
-                continue
-            if depends_on_parameters(model, path, save.call) and not inside_loop(model, save.call):
-                continue  # the caller picks the path (maybe a temporary it renames): unknown
             fix = None
             inner = save.torch_save
-            if len(inner.args) == 2 and not any(a.star or (a.keyword and a.keyword.value not in ("obj", "f")) for a in inner.args):
+            plain = not any(a.star or (a.keyword and a.keyword.value not in ("obj", "f")) for a in inner.args)
+            if save.saver == TORCH_SAVE_NAME and len(inner.args) == 2 and plain:
                 spelling, import_edit = runtime_reference(model, "atomic_save")
                 edit = builders.replace_node(model, inner.func, builders.dotted(spelling))
                 fix = ctx.fix([edit, import_edit], Applicability.SAFE)
             ctx.report(save.call, fix=fix)
-
-    def _renamed_after(self, ctx: Context, torch_save: cst.Call) -> bool:
-        """A write to a temporary name that the same function renames into place."""
-        function = ctx.model.bindings.enclosing_function(torch_save)
-        return any(
-            ctx.model.bindings.enclosing_function(site.node) is function for site in ctx.model.calls_to(*RENAMES)
-        )

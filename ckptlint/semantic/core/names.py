@@ -24,7 +24,7 @@ from typing import Dict, FrozenSet, Optional, Tuple
 
 import libcst as cst
 
-from ckptlint.semantic.aliases import canonical
+from ckptlint.semantic.data.aliases import canonical
 from ckptlint.semantic.core.scopes import IMPORT, NameBinding, Scope, Scopes
 
 LOCAL_PREFIX = "<local>."

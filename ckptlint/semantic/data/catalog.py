@@ -176,6 +176,7 @@ SEEDING_CALLS: Mapping[str, FrozenSet[str]] = {
     "transformers.trainer_utils.set_seed": ALL_RNGS,
     "accelerate.utils.set_seed": ALL_RNGS,
     "accelerate.utils.random.set_seed": ALL_RNGS,
+    "lightning.fabric.Fabric.seed_everything": ALL_RNGS,
 }
 TORCH_MANUAL_SEED: FrozenSet[str] = frozenset({"torch.manual_seed", "torch.random.manual_seed"})
 RUNTIME_SEED_EVERYTHING: FrozenSet[str] = frozenset(
@@ -321,3 +322,10 @@ FSDP_CLASSES = (
     "torch.distributed.fsdp.FullyShardedDataParallel",
     "torch.distributed.fsdp.fully_sharded_data_parallel.FullyShardedDataParallel",
 )
+
+# Methods of well-known classes that the catalog names by class (`accelerate.Accelerator.save`):
+# the call index names `x.save(...)` so when `x` is an instance of such a class.
+ACCELERATOR_SAVE = "accelerate.Accelerator.save"
+FABRIC_SAVE = "lightning.fabric.Fabric.save"
+FABRIC_LOAD = "lightning.fabric.Fabric.load"
+INSTANCE_METHOD_NAMES: FrozenSet[str] = frozenset({"save", "load", "seed_everything", "wait_for_everyone", "barrier"})

@@ -26,17 +26,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from ckptlint.config.settings import ProjectSettings
-from ckptlint.semantic import catalog
-from ckptlint.semantic.core.names import LOCAL_PREFIX
-from ckptlint.semantic.core.walk import visit_tree
-
-if TYPE_CHECKING:
-    from ckptlint.semantic.model import SemanticModel
+from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.core.syntax import int_literal, last_name
+from ckptlint.semantic.data import catalog
+from ckptlint.semantic.facts.distributed import DistributedFacts
 
 _EXITS = (cst.Return, cst.Raise, cst.Continue)
 _ZERO_OR_MINUS_ONE = {"0", "-1"}
@@ -51,27 +48,13 @@ class RankGuard:
     function: Optional[cst.FunctionDef]
 
 
-def _last_name(expr: cst.BaseExpression) -> Optional[str]:
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        return expr.attr.value
-    return None
-
-
-def _int_literal(expr: cst.BaseExpression) -> Optional[str]:
-    if isinstance(expr, cst.Integer):
-        return expr.value
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus) and isinstance(expr.expression, cst.Integer):
-        return "-" + expr.expression.value
-    return None
-
-
 class Guards:
-    def __init__(self, model: "SemanticModel", project: ProjectSettings) -> None:
-        self._model = model
-        self._extra = frozenset(name.rsplit(".", 1)[-1] for name in project.rank_guards)
-        self._extra_qualnames = frozenset(project.rank_guards)
+    def __init__(self, core: ModuleCore, distributed: DistributedFacts) -> None:
+        self._core = core
+        self._distributed = distributed
+        self._extra = frozenset(name.rsplit(".", 1)[-1] for name in core.project.rank_guards)
+        self._extra_qualnames = frozenset(core.project.rank_guards)
+        self._asking: Set[Tuple[int, str]] = set()
 
     # -- rank expressions and tests ----------------------------------------
     def is_rank(self, expr: cst.BaseExpression) -> bool:
@@ -79,8 +62,10 @@ class Guards:
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Modulo):
             return self.is_rank(expr.left)
         if isinstance(expr, cst.Call):
-            name = self._model.qualname(expr.func)
-            if name in catalog.RANK_CALLS or _last_name(expr.func) in catalog.RANK_FUNCTION_NAMES:
+            name = self._core.qualname(expr.func)
+            if name in catalog.RANK_CALLS or last_name(expr.func) in catalog.RANK_FUNCTION_NAMES:
+                return True
+            if self._returns_rank(expr):
                 return True
             if name in ("int", "builtins.int") and len(expr.args) == 1:
                 return self.is_rank(expr.args[0].value)
@@ -88,12 +73,12 @@ class Guards:
                 first = expr.args[0].value
                 return isinstance(first, cst.SimpleString) and first.evaluated_value in catalog.RANK_VARIABLES
             return False
-        if isinstance(expr, cst.Subscript) and self._model.qualname(expr.value) == "os.environ":
+        if isinstance(expr, cst.Subscript) and self._core.qualname(expr.value) == "os.environ":
             element = expr.slice[0].slice if len(expr.slice) == 1 else None
             return isinstance(element, cst.Index) and isinstance(element.value, cst.SimpleString) and (
                 element.value.evaluated_value in catalog.RANK_VARIABLES
             )
-        name = _last_name(expr)
+        name = last_name(expr)
         return name is not None and (bool(catalog.RANK_NAME.search(name)) or name in self.rank_aliases)
 
     @cached_property
@@ -109,21 +94,26 @@ class Guards:
 
     @cached_property
     def _assignments(self) -> List[Tuple[str, cst.BaseExpression]]:
-        finder = _FlagAssignments()
-        visit_tree(self._model.module, finder)
-        return finder.found
+        """(last name of the target, value) of every `x = value` / `self.x = value` in the file."""
+        found: List[Tuple[str, cst.BaseExpression]] = []
+        for node in self._core.tree.nodes(cst.Assign, cst.AnnAssign):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            for target in targets:
+                name = last_name(target)
+                if name is not None and node.value is not None:
+                    found.append((name, node.value))
+        return found
 
     def mentions_rank(self, expr: Optional[cst.BaseExpression], at: Optional[cst.CSTNode] = None) -> bool:
         """``expr`` depends on the rank: a rank expression anywhere in it, or in the value
         of a name it is (`path = f"ckpt_{rank}.pt"` then `torch.save(x, path)`)."""
         if expr is None:
             return False
-        finder = _Expressions()
-        visit_tree(expr, finder)
-        if any(self.is_rank(e) for e in finder.found):
+        parts = self._core.tree.nodes_within(expr, cst.Name, cst.Attribute, cst.Call, cst.Subscript)
+        if any(self.is_rank(e) for e in parts):
             return True
         if isinstance(expr, cst.Name) and at is not None:
-            binding = self._model.bindings.reaching(expr.value, at)
+            binding = self._core.bindings.reaching(expr.value, at)
             if binding is not None and binding.value is not None:
                 return self.mentions_rank(binding.value)
         return False
@@ -153,18 +143,18 @@ class Guards:
     def _comparison(self, left: cst.BaseExpression, target: cst.ComparisonTarget) -> Optional[bool]:
         op, right = target.operator, target.comparator
         if isinstance(op, (cst.Equal, cst.NotEqual)):
-            rank = left if _int_literal(right) == "0" else right if _int_literal(left) == "0" else None
+            rank = left if int_literal(right) == "0" else right if int_literal(left) == "0" else None
             if rank is not None and self.is_rank(rank):
                 return isinstance(op, cst.Equal)
             return None
         if isinstance(op, (cst.In, cst.NotIn)) and isinstance(right, (cst.List, cst.Tuple, cst.Set)):
-            values = {_int_literal(e.value) for e in right.elements}
+            values = {int_literal(e.value) for e in right.elements}
             if "0" in values and values <= _ZERO_OR_MINUS_ONE and self.is_rank(left):
                 return isinstance(op, cst.In)
             return None
         if not self.is_rank(left):
             return None
-        bound = _int_literal(right)
+        bound = int_literal(right)
         if isinstance(op, cst.LessThanEqual) and bound == "0" or isinstance(op, cst.LessThan) and bound == "1":
             return True
         if isinstance(op, cst.GreaterThan) and bound == "0" or isinstance(op, cst.GreaterThanEqual) and bound == "1":
@@ -173,20 +163,49 @@ class Guards:
 
     def _is_predicate(self, expr: cst.BaseExpression) -> bool:
         target = expr.func if isinstance(expr, cst.Call) else expr
-        name = _last_name(target)
+        name = last_name(target)
         if name is None:
             return False
         if name in catalog.MAIN_PROCESS_NAMES or name in self._extra or name in self.flags:
             return True
-        return bool(self._extra_qualnames) and self._model.qualname(target) in self._extra_qualnames
+        if bool(self._extra_qualnames) and self._core.qualname(target) in self._extra_qualnames:
+            return True
+        return isinstance(expr, cst.Call) and self._returns_test(expr)
+
+    def _returns_test(self, call: cst.Call) -> bool:
+        """``call`` runs a same-file function whose every return is a rank test:
+        `def is_main_process(): return get_rank() == 0`."""
+        returns = self._same_file_returns(call, "test")
+        return bool(returns) and all(v is not None and self.test(v) is True for v in returns)
+
+    def _returns_rank(self, call: cst.Call) -> bool:
+        """``call`` runs a same-file function that returns a rank (or 0 / -1 without a process
+        group): `def get_rank(): if not dist.is_initialized(): return 0; return dist.get_rank()`."""
+        returns = self._same_file_returns(call, "rank")
+        if not returns or any(v is None for v in returns):
+            return False
+        ranks = [v for v in returns if int_literal(v) not in _ZERO_OR_MINUS_ONE]  # type: ignore[arg-type]
+        return bool(ranks) and all(self.is_rank(v) for v in ranks)  # type: ignore[arg-type]
+
+    def _same_file_returns(self, call: cst.Call, question: str) -> Tuple[Optional[cst.BaseExpression], ...]:
+        """The returns of the same-file function ``call`` runs; empty while that function is
+        already being asked ``question`` (a recursive helper is not followed into itself)."""
+        function = self._core.callgraph.function_of(call)
+        if function is None or (id(function), question) in self._asking:
+            return ()
+        self._asking.add((id(function), question))
+        try:
+            return tuple(self._core.callgraph.returns(function))
+        finally:
+            self._asking.discard((id(function), question))
 
     def _not_distributed(self, expr: cst.BaseExpression) -> bool:
         """`not args.distributed`, `not dist.is_initialized()`, `world_size == 1`."""
         if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
-            return bool(catalog.NOT_DISTRIBUTED_WORDS.search(self._model.code(expr.expression)))
+            return bool(catalog.NOT_DISTRIBUTED_WORDS.search(self._core.code(expr.expression)))
         if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
-            op, bound = expr.comparisons[0].operator, _int_literal(expr.comparisons[0].comparator)
-            name = _last_name(expr.left)
+            op, bound = expr.comparisons[0].operator, int_literal(expr.comparisons[0].comparator)
+            name = last_name(expr.left)
             if name is not None and catalog.WORLD_SIZE_NAME.search(name):
                 return isinstance(op, cst.Equal) and bound == "1" or isinstance(op, cst.LessThanEqual) and bound == "1"
         return False
@@ -204,8 +223,8 @@ class Guards:
     # -- where a node is guarded -------------------------------------------
     def guard_of(self, node: cst.CSTNode, _depth: int = 0) -> Optional[RankGuard]:
         """The rank guard that makes ``node`` run on the main process only, if any."""
-        parents = self._model.parents
-        function = self._model.bindings.enclosing_function(node)
+        parents = self._core.parents
+        function = self._core.bindings.enclosing_function(node)
         child, current = node, parents.get(node)
         while current is not None and current is not function:
             if isinstance(current, cst.If):
@@ -221,7 +240,7 @@ class Guards:
             child, current = current, parents.get(current)
         if function is None:
             return None
-        if any(_last_name(_decorator_name(d)) in catalog.RANK_ZERO_DECORATORS for d in function.decorators):
+        if any(last_name(_decorator_name(d)) in catalog.RANK_ZERO_DECORATORS for d in function.decorators):
             return RankGuard("decorator", function, function)
         if _depth < 2:
             callers = self.callers(function)
@@ -234,26 +253,23 @@ class Guards:
         function (and every function around it) is never referenced in this file, and
         the file is distributed only because it reads `RANK`/`LOCAL_RANK` (a utility
         module such as yolov5's `utils/general.py`, called from a guarded caller elsewhere)."""
-        facts = self._model.distributed
+        facts = self._distributed
         if facts.starts_process_group or facts.wraps_distributed or facts.builds_distributed_sampler:
             return False
-        function = self._model.bindings.enclosing_function(node)
+        function = self._core.bindings.enclosing_function(node)
         if function is None:
             return False
         while function is not None:
             if self._referenced(function):
                 return False
-            function = self._model.bindings.enclosing_function(function)
+            function = self._core.bindings.enclosing_function(function)
         return True
 
     def _referenced(self, function: cst.FunctionDef) -> bool:
-        if self.callers(function):
+        if self._core.callgraph.is_referenced(function):
             return True
         name = function.name.value
-        scope = self._model.scopes.scope_at(function)
-        if self._model.scopes.reads_of(scope, name):
-            return True
-        return bool(re.search(rf"\.{re.escape(name)}\b", self._model.text))  # `self.name` / `obj.name` anywhere
+        return bool(re.search(rf"\.{re.escape(name)}\b", self._core.text))  # `self.name` / `obj.name` anywhere
 
     def _early_exit_before(self, block: cst.CSTNode, statement: cst.CSTNode) -> Optional[cst.If]:
         for previous in block.body:  # type: ignore[attr-defined]
@@ -275,137 +291,63 @@ class Guards:
             if isinstance(small, _EXITS):
                 return True
             if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-                return self._model.qualname(small.value.func) in ("sys.exit", "exit", "quit", "os._exit")
+                return self._core.qualname(small.value.func) in ("sys.exit", "exit", "quit", "os._exit")
         return isinstance(last, _EXITS)
 
     def callers(self, function: cst.FunctionDef) -> Tuple[cst.Call, ...]:
-        """Same-file call sites of ``function`` (`f(...)`, or `self.f(...)` for a method)."""
-        return tuple(self._callers.get(function.name.value, {}).get(id(function), ()))
-
-    @cached_property
-    def _callers(self) -> Dict[str, Dict[int, List[cst.Call]]]:
-        model = self._model
-        bindings = model.bindings
-        functions: Dict[str, List[cst.FunctionDef]] = {}
-        definitions = _FunctionDefinitions()
-        visit_tree(model.module, definitions)
-        for function in definitions.found:
-            functions.setdefault(function.name.value, []).append(function)
-        table: Dict[str, Dict[int, List[cst.Call]]] = {}
-        for indexed in model.index.calls:
-            func = indexed.node.func
-            name = _last_name(func)
-            if name not in functions:
-                continue
-            for function in functions[name]:
-                is_method = bindings.enclosing_class(function) is not None
-                if isinstance(func, cst.Name) and not is_method and model.qualname(func) == LOCAL_PREFIX + name:
-                    table.setdefault(name, {}).setdefault(id(function), []).append(indexed.node)
-                elif (
-                    isinstance(func, cst.Attribute) and is_method and isinstance(func.value, cst.Name)
-                    and func.value.value == "self" and indexed.class_def is bindings.enclosing_class(function)
-                ):
-                    table.setdefault(name, {}).setdefault(id(function), []).append(indexed.node)
-        return table
+        """Same-file call sites of ``function`` (the call graph's)."""
+        return self._core.callgraph.callers(function)
 
     # -- barriers ----------------------------------------------------------
     def is_collective(self, call: cst.Call) -> bool:
-        name = self._model.qualname(call.func)
+        name = self._core.qualname(call.func)
         if name in catalog.NOT_COLLECTIVES:
             return False
         if name in catalog.COLLECTIVES:
             return True
-        last = _last_name(call.func)
+        last = last_name(call.func)
         return last is not None and bool(catalog.COLLECTIVE_NAMES.match(last))
 
     @cached_property
-    def _collective_offsets(self) -> Dict[int, List[int]]:
-        """Start offsets of collectives (and calls of same-file functions that run one), per function id."""
-        model = self._model
-        syncing: Set[str] = set()
-        by_function: Dict[str, List[cst.Call]] = {}
-        for indexed in model.index.calls:
-            owner = indexed.function
-            if isinstance(owner, cst.FunctionDef):
-                by_function.setdefault(owner.name.value, []).append(indexed.node)
-                if self.is_collective(indexed.node):
-                    syncing.add(owner.name.value)
-        changed = True
-        while changed:  # functions that call a syncing same-file function sync too
-            changed = False
-            for name, calls in by_function.items():
-                if name not in syncing and any(_last_name(c.func) in syncing for c in calls):
-                    syncing.add(name)
-                    changed = True
-        offsets: Dict[int, List[int]] = {}
-        for indexed in model.index.calls:
-            call = indexed.node
-            if self.is_collective(call) or _last_name(call.func) in syncing:
-                offsets.setdefault(id(indexed.function), []).append(model.span(call).start_offset)
-        return offsets
+    def _syncing_functions(self) -> Set[int]:
+        """Ids of the same-file functions that run a collective, directly or through each other."""
+        direct = {
+            id(function)
+            for call in self._core.tree.nodes(cst.Call)
+            if self.is_collective(call)
+            for function in [self._core.tree.enclosing_function(call)]
+            if function is not None
+        }
+        return self._core.callgraph.reaches(direct)
+
+    @cached_property
+    def _barriers(self) -> Dict[int, List[cst.Call]]:
+        """Collectives, and calls of same-file functions that run one, per enclosing function id."""
+        syncing = self._syncing_functions
+        found: Dict[int, List[cst.Call]] = {}
+        for call in self._core.tree.nodes(cst.Call):
+            if self.is_collective(call) or id(self._core.callgraph.function_of(call)) in syncing:
+                found.setdefault(id(self._core.tree.enclosing_function(call)), []).append(call)
+        return found
 
     def barrier_after(self, statement: cst.CSTNode) -> bool:
         """A collective runs after ``statement`` in its function: later in the
         source, or anywhere in an enclosing loop's body (the next iteration)."""
-        model = self._model
-        function = model.bindings.enclosing_function(statement)
-        offsets = self._collective_offsets.get(id(function), [])
-        if not offsets:
+        tree = self._core.tree
+        function = tree.enclosing_function(statement)
+        barriers = self._barriers.get(id(function), [])
+        if not barriers:
             return False
-        end = model.span(statement).end_offset
-        if any(offset >= end for offset in offsets):
+        if any(tree.before(statement, call) for call in barriers):
             return True
-        current = model.parents.get(statement)
-        while current is not None and current is not function:
-            if isinstance(current, (cst.For, cst.While)):
-                span = model.span(current)
-                if any(span.start_offset <= offset < span.end_offset for offset in offsets):
-                    return True
-            current = model.parents.get(current)
+        for current in tree.ancestors(statement):
+            if current is function:
+                break
+            if isinstance(current, (cst.For, cst.While)) and any(tree.contains(current, call) for call in barriers):
+                return True
         return False
 
 
 def _decorator_name(decorator: cst.Decorator) -> cst.BaseExpression:
     expr = decorator.decorator
     return expr.func if isinstance(expr, cst.Call) else expr
-
-
-class _FlagAssignments(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: List[Tuple[str, cst.BaseExpression]] = []
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            name = _last_name(target.target)
-            if name is not None:
-                self.found.append((name, node.value))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        name = _last_name(node.target)
-        if name is not None and node.value is not None:
-            self.found.append((name, node.value))
-
-
-class _FunctionDefinitions(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: List[cst.FunctionDef] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.found.append(node)
-
-
-class _Expressions(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: List[cst.BaseExpression] = []
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.found.append(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.found.append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.found.append(node)
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        self.found.append(node)

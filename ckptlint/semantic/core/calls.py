@@ -8,7 +8,7 @@ from typing import Dict, Optional
 import libcst as cst
 
 from ckptlint.semantic.core.index import FunctionNode
-from ckptlint.semantic.signatures import SIGNATURES, Signature
+from ckptlint.semantic.data.signatures import SIGNATURES, Signature
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,10 @@ SIGNATURES: Dict[str, Signature] = {
     # The runtime companion's atomic write: a save like `torch.save` (the saving rules check what it writes).
     "ckptlint.runtime.atomic_save": Signature(positional=("obj", "path"), var_keyword=True),
     "ckptlint.runtime.atomic.atomic_save": Signature(positional=("obj", "path"), var_keyword=True),
+    # Accelerate's and Fabric's saves (what they write is checked like `torch.save`'s).
+    "accelerate.Accelerator.save": Signature(positional=("obj", "f", "safe_serialization")),
+    "lightning.fabric.Fabric.save": Signature(positional=("path", "state", "filter")),
+    "lightning.fabric.Fabric.load": Signature(positional=("path", "state", "strict")),
     # DataLoader (CKPT401): which argument is `shuffle`, `num_workers`, `generator`, given by position too.
     "torch.utils.data.DataLoader": Signature(
         positional=(

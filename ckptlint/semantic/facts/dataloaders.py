@@ -10,20 +10,19 @@ non-literal `shuffle=args.x` is not shuffling. A `**kwargs` that may supply
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, List, Optional
+from typing import List, Optional
 
 import libcst as cst
 
-from ckptlint.semantic import catalog
+from ckptlint.semantic.data import catalog
 
-if TYPE_CHECKING:
-    from ckptlint.semantic.calls import CallSite
-    from ckptlint.semantic.model import SemanticModel
+from ckptlint.semantic.core.calls import CallSite
+from ckptlint.semantic.core.module import ModuleCore
 
 
 @dataclass(frozen=True, eq=False)
 class LoaderCall:
-    site: "CallSite"
+    site: CallSite
     shuffles: bool
     num_workers: Optional[cst.BaseExpression]  # None when not given (0 workers)
     has_generator: bool
@@ -40,11 +39,11 @@ class LoaderCall:
 
 
 class DataLoaders:
-    def __init__(self, model: "SemanticModel") -> None:
-        self._model = model
-        self.calls: List[LoaderCall] = [self._read(site) for site in model.calls_to(*catalog.DATALOADER_CLASSES)]
+    def __init__(self, core: ModuleCore) -> None:
+        self._core = core
+        self.calls: List[LoaderCall] = [self._read(site) for site in core.calls_to(*catalog.DATALOADER_CLASSES)]
 
-    def _read(self, site: "CallSite") -> LoaderCall:
+    def _read(self, site: CallSite) -> LoaderCall:
         bound = site.arguments
         num_workers = bound.by_name.get("num_workers")
         return LoaderCall(
@@ -56,7 +55,7 @@ class DataLoaders:
             opaque=bound.has_star_kwargs or bound.star_args_from is not None,
         )
 
-    def _shuffles(self, site: "CallSite") -> bool:
+    def _shuffles(self, site: CallSite) -> bool:
         shuffle = site.arg("shuffle")
         if shuffle is not None and self._is_true(shuffle.value, site.node):
             return True
@@ -66,7 +65,7 @@ class DataLoaders:
     def _value(self, expr: cst.BaseExpression, at: cst.CSTNode) -> Optional[cst.BaseExpression]:
         """The expression itself, or the value of the one assignment of a name that reaches ``at``."""
         if isinstance(expr, cst.Name) and expr.value not in ("True", "False", "None"):
-            binding = self._model.bindings.reaching(expr.value, at)
+            binding = self._core.bindings.reaching(expr.value, at)
             return binding.value if binding is not None else None
         return expr
 
@@ -76,7 +75,7 @@ class DataLoaders:
 
     def _is_random_sampler(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
         value = self._value(expr, at)
-        if not isinstance(value, cst.Call) or self._model.qualname(value.func) not in catalog.RANDOM_SAMPLERS:
+        if not isinstance(value, cst.Call) or self._core.qualname(value.func) not in catalog.RANDOM_SAMPLERS:
             return False
         # A sampler with its own generator draws its order from it, not from the global RNG.
         keywords = {a.keyword.value for a in value.args if a.keyword is not None}

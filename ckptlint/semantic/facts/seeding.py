@@ -14,18 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
 
-from ckptlint.semantic import catalog
+from ckptlint.semantic.core.calls import CallSite
+from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.names import LOCAL_PREFIX
-from ckptlint.semantic.saves import bind_to_function
-from ckptlint.semantic.core.walk import visit_tree
-
-if TYPE_CHECKING:
-    from ckptlint.semantic.calls import CallSite
-    from ckptlint.semantic.model import SemanticModel
+from ckptlint.semantic.data import catalog
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,20 +57,20 @@ class FlagAssignment:
 class Seeding:
     """What one module seeds, draws, and asks of cuDNN."""
 
-    def __init__(self, model: "SemanticModel") -> None:
-        self._model = model
+    def __init__(self, core: ModuleCore) -> None:
+        self._core = core
         self._worker_inits = self._worker_init_functions()
-        self.direct: List[SeedingCall] = [self._direct(site) for site in model.calls_to(*catalog.SEEDING_CALLS)]
-        self.helpers: Dict[str, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]] = self._helpers()
+        self.direct: List[SeedingCall] = [self._direct(site) for site in core.calls_to(*catalog.SEEDING_CALLS)]
+        self.helpers: Dict[int, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]] = self._helpers()
         # The run's seeding, in source order: a worker's re-seeding is not the run choosing a seed.
         self.calls: List[SeedingCall] = sorted(
             [c for c in self.direct if not c.in_worker_init] + self._helper_calls(),
-            key=lambda c: model.span(c.call).start_offset,
+            key=lambda c: core.tree.order[c.call],
         )
 
     # -- seeding calls -----------------------------------------------------
-    def _direct(self, site: "CallSite") -> SeedingCall:
-        function = self._model.bindings.enclosing_function(site.node)
+    def _direct(self, site: CallSite) -> SeedingCall:
+        function = self._core.bindings.enclosing_function(site.node)
         return SeedingCall(
             call=site.node,
             qualname=site.qualname,
@@ -87,15 +83,15 @@ class Seeding:
     def _worker_init_functions(self) -> FrozenSet[int]:
         """Functions that seed DataLoader workers: a `worker_id` parameter (the `worker_init_fn`
         signature), or a same-file function passed as `worker_init_fn=`."""
-        model = self._model
+        core = self._core
         passed = set()
-        for site in model.calls_to(*catalog.DATALOADER_CLASSES):
+        for site in core.calls_to(*catalog.DATALOADER_CLASSES):
             arg = site.arg("worker_init_fn")
             if arg is not None and isinstance(arg.value, cst.Name):
                 passed.add(arg.value.value)
         found = set()
-        for site in model.calls_to(*catalog.SEEDING_CALLS):
-            function = model.bindings.enclosing_function(site.node)
+        for site in core.calls_to(*catalog.SEEDING_CALLS):
+            function = core.tree.enclosing_function(site.node)
             if function is None:
                 continue
             names = {p.name.value for p in (*function.params.posonly_params, *function.params.params)}
@@ -103,42 +99,48 @@ class Seeding:
                 found.add(id(function))
         return frozenset(found)
 
-    def _helpers(self) -> Dict[str, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]]:
-        helpers: Dict[str, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]] = {}
-        bindings = self._model.bindings
+    def _helpers(self) -> Dict[int, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]]:
+        """Same-file functions that seed (not worker inits, which run in the workers), by id."""
+        helpers: Dict[int, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]] = {}
         for seeding in self.direct:
-            function = bindings.enclosing_function(seeding.call)
-            if function is None or bindings.enclosing_class(function) is not None or seeding.in_worker_init:
-                continue  # methods are called through objects: not followed; worker inits run in workers
-            name = function.name.value
-            _, rngs, inner = helpers.get(name, (function, frozenset(), []))
-            helpers[name] = (function, rngs | seeding.rngs, inner + [seeding])
+            function = self._core.tree.enclosing_function(seeding.call)
+            if function is None or seeding.in_worker_init:
+                continue
+            _, rngs, inner = helpers.get(id(function), (function, frozenset(), []))
+            helpers[id(function)] = (function, rngs | seeding.rngs, inner + [seeding])
         return helpers
 
     def _helper_calls(self) -> List[SeedingCall]:
-        if not self.helpers:
-            return []
-        model = self._model
+        """Calls of the seeding helpers (the call graph's: `set_seed(1)`, `self.seed_all(s)`)."""
+        core = self._core
         found: List[SeedingCall] = []
-        statements = model.index.statement_calls
-        for indexed in model.index.calls:
-            func = indexed.node.func
-            if not isinstance(func, cst.Name) or func.value not in self.helpers:
-                continue
-            if model.qualname(func) != LOCAL_PREFIX + func.value:
-                continue
-            function, rngs, inner = self.helpers[func.value]
-            found.append(
-                SeedingCall(
-                    call=indexed.node,
-                    qualname=LOCAL_PREFIX + func.value,
-                    rngs=rngs,
-                    seed=_seed_through_helper(indexed.node, function, inner),
-                    helper=function,
-                    is_statement=id(indexed.node) in statements,
+        statements = core.index.statement_calls
+        for function, rngs, inner in self.helpers.values():
+            for call in core.callgraph.callers(function):
+                found.append(
+                    SeedingCall(
+                        call=call,
+                        qualname=f"{LOCAL_PREFIX}{function.name.value}",
+                        rngs=rngs,
+                        seed=self._seed_through_helper(call, function, inner),
+                        helper=function,
+                        is_statement=id(call) in statements,
+                    )
                 )
-            )
         return found
+
+    def _seed_through_helper(
+        self, call: cst.Call, function: cst.FunctionDef, inner: List[SeedingCall]
+    ) -> Optional[cst.BaseExpression]:
+        """The seed a helper call passes: the argument bound to the parameter the helper seeds with."""
+        bound = self._core.callgraph.bind(call, function)
+        for seeding in inner:
+            seed = seeding.seed
+            if isinstance(seed, cst.Name) and bound is not None and seed.value in bound.arguments:
+                return bound.arguments[seed.value]
+            if isinstance(seed, cst.Integer):
+                return seed
+        return None
 
     @property
     def seeds(self) -> bool:
@@ -165,7 +167,7 @@ class Seeding:
     def seed_at(self, at: cst.CSTNode) -> Optional[cst.BaseExpression]:
         """A seed value the file already uses that means the same at ``at`` (for a fix to reuse)."""
         for seeding in self.calls:
-            if seeding.seed is not None and reusable(self._model, seeding.seed, seeding.call, at):
+            if seeding.seed is not None and reusable(self._core, seeding.seed, seeding.call, at):
                 return seeding.seed
         return None
 
@@ -174,21 +176,13 @@ class Seeding:
     def global_draws(self) -> Dict[str, List["CallSite"]]:
         """Calls of the module-level functions of `random` / `numpy.random` (not generators)."""
         draws: Dict[str, List["CallSite"]] = {}
-        for site in self._model.calls_under("random", "numpy.random"):
+        for site in self._core.calls_under("random", "numpy.random"):
             rng, _, function = site.qualname.rpartition(".")
             if rng == "random" and function in catalog.RANDOM_GLOBAL_FUNCTIONS:
                 draws.setdefault("random", []).append(site)
             elif rng == "numpy.random" and function not in catalog.NUMPY_RANDOM_NOT_GLOBAL:
                 draws.setdefault("numpy", []).append(site)
         return draws
-
-    @property
-    def imports_random(self) -> bool:
-        return self._model.imports.imports_module("random")
-
-    @property
-    def imports_numpy(self) -> bool:
-        return self._model.imports.imports_module("numpy")
 
     def unseeded_global_rngs(self) -> FrozenSet[str]:
         """`random` / `numpy` when the file draws from its global RNG and never seeds it."""
@@ -197,14 +191,21 @@ class Seeding:
     # -- cuDNN and deterministic algorithms --------------------------------------
     @cached_property
     def flag_assignments(self) -> List[FlagAssignment]:
-        collector = _FlagAssignments()
-        visit_tree(self._model.module, collector)
         found = []
-        for statement, target in collector.found:
-            name = self._model.qualname(target)
+        for statement, target in self._flag_targets():
+            name = self._core.qualname(target)
             if name in (catalog.CUDNN_BENCHMARK, catalog.CUDNN_DETERMINISTIC):
                 found.append(FlagAssignment(statement, name, statement.value))
         return found
+
+    def _flag_targets(self) -> List[Tuple[cst.Assign, cst.Attribute]]:
+        """Assignments to an attribute named like a cuDNN flag (resolved by name afterwards)."""
+        return [
+            (node, target.target)
+            for node in self._core.tree.nodes(cst.Assign)
+            for target in node.targets
+            if isinstance(target.target, cst.Attribute) and target.target.attr.value in _CUDNN_FLAGS
+        ]
 
     def benchmark_enabled(self) -> List[FlagAssignment]:
         """`cudnn.benchmark = True` (literally), wherever it is, under a condition too."""
@@ -217,11 +218,11 @@ class Seeding:
         read (`= args.deterministic`) counts as a request: when unsure, stay silent."""
         if any(a.flag == catalog.CUDNN_DETERMINISTIC and not a.literal_false for a in self.flag_assignments):
             return True
-        for site in self._model.calls_to(*catalog.DETERMINISTIC_ALGORITHMS):
+        for site in self._core.calls_to(*catalog.DETERMINISTIC_ALGORITHMS):
             arg = site.node.args[0] if site.node.args else None
             if arg is not None and not _is_false(arg.value):
                 return True
-        for site in self._model.calls_to(*catalog.RUNTIME_SEED_EVERYTHING):
+        for site in self._core.calls_to(*catalog.RUNTIME_SEED_EVERYTHING):
             for arg in site.node.args:
                 if arg.star == "**" or (arg.keyword is not None and arg.keyword.value == "deterministic" and not _is_false(arg.value)):
                     return True
@@ -243,49 +244,21 @@ def seed_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
     return None
 
 
-def _seed_through_helper(call: cst.Call, function: cst.FunctionDef, inner: List[SeedingCall]) -> Optional[cst.BaseExpression]:
-    """The seed a helper call passes: the argument bound to the parameter the helper seeds with."""
-    bound = bind_to_function(call, function)
-    for seeding in inner:
-        seed = seeding.seed
-        if isinstance(seed, cst.Name) and seed.value in bound:
-            return bound[seed.value]
-        if isinstance(seed, cst.Integer):
-            return seed
-    return None
-
-
+_CUDNN_FLAGS = frozenset({"benchmark", "deterministic"})
 _UNSAFE_TO_REPEAT = (cst.Call, cst.Await, cst.Lambda, cst.Yield, cst.NamedExpr, cst.ListComp, cst.GeneratorExp)
 
 
-class _Names(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: List[cst.Name] = []
-        self.repeatable = True
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, _UNSAFE_TO_REPEAT):
-            self.repeatable = False
-            return False
-        if isinstance(node, cst.Attribute):
-            visit_tree(node.value, self)
-            return False
-        if isinstance(node, cst.Name):
-            self.names.append(node)
-        return True
-
-
-def reusable(model: "SemanticModel", expr: cst.BaseExpression, origin: cst.CSTNode, at: cst.CSTNode) -> bool:
+def reusable(core: ModuleCore, expr: cst.BaseExpression, origin: cst.CSTNode, at: cst.CSTNode) -> bool:
     """Whether ``expr`` (written at ``origin``) can be written at ``at`` with the same value:
-    no calls, and every name it reads is bound to the same assignment at both places."""
-    names = _Names()
-    visit_tree(expr, names)
-    if not names.repeatable:
+    no calls, and every variable it reads is bound to the same assignment at both places."""
+    tree = core.tree
+    if tree.nodes_within(expr, *_UNSAFE_TO_REPEAT):
         return False
-    for name in names.names:
-        if name.value in ("True", "False", "None"):
+    for name in tree.nodes_within(expr, cst.Name):
+        parent = tree.parents.get(name)
+        if isinstance(parent, cst.Attribute) and parent.attr is name or name.value in ("True", "False", "None"):
             continue
-        here, there = model.bindings.reaching(name.value, origin), model.bindings.reaching(name.value, at)
+        here, there = core.bindings.reaching(name.value, origin), core.bindings.reaching(name.value, at)
         if here is None or there is None or here.node is not there.node:
             return False
     return True
@@ -293,17 +266,3 @@ def reusable(model: "SemanticModel", expr: cst.BaseExpression, origin: cst.CSTNo
 
 def _is_false(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value in ("False", "None")
-
-
-class _FlagAssignments(cst.CSTVisitor):
-    """Assignments to an attribute named like a cuDNN flag (resolved by the model afterwards)."""
-
-    FLAGS = frozenset({"benchmark", "deterministic"})
-
-    def __init__(self) -> None:
-        self.found: List[Tuple[cst.Assign, cst.Attribute]] = []
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            if isinstance(target.target, cst.Attribute) and target.target.attr.value in self.FLAGS:
-                self.found.append((node, target.target))

@@ -3,28 +3,33 @@
 The object saved is read where it is built: a dict literal, `dict(...)`, or
 a variable built up in the same function before the save (`ckpt = {}`,
 `ckpt["k"] = v`, `ckpt.update({...})`, `ckpt.update(k=v)`), nested dicts
-and `**spread` of a literal included. A spread (or an update, or a call that
-receives the variable) of an unknown mapping sets `has_unknown_spread`.
+and `**spread` of a literal included, or the dict a same-file function
+returns (`state = self.make_checkpoint()`; read there, and offered no fix). A
+spread (or an update, or a call that receives the variable) of an unknown
+mapping sets `has_unknown_spread`.
+
+The catalog's "Training checkpoint": a dict with a `.state_dict()` of a model
+among its values, or with an optimizer's `state_dict()` and another object's
+`state_dict()` (whatever that object is). A save that converts objects
+itself (Fabric's `fabric.save(path, {"model": model, ...})`) counts a model or
+optimizer object as its state dict.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple, Union
+from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple, Union
 
 import libcst as cst
 
-from ckptlint.config.settings import ProjectSettings
-from ckptlint.semantic import catalog
 from ckptlint.semantic.core.bindings import Binding
-from ckptlint.semantic.dicts import is_dict_builder, is_state_dict_call, reads_key, string_value, subscript_key
-from ckptlint.semantic.kinds import Kind, ObjectKind, ObjectKinds
-from ckptlint.semantic.saves import SaveSite, Saves
-from ckptlint.semantic.core.walk import visit_tree
-
-if TYPE_CHECKING:
-    from ckptlint.semantic.model import SemanticModel
+from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.core.tree import COMPREHENSIONS
+from ckptlint.semantic.core.syntax import is_state_dict_call, reads_key, string_value, subscript_key
+from ckptlint.semantic.data import catalog
+from ckptlint.semantic.facts.kinds import Kind, ObjectKind, ObjectKinds
+from ckptlint.semantic.facts.saves import SaveSite, Saves
 
 Container = Union[cst.Dict, cst.Call]
 
@@ -66,8 +71,13 @@ class Checkpoint:
 
     @property
     def is_training(self) -> bool:
-        """Holds model weights (the catalog's "training checkpoint")."""
-        return any(e.state_of is not None and e.state_of.kind is Kind.MODEL for e in self.entries)
+        """The catalog's "training checkpoint": model weights, or an optimizer's state next to
+        another object's `state_dict()`."""
+        if self.holds_state_of_kind(Kind.MODEL):
+            return True
+        return self.holds_state_of_kind(Kind.OPTIMIZER) and any(
+            e.owner is not None and (e.state_of is None or e.state_of.kind is not Kind.OPTIMIZER) for e in self.entries
+        )
 
     def holds_state_of_kind(self, kind: Kind) -> bool:
         return any(e.state_of is not None and e.state_of.kind is kind for e in self.entries)
@@ -97,13 +107,13 @@ class ScopedObject:
 
 
 class Checkpoints:
-    def __init__(self, model: "SemanticModel", project: ProjectSettings, kinds: ObjectKinds, saves: Saves) -> None:
-        self._model = model
+    def __init__(self, core: ModuleCore, kinds: ObjectKinds, saves: Saves) -> None:
+        self._core = core
         self._kinds = kinds
         self._saves = saves
         self._by_save: Dict[int, Optional[Checkpoint]] = {}
         self._names_in_scope: Dict[int, Tuple[Tuple[str, Optional[Binding]], ...]] = {}
-        self._rng_functions: Dict[str, bool] = {}
+        self._rng_functions: Dict[int, bool] = {}
 
     # -- contents ----------------------------------------------------------
     def of(self, save: SaveSite) -> Optional[Checkpoint]:
@@ -113,48 +123,76 @@ class Checkpoints:
             self._by_save[key] = self._read(save)
         return self._by_save[key]
 
+    def is_dict_builder(self, expr: cst.BaseExpression) -> bool:
+        """A dict literal or a `dict(...)` call."""
+        return isinstance(expr, cst.Dict) or isinstance(expr, cst.Call) and self._core.qualname(expr.func) == "builtins.dict"
+
     def _read(self, save: SaveSite) -> Optional[Checkpoint]:
         obj = save.obj
         if obj is None:
             return None
-        if is_dict_builder(self._model, obj):
-            entries, unknown = self._entries(obj, ())
+        if self.is_dict_builder(obj):
+            entries, unknown = self._entries(obj, (), save)
             return Checkpoint(save, tuple(entries), unknown, obj, None, None)  # type: ignore[arg-type]
+        if isinstance(obj, cst.Call):
+            return self._returned(save, obj)
         if not isinstance(obj, cst.Name):
             return None
-        binding = self._model.bindings.reaching(obj.value, save.call)
-        if binding is None or binding.value is None or not is_dict_builder(self._model, binding.value):
+        binding = self._core.bindings.reaching(obj.value, save.call)
+        if binding is None or binding.value is None:
             return None
-        entries, unknown = self._entries(binding.value, ())
+        if not self.is_dict_builder(binding.value):
+            return self._returned(save, binding.value) if isinstance(binding.value, cst.Call) else None
+        return self._built_up(save, obj.value, binding)
+
+    def _built_up(self, save: SaveSite, variable: str, binding: Binding) -> Checkpoint:
+        """A dict assigned to ``variable`` and filled in before the save."""
+        entries, unknown = self._entries(binding.value, (), save)  # type: ignore[arg-type]
         last: Optional[cst.SimpleStatementLine] = None
-        start = self._model.span(binding.node).end_offset
-        end = self._model.span(save.call).start_offset
-        block = self._model.parents.get(binding.node)
-        for statement, small in self._statements_between(save, start, end):
-            found = self._mutation(small, obj.value)
+        block = self._core.parents.get(binding.node)
+        for statement, small in self._statements_between(save, binding.node):
+            found = self._mutation(small, variable, save)
             if found is None:
                 continue
             more, more_unknown = found
             entries.extend(more)
             unknown = unknown or more_unknown
-            if (
-                isinstance(small, cst.Assign)
-                and isinstance(statement, cst.SimpleStatementLine)
-                and self._model.parents.get(statement) is block
-            ):
+            if isinstance(small, cst.Assign) and isinstance(statement, cst.SimpleStatementLine) and self._core.parents.get(statement) is block:
                 last = statement
-        return Checkpoint(save, tuple(entries), unknown, binding.value, obj.value, last)  # type: ignore[arg-type]
+        return Checkpoint(save, tuple(entries), unknown, binding.value, variable, last)  # type: ignore[arg-type]
 
-    def _statements_between(self, save: SaveSite, start: int, end: int):
-        scope: cst.CSTNode = save.function if save.function is not None else self._model.module
-        collector = _SmallStatements(scope)
-        visit_tree(scope, collector)
-        for statement, small in collector.found:
-            span = self._model.span(small)
-            if start <= span.start_offset and span.end_offset <= end:
-                yield statement, small
+    def _returned(self, save: SaveSite, call: cst.Call) -> Optional[Checkpoint]:
+        """The dict literal a same-file function returns (its only return); no container for fixes."""
+        function = self._core.callgraph.function_of(call)
+        returns = self._core.callgraph.returns(function) if function is not None else ()
+        if len(returns) != 1 or returns[0] is None:
+            return None
+        value = returns[0]
+        if isinstance(value, cst.Name):
+            binding = self._core.bindings.reaching(value.value, value)
+            if binding is None or binding.value is None or not self.is_dict_builder(binding.value):
+                return None
+            built = self._built_up(save, value.value, binding)
+            return Checkpoint(save, built.entries, built.has_unknown_spread, None, None, None)
+        if not self.is_dict_builder(value):
+            return None
+        entries, unknown = self._entries(value, (), save)
+        return Checkpoint(save, tuple(entries), unknown, None, None, None)
 
-    def _mutation(self, small: cst.CSTNode, name: str) -> Optional[Tuple[List[Entry], bool]]:
+    def _statements_between(self, save: SaveSite, start: cst.CSTNode) -> Iterator[Tuple[cst.CSTNode, cst.CSTNode]]:
+        """Simple statements of ``start``'s scope (not of nested functions or classes) after
+        ``start`` and before the save."""
+        tree = self._core.tree
+        function = tree.enclosing_function(start)
+        begin, end = tree.end[start], tree.order[save.call]
+        for line in tree.nodes_within(function or tree.module, cst.SimpleStatementLine):
+            if not (begin < tree.order[line] and tree.end[line] < end) or tree.enclosing_function(line) is not function:
+                continue
+            if tree.enclosing(line, (cst.ClassDef,), stop=(cst.FunctionDef,)) is None:
+                for small in line.body:
+                    yield line, small
+
+    def _mutation(self, small: cst.CSTNode, name: str, save: SaveSite) -> Optional[Tuple[List[Entry], bool]]:
         """Entries a statement adds to the dict ``name`` (None when it does not touch it)."""
         if isinstance(small, cst.Assign):
             for target in small.targets:
@@ -163,7 +201,7 @@ class Checkpoints:
                     key = subscript_key(t)
                     if key is None:
                         return [], True
-                    return self._entries_for_value((key,), small.value), False
+                    return self._entries_for_value((key,), small.value, save), False
         if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
             call = small.value
             func = call.func
@@ -173,86 +211,110 @@ class Checkpoints:
                 and func.value.value == name
                 and func.attr.value == "update"
             ):
-                entries, unknown = self._entries(cst.Call(func=cst.Name("dict"), args=call.args), ())
-                return entries, unknown
-        if name in _names_passed(small):
+                return self._entries(cst.Call(func=cst.Name("dict"), args=call.args), (), save)
+        if name in self._names_passed(small):
             return [], True  # handed to a call that may add keys
         return None
 
-    def _entries(self, container: cst.BaseExpression, path: Tuple[Optional[str], ...]) -> Tuple[List[Entry], bool]:
+    def _entries(
+        self, container: cst.BaseExpression, path: Tuple[Optional[str], ...], save: SaveSite
+    ) -> Tuple[List[Entry], bool]:
         entries: List[Entry] = []
         unknown = False
         if isinstance(container, cst.Dict):
             for element in container.elements:
                 if isinstance(element, cst.StarredDictElement):
                     if isinstance(element.value, cst.Dict):
-                        more, more_unknown = self._entries(element.value, path)
+                        more, more_unknown = self._entries(element.value, path, save)
                         entries.extend(more)
                         unknown = unknown or more_unknown
                     else:
                         unknown = True
                     continue
                 key = string_value(element.key)
-                entries.extend(self._entries_for_value(path + (key,), element.value))
+                entries.extend(self._entries_for_value(path + (key,), element.value, save))
         elif isinstance(container, cst.Call):
             for arg in container.args:
                 if arg.star == "**" or arg.star == "*":
                     unknown = True
                 elif arg.keyword is not None:
-                    entries.extend(self._entries_for_value(path + (arg.keyword.value,), arg.value))
+                    entries.extend(self._entries_for_value(path + (arg.keyword.value,), arg.value, save))
                 elif isinstance(arg.value, cst.Dict):
-                    more, more_unknown = self._entries(arg.value, path)
+                    more, more_unknown = self._entries(arg.value, path, save)
                     entries.extend(more)
                     unknown = unknown or more_unknown
                 else:
                     unknown = True
         return entries, unknown
 
-    def _entries_for_value(self, path: Tuple[Optional[str], ...], value: cst.BaseExpression) -> List[Entry]:
-        if is_dict_builder(self._model, value):
-            nested, _ = self._entries(value, path)  # an unknown nested spread hides no top-level key
+    def _entries_for_value(self, path: Tuple[Optional[str], ...], value: cst.BaseExpression, save: SaveSite) -> List[Entry]:
+        if self.is_dict_builder(value):
+            nested, _ = self._entries(value, path, save)  # an unknown nested spread hides no top-level key
             return nested
-        return [self._entry(path, value)]
+        return [self._entry(path, value, save)]
 
-    def _entry(self, path: Tuple[Optional[str], ...], value: cst.BaseExpression) -> Entry:
+    def _entry(self, path: Tuple[Optional[str], ...], value: cst.BaseExpression, save: Optional[SaveSite]) -> Entry:
         state_of: Optional[ObjectKind] = None
         owner: Optional[str] = None
         if is_state_dict_call(value):
             receiver = value.func.value  # type: ignore[attr-defined]
             state_of = self._kinds.of(receiver)
-            owner = self._model.code(receiver)
-        collector = _CallArguments()
-        visit_tree(value, collector)
-        passed = frozenset(self._model.code(node) for node in collector.found)
-        return Entry(path, value, state_of, owner, self._is_rng(value), passed, collector.opaque)
+            owner = self._core.code(receiver)
+        elif save is not None and save.converts_objects and isinstance(value, (cst.Name, cst.Attribute)):
+            kind = self._kinds.of(value)
+            if kind is not None and kind.kind in (Kind.MODEL, Kind.OPTIMIZER, Kind.SCHEDULER, Kind.SCALER):
+                state_of, owner = kind, self._core.code(value)  # Fabric saves the object's state dict
+        passed, opaque = self._state_receivers(value)
+        return Entry(path, value, state_of, owner, self._is_rng(value), passed, opaque)
+
+    def _state_receivers(self, value: cst.BaseExpression) -> Tuple[FrozenSet[str], bool]:
+        """Names and attributes passed whole to a call in ``value`` (`f(optimizer)`, `g(self.opt)`) or
+        whose `state_dict()` is taken; opaque when a comprehension takes state dicts."""
+        tree = self._core.tree
+        found: List[cst.BaseExpression] = []
+        opaque = False
+        for call in tree.nodes_within(value, cst.Call):
+            if is_state_dict_call(call):
+                comprehension = tree.enclosing(call, COMPREHENSIONS)
+                opaque = opaque or comprehension is not None and tree.contains(value, comprehension)
+                receiver = call.func.value  # type: ignore[attr-defined]
+                if isinstance(receiver, (cst.Name, cst.Attribute)):
+                    found.append(receiver)
+        for arg in tree.nodes_within(value, cst.Arg):
+            if isinstance(arg.value, (cst.Name, cst.Attribute)):
+                found.append(arg.value)
+        return frozenset(self._core.code(node) for node in found), opaque
+
+    def _names_passed(self, node: cst.CSTNode) -> FrozenSet[str]:
+        return frozenset(
+            arg.value.value for arg in self._core.tree.nodes_within(node, cst.Arg) if isinstance(arg.value, cst.Name)
+        ) | frozenset(
+            call.func.value.value  # type: ignore[attr-defined]
+            for call in self._core.tree.nodes_within(node, cst.Call)
+            if is_state_dict_call(call) and isinstance(call.func.value, cst.Name)  # type: ignore[attr-defined]
+        )
 
     def _is_rng(self, value: cst.BaseExpression, depth: int = 0) -> bool:
         """An RNG getter, a same-file function that calls one, or a name bound to either."""
         if isinstance(value, cst.Name) and depth < 3:
-            binding = self._model.bindings.reaching(value.value, value)
+            binding = self._core.bindings.reaching(value.value, value)
             return binding is not None and binding.value is not None and self._is_rng(binding.value, depth + 1)
-        collector = _Calls()
-        visit_tree(value, collector)
-        for call in collector.found:
-            name = self._model.qualname(call.func)
-            if name in catalog.RNG_STATE_CALLS:
+        for call in self._core.tree.nodes_within(value, cst.Call):
+            if self._core.qualname(call.func) in catalog.RNG_STATE_CALLS:
                 return True
-            if name is not None and name.startswith("<local>.") and self._local_function_gets_rng(name):
+            function = self._core.callgraph.function_of(call)
+            if function is not None and self._function_gets_rng(function):
                 return True
         return False
 
-    def _local_function_gets_rng(self, qualname: str) -> bool:
-        if qualname not in self._rng_functions:
-            self._rng_functions[qualname] = False
-            short = qualname[len("<local>.") :]
-            for statement in self._model.module.body:
-                if isinstance(statement, cst.FunctionDef) and statement.name.value == short:
-                    collector = _Calls()
-                    visit_tree(statement, collector)
-                    self._rng_functions[qualname] = any(
-                        self._model.qualname(c.func) in catalog.RNG_STATE_CALLS for c in collector.found
-                    )
-        return self._rng_functions[qualname]
+    def _function_gets_rng(self, function: cst.FunctionDef) -> bool:
+        key = id(function)
+        if key not in self._rng_functions:
+            self._rng_functions[key] = any(
+                self._core.qualname(c.func) in catalog.RNG_STATE_CALLS
+                for c in self._core.tree.nodes_within(function, cst.Call)
+            )
+        return self._rng_functions[key]
 
     def saved_values(self, save: SaveSite) -> Tuple[Entry, ...]:
         """Every value ``save`` writes: the checkpoint's entries, or the object itself
@@ -262,26 +324,24 @@ class Checkpoints:
             return checkpoint.entries
         value = save.obj
         if isinstance(value, cst.Name):
-            binding = self._model.bindings.reaching(value.value, save.call)
+            binding = self._core.bindings.reaching(value.value, save.call)
             value = binding.value if binding is not None else None
-        return (self._entry((), value),) if value is not None else ()
+        return (self._entry((), value, None),) if value is not None else ()
 
     def calls_in(self, entry: Entry, qualnames: FrozenSet[str]) -> Tuple[cst.Call, ...]:
         """Calls of ``qualnames`` in an entry's value (or in the value of the name it is)."""
         value = entry.value
         if isinstance(value, cst.Name):
-            binding = self._model.bindings.reaching(value.value, value)
+            binding = self._core.bindings.reaching(value.value, value)
             if binding is None or binding.value is None:
                 return ()
             value = binding.value
-        collector = _Calls()
-        visit_tree(value, collector)
-        return tuple(c for c in collector.found if self._model.qualname(c.func) in qualnames)
+        return tuple(c for c in self._core.tree.nodes_within(value, cst.Call) if self._core.qualname(c.func) in qualnames)
 
     def calls_reading_key(self, qualnames: FrozenSet[str], key: str) -> Tuple[cst.Call, ...]:
         """Calls of ``qualnames`` whose only argument reads ``key`` from a mapping (`x["key"]`, `x.get("key")`)."""
         found = []
-        for site in self._model.calls_to(*qualnames):
+        for site in self._core.calls_to(*qualnames):
             args = site.node.args
             if len(args) == 1 and not args[0].star and args[0].keyword is None and reads_key(args[0].value, key):
                 found.append(site.node)
@@ -289,17 +349,17 @@ class Checkpoints:
 
     # -- scope ---------------------------------------------------------------
     def in_scope(self, save: SaveSite, kind: Kind) -> Tuple[ScopedObject, ...]:
-        """Objects of ``kind`` in scope at ``save`` (catalog "In scope"), in a stable order."""
-        bindings = self._model.bindings
+        """Objects of ``kind`` in scope at ``save`` (catalog "In scope"), in a stable order: locals,
+        module globals and parameters whose kind is known, and `self.x` of the class and its bases."""
         found: Dict[str, ScopedObject] = {}
         function = save.function
         for name, binding in self._reaching_at(save):
             object_kind = self._kinds.of_binding(binding)
-            if object_kind is not None and object_kind.kind is kind and _counts(binding):
+            if object_kind is not None and object_kind.kind is kind:
                 found[name] = ScopedObject(name, object_kind)
-        if save.class_def is not None and function is not None and function.params.params:
-            self_name = function.params.params[0].name.value
-            for attribute in sorted(bindings.attributes(save.class_def)):
+        self_name = self._core.callgraph.self_name(function) if function is not None else None
+        if save.class_def is not None and self_name is not None:
+            for attribute in sorted(self._kinds.attributes(save.class_def)):
                 object_kind = self._kinds.attribute_kind(save.class_def, attribute)
                 if object_kind is not None and object_kind.kind is kind:
                     text = f"{self_name}.{attribute}"
@@ -311,7 +371,7 @@ class Checkpoints:
         reaching binding, once per save (all kinds ask)."""
         key = id(save.call)
         if key not in self._names_in_scope:
-            bindings = self._model.bindings
+            bindings = self._core.bindings
             local = bindings.local_names(save.function) if save.function is not None else frozenset()
             names = sorted(local | (self._module_objects - local))
             self._names_in_scope[key] = tuple((name, bindings.reaching(name, save.call)) for name in names)
@@ -321,7 +381,7 @@ class Checkpoints:
     def _module_objects(self) -> FrozenSet[str]:
         """Module-level names some assignment of which builds an object of a known kind: the only
         module names worth following to each save (a module of a thousand constants has none)."""
-        bindings = self._model.bindings
+        bindings = self._core.bindings
         return frozenset(
             name
             for name in bindings.module_names()
@@ -354,71 +414,3 @@ class Checkpoints:
                 if checkpoint is not None and checkpoint.holds(owner):
                     return True
         return False
-
-
-def _counts(binding: Optional[Binding]) -> bool:
-    """Parameters are in scope only when annotated (the catalog's "In scope")."""
-    return binding is not None and (not binding.is_parameter or binding.annotation is not None)
-
-
-def _names_passed(node: cst.CSTNode) -> FrozenSet[str]:
-    collector = _CallArguments()
-    visit_tree(node, collector)
-    return frozenset(n.value for n in collector.found if isinstance(n, cst.Name))
-
-
-class _SmallStatements(cst.CSTVisitor):
-    """Simple statements of one scope (nested functions and classes are other scopes)."""
-
-    def __init__(self, root: cst.CSTNode) -> None:
-        self.root = root
-        self.found: List[Tuple[cst.CSTNode, cst.CSTNode]] = []
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return node is self.root
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        for small in node.body:
-            self.found.append((node, small))
-
-
-class _Calls(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: List[cst.Call] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.found.append(node)
-
-
-class _CallArguments(cst.CSTVisitor):
-    """Names and attributes passed whole as call arguments (`f(optimizer)`, `g(self.opt)`) or
-    whose `state_dict()` is taken; `opaque` when a comprehension takes state dicts."""
-
-    def __init__(self) -> None:
-        self.found: List[cst.BaseExpression] = []
-        self.opaque = False
-        self._comprehensions = 0
-
-    def _enter(self, node: cst.CSTNode) -> None:
-        self._comprehensions += 1
-
-    def _leave(self, node: cst.CSTNode) -> None:
-        self._comprehensions -= 1
-
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter  # type: ignore[assignment]
-    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave  # type: ignore[assignment]
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if is_state_dict_call(node):
-            if self._comprehensions:
-                self.opaque = True
-            receiver = node.func.value  # type: ignore[attr-defined]
-            if isinstance(receiver, (cst.Name, cst.Attribute)):
-                self.found.append(receiver)
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if isinstance(node.value, (cst.Name, cst.Attribute)):
-            self.found.append(node.value)

@@ -9,14 +9,14 @@ qualified name, through any import form.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, FrozenSet, Mapping
+from typing import FrozenSet
 
 import libcst as cst
 
-from ckptlint.semantic import catalog
+from ckptlint.semantic.data import catalog
 
-if TYPE_CHECKING:
-    from ckptlint.semantic.model import SemanticModel
+from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.core.tree import Tree
 
 
 def _names(method: str) -> tuple:
@@ -27,21 +27,23 @@ def _names(method: str) -> tuple:
 class FsdpPolicy:
     sets_default: bool  # the module calls `FSDP.set_state_dict_type(...)`
     scoped_calls: FrozenSet[int]  # id() of `FSDP.state_dict_type(...)` calls
-    parents: Mapping[cst.CSTNode, cst.CSTNode]
+    tree: Tree
 
     @classmethod
-    def build(cls, model: "SemanticModel") -> "FsdpPolicy":
-        scoped = frozenset(id(site.node) for site in model.calls_to(*_names("state_dict_type")))
-        sets_default = bool(model.calls_to(*_names("set_state_dict_type")))
-        return cls(sets_default, scoped, model.parents if scoped else {})
+    def build(cls, core: ModuleCore) -> "FsdpPolicy":
+        scoped = frozenset(id(site.node) for site in core.calls_to(*_names("state_dict_type")))
+        sets_default = bool(core.calls_to(*_names("set_state_dict_type")))
+        return cls(sets_default, scoped, core.tree)
 
     def scoped(self, node: cst.CSTNode) -> bool:
         """An enclosing `with` in the same function enters `FSDP.state_dict_type(...)`."""
-        current = self.parents.get(node)
-        while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
+        if not self.scoped_calls:
+            return False
+        for current in self.tree.ancestors(node):
+            if isinstance(current, (cst.FunctionDef, cst.Module)):
+                return False
             if isinstance(current, cst.With) and any(id(item.item) in self.scoped_calls for item in current.items):
                 return True
-            current = self.parents.get(current)
         return False
 
     def governs(self, node: cst.CSTNode) -> bool:

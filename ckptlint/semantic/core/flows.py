@@ -1,0 +1,183 @@
+"""Where a value goes: the uses of an expression's value, followed across names and functions.
+
+The value of an expression is used where it is read. It is followed
+- into the variable it is assigned to (`ckpt = torch.load(p)`: every read of
+  `ckpt` in its scope),
+- out of a function that returns it, into every call of that function in the
+  file (`def load(p): return torch.load(p)` then `ckpt = load(p)`),
+- into the parameter of a same-file function it is passed to
+  (`restore(model, ckpt)`: the reads of that parameter).
+A use that is none of these is a *terminal* use: a key read (`x["k"]`,
+`x.get("k", d)`), the state argument of `X.load_state_dict(...)`, or anything
+else (passed to an unknown function, stored, iterated: the value *escapes*).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Tuple
+
+import libcst as cst
+
+from ckptlint.semantic.core.callgraph import CallGraph
+from ckptlint.semantic.core.scopes import Scopes
+from ckptlint.semantic.core.syntax import string_value
+from ckptlint.semantic.core.tree import Tree
+
+_MAX_DEPTH = 4  # functions followed through: returns and parameters
+
+
+@dataclass(frozen=True, eq=False)
+class KeyRead:
+    key: str
+    node: cst.BaseExpression  # `x["k"]` or `x.get("k", ...)`
+
+
+@dataclass(frozen=True, eq=False)
+class Restore:
+    call: cst.Call  # `X.load_state_dict(...)`
+    receiver: cst.BaseExpression  # `X`
+    key: Optional[str]  # the key read from the value, None when the whole value is passed
+
+
+@dataclass(frozen=True, eq=False)
+class ValueUses:
+    """What happens to one value (a `torch.load` result, for the resume facts)."""
+
+    variable: Optional[str]  # the name it is first assigned to, if any
+    reads: Tuple[KeyRead, ...]
+    restores: Tuple[Restore, ...]
+    escapes: bool  # used some other way too (passed whole, stored, iterated...)
+
+
+class Flows:
+    def __init__(self, tree: Tree, scopes: Scopes, callgraph: CallGraph) -> None:
+        self._tree = tree
+        self._scopes = scopes
+        self._callgraph = callgraph
+
+    # -- following a value ---------------------------------------------------
+    def terminal_uses(self, expr: cst.BaseExpression, depth: int = 0) -> Iterator[cst.BaseExpression]:
+        """The places ``expr``'s value ends up being used (see the module docstring)."""
+        parent = self._tree.parents.get(expr)
+        target = _single_name_target(parent, expr)
+        if target is not None:
+            for read in self._reads(target):
+                yield from self.terminal_uses(read, depth)
+            return
+        if isinstance(parent, cst.Return) and depth < _MAX_DEPTH:
+            function = self._tree.enclosing(parent, (cst.FunctionDef, cst.Lambda))
+            callers = self._callgraph.callers(function) if isinstance(function, cst.FunctionDef) else ()
+            if callers:
+                for call in callers:
+                    yield from self.terminal_uses(call, depth + 1)
+                return
+        parameter = self._parameter_receiving(expr, parent) if depth < _MAX_DEPTH else None
+        if parameter is not None:
+            function, name = parameter
+            reads = self._scopes.reads_of(self._scopes.scope_of_owner(function), name)
+            for read in reads:
+                yield from self.terminal_uses(read, depth + 1)
+            return
+        yield expr
+
+    def _reads(self, target: cst.Name) -> List[cst.Name]:
+        scope, _ = self._scopes.lookup(target)
+        return self._scopes.reads_of(scope, target.value) if scope is not None else []
+
+    def _parameter_receiving(
+        self, expr: cst.BaseExpression, parent: Optional[cst.CSTNode]
+    ) -> Optional[Tuple[cst.FunctionDef, str]]:
+        """The same-file function and parameter that ``expr`` is passed to as an argument."""
+        if not isinstance(parent, cst.Arg) or parent.star:
+            return None
+        call = self._tree.parents.get(parent)
+        if not isinstance(call, cst.Call):
+            return None
+        function = self._callgraph.function_of(call)
+        bound = self._callgraph.bind(call, function) if function is not None else None
+        if bound is None:
+            return None
+        for name, value in bound.arguments.items():
+            if value is expr:
+                return function, name  # type: ignore[return-value]
+        return None
+
+    # -- what a use is -------------------------------------------------------
+    def key_read(self, use: cst.BaseExpression) -> Optional[KeyRead]:
+        """``use["k"]`` or ``use.get("k", ...)`` around ``use``."""
+        parent = self._tree.parents.get(use)
+        if isinstance(parent, cst.Subscript) and parent.value is use and len(parent.slice) == 1:
+            index = parent.slice[0].slice
+            key = string_value(index.value) if isinstance(index, cst.Index) else None
+            return KeyRead(key, parent) if key is not None else None
+        if isinstance(parent, cst.Attribute) and parent.value is use and parent.attr.value == "get":
+            call = self._tree.parents.get(parent)
+            if isinstance(call, cst.Call) and call.func is parent and call.args:
+                key = string_value(call.args[0].value)
+                return KeyRead(key, call) if key is not None else None
+        return None
+
+    def restore_by(self, use: cst.BaseExpression) -> Optional[cst.Call]:
+        """The `X.load_state_dict(...)` call that ``use`` is the state argument of."""
+        arg = self._tree.parents.get(use)
+        if not isinstance(arg, cst.Arg) or arg.star:
+            return None
+        call = self._tree.parents.get(arg)
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+            return None
+        if call.func.attr.value != "load_state_dict":
+            return None
+        if arg.keyword is not None:
+            return call if arg.keyword.value == "state_dict" else None
+        return call if call.args[0] is arg else None
+
+    # -- summaries -------------------------------------------------------------
+    def uses(self, expr: cst.BaseExpression) -> ValueUses:
+        """Key reads, restores and escapes of ``expr``'s value."""
+        reads: List[KeyRead] = []
+        restores: List[Restore] = []
+        escapes = False
+        for use in self.terminal_uses(expr):
+            read = self.key_read(use)
+            if read is not None:
+                reads.append(read)
+                restores.extend(self._restores_of(read.node, read.key))
+                continue
+            restore = self.restore_by(use)
+            if restore is not None:
+                restores.append(Restore(restore, restore.func.value, None))  # type: ignore[attr-defined]
+            elif use is not expr:
+                escapes = True
+        parent = self._tree.parents.get(expr)
+        target = _single_name_target(parent, expr)
+        return ValueUses(target.value if target is not None else None, tuple(reads), tuple(restores), escapes)
+
+    def _restores_of(self, value: cst.BaseExpression, key: str) -> List[Restore]:
+        found = []
+        for use in self.terminal_uses(value):
+            restore = self.restore_by(use)
+            if restore is not None:
+                found.append(Restore(restore, restore.func.value, key))  # type: ignore[attr-defined]
+        return found
+
+    def only_restores_state(self, expr: cst.BaseExpression) -> bool:
+        """Every use of ``expr``'s value (through key reads too) is the state of a `load_state_dict`
+        (a value nothing reads restores nothing else either)."""
+        for use in self.terminal_uses(expr):
+            if self.restore_by(use) is not None:
+                continue
+            read = self.key_read(use)
+            if read is None or not self.only_restores_state(read.node):
+                return False
+        return True
+
+
+def _single_name_target(parent: Optional[cst.CSTNode], value: cst.BaseExpression) -> Optional[cst.Name]:
+    """`x` in `x = value` / `x: T = value` (one plain-name target)."""
+    if isinstance(parent, cst.Assign) and parent.value is value and len(parent.targets) == 1:
+        target = parent.targets[0].target
+        return target if isinstance(target, cst.Name) else None
+    if isinstance(parent, cst.AnnAssign) and parent.value is value and isinstance(parent.target, cst.Name):
+        return parent.target
+    return None

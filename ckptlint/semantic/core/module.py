@@ -1,0 +1,201 @@
+"""The core of one module's model: what every fact is built from.
+
+One parse, one walk (`tree.py`); the scopes, names, bindings, call graph and
+value flows are read off it, each on first use; positions only when
+something is reported. The project's settings are bound here, once, so no
+fact or rule passes them around. Facts (`semantic/facts/`) receive this core
+and the other facts they need; the core never imports a fact.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Dict, FrozenSet, List, Mapping, Optional
+
+import libcst as cst
+
+from ckptlint.config.settings import ProjectSettings
+from ckptlint.diagnostics import Span
+from ckptlint.semantic.core.bindings import Binding, Bindings
+from ckptlint.semantic.core.callgraph import CallGraph
+from ckptlint.semantic.core.calls import CallSite
+from ckptlint.semantic.core.comments import Comment, CommentCollector
+from ckptlint.semantic.core.flows import Flows
+from ckptlint.semantic.core.imports import ImportTable
+from ckptlint.semantic.core.index import Index
+from ckptlint.semantic.core.names import LOCAL_PREFIX, NameResolver
+from ckptlint.semantic.core.positions import LineIndex
+from ckptlint.semantic.core.scopes import Scopes
+from ckptlint.semantic.core.spans import Positions
+from ckptlint.semantic.core.tree import Tree
+from ckptlint.semantic.core.walk import visit_tree
+from ckptlint.semantic.data import catalog
+from ckptlint.semantic.data.aliases import canonical
+
+
+class ModuleCore:
+    """Read-only structure, names and flows of one module."""
+
+    def __init__(self, module: cst.Module, text: str, project: Optional[ProjectSettings] = None) -> None:
+        self.module = module
+        self.text = text
+        self.project = project or ProjectSettings()
+        self.tree = Tree(module)
+        self.scopes = Scopes(self.tree)
+        self._names = NameResolver(self.scopes)
+        self._code: Dict[int, str] = {}
+
+    # -- names -------------------------------------------------------------
+    def qualname(self, node: cst.CSTNode) -> Optional[str]:
+        """The one qualified name of ``node``; None when unknown or ambiguous."""
+        return self._names.qualname(node)
+
+    def qualnames(self, node: cst.CSTNode) -> FrozenSet[str]:
+        return self._names.qualnames(node)
+
+    # -- structure ---------------------------------------------------------
+    @property
+    def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
+        return self.tree.parents
+
+    @cached_property
+    def index(self) -> Index:
+        return Index.build(self.tree)
+
+    @cached_property
+    def imports(self) -> ImportTable:
+        return ImportTable(self.module)
+
+    @cached_property
+    def bindings(self) -> Bindings:
+        """Reaching bindings in statement order, and `self.x` per class."""
+        return Bindings(self.tree, self.scopes)
+
+    @cached_property
+    def callgraph(self) -> CallGraph:
+        """Which same-file function a call runs, and who calls each function."""
+        return CallGraph(self.tree, self.scopes, self.bindings)
+
+    @cached_property
+    def flows(self) -> Flows:
+        """Where a value goes: through names, returns and parameters."""
+        return Flows(self.tree, self.scopes, self.callgraph)
+
+    def reads_of_target(self, target: cst.Name) -> List[cst.Name]:
+        """Every read of the variable that the assignment target ``target`` binds."""
+        scope, _ = self.scopes.lookup(target)
+        return self.scopes.reads_of(scope, target.value) if scope is not None else []
+
+    # -- instances of imported classes ---------------------------------------
+    def instance_type(self, expr: cst.BaseExpression) -> Optional[str]:
+        """The imported class ``expr`` is an instance of (`accelerate.Accelerator` for
+        `accelerator` after `accelerator = Accelerator()`, or for `self.accelerator` when every
+        assignment of it in the class agrees, or for a parameter annotated with it)."""
+        if isinstance(expr, cst.Name):
+            return self._binding_type(self.bindings.reaching(expr.value, expr))
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            function = self.tree.enclosing_function(expr)
+            if function is None or self.callgraph.self_name(function) != expr.value.value:
+                return None
+            class_def = self.tree.class_of(function)
+            types = {
+                self._binding_type(b)
+                for owner in self.callgraph.bases(class_def)  # type: ignore[arg-type]
+                for b in self.bindings.attribute_bindings(owner, expr.attr.value)
+                if not (isinstance(b.value, cst.Name) and b.value.value == "None")
+            }
+            return next(iter(types)) if len(types) == 1 else None
+        return None
+
+    def _binding_type(self, binding: Optional[Binding]) -> Optional[str]:
+        if binding is None:
+            return None
+        if isinstance(binding.value, cst.Call):
+            name = self.qualname(binding.value.func)
+        elif binding.annotation is not None:
+            name = self.qualname(binding.annotation)
+        else:
+            return None
+        if name is None or name.startswith(LOCAL_PREFIX) or not name.rsplit(".", 1)[-1][:1].isupper():
+            return None
+        return name
+
+    def _method_name(self, call: cst.Call) -> Optional[str]:
+        """`accelerate.Accelerator.save` for `accelerator.save(...)` (only for the methods the catalog names)."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in catalog.INSTANCE_METHOD_NAMES:
+            return None
+        owner = self.instance_type(func.value)
+        return canonical(f"{owner}.{func.attr.value}") if owner is not None else None
+
+    # -- calls -------------------------------------------------------------
+    @cached_property
+    def _calls_by_name(self) -> Dict[str, List[CallSite]]:
+        table: Dict[str, List[CallSite]] = {}
+        statements = self.index.statement_calls
+        for indexed in self.index.calls:
+            name = self.qualname(indexed.node.func)
+            if name is None or name.startswith(LOCAL_PREFIX):
+                name = self._method_name(indexed.node) or name
+            if name is None:
+                continue
+            site = CallSite(
+                node=indexed.node,
+                qualname=name,
+                function=indexed.function,
+                class_def=indexed.class_def,
+                is_expression_statement=id(indexed.node) in statements,
+            )
+            table.setdefault(name, []).append(site)
+        return table
+
+    def calls_under(self, *modules: str) -> List[CallSite]:
+        """Call sites of any function of ``modules`` (`numpy.random.rand` for "numpy.random"), in source order."""
+        names = [name for name in self._calls_by_name if name.rpartition(".")[0] in modules]
+        return self.calls_to(*names) if names else []
+
+    def calls_to(self, *qualnames: str) -> List[CallSite]:
+        """Call sites of any of ``qualnames`` (canonical names), in source order."""
+        sites = [site for name in qualnames for site in self._calls_by_name.get(name, ())]
+        if len(qualnames) > 1:
+            sites.sort(key=lambda s: self.tree.order[s.node])
+        return sites
+
+    # -- positions and text --------------------------------------------------
+    @cached_property
+    def lines(self) -> LineIndex:
+        return LineIndex(self.text)
+
+    @cached_property
+    def _positions(self) -> Positions:
+        return Positions(self.module, self.lines)
+
+    def span(self, node: cst.CSTNode) -> Span:
+        return self._positions.span(node)
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The source text of ``node`` as written (a statement without its leading comment lines)."""
+        key = id(node)
+        found = self._code.get(key)
+        if found is None:
+            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                span = self.span(node)
+                found = self.text[span.start_offset : span.end_offset]
+            else:
+                found = self.module.code_for_node(node)
+            self._code[key] = found
+        return found
+
+    @cached_property
+    def comments(self) -> List[Comment]:
+        """Every comment, in source order (computed only when suppressions are checked)."""
+        collector = CommentCollector(self.module)
+        visit_tree(self.module, collector)
+        last_line = len(self.lines.starts)
+        comments = []
+        for node, own_line, block, in_header in collector.found:
+            block_end = self.span(block).end_line if block is not None else last_line
+            line = self.span(node).line
+            comments.append(Comment(line, node.value, own_line, block_end, in_header))
+        comments.sort(key=lambda c: c.line)
+        return comments

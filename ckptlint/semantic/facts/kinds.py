@@ -1,0 +1,381 @@
+"""What an object is: a model (maybe wrapped), optimizer, scheduler, scaler, sampler, loader.
+
+The catalog's "Kinds" (revision 2), from how an object is built, used and passed:
+- **built**: an instance of a class the catalog knows (extended by the
+  project's `model-classes` / `optimizer-classes`), of a same-file class
+  deriving from one, a known factory (`timm.create_model`, `torchvision.models.*`,
+  `models.__dict__[name](...)`), a same-file function all of whose returns are
+  one kind (a factory), `.to()`/`.cuda()` of a model, a wrap (DDP, DataParallel,
+  FSDP, `torch.compile`); `accelerator.prepare(...)`/`fabric.setup(...)` keep
+  their arguments' kinds, in order;
+- **used**: a name (the binding that reaches it, or `self.x`) whose `.parameters()` feeds an optimizer's
+  constructor is a model, so is the first argument of a wrap or of
+  `fully_shard`; the first argument of a scheduler's constructor is an optimizer;
+- **passed**: an unannotated parameter has the kind every call of its function
+  in the file passes (at least one call); an annotated one its annotation's.
+`self.x` has the kind every (non-None) assignment of it in the class and its
+same-file bases agrees on. When the answer is unknown, or candidates disagree,
+it is None and rules stay silent.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Dict, FrozenSet, List, Optional, Tuple
+
+import libcst as cst
+
+from ckptlint.semantic.core.bindings import Binding
+from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.core.syntax import is_name
+from ckptlint.semantic.data import catalog
+
+
+class Kind(enum.Enum):
+    MODEL = "model"
+    OPTIMIZER = "optimizer"
+    SCHEDULER = "scheduler"
+    SCALER = "scaler"
+    SAMPLER = "sampler"
+    DATALOADER = "dataloader"
+
+
+@dataclass(frozen=True)
+class ObjectKind:
+    kind: Kind
+    wrap: Optional[str] = None  # "ddp", "dp", "fsdp", "compile" for a wrapped model
+
+    @property
+    def unwrap_attribute(self) -> Optional[str]:
+        return catalog.UNWRAP_ATTRIBUTE.get(self.wrap) if self.wrap else None
+
+
+MODEL = ObjectKind(Kind.MODEL)
+OPTIMIZER = ObjectKind(Kind.OPTIMIZER)
+# What a use gives a kind to: a binding (id of its node, name), or a `self.x` attribute of a
+# class, every assignment of it (id of the class, "self.x").
+UseKey = Tuple[int, str]
+Seen = FrozenSet[int]
+# Methods that hand back what they are given, in order (`model, opt = accelerator.prepare(model, opt)`).
+PASSTHROUGH_METHODS = frozenset({"prepare", "setup"})
+PASSTHROUGH_OWNERS = ("accelerate.", "lightning.", "lightning_fabric.", "pytorch_lightning.")
+
+
+class ObjectKinds:
+    def __init__(self, core: ModuleCore) -> None:
+        self._core = core
+        self._project = core.project
+        self._class_kinds: Dict[str, Optional[Kind]] = {}
+        self._class_def_kinds: Dict[int, Optional[Kind]] = {}
+        self._returns: Dict[int, Optional[ObjectKind]] = {}
+
+    # -- classes -----------------------------------------------------------
+    def class_kind(self, qualname: Optional[str]) -> Optional[Kind]:
+        """The kind of instance a class (or factory) named ``qualname`` builds."""
+        if qualname is None:
+            return None
+        if qualname not in self._class_kinds:
+            self._class_kinds[qualname] = self._compute_class_kind(qualname)
+        return self._class_kinds[qualname]
+
+    def _compute_class_kind(self, q: str) -> Optional[Kind]:
+        last = q.rsplit(".", 1)[-1]
+        project = self._project
+        if q in project.model_classes or q in catalog.MODULE_CLASSES or q in catalog.MODEL_FACTORIES:
+            return Kind.MODEL
+        if q in project.optimizer_classes or q in catalog.KNOWN_OPTIMIZERS:
+            return Kind.OPTIMIZER
+        if q.startswith(catalog.SCHEDULER_PREFIXES) or q in catalog.SCHEDULER_CLASSES:
+            return Kind.SCHEDULER if last[:1].isupper() or last.startswith("get_") else None
+        if catalog.SCHEDULE_FACTORY.fullmatch(last):
+            return Kind.SCHEDULER
+        if q in catalog.SCALER_CLASSES:
+            return Kind.SCALER
+        if q in catalog.SAMPLER_CLASSES:
+            return Kind.SAMPLER
+        if q in catalog.DATALOADER_CLASSES:
+            return Kind.DATALOADER
+        parts = q.split(".")
+        if len(parts) == 3 and parts[:2] == ["torch", "nn"] and last[:1].isupper() and last != "Parameter":
+            return Kind.MODEL
+        if len(parts) == 3 and parts[:2] == ["torch", "optim"] and last[:1].isupper():
+            return Kind.OPTIMIZER
+        if q.startswith(catalog.OPTIMIZER_PREFIXES) and last[:1].isupper() or last.endswith("Optimizer"):
+            return Kind.OPTIMIZER
+        if q.startswith(catalog.MODEL_FACTORY_PREFIXES) and not catalog.NOT_MODEL_FACTORIES.match(q):
+            return Kind.MODEL
+        if q.startswith("transformers.") and "Model" in last:
+            return Kind.MODEL
+        return None
+
+    def class_def_kind(self, class_def: cst.ClassDef) -> Optional[Kind]:
+        """The kind of a same-file class's instances: that of its first base with a kind."""
+        key = id(class_def)
+        if key not in self._class_def_kinds:
+            self._class_def_kinds[key] = None  # guards against cyclic bases
+            found = None
+            for base in class_def.bases:
+                found = self.class_kind(self._core.qualname(base.value))
+                if found is None and isinstance(base.value, cst.Name):
+                    local = self._core.callgraph.definition(base.value)
+                    found = self.class_def_kind(local) if isinstance(local, cst.ClassDef) else None
+                if found is not None:
+                    break
+            self._class_def_kinds[key] = found
+        return self._class_def_kinds[key]
+
+    # -- expressions -------------------------------------------------------
+    def of(self, expr: cst.BaseExpression) -> Optional[ObjectKind]:
+        return self._of(expr, frozenset())
+
+    def _of(self, expr: cst.BaseExpression, seen: Seen) -> Optional[ObjectKind]:
+        if id(expr) in seen:
+            return None
+        seen = seen | {id(expr)}
+        if isinstance(expr, cst.Call):
+            return self._of_call(expr, seen)
+        if isinstance(expr, cst.Name):
+            binding = self._core.bindings.reaching(expr.value, expr)
+            found = self.of_binding(binding, seen)
+            return found if found is not None else self._used_as(_binding_key(binding))
+        if isinstance(expr, cst.Attribute):
+            inner = self._self_attribute(expr, seen)
+            if inner is not None:
+                return inner
+            owner = self._of(expr.value, seen)
+            if owner is not None and owner.wrap is not None and expr.attr.value == owner.unwrap_attribute:
+                return MODEL
+            return None
+        if isinstance(expr, cst.IfExp):
+            body, orelse = self._of(expr.body, seen), self._of(expr.orelse, seen)
+            return body if body == orelse else None
+        return None
+
+    def _of_call(self, call: cst.Call, seen: Seen) -> Optional[ObjectKind]:
+        qualname = self._core.qualname(call.func)
+        if qualname in catalog.WRAPS:
+            return ObjectKind(Kind.MODEL, wrap=catalog.WRAPS[qualname])
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if method in catalog.SAME_OBJECT_METHODS:
+                receiver = self._of(func.value, seen)
+                return receiver if receiver is not None and receiver.kind is Kind.MODEL else None
+            if method == "from_pretrained" and qualname and qualname.startswith("transformers."):
+                return MODEL if "Model" in qualname else None
+            if self._is_passthrough(call) and len(call.args) == 1 and not call.args[0].star:
+                return self._of(call.args[0].value, seen)
+        if isinstance(func, cst.Subscript) and self._is_model_registry(func):
+            return MODEL
+        kind = self.class_kind(qualname)
+        if kind is not None:
+            return ObjectKind(kind)
+        target = self._core.callgraph.target(call)
+        if isinstance(target, cst.ClassDef):
+            local = self.class_def_kind(target)
+            return ObjectKind(local) if local is not None else None
+        if isinstance(target, cst.FunctionDef):
+            return self._factory_kind(target, seen)
+        return None
+
+    def _is_model_registry(self, func: cst.Subscript) -> bool:
+        """`models.__dict__[name]` of torchvision (the ImageNet example's `--arch`)."""
+        value = func.value
+        if not (isinstance(value, cst.Attribute) and value.attr.value == "__dict__"):
+            return False
+        owner = self._core.qualname(value.value)
+        return owner is not None and (owner == "torchvision.models" or owner.startswith(catalog.MODEL_FACTORY_PREFIXES))
+
+    def _is_passthrough(self, call: cst.Call) -> bool:
+        """`accelerator.prepare(...)`, `fabric.setup(...)`: the same objects, prepared, in order."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in PASSTHROUGH_METHODS:
+            return False
+        receiver = func.value
+        if isinstance(receiver, cst.Name):
+            binding = self._core.bindings.reaching(receiver.value, receiver)
+            built = binding.value if binding is not None else None
+            name = self._core.qualname(built.func) if isinstance(built, cst.Call) else None
+            return name is not None and name.startswith(PASSTHROUGH_OWNERS)
+        return False
+
+    def _factory_kind(self, function: cst.FunctionDef, seen: Seen) -> Optional[ObjectKind]:
+        """A same-file function all of whose returns have one kind."""
+        key = id(function)
+        if key not in self._returns:
+            self._returns[key] = None  # guards against recursion
+            returns = self._core.callgraph.returns(function)
+            kinds = {self._of(value, seen) if value is not None else None for value in returns}
+            self._returns[key] = next(iter(kinds)) if len(kinds) == 1 else None
+        return self._returns[key]
+
+    def of_binding(self, binding: Optional[Binding], seen: Seen = frozenset()) -> Optional[ObjectKind]:
+        if binding is None:
+            return None
+        if binding.value is not None:
+            return self._of(binding.value, seen)
+        if binding.unpacked_from is not None and binding.position is not None:
+            return self._element(binding.unpacked_from, binding.position, seen)
+        if binding.annotation is not None:  # `optimizer: torch.optim.Optimizer`
+            kind = self.class_kind(self._core.qualname(binding.annotation))
+            return ObjectKind(kind) if kind is not None else None
+        if binding.is_parameter and isinstance(binding.node, cst.Param):
+            return self._passed(binding.node, seen)
+        return None
+
+    def _element(self, value: cst.BaseExpression, position: int, seen: Seen) -> Optional[ObjectKind]:
+        """The kind of element ``position`` of ``value`` (`a, b = value`)."""
+        if isinstance(value, (cst.Tuple, cst.List)):
+            elements = value.elements
+            if position < len(elements) and not any(isinstance(e, cst.StarredElement) for e in elements):
+                return self._of(elements[position].value, seen)
+            return None
+        if isinstance(value, cst.Call):
+            if self._is_passthrough(value):
+                args = value.args
+                if position < len(args) and not any(a.star or a.keyword for a in args[: position + 1]):
+                    return self._of(args[position].value, seen)
+                return None
+            target = self._core.callgraph.target(value)
+            if isinstance(target, cst.FunctionDef):
+                returns = self._core.callgraph.returns(target)
+                kinds = {self._element(r, position, seen) if r is not None else None for r in returns}
+                return next(iter(kinds)) if len(kinds) == 1 else None
+        return None
+
+    def _passed(self, param: cst.Param, seen: Seen) -> Optional[ObjectKind]:
+        """An unannotated parameter: the kind every call of its function passes."""
+        function = self._core.parents[self._core.parents[param]]
+        if not isinstance(function, cst.FunctionDef):
+            return None
+        calls = self._core.callgraph.callers(function)
+        if not calls:
+            return self._used_as((id(param), param.name.value))
+        kinds = set()
+        for call in calls:
+            bound = self._core.callgraph.bind(call, function)
+            value = bound.value(param.name.value) if bound is not None else None
+            kinds.add(self._of(value, seen) if value is not None else None)
+            if len(kinds) > 1:
+                return None
+        found = next(iter(kinds))
+        return found if found is not None else self._used_as((id(param), param.name.value))
+
+    # -- self.x --------------------------------------------------------------
+    def _self_attribute(self, expr: cst.Attribute, seen: Seen) -> Optional[ObjectKind]:
+        """`self.x` in a method: the kind the class's assignments agree on."""
+        class_def = self._self_class(expr)
+        return self.attribute_kind(class_def, expr.attr.value, seen) if class_def is not None else None
+
+    def _self_class(self, expr: cst.Attribute) -> Optional[cst.ClassDef]:
+        if not isinstance(expr.value, cst.Name):
+            return None
+        function = self._core.bindings.enclosing_function(expr)
+        if function is None or self._core.callgraph.self_name(function) != expr.value.value:
+            return None
+        return self._core.tree.class_of(function)
+
+    def attribute_kind(
+        self, class_def: cst.ClassDef, attribute: str, seen: Seen = frozenset()
+    ) -> Optional[ObjectKind]:
+        """What every (non-None) `self.<attribute> = ...` of the class and its same-file bases agrees on,
+        or what the attribute is used as."""
+        candidates = [
+            b
+            for owner in self._core.callgraph.bases(class_def)
+            for b in self._core.bindings.attribute_bindings(owner, attribute)
+            if not is_name(b.value, "None")
+        ]
+        kinds = {self.of_binding(b, seen) for b in candidates}
+        if len(kinds) == 1 and None not in kinds:
+            return next(iter(kinds))
+        if kinds <= {None}:
+            return self._used_as((id(class_def), f"self.{attribute}"))
+        return None
+
+    def attributes(self, class_def: cst.ClassDef) -> FrozenSet[str]:
+        """`self.x` attributes assigned in the class or its same-file bases."""
+        names: FrozenSet[str] = frozenset()
+        for owner in self._core.callgraph.bases(class_def):
+            names |= self._core.bindings.attributes(owner)
+        return names
+
+    # -- kinds by use --------------------------------------------------------
+    def _key_of(self, expr: cst.BaseExpression) -> Optional[UseKey]:
+        """A name means the binding that reaches it (catalog, "Names"): the use is that binding's."""
+        if isinstance(expr, cst.Name):
+            return _binding_key(self._core.bindings.reaching(expr.value, expr))
+        if isinstance(expr, cst.Attribute):
+            class_def = self._self_class(expr)
+            if class_def is not None:
+                return (id(class_def), f"self.{expr.attr.value}")
+        return None
+
+    def _used_as(self, key: Optional[UseKey]) -> Optional[ObjectKind]:
+        return self._uses.get(key) if key is not None else None
+
+    @cached_property
+    def _uses(self) -> Dict[UseKey, ObjectKind]:
+        """Bindings and `self.x` attributes whose use shows their kind; one used as two kinds is
+        left out."""
+        found: Dict[UseKey, ObjectKind] = {}
+        conflicts: List[UseKey] = []
+
+        def record(expr: Optional[cst.BaseExpression], kind: ObjectKind) -> None:
+            key = self._key_of(expr) if expr is not None else None
+            if key is None:
+                return
+            if found.get(key, kind) != kind:
+                conflicts.append(key)
+            found[key] = kind
+
+        for call in self._core.tree.nodes(cst.Call):
+            qualname = self._core.qualname(call.func)
+            first = _first_argument(call)
+            if qualname in catalog.WRAPS or qualname in catalog.FULLY_SHARD:
+                record(first, MODEL)
+                continue
+            kind = self.class_kind(qualname)
+            if kind is Kind.OPTIMIZER:
+                params = _argument(call, "params") or first
+                for owner in self._parameter_owners(params):
+                    record(owner, MODEL)
+            elif kind is Kind.SCHEDULER:
+                record(_argument(call, "optimizer") or first, OPTIMIZER)
+        for key in conflicts:
+            found.pop(key, None)
+        return found
+
+    def _parameter_owners(self, params: Optional[cst.BaseExpression]) -> List[cst.BaseExpression]:
+        """`X` of every `X.parameters()` / `X.named_parameters()` in an optimizer's params argument
+        (through lists, generators, `{"params": ...}` groups, and one name it is assigned to)."""
+        if params is None:
+            return []
+        roots: List[cst.CSTNode] = [params]
+        if isinstance(params, cst.Name):
+            binding = self._core.bindings.reaching(params.value, params)
+            if binding is not None and binding.value is not None:
+                roots = [binding.value]
+        owners = []
+        for root in roots:
+            for call in self._core.tree.nodes_within(root, cst.Call):
+                func = call.func
+                if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
+                    owners.append(func.value)
+        return owners
+
+
+def _binding_key(binding: Optional[Binding]) -> Optional[UseKey]:
+    return (id(binding.node), binding.name) if binding is not None else None
+
+
+def _argument(call: cst.Call, keyword: str) -> Optional[cst.BaseExpression]:
+    return next((a.value for a in call.args if a.keyword is not None and a.keyword.value == keyword), None)
+
+
+def _first_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
+    first = call.args[0] if call.args else None
+    return first.value if first is not None and first.keyword is None and not first.star else None
+

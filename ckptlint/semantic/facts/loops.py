@@ -1,0 +1,262 @@
+"""`for` loops: the epoch loop, the batch loop inside it, and what a loop body runs.
+
+Computed in one pass over the module. Every `for` statement becomes a `Loop`
+fact: its variable (when the target is one name), what it iterates, its
+function, the loops it is nested in (within the same function: a nested
+`def` starts afresh), and whether its body runs a training step (a
+`.backward()` call or an optimizer `.step()`, directly or in a nested loop;
+calls into other functions are not followed).
+
+- An **epoch loop** is a `for` whose variable names an epoch (`epoch`,
+  `ep`, `cur_epoch`), or that iterates a `range(...)` with an argument that
+  mentions epochs (`range(start_epoch, args.epochs)`), or whose variable is
+  stored under an `epoch` key in the loop body (`{"epoch": i}`,
+  `ckpt["epoch"] = i`).
+- A **batch loop** of an epoch loop is a `for` nested in it that runs a
+  training step or iterates a loader (`for x, y in loader`,
+  `enumerate(train_loader)`).
+
+`enclosing(node)` gives the `for` loops around a node (innermost first, same
+function only); `innermost_step_loop(node)` the innermost of them whose body
+runs a training step (CKPT505). `while` loops are not `Loop`s (CKPT504 counts
+only `for` loops).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from ckptlint.semantic.core.module import ModuleCore
+
+EPOCH_NAME = re.compile(r"^(ep|epoch|\w*_epoch|epoch_\w*|\w*_ep|epoch_idx|i_epoch)$", re.IGNORECASE)
+EPOCH_WORD = re.compile(r"epoch", re.IGNORECASE)
+LOADER_WORD = re.compile(r"loader|batches|dataloader", re.IGNORECASE)
+OPTIMIZER_WORD = re.compile(r"optim|opt\b|opt_|scaler", re.IGNORECASE)
+
+
+@dataclass(eq=False)
+class Loop:
+    """One `for` statement, as rules see it (do not mutate: built once per file)."""
+
+    node: cst.For
+    variable: Optional[str]  # the loop variable, when the target is a single name
+    iter: cst.BaseExpression
+    function: Optional[cst.FunctionDef]
+    parent: Optional["Loop"]  # the enclosing `for` in the same function
+    runs_step: bool = False  # the body calls `.backward()` or an optimizer `.step()`
+    saves_variable_as_epoch: bool = False
+    children: List["Loop"] = field(default_factory=list)
+
+    @property
+    def range_args(self) -> Optional[Tuple[cst.BaseExpression, ...]]:
+        """The arguments of `range(...)` when the loop iterates one (plain positional)."""
+        it = self.iter
+        if isinstance(it, cst.Call) and isinstance(it.func, cst.Name) and it.func.value == "range":
+            if all(arg.keyword is None and not arg.star for arg in it.args):
+                return tuple(arg.value for arg in it.args)
+        return None
+
+    def descendants(self) -> List["Loop"]:
+        found: List[Loop] = []
+        for child in self.children:
+            found.append(child)
+            found.extend(child.descendants())
+        return found
+
+
+class Loops:
+    def __init__(self, core: ModuleCore) -> None:
+        self._core = core
+        self.all: Tuple[Loop, ...] = tuple(self._collect())
+        self._by_node: Dict[int, Loop] = {id(loop.node): loop for loop in self.all}
+
+    def _collect(self) -> List[Loop]:
+        """Every `for` statement as a `Loop`, nested in the enclosing `for` of the same function."""
+        tree = self._core.tree
+        loops: List[Loop] = []
+        by_node: Dict[int, Loop] = {}
+        for node in tree.nodes(cst.For):
+            function = tree.enclosing_function(node)
+            outer = tree.enclosing(node, (cst.For,), stop=(cst.FunctionDef, cst.Lambda, cst.ClassDef))
+            parent = by_node.get(id(outer)) if outer is not None else None
+            variable = node.target.value if isinstance(node.target, cst.Name) else None
+            loop = Loop(node, variable, node.iter, function, parent)
+            if parent is not None:
+                parent.children.append(loop)
+            by_node[id(node)] = loop
+            loops.append(loop)
+        for call in tree.nodes(cst.Call):
+            if _is_step_call(call, self._core.code):
+                for loop in self._open_around(call, by_node):
+                    loop.runs_step = True
+        for key, value in self._epoch_values():
+            if isinstance(key, cst.SimpleString) and isinstance(value, cst.Name) and EPOCH_WORD.search(key.value):
+                for loop in self._open_around(value, by_node):
+                    if loop.variable == value.value:
+                        loop.saves_variable_as_epoch = True
+        return loops
+
+    def _open_around(self, node: cst.CSTNode, by_node: Dict[int, Loop]) -> List[Loop]:
+        """The loops of ``node``'s own function whose statement holds it (header or body)."""
+        found = []
+        for ancestor in self._core.tree.ancestors(node):
+            if isinstance(ancestor, cst.FunctionDef):
+                break
+            if isinstance(ancestor, cst.For):
+                found.append(by_node[id(ancestor)])
+        return found
+
+    def _epoch_values(self) -> List[Tuple[Optional[cst.BaseExpression], cst.BaseExpression]]:
+        """(key, value) of dict entries and of `x["k"] = value` assignments."""
+        tree = self._core.tree
+        pairs: List[Tuple[Optional[cst.BaseExpression], cst.BaseExpression]] = [
+            (element.key, element.value) for element in tree.nodes(cst.DictElement)
+        ]
+        for assign in tree.nodes(cst.Assign):
+            for target in assign.targets:
+                subscript = target.target
+                if isinstance(subscript, cst.Subscript) and len(subscript.slice) == 1:
+                    index = subscript.slice[0].slice
+                    if isinstance(index, cst.Index):
+                        pairs.append((index.value, assign.value))
+        return pairs
+
+    def of(self, node: cst.For) -> Optional[Loop]:
+        return self._by_node.get(id(node))
+
+    def enclosing(self, node: cst.CSTNode) -> Tuple[Loop, ...]:
+        """The `for` loops whose body contains ``node``, innermost first, within its function."""
+        tree = self._core.tree
+        found: List[Loop] = []
+        child = node
+        for current in tree.ancestors(node):
+            if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                break
+            if isinstance(current, cst.For) and child is current.body:
+                loop = self._by_node.get(id(current))
+                if loop is not None:
+                    found.append(loop)
+            child = current
+        return tuple(found)
+
+    def inside_any_loop(self, node: cst.CSTNode) -> bool:
+        """``node`` runs in a `for` or `while` loop of its own function."""
+        return self._core.tree.enclosing(node, (cst.For, cst.While), stop=(cst.FunctionDef,)) is not None
+
+    def variables_around(self, node: cst.CSTNode) -> FrozenSet[str]:
+        """The variables of the `for` loops around ``node`` in its own function (not comprehensions)."""
+        names: Set[str] = set()
+        for current in self._core.tree.ancestors(node):
+            if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.Module)):
+                break
+            if isinstance(current, cst.For):
+                names |= for_target_names(current)
+        return frozenset(names)
+
+    def is_epoch_loop(self, loop: Loop) -> bool:
+        if loop.variable is None:
+            return False
+        if EPOCH_NAME.match(loop.variable) or loop.saves_variable_as_epoch:
+            return True
+        args = loop.range_args
+        return args is not None and any(EPOCH_WORD.search(self._core.code(arg)) for arg in args)
+
+    @cached_property
+    def epoch_loops(self) -> Tuple[Loop, ...]:
+        return tuple(loop for loop in self.all if self.is_epoch_loop(loop))
+
+    def is_batch_loop(self, loop: Loop) -> bool:
+        return loop.runs_step or bool(LOADER_WORD.search(self._core.code(loop.iter)))
+
+    def innermost_step_loop(self, node: cst.CSTNode) -> Optional[Loop]:
+        """The innermost enclosing `for` whose body runs a training step."""
+        return next((loop for loop in self.enclosing(node) if loop.runs_step), None)
+
+    # -- placement inside a loop (CKPT505) -------------------------------------
+    def runs_every_iteration(self, node: cst.CSTNode, loop: cst.For) -> bool:
+        """Whether ``node`` (inside ``loop``'s body) runs on every iteration of ``loop``: directly
+        in its body, or under `with` / `try` / `finally` only. An `if`, an `else`, an `except`
+        handler, a nested loop, a conditional expression or a lambda in between makes it
+        conditional, and so does an earlier `continue` / `break` / `return` / `raise` in the loop
+        body (`if step % N: continue`)."""
+        tree = self._core.tree
+        statement_level = False
+        for current in tree.ancestors(node):
+            if current is loop:
+                return not self._exits_before(loop, node)
+            if isinstance(current, cst.SimpleStatementLine):
+                statement_level = True
+            if not statement_level and isinstance(current, _CONDITIONAL_EXPRESSIONS):
+                return False
+            if statement_level and not isinstance(current, _UNCONDITIONAL):
+                return False
+        return False
+
+    def _exits_before(self, loop: cst.For, node: cst.CSTNode) -> bool:
+        """A `continue` / `break` / `return` / `raise` of ``loop`` (not of nested loops or functions)
+        comes before ``node``."""
+        tree = self._core.tree
+        for exit_node in tree.nodes_within(loop.body, cst.Continue, cst.Break, cst.Return, cst.Raise):
+            if not tree.before(exit_node, node):
+                continue
+            owner = tree.enclosing(exit_node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda))
+            if owner is loop:
+                return True
+        return False
+
+
+def for_target_names(loop: cst.For) -> FrozenSet[str]:
+    """The names a `for` statement binds (`i` and `batch` in `for i, batch in ...`)."""
+    names = set()
+    stack: List[cst.CSTNode] = [loop.target]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            stack.extend(element.value for element in node.elements)
+        elif isinstance(node, cst.StarredElement):
+            stack.append(node.value)
+    return frozenset(names)
+
+
+# Blocks that run whenever the code around them runs.
+_UNCONDITIONAL = (
+    cst.SimpleStatementLine,
+    cst.SimpleStatementSuite,
+    cst.IndentedBlock,
+    cst.With,
+    cst.WithItem,
+    cst.Try,
+    cst.TryStar,
+    cst.Finally,
+)
+# Expressions that may skip their operand.
+_CONDITIONAL_EXPRESSIONS = (
+    cst.IfExp,
+    cst.BooleanOperation,
+    cst.Lambda,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.GeneratorExp,
+)
+
+
+def _is_step_call(call: cst.Call, code) -> bool:  # type: ignore[no-untyped-def]
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return False
+    if func.attr.value == "backward":
+        return True
+    if func.attr.value != "step":
+        return False
+    receiver = code(func.value)
+    if OPTIMIZER_WORD.search(receiver) and "sched" not in receiver.lower():
+        return True
+    return any(OPTIMIZER_WORD.search(code(arg.value)) for arg in call.args)  # `scaler.step(optimizer)`

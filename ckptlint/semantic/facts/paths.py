@@ -1,0 +1,306 @@
+"""Save targets: is it a path (not a file object), what is it made of, is it written over
+(CKPT109 and the CKPT5xx path rules).
+
+Paths are read only through the forms the catalog lists: a string literal,
+an f-string, `os.path.join(...)`, `Path(...)`, a `/` chain, and (for the
+directory, the loop variable and the counters) a local variable assigned
+once in the same function. Everything else is unknown, and rules stay silent.
+
+A save *overwrites* its checkpoint (CKPT109, revision 2) when it runs more
+than once per process with the same path: it sits in a loop of its
+function, or in a same-file function called from one, and its path
+(followed through locals) names no enclosing loop variable and no epoch,
+step or iteration counter. A save that runs once per process (a final
+export) writes a new file once; a path that the function receives from its
+caller is the caller's choice, unknown here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import FrozenSet, List, Optional, Set
+
+import libcst as cst
+
+from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.core.syntax import callee_name
+from ckptlint.semantic.core.tree import Tree, parameters
+from ckptlint.semantic.data import catalog
+from ckptlint.semantic.facts.loops import Loops
+from ckptlint.semantic.facts.saves import SaveSite, Saves
+
+FILE_OBJECT_BUILDERS = frozenset(
+    {"builtins.open", "io.BytesIO", "io.open", "gzip.open", "tempfile.NamedTemporaryFile", "tempfile.TemporaryFile"}
+)
+FILE_OBJECT_NAMES = frozenset({"f", "fp", "fh", "fd", "buf", "buffer", "stream", "fileobj", "file_obj", "bio"})
+PATH_BUILDERS = frozenset({"os.path.join", "pathlib.Path", "pathlib.PurePath", "builtins.str", "os.fspath"})
+PROGRESS_WORDS = ("epoch", "step", "iter")
+RENAMES = ("os.replace", "os.rename", "shutil.move")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_CALLER_DEPTH = 3
+
+
+@dataclass(frozen=True, eq=False)
+class PathValue:
+    """The path of one save, as written at the save call."""
+
+    save: SaveSite
+    expr: Optional[cst.BaseExpression]  # the path argument at the save (None when not given)
+    written_at_save: bool  # in the save call itself (or the helper's save), not a default
+    leading: Optional[str]  # the literal the path starts with, through the listed forms only (501)
+    leading_any: Optional[str]  # also through `+` and `os.path.expanduser(...)` (503)
+    new_directory: bool  # a relative literal directory part (`"ckpt/x.pt"`, `os.path.join("ckpt", f)`)
+    loop_variables: FrozenSet[str]  # enclosing `for` variables (same function) named in the path
+
+    @property
+    def relative(self) -> bool:
+        return self.written_at_save and self.leading is not None and is_relative_literal(self.leading)
+
+    @property
+    def home_rooted(self) -> bool:
+        return self.written_at_save and self.leading_any is not None and is_home_literal(self.leading_any)
+
+
+def is_relative_literal(text: str) -> bool:
+    if not text or text.startswith(("/", "\\", "~", "$", "%")) or _DRIVE.match(text) or "://" in text:
+        return False
+    return True
+
+
+def is_home_literal(text: str) -> bool:
+    return (
+        text.startswith(catalog.HOME_PREFIXES)
+        or bool(catalog.TILDE_HOME.match(text))
+        or bool(catalog.WINDOWS_HOME.match(text))
+    )
+
+
+class PathFacts:
+    """Path values of a module's saves, and what the module does to directories and old files."""
+
+    def __init__(self, core: ModuleCore, saves: Saves, loops: Loops) -> None:
+        self._core = core
+        self._loops = loops
+        self.values: List[PathValue] = [self._value(site) for site in saves.path_sites]
+
+    # -- what a path is ------------------------------------------------------
+    def is_path_expression(self, expr: Optional[cst.BaseExpression]) -> bool:
+        """A file path (string, f-string, `os.path.join`, `Path`, `/`, a variable holding one); not a file object."""
+        core = self._core
+        if expr is None:
+            return False
+        if isinstance(expr, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.BinaryOperation)):
+            return True
+        if isinstance(expr, cst.Call):
+            if core.qualname(expr.func) in PATH_BUILDERS:
+                return True
+            return isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("format", "with_suffix", "with_name")
+        if isinstance(expr, cst.Name):
+            if expr.value in FILE_OBJECT_NAMES:
+                return False
+            binding = core.bindings.reaching(expr.value, expr)
+            if binding is not None and isinstance(binding.value, cst.Call):
+                return core.qualname(binding.value.func) not in FILE_OBJECT_BUILDERS
+            return binding is None or binding.value is None or not isinstance(binding.node, cst.WithItem)
+        if isinstance(expr, cst.Attribute):
+            return expr.attr.value not in FILE_OBJECT_NAMES
+        return False
+
+    def leading_literal(self, expr: Optional[cst.BaseExpression], *, loose: bool = False) -> Optional[str]:
+        """The literal text a path expression starts with. ``loose`` also reads `+` and `expanduser`."""
+        if isinstance(expr, cst.SimpleString):
+            value = expr.evaluated_value
+            return value if isinstance(value, str) else None
+        if isinstance(expr, cst.ConcatenatedString):
+            return self.leading_literal(expr.left, loose=loose)  # type: ignore[arg-type]
+        if isinstance(expr, cst.FormattedString):
+            first = expr.parts[0] if expr.parts else None
+            return first.value if isinstance(first, cst.FormattedStringText) else None
+        if isinstance(expr, cst.BinaryOperation):
+            if isinstance(expr.operator, cst.Divide) or (loose and isinstance(expr.operator, cst.Add)):
+                return self.leading_literal(expr.left, loose=loose)
+            return None
+        if isinstance(expr, cst.Call):
+            name = self._core.qualname(expr.func)
+            followed = catalog.PATH_JOINS | catalog.PATH_CLASSES | catalog.PATH_PASSTHROUGH
+            if name in followed or (loose and name in catalog.EXPANDUSER):
+                first = expr.args[0] if expr.args else None
+                if first is not None and first.keyword is None and not first.star:
+                    return self.leading_literal(first.value, loose=loose)
+        return None
+
+    def path_parts(self, expr: cst.BaseExpression) -> List[cst.BaseExpression]:
+        """`os.path.join(a, b)`, `Path(a, b)`, `a / b` flattened to `[a, b]`; else `[expr]`."""
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+            return self.path_parts(expr.left) + [expr.right]
+        if isinstance(expr, cst.Call) and self._core.qualname(expr.func) in catalog.PATH_JOINS | catalog.PATH_CLASSES:
+            if expr.args and all(a.keyword is None and not a.star for a in expr.args):
+                parts: List[cst.BaseExpression] = []
+                for index, arg in enumerate(expr.args):
+                    parts.extend(self.path_parts(arg.value) if index == 0 else [arg.value])
+                return parts
+        return [expr]
+
+    def has_new_directory(self, expr: Optional[cst.BaseExpression]) -> bool:
+        """Whether the path starts with a relative literal directory (a directory part the model can see)."""
+        if expr is None:
+            return False
+        parts = self.path_parts(expr)
+        first = parts[0]
+        text = self.leading_literal(first)
+        if text is None or not is_relative_literal(text):
+            return False
+        if len(parts) > 1:
+            return text.strip("./\\") != ""
+        if isinstance(first, cst.FormattedString):
+            return _directory_of(text, whole=False)
+        return isinstance(first, (cst.SimpleString, cst.ConcatenatedString)) and _directory_of(text, whole=True)
+
+    def resolve_local(self, expr: Optional[cst.BaseExpression], at: cst.CSTNode) -> Optional[cst.BaseExpression]:
+        """A bare name assigned once (the one reaching assignment) in the same function: its value."""
+        if not isinstance(expr, cst.Name):
+            return expr
+        binding = self._core.bindings.reaching(expr.value, at)
+        if binding is None or binding.value is None or binding.is_parameter:
+            return expr
+        tree = self._core.tree
+        if tree.enclosing_function(binding.node) is not tree.enclosing_function(at):
+            return expr
+        return binding.value
+
+    # -- values at the saves ---------------------------------------------------
+    def _value(self, save: SaveSite) -> PathValue:
+        tree, expr = self._core.tree, save.path
+        written = expr is not None and (tree.contains(save.call, expr) or tree.contains(save.torch_save, expr))
+        resolved = self.resolve_local(expr, save.call) if written else expr
+        loop_variables: FrozenSet[str] = frozenset()
+        if resolved is not None and written:
+            loop_variables = _variables(tree, resolved) & self._loops.variables_around(save.call)
+        return PathValue(
+            save=save,
+            expr=expr,
+            written_at_save=written,
+            leading=self.leading_literal(expr),
+            leading_any=self.leading_literal(expr, loose=True),
+            new_directory=written and self.has_new_directory(resolved),
+            loop_variables=loop_variables,
+        )
+
+    # -- overwriting (CKPT109) ---------------------------------------------------
+    def overwrites(self, save: SaveSite) -> bool:
+        """The save writes the same path each time it runs, and runs more than once per process."""
+        path = save.path
+        if save.atomic or path is None or not self.is_path_expression(path):
+            return False
+        if self.varies_per_run(path, save.call) or self._renamed_after(save.torch_save):
+            return False
+        if self.depends_on_parameters(path, save.call) and not self._loops.inside_any_loop(save.call):
+            return False  # the caller picks the path (maybe a temporary it renames): unknown
+        return self.runs_repeatedly(save.call)
+
+    def varies_per_run(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """The path (followed through a local assigned once) names an enclosing `for` loop's
+        variable or an epoch/step/iteration counter."""
+        tree = self._core.tree
+        names = _read_names(tree, expr)
+        resolved = self.resolve_local(expr, at)
+        if resolved is not expr and resolved is not None:
+            names |= _read_names(tree, resolved)
+        if any(word in name.lower() for name in names for word in PROGRESS_WORDS):
+            return True
+        around: Set[str] = set()
+        for current in tree.ancestors(at):
+            if isinstance(current, (cst.For, cst.CompFor)):
+                around |= _read_names(tree, current.target)
+        return bool(names & around)
+
+    def depends_on_parameters(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """The path names a parameter of the function the save runs in (its value is the caller's)."""
+        function = self._core.tree.enclosing_function(at)
+        if function is None:
+            return False
+        params = [p.name.value for p in parameters(function)]
+        if params and self._core.callgraph.self_name(function) is not None:
+            params = params[1:]  # `self.last` is the object's path, not the caller's
+        return bool(_variables(self._core.tree, expr) & set(params))
+
+    def runs_repeatedly(self, node: cst.CSTNode, depth: int = 0) -> bool:
+        """``node`` runs in a loop of its function, or its function is called from one (same file)."""
+        if self._loops.inside_any_loop(node):
+            return True
+        function = self._core.tree.enclosing_function(node)
+        if function is None or depth >= _CALLER_DEPTH:
+            return False
+        return any(self.runs_repeatedly(call, depth + 1) for call in self._core.callgraph.callers(function))
+
+    def _renamed_after(self, torch_save: cst.Call) -> bool:
+        """A write to a temporary name that the same function renames into place."""
+        tree = self._core.tree
+        function = tree.enclosing_function(torch_save)
+        return any(tree.enclosing_function(site.node) is function for site in self._core.calls_to(*RENAMES))
+
+    # -- the module around the saves ---------------------------------------------
+    @cached_property
+    def creates_directories(self) -> bool:
+        """Any `os.makedirs` / `os.mkdir` / `Path.mkdir` (or a helper named for it) in the module."""
+        for call in self._core.tree.nodes(cst.Call):
+            name = callee_name(call)
+            if name is not None and catalog.DIRECTORY_CREATORS.search(name):
+                return True
+            if any(a.keyword is not None and a.keyword.value in ("mkdir", "exist_ok") for a in call.args):
+                return True
+        return False
+
+    @cached_property
+    def deletes_files(self) -> bool:
+        """Any `os.remove` / `Path.unlink` / `shutil.rmtree`, or a keep-last helper or setting."""
+        core = self._core
+        if core.calls_to(*catalog.DELETIONS):
+            return True
+        for call in core.tree.nodes(cst.Call):
+            name = callee_name(call)
+            if name is not None and (name in catalog.DELETION_METHODS or catalog.KEEP_LAST.search(name)):
+                return True
+            if any(a.keyword is not None and catalog.KEEP_LAST.search(a.keyword.value) for a in call.args):
+                return True
+        return False
+
+    def statement_before_which_to_insert(self, node: cst.CSTNode) -> Optional[cst.SimpleStatementLine]:
+        """The statement line holding ``node``, when a new statement can go right before it:
+        a line of an indented block or of the module, with no lambda or comprehension in between
+        (their variables would not exist before the line)."""
+        stops = (cst.Lambda, cst.CompFor, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.BaseSuite, cst.BaseCompoundStatement)
+        line = self._core.tree.enclosing(node, (cst.SimpleStatementLine,), stop=stops)
+        if line is None or not isinstance(self._core.parents.get(line), (cst.IndentedBlock, cst.Module)):
+            return None
+        return line  # type: ignore[return-value]
+
+    def single_line(self, node: cst.CSTNode) -> bool:
+        span = self._core.span(node)
+        return span.line == span.end_line
+
+
+def _directory_of(text: str, whole: bool) -> bool:
+    stripped = text
+    while stripped.startswith(("./", ".\\")):
+        stripped = stripped[2:]
+    cut = max(stripped.rfind("/"), stripped.rfind("\\"))
+    if cut <= 0:
+        return False
+    return stripped[:cut].strip("./\\") != "" if whole else True
+
+
+def _read_names(tree: Tree, expr: cst.CSTNode) -> FrozenSet[str]:
+    """Every name in ``expr``, attribute names included (`epoch` in `self.epoch`)."""
+    return frozenset(n.value for n in tree.nodes_within(expr, cst.Name))
+
+
+def _variables(tree: Tree, expr: cst.CSTNode) -> FrozenSet[str]:
+    """Names read as variables (not attribute names: `last` in `self.last`)."""
+    return frozenset(
+        n.value
+        for n in tree.nodes_within(expr, cst.Name)
+        if not (isinstance(tree.parents.get(n), cst.Attribute) and tree.parents[n].attr is n)  # type: ignore[attr-defined]
+    )

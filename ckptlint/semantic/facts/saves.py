@@ -1,0 +1,217 @@
+"""Save sites: `torch.save` in any import form, the saves of Accelerate and Fabric, and helpers.
+
+The catalog's "Save" (revision 2). A *save call* writes an object to a path:
+`torch.save(obj, f)`, `ckptlint.runtime.atomic_save(obj, path)`,
+`accelerator.save(obj, f)`, Fabric's `fabric.save(path, state)`, a project
+`save-functions` entry (with `torch.save`'s signature), or a call of a *save
+helper*. A function of this file is a save helper when a save call in its body
+receives one of its parameters:
+- as the object (`def save_ckpt(state, path): torch.save(state, path)`), or
+  everything at once (`def save_on_master(*args, **kwargs): torch.save(*args,
+  **kwargs)`): each call of the helper is the save, with the arguments bound
+  through it, and the save inside is not checked on its own;
+- as the path only, the object being built inside (`def save(self, milestone):
+  torch.save({...}, f"model-{milestone}.pt")`): the save inside is the save for
+  what is written (`sites`), and each call of the helper is a save of that
+  path (`path_sites`).
+Helpers are followed through helpers, to a fixed depth. A save into an
+in-memory buffer (`io.BytesIO`) is no checkpoint save for any rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from ckptlint.semantic.core.calls import bind
+from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.core.tree import parameters
+from ckptlint.semantic.data import catalog
+from ckptlint.semantic.data.signatures import SIGNATURES
+
+TORCH_SAVE = "torch.save"
+# The runtime's atomic write is a save too: what it writes is checked like `torch.save`'s
+# (otherwise CKPT109's fix would hide every missing-state finding), but it is atomic.
+ATOMIC_SAVES = ("ckptlint.runtime.atomic_save", "ckptlint.runtime.atomic.atomic_save")
+# Save functions and the names of their object and path parameters.
+SAVE_FUNCTIONS: Dict[str, Tuple[str, str]] = {
+    TORCH_SAVE: ("obj", "f"),
+    ATOMIC_SAVES[0]: ("obj", "path"),
+    ATOMIC_SAVES[1]: ("obj", "path"),
+    catalog.ACCELERATOR_SAVE: ("obj", "f"),
+    catalog.FABRIC_SAVE: ("state", "path"),
+}
+IN_MEMORY_BUFFERS = frozenset({"io.BytesIO", "io.StringIO"})
+_MAX_HELPER_DEPTH = 3
+
+
+@dataclass(frozen=True, eq=False)
+class SaveHelper:
+    function: cst.FunctionDef
+    inner: cst.Call  # the save call in its body
+    obj_parameter: Optional[str]  # None for a path-only helper
+    path_parameter: Optional[str]
+    forwards: bool = False  # passes `*args, **kwargs` on to the save
+    is_method: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class SaveSite:
+    """One save, as rules see it: anchored at the call a user wrote."""
+
+    call: cst.Call  # the anchor: the save call, or the helper call
+    obj: Optional[cst.BaseExpression]  # the object saved, as an expression at the call site
+    path: Optional[cst.BaseExpression]  # the target, at the call site (or inside the helper)
+    function: Optional[cst.FunctionDef]  # the call site's function
+    class_def: Optional[cst.ClassDef]  # the call site's class (for methods)
+    torch_save: cst.Call  # the call that writes (inside the helper for a helper save)
+    helper: Optional[SaveHelper] = None
+    atomic: bool = False  # written with `ckptlint.runtime.atomic_save`
+    saver: str = TORCH_SAVE  # the save function that writes: `torch.save`, `lightning.fabric.Fabric.save`...
+    inner_path: Optional[cst.BaseExpression] = None  # the path at the call that writes (inside a helper)
+
+    @property
+    def converts_objects(self) -> bool:
+        """The save turns model and optimizer objects in the state into their state dicts (Fabric)."""
+        return self.saver == catalog.FABRIC_SAVE
+
+
+class Saves:
+    def __init__(self, core: ModuleCore) -> None:
+        self._core = core
+        self.helpers: Dict[int, SaveHelper] = {}  # by id() of the helper function
+        self.sites: List[SaveSite] = []  # where what is written is checked (101-108, 3xx)
+        self.path_sites: List[SaveSite] = []  # where the path is checked (109, 501-505)
+        self._build()
+
+    def _build(self) -> None:
+        core = self._core
+        project = core.project
+        if "save" not in core.text and not project.save_functions:
+            return  # every save spelling (`torch.save`, an alias's import, a helper's body) contains it
+        direct = [self._direct(site.node, site.qualname) for site in core.calls_to(*SAVE_FUNCTIONS)]
+        direct += [self._direct(site.node, TORCH_SAVE) for site in core.calls_to(*project.save_functions)]
+        frontier = [site for site in direct if not self._in_memory(site.path)]
+        for depth in range(_MAX_HELPER_DEPTH + 1):
+            following: List[SaveSite] = []
+            for site in frontier:
+                following.extend(self._place(site, may_promote=depth < _MAX_HELPER_DEPTH))
+            frontier = following
+        order = core.tree.order
+        self.sites.sort(key=lambda s: order[s.call])
+        self.path_sites.sort(key=lambda s: order[s.call])
+
+    def _place(self, site: SaveSite, may_promote: bool) -> List[SaveSite]:
+        """Files ``site`` under `sites` / `path_sites`, or makes its function a helper and returns
+        the helper's call sites (saves in their turn)."""
+        known = self.helpers.get(id(site.function)) if site.function is not None else None
+        if known is not None:  # a second save in a helper whose calls are already filed
+            if known.obj_parameter is None and not known.forwards:
+                self.sites.append(site)
+                if not self._core.callgraph.callers(known.function):
+                    self.path_sites.append(site)
+            return []
+        helper = self._as_helper(site) if may_promote else None
+        if helper is None:
+            self.sites.append(site)
+            self.path_sites.append(site)
+            return []
+        callers = self._core.callgraph.callers(helper.function)
+        self.helpers[id(helper.function)] = helper
+        calls = [c for c in (self._helper_site(call, helper, site) for call in callers) if c is not None]
+        if helper.obj_parameter is None and not helper.forwards:  # path only: the object is built here
+            self.sites.append(site)
+            if not calls:
+                self.path_sites.append(site)
+            self.path_sites.extend(calls)
+            return []
+        return calls
+
+    # -- direct saves ----------------------------------------------------------
+    def _direct(self, call: cst.Call, saver: str) -> SaveSite:
+        obj_name, path_name = SAVE_FUNCTIONS.get(saver, SAVE_FUNCTIONS[TORCH_SAVE])
+        signature = SIGNATURES.get(saver, SIGNATURES[TORCH_SAVE])
+        bound = bind(call, signature).by_name
+        obj, path = bound.get(obj_name), bound.get(path_name)
+        function, class_def = self._function_and_class(call)
+        return SaveSite(
+            call=call,
+            obj=obj.value if obj is not None else None,
+            path=path.value if path is not None else None,
+            function=function,
+            class_def=class_def,
+            torch_save=call,
+            atomic=saver in ATOMIC_SAVES,
+            saver=saver,
+            inner_path=path.value if path is not None else None,
+        )
+
+    def _function_and_class(self, node: cst.CSTNode) -> Tuple[Optional[cst.FunctionDef], Optional[cst.ClassDef]]:
+        function = self._core.tree.enclosing_function(node)
+        return function, (self._core.tree.class_of(function) if function is not None else None)
+
+    def _in_memory(self, path: Optional[cst.BaseExpression]) -> bool:
+        """A buffer in memory (`io.BytesIO()`, or a name bound to one), not a file."""
+        value = path
+        if isinstance(path, cst.Name):
+            binding = self._core.bindings.reaching(path.value, path)
+            value = binding.value if binding is not None else None
+        return isinstance(value, cst.Call) and self._core.qualname(value.func) in IN_MEMORY_BUFFERS
+
+    # -- helpers -------------------------------------------------------------
+    def _as_helper(self, site: SaveSite) -> Optional[SaveHelper]:
+        function = site.function
+        if function is None:
+            return None
+        params = {p.name.value for p in parameters(function)}
+        is_method = self._core.callgraph.self_name(function) is not None
+        if self._forwards(site.call, function):
+            return SaveHelper(function, site.call, None, None, forwards=True, is_method=is_method)
+        obj = self._parameter(site.obj, params, site.call)
+        path = self._parameter(site.path, params, site.call)
+        if obj is None and path is None:
+            return None
+        return SaveHelper(function, site.call, obj, path, is_method=is_method)
+
+    def _parameter(self, expr: Optional[cst.BaseExpression], params: Set[str], at: cst.CSTNode) -> Optional[str]:
+        """The parameter ``expr`` is, unchanged since the function started."""
+        if not isinstance(expr, cst.Name) or expr.value not in params:
+            return None
+        binding = self._core.bindings.reaching(expr.value, at)
+        return expr.value if binding is not None and binding.is_parameter else None
+
+    @staticmethod
+    def _forwards(call: cst.Call, function: cst.FunctionDef) -> bool:
+        """`torch.save(*args, **kwargs)` with the function's own `*args` / `**kwargs`."""
+        own = {_name(function.params.star_arg), _name(function.params.star_kwarg)} - {None}
+        stars = [a for a in call.args if a.star]
+        return bool(stars) and len(stars) == len(call.args) and all(
+            isinstance(a.value, cst.Name) and a.value.value in own for a in stars
+        )
+
+    def _helper_site(self, call: cst.Call, helper: SaveHelper, inner: SaveSite) -> Optional[SaveSite]:
+        if helper.forwards:
+            direct = self._direct(call, inner.saver)
+            return replace(direct, torch_save=inner.torch_save, helper=helper, atomic=inner.atomic, inner_path=inner.inner_path)
+        bound = self._core.callgraph.bind(call, helper.function)
+        if bound is None:
+            return None
+        function, class_def = self._function_and_class(call)
+        return SaveSite(
+            call=call,
+            obj=bound.value(helper.obj_parameter) if helper.obj_parameter is not None else inner.obj,
+            path=bound.value(helper.path_parameter) if helper.path_parameter is not None else inner.path,
+            function=function,
+            class_def=class_def,
+            torch_save=inner.torch_save,
+            helper=helper,
+            atomic=inner.atomic,
+            saver=inner.saver,
+            inner_path=inner.inner_path,
+        )
+
+
+def _name(param: object) -> Optional[str]:
+    return param.name.value if isinstance(param, cst.Param) else None
