@@ -10,7 +10,8 @@ between facts are visible here and nowhere else:
     kinds(core)                      saves(core)            loops(core)
     checkpoints(core, kinds, saves)  paths(core, saves, loops)
     distributed(core, kinds, loops)  guards(core, distributed)
-    resume(core, loops)              seeding(core)  dataloaders(core)  fsdp_policy(core)
+    resume(core, loops)              files(core, resume)
+    seeding(core)  dataloaders(core)  fsdp_policy(core)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.facts.checkpoints import Checkpoints
 from ckptlint.semantic.facts.dataloaders import DataLoaders
+from ckptlint.semantic.facts.files import CheckpointFiles
 from ckptlint.semantic.facts.distributed import DistributedFacts
 from ckptlint.semantic.facts.fsdp import FsdpPolicy
 from ckptlint.semantic.facts.guards import Guards
@@ -80,6 +82,11 @@ class SemanticModel(ModuleCore):
     def resume(self) -> Resume:
         """Load sites, what is read from them and what they restore."""
         return Resume(self._core_view, self.loops)
+
+    @cached_property
+    def files(self) -> CheckpointFiles:
+        """Which saves and loads name the same file, and which load reads a save back."""
+        return CheckpointFiles(self._core_view, self.resume)
 
     @cached_property
     def seeding(self) -> Seeding:

@@ -52,6 +52,36 @@ def test_barrier_inside_the_guard_does_not_count() -> None:
             if dist.get_rank() == 0:
                 torch.save({"model": model.state_dict()}, "ckpt.pt")
                 dist.barrier()
+            model.load_state_dict(torch.load("ckpt.pt")["model"])
+        """
+    ) == ["CKPT302"]
+
+
+def test_a_save_no_rank_reads_back_is_silent() -> None:
+    # Catalog revision 2: CKPT302 needs a reader on the other ranks.
+    assert codes(
+        """
+        def main(model):
+            dist.init_process_group("nccl")
+            if dist.get_rank() == 0:
+                torch.save({"model": model.state_dict()}, "ckpt.pt")
+            if dist.get_rank() == 0:
+                evaluate(torch.load("ckpt.pt"))  # rank 0 reads it: it wrote it
+            evaluate(torch.load("other.pt"))
+        """
+    ) == []
+
+
+def test_reader_in_a_later_iteration_or_in_the_caller() -> None:
+    assert codes(
+        """
+        def main(model, path):
+            dist.init_process_group("nccl")
+            for epoch in range(3):
+                if epoch:
+                    model.load_state_dict(torch.load(path)["model"])
+                if dist.get_rank() == 0:
+                    torch.save({"model": model.state_dict()}, path)
         """
     ) == ["CKPT302"]
 
@@ -73,18 +103,22 @@ def test_unguarded_or_not_distributed_is_silent() -> None:
 
 
 def test_early_return_guard_barrier_in_caller() -> None:
-    saver = """
-        def save(model):
-            if not is_main_process():
-                return
-            torch.save(model.state_dict(), "ckpt.pt")
+    def saver(after_call: str) -> str:
+        return (
+            "def save(model):\n"
+            "    if not is_main_process():\n"
+            "        return\n"
+            '    torch.save(model.state_dict(), "ckpt.pt")\n'
+            "\n"
+            "def main(model):\n"
+            '    dist.init_process_group("nccl")\n'
+            "    save(model)\n" + after_call
+        )
 
-        def main(model):
-            dist.init_process_group("nccl")
-            save(model)
-        """
-    assert codes(saver + "    dist.barrier()\n") == []
-    (found,) = lint(HEADER + dedent(saver), rules=RULES)
+    reader = '    model.load_state_dict(torch.load("ckpt.pt"))\n'
+    assert codes(saver("    dist.barrier()\n" + reader)) == []
+    assert codes(saver("")) == []  # nothing reads it back
+    (found,) = lint(HEADER + saver(reader), rules=RULES)
     assert found.fix is None  # no fix with an early-return guard
 
 
@@ -98,6 +132,7 @@ def test_barrier_fix_parses_is_idempotent_and_adds_one_line() -> None:
                     torch.save({"model": model.state_dict()}, "ckpt.pt")
                 elif epoch == 0:
                     print("skip")
+                model.load_state_dict(torch.load("ckpt.pt")["model"])
         """
     )
     outcome = fix(source, rules=RULES, unsafe=True, table={"runtime": True})

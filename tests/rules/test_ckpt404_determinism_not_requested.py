@@ -10,7 +10,7 @@ RULES = [DeterminismNotRequested]
 
 
 def test_opt_in_only() -> None:
-    code = "import torch\ntorch.manual_seed(0)\n"
+    code = "import torch\ntorch.manual_seed(0)\nloss.backward()\n"
     assert codes(code, table={"select": ["CKPT4"]}) == []
     assert codes(code, table={"select": ["CKPT404"]}) == ["CKPT404"]
 
@@ -26,5 +26,12 @@ def test_silent_with_runtime_seed_everything_deterministic() -> None:
 
 
 def test_anchor_is_the_first_seeding_call() -> None:
-    code = "import random\nimport torch\n\ndef main():\n    setup(1)\n\ndef setup(s):\n    torch.manual_seed(s)\n"
+    code = "import random\nimport torch\n\ndef main():\n    setup(1)\n    loss.backward()\n\ndef setup(s):\n    torch.manual_seed(s)\n"
     assert [d.span.line for d in lint(code, rules=RULES)] == [5]
+
+
+def test_silent_in_a_file_that_never_trains() -> None:
+    # Catalog revision 2: dataset, model and inference modules that seed are not the training script.
+    code = "import torch\ntorch.manual_seed(0)\nmodel.eval()\nprint(model(x))\n"
+    assert codes(code, rules=RULES) == []
+    assert codes(code + "optimizer.step()\n", rules=RULES) == ["CKPT404"]

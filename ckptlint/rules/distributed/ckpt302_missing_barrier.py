@@ -15,7 +15,10 @@ class MissingBarrier(Rule):
     ## What it does
     Flags a rank-guarded save of a training checkpoint (a dict holding a
     model's `state_dict()`, or a `state_dict()` itself) in a distributed
-    script when no barrier follows it in the same function: no
+    script that the other ranks read back (a load of the same path that runs
+    on every rank after the save: later in the function, in a later
+    iteration of a loop around both, or in the caller after the call that
+    saved) when no barrier follows it in the same function: no
     `dist.barrier()`, `accelerator.wait_for_everyone()`,
     `ckptlint.runtime.barrier()` or other collective (`all_reduce`,
     `broadcast`, ... each one synchronises the ranks), and no call of a
@@ -23,7 +26,9 @@ class MissingBarrier(Rule):
     loop's body counts (the next iteration waits for rank 0). With an
     early-return guard, a barrier right after the call of that function in
     its same-file caller counts too. Saves of other tensors (feature dumps,
-    evaluation results) are not checked.
+    evaluation results) are not checked, nor is a save that no rank reads
+    back (a periodic save, the final export: DDP keeps the ranks' weights
+    identical, and launchers wait for rank 0).
 
     ## Why is this bad?
     The other ranks run on while rank 0 is still writing. A rank that loads
@@ -97,6 +102,17 @@ class MissingBarrier(Rule):
             """
             import torch
             import torch.distributed as dist
+            dist.init_process_group("nccl")
+            for epoch in range(90):
+                train_one_epoch()
+                if dist.get_rank() == 0:
+                    torch.save({"model": model.state_dict()}, "last.pt")  # no rank reads it back
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
 
             def save(model):
                 if dist.get_rank() != 0:
@@ -147,6 +163,7 @@ class MissingBarrier(Rule):
             def main(model):
                 dist.init_process_group("nccl")
                 save(model)
+                model.load_state_dict(torch.load("ckpt.pt", map_location="cpu"))
             """,
         ),
     ]
@@ -162,7 +179,7 @@ class MissingBarrier(Rule):
             guard = guards.guard_of(save.call)
             if guard is None or guard.kind in ("decorator", "caller"):
                 continue  # the barrier, if any, is the caller's business
-            if not _is_checkpoint(ctx, checkpoints, save):
+            if not _is_checkpoint(ctx, checkpoints, save) or not self._read_by_other_ranks(ctx, save):
                 continue
             if guard.kind == "early_return":
                 if guards.barrier_after(save.call) or self._caller_waits(ctx, guard.function):
@@ -172,6 +189,14 @@ class MissingBarrier(Rule):
             if guards.barrier_after(guard.statement):
                 continue
             ctx.report(save.call, fix=self._fix(ctx, guard.statement))
+
+    def _read_by_other_ranks(self, ctx: Context, save) -> bool:  # type: ignore[no-untyped-def]
+        """A load of the same file runs on every rank after the save (catalog revision 2: a save
+        that no rank reads back needs no barrier)."""
+        files, guards = ctx.model.files, ctx.model.guards
+        return any(
+            guards.guard_of(load.call) is None and files.reads_back(save, load) for load in files.loads_of(save)
+        )
 
     def _caller_waits(self, ctx: Context, function) -> bool:  # type: ignore[no-untyped-def]
         guards = ctx.model.guards

@@ -125,7 +125,7 @@ class SavedButNotRestored(Rule):
             missing: List[str] = []
             for save in saves:
                 checkpoint = checkpoints.of(save)
-                if checkpoint is None or save.path is None or model.code(save.path) != model.code(path):
+                if checkpoint is None or not model.files.same_file(save.path, path):
                     continue
                 for entry in checkpoint.entries:
                     key = entry.path[0] if len(entry.path) == 1 else None

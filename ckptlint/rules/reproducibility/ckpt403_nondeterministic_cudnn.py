@@ -11,7 +11,9 @@ class NondeterministicCudnn(Rule):
     ## What it does
     Flags `torch.backends.cudnn.benchmark = True` (any import spelling,
     under a condition too) in a file that seeds. A value that is not the
-    literal `True` (`= args.benchmark`) is not flagged.
+    literal `True` (`= args.benchmark`) is not flagged, nor is a
+    `benchmark = True` in one branch of an `if` whose other branch requests
+    determinism (the user chose between speed and repeatability).
 
     ## Why is this bad?
     With benchmarking on, cuDNN times several convolution algorithms on the
@@ -57,6 +59,19 @@ class NondeterministicCudnn(Rule):
             def main(args):
                 torch.manual_seed(args.seed)
                 cudnn.benchmark = args.benchmark  # not the literal True
+            """
+        ),
+        Valid(
+            """
+            import torch
+            from torch.backends import cudnn
+            def setup(deterministic):
+                torch.manual_seed(12345)
+                if deterministic:
+                    cudnn.deterministic = True
+                    cudnn.benchmark = False
+                else:
+                    cudnn.benchmark = True  # the other branch requests determinism: a choice
             """
         ),
     ]

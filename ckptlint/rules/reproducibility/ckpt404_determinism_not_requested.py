@@ -9,12 +9,15 @@ from ckptlint.rules.words import SEEDS, TORCH
 class DeterminismNotRequested(Rule):
     """
     ## What it does
-    Flags a file that seeds but never sets `cudnn.deterministic = True`,
-    never calls `torch.use_deterministic_algorithms(True)` (with
-    `warn_only=True` too) and never calls
-    `ckptlint.runtime.seed_everything(..., deterministic=True)`. A setting
-    counts wherever it is, under a flag too. The finding is reported at the
-    first seeding call. Opt-in.
+    Flags a file that seeds and trains (runs `backward()` or an optimizer
+    step) but never sets `cudnn.deterministic = True`, never calls
+    `torch.use_deterministic_algorithms(True)` (with `warn_only=True` too)
+    and never calls `ckptlint.runtime.seed_everything(..., deterministic=True)`.
+    A setting counts wherever it is, under a flag too. Dataset, model and
+    inference modules that seed are not flagged: the training script decides.
+    The finding is reported at the first seeding call in source order (a call
+    of a same-file seeding helper counts, and so does a seeding call inside a
+    helper whose body comes first). Opt-in.
 
     ## Why is this bad?
     A seed fixes the random numbers, not the kernels: several CUDA and cuDNN
@@ -27,6 +30,9 @@ class DeterminismNotRequested(Rule):
     import torch
 
     torch.manual_seed(0)
+    for x, y in loader:
+        loss_fn(model(x), y).backward()
+        optimizer.step()
     ```
 
     Use instead:
@@ -35,6 +41,9 @@ class DeterminismNotRequested(Rule):
 
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
+    for x, y in loader:
+        loss_fn(model(x), y).backward()
+        optimizer.step()
     ```
     """
 
@@ -63,6 +72,16 @@ class DeterminismNotRequested(Rule):
             torch.use_deterministic_algorithms(True, warn_only=True)
             """
         ),
+        Valid(
+            """
+            import numpy as np
+            import torch
+            class SyntheticDataset(torch.utils.data.Dataset):  # seeds, never trains: not its decision
+                def __init__(self, seed):
+                    torch.manual_seed(seed)
+                    np.random.seed(seed)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -73,6 +92,8 @@ class DeterminismNotRequested(Rule):
                 random.seed(seed)  # reported here: the first seeding call
                 torch.manual_seed(seed)
             set_seed(0)
+            for x, y in loader:
+                loss_fn(model(x), y).backward()
             """,
         ),
     ]
@@ -82,4 +103,6 @@ class DeterminismNotRequested(Rule):
         first = seeding.first_call
         if first is None or seeding.requests_determinism or not ctx.model.imports.imports_module("torch"):
             return  # determinism is asked of torch: a file that does not import it has nothing to ask
+        if not ctx.model.loops.trains:
+            return  # a dataset, model or inference module: the training script decides (revision 2)
         ctx.report(first.call)

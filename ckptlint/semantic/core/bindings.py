@@ -4,6 +4,9 @@ The catalog's "Names": within a function, a name means the last assignment
 before the use that every path passes through. An assignment under an `if`,
 a loop, a `try` or a `match` that the use does not sit in is branch-dependent:
 the binding is ambiguous and `reaching` returns None, so rules stay silent.
+`candidates` gives the assignments that may reach the use instead (every
+branch's), for the facts that accept a branch-dependent name when every
+branch agrees (the catalog's "except where every branch gives the same kind").
 `self.x` attributes are collected per class, for every method of the class.
 
 Lookups are sparse: the scopes know which nodes bind a name, so a query
@@ -38,12 +41,32 @@ class Binding:
     position: Optional[int] = None
 
 
-class _Ambiguous:
-    pass
+@dataclass(frozen=True)
+class _Merged:
+    """Several assignments may reach (branches), and maybe none (a path that assigns nothing)."""
+
+    candidates: Tuple[Binding, ...]
+    maybe_unbound: bool
 
 
-AMBIGUOUS = _Ambiguous()
-State = Union[None, Binding, _Ambiguous]
+State = Union[None, Binding, _Merged]  # None: nothing assigned yet on this path
+
+
+def merge(*states: State) -> State:
+    """The state after paths that end in ``states`` join."""
+    found: Dict[Tuple[int, str, Optional[int]], Binding] = {}
+    unbound = False
+    for state in states:
+        members = state.candidates if isinstance(state, _Merged) else (state,)
+        unbound = unbound or state is None or isinstance(state, _Merged) and state.maybe_unbound
+        for member in members:
+            if member is not None:
+                found.setdefault((id(member.node), member.name, member.position), member)
+    if len(found) == 1 and not unbound:
+        return next(iter(found.values()))
+    if not found:
+        return None
+    return _Merged(tuple(found.values()), unbound)
 
 
 class Bindings:
@@ -134,23 +157,31 @@ class Bindings:
     # -- reaching bindings -------------------------------------------------
     def reaching(self, name: str, at: cst.CSTNode) -> Optional[Binding]:
         """The binding of ``name`` that reaches ``at``; None when unknown or ambiguous."""
+        state = self._state(name, at)
+        return state if isinstance(state, Binding) else None
+
+    def candidates(self, name: str, at: cst.CSTNode) -> Tuple[Binding, ...]:
+        """Every binding of ``name`` that may reach ``at`` (one per branch); empty when unknown."""
+        state = self._state(name, at)
+        if isinstance(state, Binding):
+            return (state,)
+        return state.candidates if isinstance(state, _Merged) else ()
+
+    def _state(self, name: str, at: cst.CSTNode) -> State:
         function = self.enclosing_function(at)
         while function is not None and name not in self.local_names(function):
             at, function = function, self.enclosing_function(function)
         if function is None:
             if self.enclosing_function(at) is None and self._tree.enclosing(at, (cst.ClassDef,)) is None:
-                state = self._walk_module(name, at)
-            else:
-                state = self._global(name)
-            return state if isinstance(state, Binding) else None
+                return self._walk_module(name, at)
+            return self._global(name)
         initial: State = None
         for parameter in parameters(function):
             if parameter.name.value == name:
                 annotation = parameter.annotation.annotation if parameter.annotation else None
                 initial = Binding(name, None, parameter, annotation, is_parameter=True)
         scope = self._function_scope(function)
-        state = self._walk(function.body.body, name, at, scope, initial)
-        return state if isinstance(state, Binding) else None
+        return self._walk(function.body.body, name, at, scope, initial)
 
     def _walk_module(self, name: str, at: cst.CSTNode) -> State:
         """The state at ``at`` from the states after each module statement that binds ``name``."""
@@ -178,14 +209,14 @@ class Bindings:
         return states
 
     def _global(self, name: str) -> State:
-        """A module-level name used inside a function: one unconditional assignment, or unknown."""
+        """A module-level name used inside a function: one unconditional assignment, or the
+        assignments of the module's statements that bind it, merged (ambiguous)."""
         if name not in self._globals:
             module, body = self._scopes.module, self._tree.module.body
-            indices = self._binding_indices(body, name, module)
-            if len(indices) == 1:
-                self._globals[name] = self._apply(body[indices[0]], name, None, module)
-            else:
-                self._globals[name] = AMBIGUOUS if indices else None
+            states = [self._apply(body[i], name, None, module) for i in self._binding_indices(body, name, module)]
+            self._globals[name] = merge(*states) if states else None
+            if len(states) > 1 and isinstance(self._globals[name], Binding):
+                self._globals[name] = _Merged((self._globals[name],), True)  # type: ignore[arg-type]
         return self._globals[name]
 
     def _walk(self, body: Sequence[cst.CSTNode], name: str, at: cst.CSTNode, scope: Scope, state: State) -> State:
@@ -209,10 +240,41 @@ class Bindings:
             return state
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             return Binding(name, None, statement)
+        if isinstance(statement, cst.BaseSmallStatement):  # in a one-line suite: `if c: x = 1`
+            return self._apply_small(statement, name, state, statement, scope)
         if isinstance(statement, cst.With):
             state = self._with_items(statement, name, state)
             return self._walk(statement.body.body, name, statement, scope, state)
-        return AMBIGUOUS  # if / for / while / try / match: depends on a branch
+        return self._branches(statement, name, state, scope)
+
+    def _block(self, block: Optional[cst.CSTNode], name: str, scope: Scope, state: State) -> State:
+        """The state after running a whole block (an indented body, `else`, handler...)."""
+        if block is None:
+            return state
+        body = block.body.body if not isinstance(block, cst.BaseSuite) else block.body  # type: ignore[attr-defined]
+        return self._walk(body, name, block, scope, state)
+
+    def _branches(self, statement: cst.CSTNode, name: str, state: State, scope: Scope) -> State:
+        """The state after a compound statement: every path through it, merged."""
+        if isinstance(statement, cst.If):
+            orelse = statement.orelse
+            after_else = (
+                self._branches(orelse, name, state, scope) if isinstance(orelse, cst.If) else self._block(orelse, name, scope, state)
+            )
+            return merge(self._block(statement.body, name, scope, state), after_else)
+        if isinstance(statement, (cst.For, cst.While)):
+            start = state
+            if isinstance(statement, cst.For) and self._binds_within(statement.target, name, scope):
+                start = Binding(name, None, statement)
+            after = merge(state, self._block(statement.body, name, scope, start))  # zero or more iterations
+            return self._block(statement.orelse, name, scope, after)
+        if isinstance(statement, (cst.Try, cst.TryStar)):
+            after_body = self._block(statement.orelse, name, scope, self._block(statement.body, name, scope, state))
+            handlers = [self._block(h, name, scope, merge(state, after_body)) for h in statement.handlers]
+            return self._block(statement.finalbody, name, scope, merge(after_body, *handlers))
+        if isinstance(statement, cst.Match):
+            return merge(state, *(self._block(case, name, scope, state) for case in statement.cases))
+        return _Merged((), True)  # a statement form not modelled: unknown
 
     def _apply_small(self, small: cst.CSTNode, name: str, state: State, statement: cst.CSTNode, scope: Scope) -> State:
         if not self._binds_within(small, name, scope):
@@ -254,33 +316,36 @@ class Bindings:
                 return self._walk(orelse.body.body, name, at, scope, state)
             return state
         if isinstance(statement, (cst.For, cst.While)):
+            rebinds = isinstance(statement, cst.For) and self._binds_within(statement.target, name, scope)
             if tree.contains(statement.body, at):
-                if isinstance(statement, cst.For) and self._binds_within(statement.target, name, scope):
-                    state = Binding(name, None, statement)
-                body = statement.body.body
-                inside = tree.index_in_block(body, at)
-                # An assignment later in the loop body reaches the use on the next iteration.
-                if inside is not None and any(i > inside for i in self._binding_indices(body, name, scope)):
-                    return AMBIGUOUS
-                return self._walk(body, name, at, scope, state)
+                if rebinds:
+                    start: State = Binding(name, None, statement)
+                else:  # what a previous iteration assigned later in the body reaches the use too
+                    start = merge(state, self._block(statement.body, name, scope, state))
+                return self._walk(statement.body.body, name, at, scope, start)
             if statement.orelse is not None and tree.contains(statement.orelse, at):
-                if self._binds_within(statement.body, name, scope):
-                    return AMBIGUOUS
-                return self._walk(statement.orelse.body.body, name, at, scope, state)
+                first = Binding(name, None, statement) if rebinds else state
+                after = merge(state, self._block(statement.body, name, scope, first))
+                return self._walk(statement.orelse.body.body, name, at, scope, after)
             return state
         if isinstance(statement, cst.With):
             if tree.contains(statement.body, at):
                 state = self._with_items(statement, name, state)
                 return self._walk(statement.body.body, name, at, scope, state)
             return state
-        if isinstance(statement, cst.Try):
+        if isinstance(statement, (cst.Try, cst.TryStar)):
             if tree.contains(statement.body, at):
                 return self._walk(statement.body.body, name, at, scope, state)
-            if self._binds_within(statement.body, name, scope):
-                return AMBIGUOUS
-            for block in [*statement.handlers, statement.orelse, statement.finalbody]:
-                if block is not None and tree.contains(block, at):
-                    return self._walk(block.body.body, name, at, scope, state)
+            after_body = self._block(statement.body, name, scope, state)
+            if statement.orelse is not None and tree.contains(statement.orelse, at):
+                return self._walk(statement.orelse.body.body, name, at, scope, after_body)
+            for handler in statement.handlers:
+                if tree.contains(handler, at):
+                    return self._walk(handler.body.body, name, at, scope, merge(state, after_body))
+            if statement.finalbody is not None and tree.contains(statement.finalbody, at):
+                after = self._block(statement.orelse, name, scope, after_body)
+                handlers = [self._block(h, name, scope, merge(state, after_body)) for h in statement.handlers]
+                return self._walk(statement.finalbody.body.body, name, at, scope, merge(state, after, *handlers))
             return state
         if isinstance(statement, cst.Match):
             for case in statement.cases:

@@ -100,6 +100,7 @@ class CallGraph:
         """The same-file function or class that ``call`` runs."""
         key = id(call)
         if key not in self._targets:
+            self._targets[key] = None  # a target that depends on itself (`self.x = self.x.f()`) is unknown
             self._targets[key] = self._compute_target(call)
         return self._targets[key]
 

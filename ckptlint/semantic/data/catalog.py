@@ -57,6 +57,10 @@ SAME_OBJECT_METHODS: FrozenSet[str] = frozenset(
 
 KNOWN_OPTIMIZERS: FrozenSet[str] = frozenset(
     {
+        "timm.optim.create_optimizer_v2",
+        "timm.optim.create_optimizer",
+        "timm.optim.optim_factory.create_optimizer_v2",
+        "timm.optim.optim_factory.create_optimizer",
         "transformers.AdamW",
         "transformers.Adafactor",
         "transformers.optimization.AdamW",

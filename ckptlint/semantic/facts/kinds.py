@@ -53,6 +53,8 @@ class ObjectKind:
 
 
 MODEL = ObjectKind(Kind.MODEL)
+# The prefix each wrap gives the keys of its `state_dict()`.
+UNWRAP_PREFIX = {"ddp": "module.", "dp": "module.", "fsdp": "module.", "compile": "_orig_mod."}
 OPTIMIZER = ObjectKind(Kind.OPTIMIZER)
 # What a use gives a kind to: a binding (id of its node, name), or a `self.x` attribute of a
 # class, every assignment of it (id of the class, "self.x").
@@ -70,6 +72,7 @@ class ObjectKinds:
         self._class_kinds: Dict[str, Optional[Kind]] = {}
         self._class_def_kinds: Dict[int, Optional[Kind]] = {}
         self._returns: Dict[int, Optional[ObjectKind]] = {}
+        self._attributes: Dict[Tuple[int, str], Optional[ObjectKind]] = {}
 
     # -- classes -----------------------------------------------------------
     def class_kind(self, qualname: Optional[str]) -> Optional[Kind]:
@@ -138,6 +141,8 @@ class ObjectKinds:
             return self._of_call(expr, seen)
         if isinstance(expr, cst.Name):
             binding = self._core.bindings.reaching(expr.value, expr)
+            if binding is None:
+                return self._every_branch(expr, seen)
             found = self.of_binding(binding, seen)
             return found if found is not None else self._used_as(_binding_key(binding))
         if isinstance(expr, cst.Attribute):
@@ -151,6 +156,27 @@ class ObjectKinds:
         if isinstance(expr, cst.IfExp):
             body, orelse = self._of(expr.body, seen), self._of(expr.orelse, seen)
             return body if body == orelse else None
+        return None
+
+    def _every_branch(self, name: cst.Name, seen: Seen) -> Optional[ObjectKind]:
+        """A branch-dependent name has a kind when every branch gives it the same one (catalog,
+        "Names"). A branch that assigns `None` does not count where the name is dereferenced
+        (`optimizer.state_dict()`: it is not None there)."""
+        candidates = self._core.bindings.candidates(name.value, name)
+        parent = self._core.parents.get(name)
+        if isinstance(parent, cst.Attribute) and parent.value is name:
+            candidates = tuple(b for b in candidates if not is_name(b.value, "None"))
+        kinds = set()
+        for binding in candidates:
+            found = self.of_binding(binding, seen)
+            kinds.add(found if found is not None else self._used_as(_binding_key(binding)))
+            if None in kinds:
+                return None
+        if len(kinds) == 1:
+            return next(iter(kinds))
+        wraps = {k.wrap for k in kinds if k is not None and k.kind is Kind.MODEL}
+        if len(wraps) == len(kinds) and all(w is not None for w in wraps) and len({UNWRAP_PREFIX.get(w) for w in wraps}) == 1:
+            return sorted(kinds, key=lambda k: k.wrap or "")[0]  # `DDP(model)` or `DataParallel(model)`: both `module.`
         return None
 
     def _of_call(self, call: cst.Call, seen: Seen) -> Optional[ObjectKind]:
@@ -193,13 +219,8 @@ class ObjectKinds:
         func = call.func
         if not isinstance(func, cst.Attribute) or func.attr.value not in PASSTHROUGH_METHODS:
             return False
-        receiver = func.value
-        if isinstance(receiver, cst.Name):
-            binding = self._core.bindings.reaching(receiver.value, receiver)
-            built = binding.value if binding is not None else None
-            name = self._core.qualname(built.func) if isinstance(built, cst.Call) else None
-            return name is not None and name.startswith(PASSTHROUGH_OWNERS)
-        return False
+        owner = self._core.instance_type(func.value)
+        return owner is not None and owner.startswith(PASSTHROUGH_OWNERS)
 
     def _factory_kind(self, function: cst.FunctionDef, seen: Seen) -> Optional[ObjectKind]:
         """A same-file function all of whose returns have one kind."""
@@ -281,19 +302,37 @@ class ObjectKinds:
         self, class_def: cst.ClassDef, attribute: str, seen: Seen = frozenset()
     ) -> Optional[ObjectKind]:
         """What every (non-None) `self.<attribute> = ...` of the class and its same-file bases agrees on,
-        or what the attribute is used as."""
+        or what the attribute is used as. An assignment that reads the attribute itself
+        (`self.model, self.opt = accelerator.prepare(self.model, self.opt)`) keeps its kind: it is
+        decided by the other assignments first."""
+        key = (id(class_def), attribute)
+        if key in self._attributes:
+            return self._attributes[key]
         candidates = [
             b
             for owner in self._core.callgraph.bases(class_def)
             for b in self._core.bindings.attribute_bindings(owner, attribute)
             if not is_name(b.value, "None")
         ]
-        kinds = {self.of_binding(b, seen) for b in candidates}
+        own = [b for b in candidates if not self._reads_attribute(b, attribute)]
+        self._attributes[key] = self._agreed(own, class_def, attribute, seen)  # provisional, for the others
+        found = self._agreed(candidates, class_def, attribute, seen)
+        self._attributes[key] = found
+        return found
+
+    def _agreed(self, bindings: List[Binding], class_def: cst.ClassDef, attribute: str, seen: Seen) -> Optional[ObjectKind]:
+        kinds = {self.of_binding(b, seen) for b in bindings}
         if len(kinds) == 1 and None not in kinds:
             return next(iter(kinds))
         if kinds <= {None}:
             return self._used_as((id(class_def), f"self.{attribute}"))
         return None
+
+    def _reads_attribute(self, binding: Binding, attribute: str) -> bool:
+        value = binding.value if binding.value is not None else binding.unpacked_from
+        if value is None:
+            return False
+        return any(a.attr.value == attribute for a in self._core.tree.nodes_within(value, cst.Attribute))
 
     def attributes(self, class_def: cst.ClassDef) -> FrozenSet[str]:
         """`self.x` attributes assigned in the class or its same-file bases."""

@@ -173,6 +173,11 @@ class Loops:
     def is_batch_loop(self, loop: Loop) -> bool:
         return loop.runs_step or bool(LOADER_WORD.search(self._core.code(loop.iter)))
 
+    @cached_property
+    def trains(self) -> bool:
+        """The catalog's "a file that trains": it runs `backward()` or an optimizer step somewhere."""
+        return any(_is_step_call(call, self._core.code) for call in self._core.tree.nodes(cst.Call))
+
     def innermost_step_loop(self, node: cst.CSTNode) -> Optional[Loop]:
         """The innermost enclosing `for` whose body runs a training step."""
         return next((loop for loop in self.enclosing(node) if loop.runs_step), None)

@@ -158,7 +158,8 @@ class Seeding:
 
     @property
     def first_call(self) -> Optional[SeedingCall]:
-        """The first seeding call in source order (a helper's inner call when the helper comes first)."""
+        """The first seeding call in source order: a call of a same-file seeding helper, or a seeding
+        call inside a helper whose body comes first (catalog, CKPT404's anchor)."""
         return self.calls[0] if self.calls else None
 
     def torch_manual_seeds(self) -> List[SeedingCall]:
@@ -208,28 +209,50 @@ class Seeding:
         ]
 
     def benchmark_enabled(self) -> List[FlagAssignment]:
-        """`cudnn.benchmark = True` (literally), wherever it is, under a condition too."""
-        return [a for a in self.flag_assignments if a.flag == catalog.CUDNN_BENCHMARK and a.literal_true]
+        """`cudnn.benchmark = True` (literally), wherever it is, under a condition too, unless the
+        other branch of its `if` requests determinism."""
+        return [
+            a
+            for a in self.flag_assignments
+            if a.flag == catalog.CUDNN_BENCHMARK and a.literal_true and not self.chosen_against_determinism(a)
+        ]
 
     @cached_property
     def requests_determinism(self) -> bool:
         """`cudnn.deterministic = True`, `use_deterministic_algorithms(True)` or
         `seed_everything(..., deterministic=True)`, anywhere. A value the model cannot
         read (`= args.deterministic`) counts as a request: when unsure, stay silent."""
-        if any(a.flag == catalog.CUDNN_DETERMINISTIC and not a.literal_false for a in self.flag_assignments):
-            return True
+        return bool(self._determinism_requests)
+
+    @cached_property
+    def _determinism_requests(self) -> List[cst.CSTNode]:
+        """The statements and calls that request determinism (see `requests_determinism`)."""
+        found: List[cst.CSTNode] = [
+            a.statement for a in self.flag_assignments if a.flag == catalog.CUDNN_DETERMINISTIC and not a.literal_false
+        ]
         for site in self._core.calls_to(*catalog.DETERMINISTIC_ALGORITHMS):
             arg = site.node.args[0] if site.node.args else None
             if arg is not None and not _is_false(arg.value):
-                return True
+                found.append(site.node)
         for site in self._core.calls_to(*catalog.RUNTIME_SEED_EVERYTHING):
-            for arg in site.node.args:
-                if arg.star == "**" or (arg.keyword is not None and arg.keyword.value == "deterministic" and not _is_false(arg.value)):
-                    return True
             positional = [a for a in site.node.args if a.keyword is None and not a.star]
-            if len(positional) >= 2 and not _is_false(positional[1].value):
-                return True
-        return False
+            if any(
+                arg.star == "**" or (arg.keyword is not None and arg.keyword.value == "deterministic" and not _is_false(arg.value))
+                for arg in site.node.args
+            ) or len(positional) >= 2 and not _is_false(positional[1].value):
+                found.append(site.node)
+        return found
+
+    def chosen_against_determinism(self, assignment: FlagAssignment) -> bool:
+        """`cudnn.benchmark = True` in one branch of an `if` whose other branch requests
+        determinism: the user chose between the two (catalog, CKPT403)."""
+        tree = self._core.tree
+        branch_if = tree.enclosing(assignment.statement, (cst.If,), stop=(cst.FunctionDef, cst.Lambda))
+        if not isinstance(branch_if, cst.If):
+            return False
+        in_body = tree.contains(branch_if.body, assignment.statement)
+        other = branch_if.orelse if in_body else branch_if.body
+        return other is not None and any(tree.contains(other, request) for request in self._determinism_requests)
 
 
 def seed_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
