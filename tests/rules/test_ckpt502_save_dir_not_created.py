@@ -62,3 +62,16 @@ def test_from_os_import_makedirs_is_reused() -> None:
     outcome = fix("from os import makedirs\nimport torch\ntorch.save({}, 'a/x.pt')\n", rules=RULES)
     assert "makedirs(os.path.dirname('a/x.pt'), exist_ok=True)" in outcome.text
     cst.parse_module(outcome.text)
+
+
+def test_a_tensorboard_writer_creates_its_directory() -> None:
+    # cleanrl's dqn.py: `SummaryWriter(f"runs/{run_name}")` makes the folder the model is saved into.
+    code = """
+        import torch
+        from torch.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(f"runs/{run_name}")
+        model_path = f"runs/{run_name}/{exp_name}.cleanrl_model"
+        torch.save({"model_weights": q_network.state_dict()}, model_path)
+        """
+    assert codes(code, rules=RULES) == []
+    assert codes(code.replace("writer = SummaryWriter(f\"runs/{run_name}\")", "writer = None"), rules=RULES) == ["CKPT502"]

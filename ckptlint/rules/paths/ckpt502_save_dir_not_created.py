@@ -19,8 +19,8 @@ class SaveDirNotCreated(Rule):
     (`"checkpoints/last.pt"`, `os.path.join("runs", name)`,
     `Path("ckpt") / "last.pt"`, `f"runs/{epoch}.pt"`, directly or through a
     local variable assigned once) in a module that never creates a directory
-    (`os.makedirs`, `os.mkdir`, `Path.mkdir` or a helper named for it,
-    anywhere). A path whose directory part the model cannot see (a bare
+    (`os.makedirs`, `os.mkdir`, `Path.mkdir` or a helper named for it, or a
+    TensorBoard `SummaryWriter`, which makes its log directory; anywhere). A path whose directory part the model cannot see (a bare
     variable, an `argparse` value, `os.path.join(args.out, ...)`) is not
     flagged.
 

@@ -107,18 +107,34 @@ class ModuleCore:
             return next(iter(types)) if len(types) == 1 else None
         return None
 
-    def _binding_type(self, binding: Optional[Binding]) -> Optional[str]:
+    def _binding_type(self, binding: Optional[Binding], depth: int = 0) -> Optional[str]:
         if binding is None:
             return None
         if isinstance(binding.value, cst.Call):
             name = self.qualname(binding.value.func)
         elif binding.annotation is not None:
             name = self.qualname(binding.annotation)
+        elif binding.is_parameter and isinstance(binding.node, cst.Param) and depth < 3:
+            return self._passed_type(binding.node, depth)
         else:
             return None
         if name is None or name.startswith(LOCAL_PREFIX) or not name.rsplit(".", 1)[-1][:1].isupper():
             return None
         return name
+
+    def _passed_type(self, param: cst.Param, depth: int) -> Optional[str]:
+        """The imported class every same-file call passes for ``param`` (`fabric` handed down)."""
+        function = self.tree.parents[self.tree.parents[param]]
+        if not isinstance(function, cst.FunctionDef):
+            return None
+        types = set()
+        for call in self.callgraph.callers(function):
+            bound = self.callgraph.bind(call, function)
+            value = bound.value(param.name.value) if bound is not None else None
+            if not isinstance(value, cst.Name):
+                return None
+            types.add(self._binding_type(self.bindings.reaching(value.value, value), depth + 1))
+        return next(iter(types)) if len(types) == 1 else None
 
     def _method_name(self, call: cst.Call) -> Optional[str]:
         """`accelerate.Accelerator.save` for `accelerator.save(...)` (only for the methods the catalog names)."""

@@ -233,6 +233,11 @@ TILDE_HOME = re.compile(r"^~([\w.-]*[\\/]|$)")
 WINDOWS_HOME = re.compile(r"^[A-Za-z]:[\\/]+Users[\\/]", re.IGNORECASE)
 # Directory creation anywhere in the module silences CKPT502 (by the last part of the callee).
 DIRECTORY_CREATORS = re.compile(r"(^|_)(mkdir|makedirs|mkdirs|mkdir_or_exist|mkpath|ensure_dir|ensure_directory|create_dir|create_directory|make_dir|make_dirs|mkdir_p)$", re.IGNORECASE)
+# Classes whose constructor creates the directory it is given (TensorBoard's writers make their
+# log directory, which runs keep their checkpoints beside): like a `makedirs`, they silence CKPT502.
+DIRECTORY_CREATING_CLASSES: FrozenSet[str] = frozenset(
+    {"torch.utils.tensorboard.SummaryWriter", "torch.utils.tensorboard.writer.SummaryWriter", "tensorboardX.SummaryWriter"}
+)
 # Deleting old checkpoints anywhere in the module silences CKPT504.
 DELETIONS: FrozenSet[str] = frozenset(
     {"os.remove", "os.unlink", "os.rmdir", "shutil.rmtree", "pathlib.Path.unlink", "ckptlint.runtime.CheckpointManager"}

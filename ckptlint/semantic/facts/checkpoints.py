@@ -26,7 +26,7 @@ import libcst as cst
 from ckptlint.semantic.core.bindings import Binding
 from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.tree import COMPREHENSIONS
-from ckptlint.semantic.core.syntax import is_state_dict_call, reads_key, string_value, subscript_key
+from ckptlint.semantic.core.syntax import is_name, is_state_dict_call, reads_key, string_value, subscript_key
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.facts.kinds import Kind, ObjectKind, ObjectKinds
 from ckptlint.semantic.facts.saves import SaveSite, Saves
@@ -75,9 +75,8 @@ class Checkpoint:
         another object's `state_dict()`."""
         if self.holds_state_of_kind(Kind.MODEL):
             return True
-        return self.holds_state_of_kind(Kind.OPTIMIZER) and any(
-            e.owner is not None and (e.state_of is None or e.state_of.kind is not Kind.OPTIMIZER) for e in self.entries
-        )
+        owners = {e.owner for e in self.entries if e.owner is not None}
+        return self.holds_state_of_kind(Kind.OPTIMIZER) and len(owners) > 1
 
     def holds_state_of_kind(self, kind: Kind) -> bool:
         return any(e.state_of is not None and e.state_of.kind is kind for e in self.entries)
@@ -256,8 +255,9 @@ class Checkpoints:
     def _entry(self, path: Tuple[Optional[str], ...], value: cst.BaseExpression, save: Optional[SaveSite]) -> Entry:
         state_of: Optional[ObjectKind] = None
         owner: Optional[str] = None
-        if is_state_dict_call(value):
-            receiver = value.func.value  # type: ignore[attr-defined]
+        state = self._state_dict_call(value)
+        if state is not None:
+            receiver = state.func.value  # type: ignore[attr-defined]
             state_of = self._kinds.of(receiver)
             owner = self._core.code(receiver)
         elif save is not None and save.converts_objects and isinstance(value, (cst.Name, cst.Attribute)):
@@ -266,6 +266,19 @@ class Checkpoints:
                 state_of, owner = kind, self._core.code(value)  # Fabric saves the object's state dict
         passed, opaque = self._state_receivers(value)
         return Entry(path, value, state_of, owner, self._is_rng(value), passed, opaque)
+
+    def _state_dict_call(self, value: cst.BaseExpression) -> Optional[cst.Call]:
+        """`X.state_dict()` itself, or the value of a name bound to one (`sd = model.state_dict()`);
+        for a name bound in branches, the first branch's when every branch that takes a state dict
+        takes it of the same kind of object (`optimizer.state_dict() if save_optimizer else None`)."""
+        if not isinstance(value, cst.Name):
+            return value if is_state_dict_call(value) else None  # type: ignore[return-value]
+        candidates = [b.value for b in self._core.bindings.candidates(value.value, value) if b.value is not None]
+        calls = [c for c in candidates if is_state_dict_call(c)]
+        if not calls or any(not is_state_dict_call(c) and not is_name(c, "None") for c in candidates):
+            return None
+        kinds = {self._kinds.of(c.func.value) for c in calls}  # type: ignore[attr-defined]
+        return calls[0] if len(kinds) == 1 else None  # type: ignore[return-value]
 
     def _state_receivers(self, value: cst.BaseExpression) -> Tuple[FrozenSet[str], bool]:
         """Names and attributes passed whole to a call in ``value`` (`f(optimizer)`, `g(self.opt)`) or

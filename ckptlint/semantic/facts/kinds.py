@@ -61,7 +61,9 @@ OPTIMIZER = ObjectKind(Kind.OPTIMIZER)
 UseKey = Tuple[int, str]
 Seen = FrozenSet[int]
 # Methods that hand back what they are given, in order (`model, opt = accelerator.prepare(model, opt)`).
-PASSTHROUGH_METHODS = frozenset({"prepare", "setup"})
+PASSTHROUGH_METHODS = frozenset(
+    {"prepare", "setup", "unwrap_model", "prepare_model", "prepare_optimizer", "setup_module", "setup_optimizers"}
+)
 PASSTHROUGH_OWNERS = ("accelerate.", "lightning.", "lightning_fabric.", "pytorch_lightning.")
 
 
@@ -239,9 +241,10 @@ class ObjectKinds:
             return self._of(binding.value, seen)
         if binding.unpacked_from is not None and binding.position is not None:
             return self._element(binding.unpacked_from, binding.position, seen)
-        if binding.annotation is not None:  # `optimizer: torch.optim.Optimizer`
-            kind = self.class_kind(self._core.qualname(binding.annotation))
-            return ObjectKind(kind) if kind is not None else None
+        if binding.annotation is not None:  # `optimizer: torch.optim.Optimizer`, `Optimizer | None`
+            kind = self.class_kind(self._core.qualname(_without_none(binding.annotation)))
+            if kind is not None or not binding.is_parameter:
+                return ObjectKind(kind) if kind is not None else None
         if binding.is_parameter and isinstance(binding.node, cst.Param):
             return self._passed(binding.node, seen)
         return None
@@ -321,12 +324,11 @@ class ObjectKinds:
         return found
 
     def _agreed(self, bindings: List[Binding], class_def: cst.ClassDef, attribute: str, seen: Seen) -> Optional[ObjectKind]:
-        kinds = {self.of_binding(b, seen) for b in bindings}
-        if len(kinds) == 1 and None not in kinds:
-            return next(iter(kinds))
-        if kinds <= {None}:
-            return self._used_as((id(class_def), f"self.{attribute}"))
-        return None
+        """The kind the assignments agree on; an assignment of unknown kind takes the attribute's
+        kind by use (`self.scheduler = StepLR(self.optimizer)` makes `self.optimizer` one)."""
+        used = self._used_as((id(class_def), f"self.{attribute}"))
+        kinds = {self.of_binding(b, seen) or used for b in bindings} or {used}
+        return next(iter(kinds)) if len(kinds) == 1 else None
 
     def _reads_attribute(self, binding: Binding, attribute: str) -> bool:
         value = binding.value if binding.value is not None else binding.unpacked_from
@@ -404,6 +406,22 @@ class ObjectKinds:
                 if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
                     owners.append(func.value)
         return owners
+
+
+def _without_none(annotation: cst.BaseExpression) -> cst.BaseExpression:
+    """`X` of `X | None`, `Optional[X]`, `Union[X, None]` (an optional object is that object where it is used)."""
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        if is_name(annotation.right, "None"):
+            return annotation.left
+        if is_name(annotation.left, "None"):
+            return annotation.right
+    if isinstance(annotation, cst.Subscript) and isinstance(annotation.value, (cst.Name, cst.Attribute)):
+        name = annotation.value.value if isinstance(annotation.value, cst.Name) else annotation.value.attr.value
+        elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        others = [e for e in elements if not is_name(e, "None")]
+        if name == "Optional" and len(elements) == 1 or name == "Union" and len(others) == 1 and len(elements) == 2:
+            return others[0]
+    return annotation
 
 
 def _binding_key(binding: Optional[Binding]) -> Optional[UseKey]:

@@ -25,7 +25,7 @@ from typing import FrozenSet, List, Optional, Set
 import libcst as cst
 
 from ckptlint.semantic.core.module import ModuleCore
-from ckptlint.semantic.core.syntax import callee_name
+from ckptlint.semantic.core.syntax import callee_name, subscript_key
 from ckptlint.semantic.core.tree import Tree, parameters
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.facts.loops import Loops
@@ -201,13 +201,14 @@ class PathFacts:
         return self.runs_repeatedly(save.call)
 
     def varies_per_run(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
-        """The path (followed through a local assigned once) names an enclosing `for` loop's
-        variable or an epoch/step/iteration counter."""
+        """The path (followed through the locals it is built from) names an enclosing `for`
+        loop's variable or an epoch/step/iteration counter."""
         tree = self._core.tree
-        names = _read_names(tree, expr)
-        resolved = self.resolve_local(expr, at)
-        if resolved is not expr and resolved is not None:
-            names |= _read_names(tree, resolved)
+        names = set(_read_names(tree, expr))
+        for name in tree.nodes_within(expr, cst.Name):  # each local the path is built from, one level
+            value = self.resolve_local(name, at)
+            if value is not name and value is not None:
+                names |= _read_names(tree, value)
         if any(word in name.lower() for name in names for word in PROGRESS_WORDS):
             return True
         around: Set[str] = set()
@@ -244,7 +245,10 @@ class PathFacts:
     # -- the module around the saves ---------------------------------------------
     @cached_property
     def creates_directories(self) -> bool:
-        """Any `os.makedirs` / `os.mkdir` / `Path.mkdir` (or a helper named for it) in the module."""
+        """Any `os.makedirs` / `os.mkdir` / `Path.mkdir` (or a helper named for it, or a TensorBoard
+        writer, which makes its log directory) in the module."""
+        if self._core.calls_to(*catalog.DIRECTORY_CREATING_CLASSES):
+            return True
         for call in self._core.tree.nodes(cst.Call):
             name = callee_name(call)
             if name is not None and catalog.DIRECTORY_CREATORS.search(name):
@@ -293,8 +297,14 @@ def _directory_of(text: str, whole: bool) -> bool:
 
 
 def _read_names(tree: Tree, expr: cst.CSTNode) -> FrozenSet[str]:
-    """Every name in ``expr``, attribute names included (`epoch` in `self.epoch`)."""
-    return frozenset(n.value for n in tree.nodes_within(expr, cst.Name))
+    """Every name in ``expr``, attribute names and literal keys included (`epoch` in
+    `self.epoch`, `step_count` in `state["step_count"]`)."""
+    names = {n.value for n in tree.nodes_within(expr, cst.Name)}
+    for subscript in tree.nodes_within(expr, cst.Subscript):
+        key = subscript_key(subscript)
+        if key is not None:
+            names.add(key)
+    return frozenset(names)
 
 
 def _variables(tree: Tree, expr: cst.CSTNode) -> FrozenSet[str]:

@@ -5,7 +5,9 @@ The catalog's "Save" (revision 2). A *save call* writes an object to a path:
 `accelerator.save(obj, f)`, Fabric's `fabric.save(path, state)`, a project
 `save-functions` entry (with `torch.save`'s signature), or a call of a *save
 helper*. A function of this file is a save helper when a save call in its body
-receives one of its parameters:
+receives one of its parameters (and, for the object, does nothing else with it
+but log it: a training loop that also saves the state it was given is no
+helper):
 - as the object (`def save_ckpt(state, path): torch.save(state, path)`), or
   everything at once (`def save_on_master(*args, **kwargs): torch.save(*args,
   **kwargs)`): each call of the helper is the save, with the arguments bound
@@ -27,6 +29,7 @@ import libcst as cst
 
 from ckptlint.semantic.core.calls import bind
 from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.core.syntax import callee_name
 from ckptlint.semantic.core.tree import parameters
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.data.signatures import SIGNATURES
@@ -44,6 +47,7 @@ SAVE_FUNCTIONS: Dict[str, Tuple[str, str]] = {
     catalog.FABRIC_SAVE: ("state", "path"),
 }
 IN_MEMORY_BUFFERS = frozenset({"io.BytesIO", "io.StringIO"})
+LOG_CALLS = frozenset({"print", "debug", "info", "warning", "warn", "log", "print_to_log_file"})
 _MAX_HELPER_DEPTH = 3
 
 
@@ -171,9 +175,24 @@ class Saves:
             return SaveHelper(function, site.call, None, None, forwards=True, is_method=is_method)
         obj = self._parameter(site.obj, params, site.call)
         path = self._parameter(site.path, params, site.call)
+        if obj is not None and not self._only_saved(function, obj, site.call):
+            return None  # a training loop that also saves what it was given is no save helper
         if obj is None and path is None:
             return None
         return SaveHelper(function, site.call, obj, path, is_method=is_method)
+
+    def _only_saved(self, function: cst.FunctionDef, parameter: str, call: cst.Call) -> bool:
+        """Every read of ``parameter`` in ``function`` is in the save ``call`` (or a log line):
+        the function's job with that object is to save it."""
+        core = self._core
+        scope = core.scopes.scope_of_owner(function)
+        for read in core.scopes.reads_of(scope, parameter):
+            if core.tree.contains(call, read):
+                continue
+            around = core.tree.enclosing(read, (cst.Call,))
+            if not (isinstance(around, cst.Call) and callee_name(around) in LOG_CALLS):
+                return False
+        return True
 
     def _parameter(self, expr: Optional[cst.BaseExpression], params: Set[str], at: cst.CSTNode) -> Optional[str]:
         """The parameter ``expr`` is, unchanged since the function started."""
