@@ -84,6 +84,7 @@ KEYS: Dict[str, Callable[[Any, str], Any]] = {
     "load-functions": _str_list,
     "optimizer-classes": _str_list,
     "model-classes": _str_list,
+    "src": _str_list,
 }
 
 
@@ -184,6 +185,8 @@ def build_settings(
         load_functions=values.get("load-functions", ()),
         optimizer_classes=values.get("optimizer-classes", ()),
         model_classes=values.get("model-classes", ()),
+        root=os.path.abspath(root),
+        src=import_roots(root, values.get("src")),
     )
     force_exclude = values.get("force-exclude", False) if cli.force_exclude is None else cli.force_exclude
     settings = Settings(
@@ -200,6 +203,14 @@ def build_settings(
     if "max-file-size" in values:
         settings = replace(settings, max_file_size=values["max-file-size"])
     return settings
+
+
+def import_roots(root: str, src: Optional[Sequence[str]]) -> Tuple[str, ...]:
+    """The project's import roots (the catalog's "The program"): `src` relative to ``root``;
+    by default the root itself and its `src/` folder where it exists."""
+    if src is None:
+        src = [".", "src"] if os.path.isdir(os.path.join(root, "src")) else ["."]
+    return tuple(os.path.normpath(os.path.join(os.path.abspath(root), folder)) for folder in src)
 
 
 def load_settings(

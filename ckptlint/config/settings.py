@@ -53,6 +53,10 @@ class ProjectSettings:
     load_functions: Tuple[str, ...] = ()
     optimizer_classes: Tuple[str, ...] = ()
     model_classes: Tuple[str, ...] = ()
+    # The program (revision 2): the project's folder and its import roots (absolute). Empty for a
+    # text linted on its own, which then sees no other module.
+    root: str = ""
+    src: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ becomes a `FileError`, and the run goes on with the other rules and files.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Type
+from typing import TYPE_CHECKING, List, Optional, Sequence, Type
 
 import libcst as cst
 
@@ -22,6 +23,11 @@ from ckptlint.rules.base import Context, Rule
 from ckptlint.rules.info import RuleInfo
 from ckptlint.semantic.core.calls import CallSite
 from ckptlint.semantic.model import SemanticModel
+
+if TYPE_CHECKING:
+    from ckptlint.semantic.program.index import FileView
+
+CACHE_DIR_NAME = ".ckptlint_cache"
 
 
 @dataclass
@@ -68,7 +74,8 @@ def lint_text(
     parsed = parse(text, path)
     if isinstance(parsed, FileError):
         return LintOutcome(errors=[parsed], parsed=False)
-    model = SemanticModel(parsed, text, project)
+    view = _project_view(project, path)
+    model = SemanticModel(parsed, text, project, view)
     outcome = LintOutcome()
     for rule_class in runnable:
         _run_rule(rule_class(), model, path, project, outcome)
@@ -87,6 +94,17 @@ def lint_text(
         ] + meta
         outcome.diagnostics.sort(key=Diagnostic.sort_key)
     return outcome
+
+
+def _project_view(project: ProjectSettings, path: str) -> "Optional[FileView]":
+    """How this file sees the other modules of its project (none for a text without a project)."""
+    if not project.root:
+        return None
+    from ckptlint.semantic.program.index import index_for
+
+    cache_dir = os.environ.get("CKPTLINT_CACHE_DIR") or os.path.join(project.root, CACHE_DIR_NAME)
+    index = index_for(project, cache_dir)
+    return index.view(path) if index is not None else None
 
 
 def _rule_class(rule: "Type[Rule] | RuleInfo") -> Type[Rule]:

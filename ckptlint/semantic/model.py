@@ -23,6 +23,7 @@ import libcst as cst
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.core.summary import ProjectView
 from ckptlint.semantic.facts.checkpoints import Checkpoints
 from ckptlint.semantic.facts.dataloaders import DataLoaders
 from ckptlint.semantic.facts.files import CheckpointFiles
@@ -40,8 +41,14 @@ from ckptlint.semantic.facts.seeding import Seeding
 class SemanticModel(ModuleCore):
     """Read-only facts about one module, shared by every rule."""
 
-    def __init__(self, module: cst.Module, text: str, project: Optional[ProjectSettings] = None) -> None:
-        super().__init__(module, text, project)
+    def __init__(
+        self,
+        module: cst.Module,
+        text: str,
+        project: Optional[ProjectSettings] = None,
+        view: Optional[ProjectView] = None,
+    ) -> None:
+        super().__init__(module, text, project, view)
 
     @cached_property
     def kinds(self) -> ObjectKinds:

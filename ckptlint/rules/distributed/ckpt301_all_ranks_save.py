@@ -167,7 +167,7 @@ class AllRanksSave(Rule):
             return
         guards = model.guards
         for save in sites:
-            if guards.guard_of(save.call) is not None or guards.context_unknown(save.call):
+            if save.guarded_inside or guards.guard_of(save.call) is not None or guards.context_unknown(save.call):
                 continue
             if guards.mentions_rank(save.path, save.call) or guards.mentions_rank(save.obj, save.call):
                 continue

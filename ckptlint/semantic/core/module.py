@@ -10,7 +10,7 @@ and the other facts they need; the core never imports a fact.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Dict, FrozenSet, List, Mapping, Optional
+from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 import libcst as cst
 
@@ -27,6 +27,7 @@ from ckptlint.semantic.core.names import LOCAL_PREFIX, NameResolver
 from ckptlint.semantic.core.positions import LineIndex
 from ckptlint.semantic.core.scopes import Scopes
 from ckptlint.semantic.core.spans import Positions
+from ckptlint.semantic.core.summary import ClassSummary, FunctionSummary, ProjectView, Symbol
 from ckptlint.semantic.core.tree import Tree
 from ckptlint.semantic.core.walk import visit_tree
 from ckptlint.semantic.data import catalog
@@ -36,10 +37,17 @@ from ckptlint.semantic.data.aliases import canonical
 class ModuleCore:
     """Read-only structure, names and flows of one module."""
 
-    def __init__(self, module: cst.Module, text: str, project: Optional[ProjectSettings] = None) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        text: str,
+        project: Optional[ProjectSettings] = None,
+        view: Optional[ProjectView] = None,
+    ) -> None:
         self.module = module
         self.text = text
         self.project = project or ProjectSettings()
+        self.view = view  # the other modules of the project (None: this text alone)
         self.tree = Tree(module)
         self.scopes = Scopes(self.tree)
         self._names = NameResolver(self.scopes)
@@ -85,6 +93,66 @@ class ModuleCore:
         """Every read of the variable that the assignment target ``target`` binds."""
         scope, _ = self.scopes.lookup(target)
         return self.scopes.reads_of(scope, target.value) if scope is not None else []
+
+    # -- the other modules of the project ---------------------------------------
+    def external(self, expr: cst.BaseExpression) -> Optional[Symbol]:
+        """The project function, class or object of another module that ``expr`` names."""
+        if self.view is None:
+            return None
+        name = self.qualname(expr)
+        if name is None or name.startswith((LOCAL_PREFIX, "builtins.")):
+            return None
+        return self.view.resolve(name)
+
+    def external_function(self, call: cst.Call) -> Optional[FunctionSummary]:
+        """The function of another project module that ``call`` runs: a function, a class's
+        `__init__`, or a method of an instance of another module's class (`trainer.fit()`)."""
+        found = self._external_call(call)
+        return found[0] if found is not None else None
+
+    def external_arguments(self, call: cst.Call) -> Dict[str, cst.BaseExpression]:
+        """``call``'s arguments by the parameter names of the other module's function it runs
+        (a method's `self` skipped); what a `*args` / `**kwargs` may supply is left out."""
+        found = self._external_call(call)
+        if found is None:
+            return {}
+        summary, binds_self = found
+        params = summary.params[1:] if binds_self else summary.params
+        bound: Dict[str, cst.BaseExpression] = {}
+        for index, arg in enumerate(call.args):
+            if arg.star:
+                break
+            if arg.keyword is not None:
+                bound[arg.keyword.value] = arg.value
+            elif index < len(params):
+                bound[params[index]] = arg.value
+        return bound
+
+    def _external_call(self, call: cst.Call) -> Optional[Tuple[FunctionSummary, bool]]:
+        if self.view is None:
+            return None
+        symbol = self.external(call.func)
+        if isinstance(symbol, FunctionSummary):
+            return symbol, False
+        if isinstance(symbol, ClassSummary):
+            init = symbol.methods.get("__init__")
+            return (init, True) if init is not None else None
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            owner = self.external_instance(func.value)
+            method = owner.methods.get(func.attr.value) if owner is not None else None
+            if method is not None:
+                return method, True
+        return None
+
+    def external_instance(self, expr: cst.BaseExpression) -> Optional[ClassSummary]:
+        """The class of another project module that ``expr`` is an instance of (`model = Trainer()`)."""
+        if not isinstance(expr, cst.Name):
+            return None
+        binding = self.bindings.reaching(expr.value, expr)
+        value = binding.value if binding is not None else None
+        symbol = self.external(value.func) if isinstance(value, cst.Call) else None
+        return symbol if isinstance(symbol, ClassSummary) else None
 
     # -- instances of imported classes ---------------------------------------
     def instance_type(self, expr: cst.BaseExpression) -> Optional[str]:

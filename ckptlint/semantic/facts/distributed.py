@@ -62,9 +62,15 @@ class DistributedFacts:
     # -- is this a distributed script --------------------------------------------
     @cached_property
     def starts_process_group(self) -> bool:
-        """Calls `init_process_group`, itself or through a same-file function it calls."""
-        sites = self._core.calls_to(*catalog.PROCESS_GROUP_STARTS)
-        return bool(sites)
+        """Calls `init_process_group`, itself or through a project function that does
+        (`utils.init_distributed_mode(args)`)."""
+        if self._core.calls_to(*catalog.PROCESS_GROUP_STARTS):
+            return True
+        for call in self._core.tree.nodes(cst.Call):
+            external = self._core.external_function(call)
+            if external is not None and external.starts_process_group:
+                return True
+        return False
 
     @cached_property
     def wraps_distributed(self) -> bool:
@@ -168,10 +174,18 @@ class DistributedFacts:
         if "set_epoch" in text:
             return True
         setters = self._functions_setting_epoch
-        if not setters:
-            return False
         callgraph = self._core.callgraph
-        return any(id(callgraph.function_of(call)) in setters for call in self._core.tree.nodes_within(body, cst.Call))
+        for call in self._core.tree.nodes_within(body, cst.Call):
+            if id(callgraph.function_of(call)) in setters:
+                return True
+            external = self._core.external_function(call)
+            if external is not None and external.sets_epoch:
+                return True
+        return False
+
+    def sets_epoch(self, function: cst.FunctionDef) -> bool:
+        """``function`` calls `set_epoch`, directly or through same-file functions."""
+        return id(function) in self._functions_setting_epoch
 
     @cached_property
     def _functions_setting_epoch(self) -> frozenset:

@@ -173,31 +173,49 @@ class Guards:
         return isinstance(expr, cst.Call) and self._returns_test(expr)
 
     def _returns_test(self, call: cst.Call) -> bool:
-        """``call`` runs a same-file function whose every return is a rank test:
-        `def is_main_process(): return get_rank() == 0`."""
-        returns = self._same_file_returns(call, "test")
-        return bool(returns) and all(v is not None and self.test(v) is True for v in returns)
+        """``call`` runs a function whose every return is a rank test (same file, or a project
+        module's summary): `def is_main_process(): return get_rank() == 0`."""
+        function = self._core.callgraph.function_of(call)
+        if function is not None:
+            return self.returns_rank_test(function)
+        external = self._core.external_function(call)
+        return external is not None and external.returns_rank_test
 
     def _returns_rank(self, call: cst.Call) -> bool:
-        """``call`` runs a same-file function that returns a rank (or 0 / -1 without a process
-        group): `def get_rank(): if not dist.is_initialized(): return 0; return dist.get_rank()`."""
-        returns = self._same_file_returns(call, "rank")
+        function = self._core.callgraph.function_of(call)
+        if function is not None:
+            return self.returns_rank(function)
+        external = self._core.external_function(call)
+        return external is not None and external.returns_rank
+
+    def returns_rank_test(self, function: cst.FunctionDef) -> bool:
+        """Every return of ``function`` is a rank test."""
+        returns = self._returns_of(function, "test")
+        return bool(returns) and all(v is not None and self.test(v) is True for v in returns)
+
+    def returns_rank(self, function: cst.FunctionDef) -> bool:
+        """``function`` returns a rank (or 0 / -1 without a process group):
+        `def get_rank(): if not dist.is_initialized(): return 0; return dist.get_rank()`."""
+        returns = self._returns_of(function, "rank")
         if not returns or any(v is None for v in returns):
             return False
         ranks = [v for v in returns if int_literal(v) not in _ZERO_OR_MINUS_ONE]  # type: ignore[arg-type]
         return bool(ranks) and all(self.is_rank(v) for v in ranks)  # type: ignore[arg-type]
 
-    def _same_file_returns(self, call: cst.Call, question: str) -> Tuple[Optional[cst.BaseExpression], ...]:
-        """The returns of the same-file function ``call`` runs; empty while that function is
-        already being asked ``question`` (a recursive helper is not followed into itself)."""
-        function = self._core.callgraph.function_of(call)
-        if function is None or (id(function), question) in self._asking:
+    def _returns_of(self, function: cst.FunctionDef, question: str) -> Tuple[Optional[cst.BaseExpression], ...]:
+        """The returns of ``function``; empty while it is already being asked ``question``
+        (a recursive helper is not followed into itself)."""
+        if (id(function), question) in self._asking:
             return ()
         self._asking.add((id(function), question))
         try:
             return tuple(self._core.callgraph.returns(function))
         finally:
             self._asking.discard((id(function), question))
+
+    def syncs(self, function: cst.FunctionDef) -> bool:
+        """``function`` runs a collective, directly or through the functions it calls."""
+        return id(function) in self._syncing_functions
 
     def _not_distributed(self, expr: cst.BaseExpression) -> bool:
         """`not args.distributed`, `not dist.is_initialized()`, `world_size == 1`."""

@@ -29,6 +29,7 @@ import libcst as cst
 
 from ckptlint.semantic.core.bindings import Binding
 from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.core.summary import ClassSummary, FunctionSummary, ObjectSummary, Symbol
 from ckptlint.semantic.core.syntax import is_name
 from ckptlint.semantic.data import catalog
 
@@ -77,13 +78,18 @@ class ObjectKinds:
         self._attributes: Dict[Tuple[int, str], Optional[ObjectKind]] = {}
 
     # -- classes -----------------------------------------------------------
-    def class_kind(self, qualname: Optional[str]) -> Optional[Kind]:
-        """The kind of instance a class (or factory) named ``qualname`` builds."""
+    def class_kind(self, qualname: Optional[str], by_name: bool = True) -> Optional[Kind]:
+        """The kind of instance a class (or factory) named ``qualname`` builds. ``by_name`` also counts
+        the catalog's naming rule, a class whose own name ends in `Optimizer` (not inherited: a
+        project's `class Adam(Optimizer)` wrapper around a torch optimizer is no optimizer itself)."""
         if qualname is None:
             return None
         if qualname not in self._class_kinds:
             self._class_kinds[qualname] = self._compute_class_kind(qualname)
-        return self._class_kinds[qualname]
+        found = self._class_kinds[qualname]
+        if found is None and by_name and qualname.rsplit(".", 1)[-1].endswith("Optimizer"):
+            return Kind.OPTIMIZER
+        return found
 
     def _compute_class_kind(self, q: str) -> Optional[Kind]:
         last = q.rsplit(".", 1)[-1]
@@ -107,7 +113,7 @@ class ObjectKinds:
             return Kind.MODEL
         if len(parts) == 3 and parts[:2] == ["torch", "optim"] and last[:1].isupper():
             return Kind.OPTIMIZER
-        if q.startswith(catalog.OPTIMIZER_PREFIXES) and last[:1].isupper() or last.endswith("Optimizer"):
+        if q.startswith(catalog.OPTIMIZER_PREFIXES) and last[:1].isupper():
             return Kind.OPTIMIZER
         if q.startswith(catalog.MODEL_FACTORY_PREFIXES) and not catalog.NOT_MODEL_FACTORIES.match(q):
             return Kind.MODEL
@@ -116,16 +122,20 @@ class ObjectKinds:
         return None
 
     def class_def_kind(self, class_def: cst.ClassDef) -> Optional[Kind]:
-        """The kind of a same-file class's instances: that of its first base with a kind."""
+        """The kind of a same-file class's instances: that of its first base with a kind (a base
+        from another project module counts by its summary)."""
         key = id(class_def)
         if key not in self._class_def_kinds:
             self._class_def_kinds[key] = None  # guards against cyclic bases
             found = None
             for base in class_def.bases:
-                found = self.class_kind(self._core.qualname(base.value))
+                found = self.class_kind(self._core.qualname(base.value), by_name=False)
                 if found is None and isinstance(base.value, cst.Name):
                     local = self._core.callgraph.definition(base.value)
                     found = self.class_def_kind(local) if isinstance(local, cst.ClassDef) else None
+                if found is None:
+                    external = _summary_kind(self._core.external(base.value), constructed=True)
+                    found = external.kind if external is not None else None
                 if found is not None:
                     break
             self._class_def_kinds[key] = found
@@ -145,8 +155,8 @@ class ObjectKinds:
             binding = self._core.bindings.reaching(expr.value, expr)
             if binding is None:
                 return self._every_branch(expr, seen)
-            found = self.of_binding(binding, seen)
-            return found if found is not None else self._used_as(_binding_key(binding))
+            found = self.of_binding(binding, seen) or self._used_as(_binding_key(binding))
+            return found or _summary_kind(self._core.external(expr), constructed=False)
         if isinstance(expr, cst.Attribute):
             inner = self._self_attribute(expr, seen)
             if inner is not None:
@@ -206,7 +216,7 @@ class ObjectKinds:
             return ObjectKind(local) if local is not None else None
         if isinstance(target, cst.FunctionDef):
             return self._factory_kind(target, seen)
-        return None
+        return _summary_kind(self._core.external(call.func), constructed=True)
 
     def _is_model_registry(self, func: cst.Subscript) -> bool:
         """`models.__dict__[name]` of torchvision (the ImageNet example's `--arch`)."""
@@ -223,6 +233,10 @@ class ObjectKinds:
             return False
         owner = self._core.instance_type(func.value)
         return owner is not None and owner.startswith(PASSTHROUGH_OWNERS)
+
+    def returns_kind(self, function: cst.FunctionDef) -> Optional[ObjectKind]:
+        """The kind all of ``function``'s returns have (a factory), if one."""
+        return self._factory_kind(function, frozenset())
 
     def _factory_kind(self, function: cst.FunctionDef, seen: Seen) -> Optional[ObjectKind]:
         """A same-file function all of whose returns have one kind."""
@@ -406,6 +420,18 @@ class ObjectKinds:
                 if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
                     owners.append(func.value)
         return owners
+
+
+def _summary_kind(symbol: Optional[Symbol], constructed: bool) -> Optional[ObjectKind]:
+    """The kind a summary gives: a class's instances, a factory's returns, an object's own."""
+    kind: Optional[str] = None
+    if isinstance(symbol, ClassSummary) and constructed:
+        kind = symbol.kind
+    elif isinstance(symbol, FunctionSummary) and constructed:
+        kind = symbol.returns_kind
+    elif isinstance(symbol, ObjectSummary) and not constructed:
+        kind = symbol.kind
+    return ObjectKind(Kind(kind)) if kind is not None else None
 
 
 def _without_none(annotation: cst.BaseExpression) -> cst.BaseExpression:

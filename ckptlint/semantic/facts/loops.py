@@ -175,8 +175,19 @@ class Loops:
 
     @cached_property
     def trains(self) -> bool:
-        """The catalog's "a file that trains": it runs `backward()` or an optimizer step somewhere."""
-        return any(_is_step_call(call, self._core.code) for call in self._core.tree.nodes(cst.Call))
+        """The catalog's "a file that trains": it runs `backward()` or an optimizer step, directly
+        or through a function of another project module."""
+        return any(self._trains(call) for call in self._core.tree.nodes(cst.Call))
+
+    def function_trains(self, function: cst.FunctionDef) -> bool:
+        """``function`` runs `backward()` or an optimizer step (directly or through another module)."""
+        return any(self._trains(call) for call in self._core.tree.nodes_within(function, cst.Call))
+
+    def _trains(self, call: cst.Call) -> bool:
+        if _is_step_call(call, self._core.code):
+            return True
+        external = self._core.external_function(call)
+        return external is not None and external.trains
 
     def innermost_step_loop(self, node: cst.CSTNode) -> Optional[Loop]:
         """The innermost enclosing `for` whose body runs a training step."""

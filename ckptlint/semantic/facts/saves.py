@@ -29,6 +29,7 @@ import libcst as cst
 
 from ckptlint.semantic.core.calls import bind
 from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.core.summary import FunctionSummary
 from ckptlint.semantic.core.syntax import callee_name
 from ckptlint.semantic.core.tree import parameters
 from ckptlint.semantic.data import catalog
@@ -75,6 +76,8 @@ class SaveSite:
     atomic: bool = False  # written with `ckptlint.runtime.atomic_save`
     saver: str = TORCH_SAVE  # the save function that writes: `torch.save`, `lightning.fabric.Fabric.save`...
     inner_path: Optional[cst.BaseExpression] = None  # the path at the call that writes (inside a helper)
+    external: Optional[FunctionSummary] = None  # a save helper of another project module
+    guarded_inside: bool = False  # the save runs only under a rank guard inside the helper
 
     @property
     def converts_objects(self) -> bool:
@@ -97,6 +100,7 @@ class Saves:
             return  # every save spelling (`torch.save`, an alias's import, a helper's body) contains it
         direct = [self._direct(site.node, site.qualname) for site in core.calls_to(*SAVE_FUNCTIONS)]
         direct += [self._direct(site.node, TORCH_SAVE) for site in core.calls_to(*project.save_functions)]
+        direct += self._external_sites()
         frontier = [site for site in direct if not self._in_memory(site.path)]
         for depth in range(_MAX_HELPER_DEPTH + 1):
             following: List[SaveSite] = []
@@ -151,6 +155,34 @@ class Saves:
             saver=saver,
             inner_path=path.value if path is not None else None,
         )
+
+    def _external_sites(self) -> List[SaveSite]:
+        """Calls of save helpers of other project modules (`utils.save_on_master(state, path)`)."""
+        core = self._core
+        if core.view is None:
+            return []
+        found = []
+        for call in core.tree.nodes(cst.Call):
+            external = core.external_function(call)
+            if external is None or not (
+                external.saves_object or external.saves_path or external.forwards_save or external.builds_checkpoint
+            ):
+                continue
+            if external.forwards_save:
+                site = self._direct(call, TORCH_SAVE)
+            else:
+                arguments = core.external_arguments(call)
+                function, class_def = self._function_and_class(call)
+                site = SaveSite(
+                    call=call,
+                    obj=arguments.get(external.saves_object) if external.saves_object else None,
+                    path=arguments.get(external.saves_path) if external.saves_path else None,
+                    function=function,
+                    class_def=class_def,
+                    torch_save=call,
+                )
+            found.append(replace(site, external=external, guarded_inside=external.save_guarded))
+        return found
 
     def _function_and_class(self, node: cst.CSTNode) -> Tuple[Optional[cst.FunctionDef], Optional[cst.ClassDef]]:
         function = self._core.tree.enclosing_function(node)

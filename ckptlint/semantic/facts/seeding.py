@@ -62,9 +62,10 @@ class Seeding:
         self._worker_inits = self._worker_init_functions()
         self.direct: List[SeedingCall] = [self._direct(site) for site in core.calls_to(*catalog.SEEDING_CALLS)]
         self.helpers: Dict[int, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]] = self._helpers()
+        self.external: List[SeedingCall] = self._external_calls()
         # The run's seeding, in source order: a worker's re-seeding is not the run choosing a seed.
         self.calls: List[SeedingCall] = sorted(
-            [c for c in self.direct if not c.in_worker_init] + self._helper_calls(),
+            [c for c in self.direct if not c.in_worker_init] + self._helper_calls() + self.external,
             key=lambda c: core.tree.order[c.call],
         )
 
@@ -129,6 +130,29 @@ class Seeding:
                 )
         return found
 
+    def _external_calls(self) -> List[SeedingCall]:
+        """Calls of seeding helpers of other project modules (`set_random_seed(seed)` from `utils`)."""
+        core = self._core
+        if core.view is None:
+            return []
+        found = []
+        statements = core.index.statement_calls
+        for call in core.tree.nodes(cst.Call):
+            external = core.external_function(call)
+            if external is None or not external.seeds:
+                continue
+            seed = core.external_arguments(call).get(external.seed_parameter or "")
+            found.append(
+                SeedingCall(
+                    call=call,
+                    qualname=core.qualname(call.func) or "",
+                    rngs=frozenset(external.seeds),
+                    seed=seed,
+                    is_statement=id(call) in statements,
+                )
+            )
+        return found
+
     def _seed_through_helper(
         self, call: cst.Call, function: cst.FunctionDef, inner: List[SeedingCall]
     ) -> Optional[cst.BaseExpression]:
@@ -144,15 +168,16 @@ class Seeding:
 
     @property
     def seeds(self) -> bool:
-        """The catalog's "a file that seeds". A `worker_init_fn` that re-seeds each DataLoader
-        worker from the seed torch already chose (`torch.initial_seed()`, the recipe of torch's
-        randomness notes) propagates a seed; on its own it does not make the file a seeded run."""
-        return any(not c.in_worker_init for c in self.direct)
+        """The catalog's "a file that seeds" (a seeding helper of another project module counts). A
+        `worker_init_fn` that re-seeds each DataLoader worker from the seed torch already chose
+        (`torch.initial_seed()`, the recipe of torch's randomness notes) propagates a seed; on its
+        own it does not make the file a seeded run."""
+        return any(not c.in_worker_init for c in self.direct) or bool(self.external)
 
     @cached_property
     def seeded_rngs(self) -> FrozenSet[str]:
         rngs: FrozenSet[str] = frozenset()
-        for seeding in self.direct:
+        for seeding in (*self.direct, *self.external):
             rngs |= seeding.rngs
         return rngs
 
@@ -224,9 +249,14 @@ class Seeding:
         read (`= args.deterministic`) counts as a request: when unsure, stay silent."""
         return bool(self._determinism_requests)
 
+    def requests_determinism_in(self, function: cst.FunctionDef) -> bool:
+        """``function`` requests determinism itself (for the summary other modules read)."""
+        return any(self._core.tree.contains(function, request) for request in self._determinism_requests)
+
     @cached_property
     def _determinism_requests(self) -> List[cst.CSTNode]:
-        """The statements and calls that request determinism (see `requests_determinism`)."""
+        """The statements and calls that request determinism (see `requests_determinism`), and calls
+        of other project modules' functions that do (`init_seeds(seed, deterministic=True)`)."""
         found: List[cst.CSTNode] = [
             a.statement for a in self.flag_assignments if a.flag == catalog.CUDNN_DETERMINISTIC and not a.literal_false
         ]
@@ -241,6 +271,10 @@ class Seeding:
                 for arg in site.node.args
             ) or len(positional) >= 2 and not _is_false(positional[1].value):
                 found.append(site.node)
+        for call in self._core.tree.nodes(cst.Call):
+            external = self._core.external_function(call)
+            if external is not None and external.requests_determinism:
+                found.append(call)
         return found
 
     def chosen_against_determinism(self, assignment: FlagAssignment) -> bool:

@@ -1,0 +1,180 @@
+"""The project index: every project module's summary, built once per content and kept on disk.
+
+A linted file asks for the modules it imports through a `FileView` (the
+core's `ProjectView`). A module's summary is built from its own semantic
+model the first time some file imports it, from one parse, and kept in memory
+for the run and on disk (`<cache>/summaries/`, one JSON file per content
+digest and linter version), so a later run, or another worker process, reads
+it instead of parsing. A module being summarised that imports itself back
+(directly or through others) sees that module as unknown: cycles end.
+
+Each view records which module files (and which content digests) it read,
+so a file's cached lint result can be kept exactly as long as the summaries
+it read are unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import tokenize
+from typing import Dict, Optional, Set, Tuple
+
+import libcst as cst
+
+from ckptlint import __version__
+from ckptlint.config.settings import ProjectSettings
+from ckptlint.semantic.core.summary import FORMAT, ClassSummary, ModuleSummary, Symbol
+from ckptlint.semantic.model import SemanticModel
+from ckptlint.semantic.program.locate import ModuleLocator
+from ckptlint.semantic.program.summarize import summarize
+
+_IMPORT_HOPS = 4  # re-exports followed through `__init__.py` files
+_MAX_MODULE_SIZE = 4 * 1024 * 1024
+
+
+class ProjectIndex:
+    """Summaries of the modules of one project."""
+
+    def __init__(self, project: ProjectSettings, cache_dir: Optional[str] = None) -> None:
+        self.project = project
+        self.locator = ModuleLocator(project.src or ((project.root,) if project.root else ()))
+        self._cache_dir = os.path.join(cache_dir, "summaries", __version__) if cache_dir else None
+        self._summaries: Dict[str, Tuple[str, Optional[ModuleSummary]]] = {}  # path -> (digest, summary)
+        self._building: Set[str] = set()
+        self.parsed = 0  # modules parsed to be summarised (tests count them)
+
+    def view(self, path: str) -> "FileView":
+        return FileView(self, os.path.abspath(path))
+
+    # -- summaries -------------------------------------------------------------
+    def summary(self, path: str) -> Tuple[Optional[str], Optional[ModuleSummary]]:
+        """``(content digest, summary)`` of the module file ``path``; None when unreadable."""
+        text = _read(path)
+        if text is None:
+            return None, None
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        known = self._summaries.get(path)
+        if known is not None and known[0] == digest:
+            return known
+        if path in self._building:
+            return digest, None  # an import cycle: unknown while it is being built
+        summary = self._load(digest) or self._build(path, text)
+        self._summaries[path] = (digest, summary)
+        if summary is not None:
+            self._store(digest, summary)
+        return digest, summary
+
+    def record(self, path: str, text: str, model: SemanticModel) -> None:
+        """Keep the summary of a file just linted, from the model its lint built (no second parse)."""
+        path = os.path.abspath(path)
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        if path in self._summaries and self._summaries[path][0] == digest:
+            return
+        summary = summarize(model)
+        self._summaries[path] = (digest, summary)
+        self._store(digest, summary)
+
+    def _build(self, path: str, text: str) -> Optional[ModuleSummary]:
+        self._building.add(path)
+        try:
+            module = cst.parse_module(text)
+            self.parsed += 1
+            return summarize(SemanticModel(module, text, self.project, self.view(path)))
+        except Exception:  # a module that cannot be parsed or summarised is unknown, never an error here
+            return None
+        finally:
+            self._building.discard(path)
+
+    def _entry(self, digest: str) -> Optional[str]:
+        return os.path.join(self._cache_dir, digest[:2], f"{digest}.{FORMAT}.json") if self._cache_dir else None
+
+    def _load(self, digest: str) -> Optional[ModuleSummary]:
+        entry = self._entry(digest)
+        if entry is None:
+            return None
+        try:
+            with open(entry, encoding="utf-8") as handle:
+                return ModuleSummary.from_json(json.load(handle))
+        except (OSError, ValueError):
+            return None
+
+    def _store(self, digest: str, summary: ModuleSummary) -> None:
+        entry = self._entry(digest)
+        if entry is None or os.path.exists(entry):
+            return
+        try:
+            os.makedirs(os.path.dirname(entry), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(entry), suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(summary.to_json(), handle)
+            os.replace(tmp, entry)
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+
+
+class FileView:
+    """The project as one file sees it (the core's `ProjectView`)."""
+
+    def __init__(self, index: ProjectIndex, path: str) -> None:
+        self._index = index
+        self.path = path
+        self.reads: Dict[str, str] = {}  # module file -> content digest, for every summary read
+
+    def resolve(self, qualname: str) -> Optional[Symbol]:
+        return self._resolve(self.path, qualname, 0)
+
+    def _resolve(self, importer: str, qualname: str, hops: int) -> Optional[Symbol]:
+        located = self._index.locator.locate(importer, qualname)
+        if located is None:
+            return None
+        module, rest = located
+        if module == self.path or not rest:
+            return None  # the file itself (its own names are the core's), or a module object
+        digest, summary = self._index.summary(module)
+        if digest is not None:
+            self.reads[module] = digest
+        if summary is None:
+            return None
+        name = rest[0]
+        if len(rest) == 1:
+            found: Optional[Symbol] = summary.functions.get(name) or summary.classes.get(name) or summary.objects.get(name)
+            if found is not None:
+                return found
+        elif len(rest) == 2 and name in summary.classes:
+            cls: ClassSummary = summary.classes[name]
+            return cls.methods.get(rest[1])
+        target = summary.imports.get(name)
+        if target is not None and hops < _IMPORT_HOPS:
+            return self._resolve(module, ".".join((target, *rest[1:])), hops + 1)
+        return None
+
+
+def _read(path: str) -> Optional[str]:
+    """A module's text in its declared encoding (PEP 263); None when it cannot be read."""
+    try:
+        if os.path.getsize(path) > _MAX_MODULE_SIZE:
+            return None
+        with open(path, "rb") as handle:
+            data = handle.read()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+
+
+_INDEXES: Dict[Tuple[str, Tuple[str, ...], str], ProjectIndex] = {}
+
+
+def index_for(project: ProjectSettings, cache_dir: Optional[str] = None) -> Optional[ProjectIndex]:
+    """The process's index of ``project`` (one per project and cache folder); None without a project root."""
+    if not project.root:
+        return None
+    key = (project.root, project.src, cache_dir or "")
+    index = _INDEXES.get(key)
+    if index is None or index.project != project:
+        index = _INDEXES[key] = ProjectIndex(project, cache_dir)
+    return index

@@ -1,0 +1,89 @@
+"""A module's summary, read off its own semantic model (the same facts its own lint uses).
+
+Summaries are built by the facts that lint the module itself, so a helper is
+a helper, a rank test a rank test, for the module that defines it and for the
+modules that import it alike. What the summary keeps is listed in
+`core/summary.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+import libcst as cst
+
+from ckptlint.semantic.core.scopes import IMPORT
+from ckptlint.semantic.core.summary import ClassSummary, FunctionSummary, ModuleSummary, ObjectSummary
+from ckptlint.semantic.core.tree import parameters
+from ckptlint.semantic.data import catalog
+from ckptlint.semantic.model import SemanticModel
+
+
+def summarize(model: SemanticModel) -> ModuleSummary:
+    functions: Dict[str, FunctionSummary] = {}
+    classes: Dict[str, ClassSummary] = {}
+    for statement in model.module.body:
+        if isinstance(statement, cst.FunctionDef):
+            functions[statement.name.value] = _function(model, statement)
+        elif isinstance(statement, cst.ClassDef):
+            kind = model.kinds.class_def_kind(statement)
+            methods = {
+                s.name.value: _function(model, s) for s in statement.body.body if isinstance(s, cst.FunctionDef)
+            }
+            classes[statement.name.value] = ClassSummary(kind.value if kind is not None else None, methods)
+    return ModuleSummary(functions, classes, _objects(model), _imports(model))
+
+
+def _function(model: SemanticModel, function: cst.FunctionDef) -> FunctionSummary:
+    params = tuple(p.name.value for p in (*function.params.posonly_params, *function.params.params))
+    helper = model.saves.helpers.get(id(function))
+    returns_kind = model.kinds.returns_kind(function)
+    seeding = model.seeding.helpers.get(id(function))
+    return FunctionSummary(
+        params=params,
+        saves_object=helper.obj_parameter if helper is not None else None,
+        saves_path=helper.path_parameter if helper is not None else None,
+        forwards_save=helper is not None and helper.forwards,
+        builds_checkpoint=helper is not None and helper.obj_parameter is None and not helper.forwards,
+        save_guarded=helper is not None and model.guards.guard_of(helper.inner) is not None,
+        returns_kind=returns_kind.kind.value if returns_kind is not None else None,
+        returns_rank_test=model.guards.returns_rank_test(function),
+        returns_rank=model.guards.returns_rank(function),
+        seeds=tuple(sorted(seeding[1])) if seeding is not None else (),
+        seed_parameter=_seed_parameter(seeding, params) if seeding is not None else None,
+        requests_determinism=model.seeding.requests_determinism_in(function),
+        starts_process_group=any(
+            model.tree.contains(function, site.node) for site in model.calls_to(*catalog.PROCESS_GROUP_STARTS)
+        ),
+        trains=model.loops.function_trains(function),
+        syncs=model.guards.syncs(function),
+        sets_epoch=model.distributed.sets_epoch(function),
+    )
+
+
+def _seed_parameter(seeding, params) -> Optional[str]:  # type: ignore[no-untyped-def]
+    for inner in seeding[2]:
+        if isinstance(inner.seed, cst.Name) and inner.seed.value in params:
+            return inner.seed.value
+    return None
+
+
+def _objects(model: SemanticModel) -> Dict[str, ObjectSummary]:
+    """Module-level names whose every assignment builds an object of one kind."""
+    found: Dict[str, ObjectSummary] = {}
+    for name in model.bindings.module_names():
+        values = model.bindings.module_values(name)
+        kinds = {model.kinds.of(value) for value in values}
+        if len(kinds) == 1 and None not in kinds:
+            kind = next(iter(kinds))
+            found[name] = ObjectSummary(kind.kind.value)  # type: ignore[union-attr]
+    return found
+
+
+def _imports(model: SemanticModel) -> Dict[str, str]:
+    """Module-level names bound only by an import, with the qualified name each import gives."""
+    found: Dict[str, str] = {}
+    for name, bindings in model.scopes.module.bindings.items():
+        if bindings and all(b.kind == IMPORT and b.imported for b in bindings) and len({b.imported for b in bindings}) == 1:
+            found[name] = bindings[0].imported  # type: ignore[assignment]
+    return found
