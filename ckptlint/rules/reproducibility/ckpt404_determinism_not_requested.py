@@ -15,9 +15,9 @@ class DeterminismNotRequested(Rule):
     and never calls `ckptlint.runtime.seed_everything(..., deterministic=True)`.
     A setting counts wherever it is, under a flag too. Dataset, model and
     inference modules that seed are not flagged: the training script decides.
-    The finding is reported at the first seeding call in source order (a call
-    of a same-file seeding helper counts, and so does a seeding call inside a
-    helper whose body comes first). Opt-in.
+    The finding is reported at the first seeding call in source order (inside
+    a same-file seeding helper if that comes first), or at the call of another
+    module's seeding helper when the file seeds only through one. Opt-in.
 
     ## Why is this bad?
     A seed fixes the random numbers, not the kernels: several CUDA and cuDNN

@@ -174,6 +174,7 @@ class PathFacts:
     def _value(self, save: SaveSite) -> PathValue:
         tree, expr = self._core.tree, save.path
         written = expr is not None and (tree.contains(save.call, expr) or tree.contains(save.torch_save, expr))
+        written = written and save.path_arguments is None  # a helper's own path is checked at its save
         resolved = self.resolve_local(expr, save.call) if written else expr
         loop_variables: FrozenSet[str] = frozenset()
         if resolved is not None and written:
@@ -192,9 +193,17 @@ class PathFacts:
     def overwrites(self, save: SaveSite) -> bool:
         """The save writes the same path each time it runs, and runs more than once per process."""
         path = save.path
-        if save.atomic or path is None or not self.is_path_expression(path):
+        if save.atomic or path is None or not self.is_path_expression(path) or save.paths_checked_at_callers:
             return False
-        if self.varies_per_run(path, save.call) or self._renamed_after(save.torch_save):
+        if self._renamed_after(save.torch_save):
+            return False
+        if save.path_arguments is not None:  # a helper building the path from what this call passes
+            if any(self.varies_per_run(value, save.call) for value in save.path_arguments.values()):
+                return False
+            if self._varies_apart_from(path, save.torch_save, frozenset(save.path_arguments)):
+                return False
+            return self.runs_repeatedly(save.call)
+        if self.varies_per_run(path, save.call):
             return False
         if self.depends_on_parameters(path, save.call) and not self._loops.inside_any_loop(save.call):
             return False  # the caller picks the path (maybe a temporary it renames): unknown
@@ -216,6 +225,13 @@ class PathFacts:
             if isinstance(current, (cst.For, cst.CompFor)):
                 around |= _read_names(tree, current.target)
         return bool(names & around)
+
+    def _varies_apart_from(self, expr: cst.BaseExpression, at: cst.CSTNode, parameters: FrozenSet[str]) -> bool:
+        """The helper's path names a counter or loop variable other than the parameters a call fills."""
+        names = _read_names(self._core.tree, expr) - parameters
+        return any(word in name.lower() for name in names for word in PROGRESS_WORDS) or bool(
+            names & self._loops.variables_around(at)
+        )
 
     def depends_on_parameters(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
         """The path names a parameter of the function the save runs in (its value is the caller's)."""

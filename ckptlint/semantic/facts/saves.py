@@ -60,6 +60,8 @@ class SaveHelper:
     path_parameter: Optional[str]
     forwards: bool = False  # passes `*args, **kwargs` on to the save
     is_method: bool = False
+    # Parameters the path is built from (`f"model-{milestone}.pt"`), when it is not one of them.
+    path_parameters: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,6 +80,10 @@ class SaveSite:
     inner_path: Optional[cst.BaseExpression] = None  # the path at the call that writes (inside a helper)
     external: Optional[FunctionSummary] = None  # a save helper of another project module
     guarded_inside: bool = False  # the save runs only under a rank guard inside the helper
+    # A call of a helper that builds its path from its parameters: what the call passes for them.
+    # The path itself (`path`) is the helper's, written there, not at this call.
+    path_arguments: Optional[Dict[str, cst.BaseExpression]] = None
+    paths_checked_at_callers: bool = False  # the save inside such a helper: its calls say where it writes
 
     @property
     def converts_objects(self) -> bool:
@@ -131,7 +137,9 @@ class Saves:
         calls = [c for c in (self._helper_site(call, helper, site) for call in callers) if c is not None]
         if helper.obj_parameter is None and not helper.forwards:  # path only: the object is built here
             self.sites.append(site)
-            if not calls:
+            if helper.path_parameters:  # the literal parts are written here; the calls choose the rest
+                self.path_sites.append(replace(site, paths_checked_at_callers=bool(calls)))
+            elif not calls:
                 self.path_sites.append(site)
             self.path_sites.extend(calls)
             return []
@@ -209,9 +217,24 @@ class Saves:
         path = self._parameter(site.path, params, site.call)
         if obj is not None and not self._only_saved(function, obj, site.call):
             return None  # a training loop that also saves what it was given is no save helper
-        if obj is None and path is None:
+        built_from = self._parameters_in(site.path, params, function, site.call) if path is None and obj is None else ()
+        if obj is None and path is None and not built_from:
             return None
-        return SaveHelper(function, site.call, obj, path, is_method=is_method)
+        return SaveHelper(function, site.call, obj, path, is_method=is_method, path_parameters=built_from)
+
+    def _parameters_in(
+        self, path: Optional[cst.BaseExpression], params: Set[str], function: cst.FunctionDef, at: cst.CSTNode
+    ) -> Tuple[str, ...]:
+        """The parameters (not `self`) the path expression reads, unchanged since the call."""
+        if path is None:
+            return ()
+        self_name = self._core.callgraph.self_name(function)
+        found = []
+        for name in self._core.tree.nodes_within(path, cst.Name):
+            if name.value in params and name.value != self_name and name.value not in found:
+                if self._core.scopes.is_read(name) and self._parameter(name, params, at) is not None:
+                    found.append(name.value)
+        return tuple(found)
 
     def _only_saved(self, function: cst.FunctionDef, parameter: str, call: cst.Call) -> bool:
         """Every read of ``parameter`` in ``function`` is in the save ``call`` (or a log line):
@@ -250,6 +273,23 @@ class Saves:
         if bound is None:
             return None
         function, class_def = self._function_and_class(call)
+        if helper.path_parameters:
+            arguments = {p: bound.value(p) for p in helper.path_parameters}
+            if any(value is None for value in arguments.values()):
+                return None  # the call's path is not known
+            return SaveSite(
+                call=call,
+                obj=inner.obj,
+                path=inner.path,
+                function=function,
+                class_def=class_def,
+                torch_save=inner.torch_save,
+                helper=helper,
+                atomic=inner.atomic,
+                saver=inner.saver,
+                inner_path=inner.inner_path,
+                path_arguments=arguments,  # type: ignore[arg-type]
+            )
         return SaveSite(
             call=call,
             obj=bound.value(helper.obj_parameter) if helper.obj_parameter is not None else inner.obj,

@@ -183,8 +183,12 @@ class Seeding:
 
     @property
     def first_call(self) -> Optional[SeedingCall]:
-        """The first seeding call in source order: a call of a same-file seeding helper, or a seeding
-        call inside a helper whose body comes first (catalog, CKPT404's anchor)."""
+        """CKPT404's anchor: the first seeding call in source order, inside a same-file seeding helper
+        if that comes first; a call of another module's seeding helper when the file has no
+        seeding call of its own."""
+        own = [c for c in self.direct if not c.in_worker_init]
+        if own:
+            return min(own, key=lambda c: self._core.tree.order[c.call])
         return self.calls[0] if self.calls else None
 
     def torch_manual_seeds(self) -> List[SeedingCall]:

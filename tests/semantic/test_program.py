@@ -1,0 +1,164 @@
+"""Across modules: a linted file sees what its project's other modules do (catalog, "The program").
+
+Each case is a small project (module path -> source) written to a temporary
+folder; the file under test is linted as the CLI lints it, with the project's
+settings, and must report exactly the findings listed.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from typing import Dict, List, Tuple
+
+import pytest
+
+from ckptlint.api import lint_source
+from ckptlint.config.loader import build_settings
+from ckptlint.semantic.program.index import ProjectIndex
+
+
+def lint_project(tmp_path, modules: Dict[str, str], target: str, select: Tuple[str, ...] = ("ALL",)) -> List[Tuple[int, str]]:  # type: ignore[no-untyped-def]
+    for name, source in modules.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source).lstrip("\n"))
+    settings = build_settings({"select": list(select)}, root=str(tmp_path))
+    path = os.path.join(str(tmp_path), target)
+    with open(path, encoding="utf-8") as handle:
+        outcome = lint_source(handle.read(), path, settings)
+    assert not outcome.errors, outcome.errors
+    return [(d.span.line, d.code) for d in outcome.diagnostics]
+
+
+TRAIN_SAVES_THROUGH_UTILS = """
+    import torch
+    import torch.distributed as dist
+    import utils
+    from model import Net
+
+    def main(args):
+        utils.init_distributed_mode(args)
+        model = Net()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for epoch in range(args.epochs):
+            train_one_epoch(model, optimizer)
+            utils.save_on_master({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, args.out)
+            torch.save(model, "last_model.pt")
+"""
+UTILS = """
+    import torch
+    import torch.distributed as dist
+
+    def is_main_process():
+        return not dist.is_initialized() or dist.get_rank() == 0
+
+    def save_on_master(*args, **kwargs):
+        if is_main_process():
+            torch.save(*args, **kwargs)
+
+    def init_distributed_mode(args):
+        dist.init_process_group("nccl")
+"""
+MODEL = """
+    import torch.nn as nn
+
+    class Net(nn.Module):
+        def forward(self, x):
+            return x
+"""
+
+
+def test_helpers_and_classes_in_sibling_modules(tmp_path) -> None:
+    found = lint_project(tmp_path, {"train.py": TRAIN_SAVES_THROUGH_UTILS, "utils.py": UTILS, "model.py": MODEL}, "train.py")
+    # save_on_master is a rank-guarded save (no 301) of a training checkpoint without RNG (104); the
+    # file is distributed through utils.init_distributed_mode, so the unguarded torch.save is 301; Net is a model (101).
+    assert (12, "CKPT104") in found
+    assert (12, "CKPT301") not in found
+    assert (13, "CKPT101") in found and (13, "CKPT301") in found
+
+
+def test_an_unresolvable_import_stays_unknown(tmp_path) -> None:
+    found = lint_project(tmp_path, {"train.py": TRAIN_SAVES_THROUGH_UTILS}, "train.py")
+    # Without utils.py: save_on_master is no save, the file is not distributed. The model is still
+    # one by use (its parameters feed SGD), so the whole-model save is still 101.
+    assert (13, "CKPT101") in found
+    assert not [f for f in found if f[0] == 12 or f[1] == "CKPT301"]
+
+
+def test_package_with_relative_imports_and_an_init_reexport(tmp_path) -> None:
+    modules = {
+        "pkg/__init__.py": "from .misc import save_on_master, set_seed\n",
+        "pkg/misc.py": textwrap.dedent(UTILS) + "\n\ndef set_seed(seed):\n    import random\n    random.seed(seed)\n    torch.manual_seed(seed)\n",
+        "pkg/train.py": """
+            import torch
+            from . import save_on_master, set_seed
+            from .misc import is_main_process
+
+            def main(model, optimizer, loader):
+                set_seed(0)
+                for epoch in range(3):
+                    for x in loader:
+                        optimizer.zero_grad(); model(x).sum().backward(); optimizer.step()
+                    if is_main_process():
+                        torch.save({"model": model.state_dict()}, "ckpt/model.pt")
+            """,
+    }
+    found = lint_project(tmp_path, modules, "pkg/train.py", select=("ALL",))
+    assert (6, "CKPT404") in found  # seeded through the package's set_seed, trains, no determinism
+    assert all(code != "CKPT301" for _, code in found)
+
+
+def test_a_model_class_from_a_sibling_module_and_a_seeding_helper(tmp_path) -> None:
+    modules = {
+        "common.py": "import random\nimport numpy as np\nimport torch\n\ndef set_seed(seed):\n    random.seed(seed)\n    np.random.seed(seed)\n    torch.manual_seed(seed)\n",
+        "models.py": MODEL,
+        "train.py": """
+            import torch
+            from torch.utils.data import DataLoader
+            from common import set_seed
+            from models import Net
+
+            set_seed(1)
+            net = Net()
+            loader = DataLoader(dataset, shuffle=True)
+            torch.save(net, "net.pt")
+            """,
+    }
+    found = lint_project(tmp_path, modules, "train.py")
+    assert (8, "CKPT401") in found  # the file seeds (through common.set_seed)
+    assert (9, "CKPT101") in found  # Net is an nn.Module subclass in models.py
+
+
+def test_editing_a_helper_changes_what_its_importer_sees(tmp_path) -> None:
+    modules = {"train.py": TRAIN_SAVES_THROUGH_UTILS, "utils.py": UTILS, "model.py": MODEL}
+    assert (12, "CKPT301") not in lint_project(tmp_path, modules, "train.py")
+    unguarded = UTILS.replace("        if is_main_process():\n            torch.save", "        torch.save")
+    assert (12, "CKPT301") in lint_project(tmp_path, {"utils.py": unguarded}, "train.py")
+
+
+def test_summaries_are_built_once_per_content_and_read_from_disk(tmp_path) -> None:
+    for name, source in {"train.py": TRAIN_SAVES_THROUGH_UTILS, "utils.py": UTILS, "model.py": MODEL}.items():
+        (tmp_path / name).write_text(textwrap.dedent(source).lstrip("\n"))
+    project = build_settings({}, root=str(tmp_path)).project
+    cache = str(tmp_path / "cache")
+    first = ProjectIndex(project, cache)
+    view = first.view(str(tmp_path / "train.py"))
+    assert view.resolve("utils.save_on_master") is not None and view.resolve("model.Net") is not None
+    assert first.parsed == 2 and sorted(os.path.basename(p) for p in view.reads) == ["model.py", "utils.py"]
+    view.resolve("utils.is_main_process")
+    assert first.parsed == 2  # in memory
+    second = ProjectIndex(project, cache)
+    assert second.view(str(tmp_path / "train.py")).resolve("utils.save_on_master") is not None
+    assert second.parsed == 0  # from disk: no parse
+
+
+@pytest.mark.parametrize("cycle", [True, False])
+def test_import_cycles_end(tmp_path, cycle: bool) -> None:
+    modules = {
+        "a.py": "from b import g\ndef f():\n    return g()\n",
+        "b.py": ("from a import f\n" if cycle else "") + "import torch.nn as nn\ndef g():\n    return nn.Linear(1, 1)\n",
+        "train.py": "import torch\nfrom a import f\nm = f()\ntorch.save(m, 'm.pt')\n",
+    }
+    found = lint_project(tmp_path, modules, "train.py")
+    assert (4, "CKPT101") in found
