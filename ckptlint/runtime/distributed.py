@@ -133,3 +133,4 @@ def run_on_all(fn: Callable[[], T], what: str) -> T:
     if failed:
         raise CheckpointError(f"{what}: rank {failed[0][0]} failed: {failed[0][1]}")
     return result  # type: ignore[return-value]
+

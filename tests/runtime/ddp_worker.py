@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 import ckptlint.runtime as rt
 import ckptlint.runtime.checkpoint as ckpt_mod
 import ckptlint.runtime.manager as manager_mod
+from rt_procs import listing
 
 WRITES = {"checkpoint": 0, "pointer": 0}
 
@@ -83,7 +84,7 @@ def save_load(rank: int, out: str) -> dict:
                                  for m, p in zip(momentum, fresh.parameters())),
         "own_rng": got == expected, "draws": got,
         "params": torch.cat([p.flatten() for p in loaded]).tolist(),
-        "latest": mgr.latest(), "mgr_files": sorted(os.listdir(os.path.join(out, "mgr"))),
+        "latest": mgr.latest(), "mgr_files": listing(os.listdir(os.path.join(out, "mgr"))),
     }
 
 
