@@ -18,6 +18,11 @@ A save in the middle of an epoch (on preemption) passes
 ``epoch_complete=False``: ``epoch`` is then the epoch in progress and
 ``next_epoch == epoch`` (``step`` says where inside it).
 
+``asynchronous=True`` copies the state to CPU memory on the calling thread
+(:mod:`.staging`), returns an :class:`AsyncSave` handle, and writes in the
+background with the same protocol (checksums, weights_only scan, atomic
+rename); see :mod:`.background` for waiting and failures.
+
 ``path`` may be an fsspec URL (``s3://...``): the file is written locally and
 uploaded whole, and downloaded whole before loading (:mod:`.remote`).
 Sharded models (FSDP, DTensor) use :mod:`.sharded` instead. Reading
@@ -34,9 +39,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from .. import __version__ as _ckptlint_version
+from . import background
 from ._torch import require_torch
 from ._validate import check_weights_only_safe
 from .atomic import atomic_save
+from .background import AsyncSave
 from .distributed import dist_if_initialized, get_rank, get_world_size, run_on_main
 from .errors import CheckpointError, CheckpointFormatError, CheckpointMismatchError
 from .format import CHECKPOINT_FORMAT, WRAPPER_PREFIXES
@@ -44,6 +51,7 @@ from .integrity import checksum_record
 from .reading import read_checkpoint_file
 from .remote import is_remote, local_path
 from .rng import capture_rng_state, restore_rng_state
+from .staging import snapshot
 from .upgrades import KeyRenames, rename_model_keys
 
 __all__ = ["save_checkpoint", "load_checkpoint", "apply_checkpoint", "ResumeInfo",
@@ -151,14 +159,19 @@ def _gather_rng(local: dict[str, Any], local_error: Optional[str]) -> list[Any]:
 
 
 def _checked_rng(path: PathLike, extra: dict[str, Any]) -> list[Any]:
-    """Every rank's RNG state, after every rank's checks; a failure anywhere raises everywhere."""
-    local_exc: Optional[BaseException] = None
+    """Every rank's RNG state, after every rank's checks; a failure anywhere raises everywhere.
+
+    Rank 0's previous asynchronous write is waited for here, and its failure
+    travels with the gather, so it is raised by this call on every rank.
+    """
+    local_exc: Optional[BaseException] = background.finish_previous()
     local_rng: Optional[dict[str, Any]] = None
-    try:
-        check_weights_only_safe(extra, "extra")
-        local_rng = capture_rng_state()
-    except Exception as exc:
-        local_exc = exc
+    if local_exc is None:
+        try:
+            check_weights_only_safe(extra, "extra")
+            local_rng = capture_rng_state()
+        except Exception as exc:
+            local_exc = exc
     local_error = None if local_exc is None else f"{type(local_exc).__name__}: {local_exc}"
     gathered = _gather_rng(local_rng, local_error)
     if local_exc is not None:
@@ -178,10 +191,12 @@ def write_payload(payload: dict[str, Any], path: PathLike) -> str:
 
 def write_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, scheduler: Any = None,
                      scaler: Any = None, epoch: int, step: Optional[int] = None,
-                     epoch_complete: bool = True,
-                     after_write: Optional[Callable[[], None]] = None, **extra: Any) -> str:
+                     epoch_complete: bool = True, asynchronous: bool = False,
+                     after_write: Optional[Callable[[], None]] = None,
+                     **extra: Any) -> Union[str, AsyncSave]:
     """:func:`save_checkpoint`, plus ``after_write``: run on the main process once the file
-    is durable. CheckpointManager's pointers and retention go there."""
+    is durable (in the background for an asynchronous save). CheckpointManager's pointers
+    and retention go there."""
     check_counters(epoch, step)
     rng = _checked_rng(path, extra)
     final = str(path) if is_remote(path) else os.path.realpath(local_path(path))
@@ -195,13 +210,22 @@ def write_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, sched
         if after_write is not None:
             after_write()
 
-    run_on_main(lambda: write(build()), f"write checkpoint {os.fspath(path)}")
-    return final
+    if not asynchronous:
+        run_on_main(lambda: write(build()), f"write checkpoint {os.fspath(path)}")
+        return final
+
+    def start() -> None:
+        copy = snapshot(build())  # the only part that blocks the caller
+        background.start(final, lambda: write(copy))
+
+    run_on_main(start, f"start the asynchronous save of {os.fspath(path)}")
+    return AsyncSave(final)
 
 
 def save_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, scheduler: Any = None,
                     scaler: Any = None, epoch: int, step: Optional[int] = None,
-                    epoch_complete: bool = True, **extra: Any) -> str:
+                    epoch_complete: bool = True, asynchronous: bool = False,
+                    **extra: Any) -> Union[str, AsyncSave]:
     """Save a resumable checkpoint atomically; a collective under a process group.
 
     ``extra`` values must be loadable with ``weights_only=True``: they are
@@ -215,11 +239,16 @@ def save_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, schedu
     group, only :func:`is_main_process` (which reads ``RANK``/``LOCAL_RANK``)
     writes. Every tensor's checksum is stored for ``load_checkpoint(verify=True)``.
     ``epoch_complete=False`` marks a save in the middle of ``epoch``.
-    Returns the path written.
+
+    Returns the path written; with ``asynchronous=True`` an :class:`AsyncSave`
+    handle instead, as soon as the state is copied to CPU memory (rank 0
+    writes in the background; the file appears only once complete). Call its
+    ``wait()`` (a collective) before reading the file; a failed write raises
+    at the next save or ``wait()`` on every rank (:mod:`.background`).
     """
     return write_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler,
                             scaler=scaler, epoch=epoch, step=step, epoch_complete=epoch_complete,
-                            **extra)
+                            asynchronous=asynchronous, **extra)
 
 
 def resume_info(path: str, saved: dict[str, Any], missing: list[str],
@@ -276,6 +305,14 @@ def _restore_rank_rng(path: str, rng: dict[str, Any]) -> None:
         restore_rng_state(per_rank[rng_source_rank(path, len(per_rank))], _check_rank=False)
 
 
+def _warn_if_pending(path: str) -> None:
+    pending = background.pending_path()
+    if pending is not None and not is_remote(path) and os.path.realpath(path) == pending:
+        warnings.warn(f"loading {path} while an asynchronous save to it is still running: this "
+                      "reads the previous file; call wait() on the save's handle first",
+                      RuntimeWarning, stacklevel=3)
+
+
 def apply_checkpoint(path: str, payload: dict[str, Any], *, model: Any, optimizer: Any = None,
                      scheduler: Any = None, scaler: Any = None, strict: bool = True,
                      restore_rng: bool = True,
@@ -314,6 +351,7 @@ def load_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, schedu
     for a mid-epoch save).
     """
     path = str(path) if is_remote(path) else local_path(path)
+    _warn_if_pending(path)
     payload = read_checkpoint_file(path, map_location=map_location, verify=verify)
     return apply_checkpoint(path, payload, model=model, optimizer=optimizer, scheduler=scheduler,
                             scaler=scaler, strict=strict, restore_rng=restore_rng,

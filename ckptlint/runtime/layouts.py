@@ -10,6 +10,7 @@ import os
 import re
 from typing import Any, Callable, Optional, Union
 
+from .background import AsyncSave
 from .checkpoint import (ResumeInfo, apply_checkpoint, load_checkpoint, read_checkpoint_file,
                          write_checkpoint)
 from .distributed import run_on_main
@@ -39,12 +40,13 @@ class FileLayout:
         return None if match is None else (int(match.group(1)), int(match.group(2) or -1))
 
     def save(self, store: Store, epoch: int, step: Optional[int], after_write: AfterWrite,
-             **kwargs: Any) -> str:
+             asynchronous: bool, **kwargs: Any) -> Union[str, AsyncSave]:
         """Write the checkpoint, then ``after_write(name)`` on the main process once it is
-        durable; return its path."""
+        durable (in the background when ``asynchronous``); return the path or the handle."""
         name = checkpoint_name(epoch, step)
         return write_checkpoint(store.join(name), epoch=epoch, step=step,
-                                after_write=lambda: after_write(name), **kwargs)
+                                asynchronous=asynchronous, after_write=lambda: after_write(name),
+                                **kwargs)
 
     def committed(self, path: str) -> bool:
         """A numbered file is whole by construction: it appears only by an atomic rename/upload."""
@@ -80,8 +82,9 @@ class FolderLayout:
         return step_folder_order(name)
 
     def save(self, store: Store, epoch: int, step: Optional[int], after_write: AfterWrite,
-             **kwargs: Any) -> str:
-        """A DCP save, then ``after_write(name)`` on the main process."""
+             asynchronous: bool, **kwargs: Any) -> str:
+        """A synchronous DCP save (``asynchronous`` is refused by the manager), then
+        ``after_write(name)`` on the main process."""
         folder = save_sharded_checkpoint(store.root, epoch=epoch, step=step, **kwargs)
         name = os.path.basename(folder)
         run_on_main(lambda: after_write(name), f"update the pointers in {store.root}")

@@ -46,6 +46,21 @@ Choices for the issues' new behaviours, and their anchors:
   ``verify=True`` (every tensor against its checksum) and skip a corrupt one
   with a RuntimeWarning naming the corrupted key; ``resume()`` reads the file
   once. ``latest(verify=False)`` is the cheap check (an mmap load).
+* **Asynchronous saves** (``asynchronous=True``; DCP's ``async_save``,
+  Orbax's async checkpointer): ``save`` returns an :class:`AsyncSave` once
+  the state is copied to CPU memory; the write, then the pointers, then
+  retention run on rank 0's background thread in that order, so nothing is
+  deleted before the new checkpoint is durable. The next ``save``, ``wait()``
+  and ``close()`` wait for it, and raise its failure on every rank.
+  ``sharded=True`` checkpoints are always written synchronously (refused
+  with ``asynchronous=True``).
+* **Preemption** (Lightning's SIGTERM handling and SLURM auto-requeue on
+  SIGUSR1): ``save_on_signal()`` installs handlers that only set a flag
+  (:mod:`.preemption`); ``preempted`` reads it at a step boundary and agrees
+  across ranks (a collective under a process group, like Lightning's
+  ``reduce_boolean_decision``), so every rank saves at the same step. A save
+  made once ``preempted`` is True is synchronous even on an asynchronous
+  manager: the grace period is the deadline and the process exits next.
 
 ``sharded=True`` stores each checkpoint as a DCP step folder written by
 :func:`save_sharded_checkpoint` (``epoch=000007/`` with its ``.metadata``,
@@ -69,16 +84,18 @@ import math
 import os
 import warnings
 import weakref
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Union
 
 from .atomic import atomic_save
+from .background import AsyncSave
 from .checkpoint import ResumeInfo
 from .dirlock import DirectoryLock
-from .distributed import is_main_process, run_on_main
+from .distributed import any_rank, is_main_process, run_on_main
 from .errors import CheckpointError
 from .format import BEST_NAME, LATEST_NAME, POINTER_FORMAT
 from .layouts import FileLayout, FolderLayout, checkpoint_name
 from .pointer import make_pointer, read_pointer
+from .preemption import DEFAULT_SIGNALS, SignalWatch
 from .store import LocalDir, open_dir
 
 __all__ = ["CheckpointManager", "POINTER_FORMAT", "checkpoint_name"]
@@ -99,7 +116,7 @@ class CheckpointManager:
 
     def __init__(self, dir: PathLike, keep_last: Optional[int] = 3, monitor: Optional[str] = None,
                  mode: str = "min", keep_every: Optional[int] = None,
-                 sharded: bool = False) -> None:
+                 sharded: bool = False, asynchronous: bool = False) -> None:
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
         _check_count("keep_last", keep_last)
@@ -108,16 +125,22 @@ class CheckpointManager:
         if sharded and self._store.remote:
             raise ValueError(f"sharded checkpoints need a filesystem path, not {dir} "
                              "(see ckptlint.runtime.sharded)")
+        if sharded and asynchronous:
+            raise ValueError("asynchronous=True is not supported with sharded=True: step folders "
+                             "are written synchronously by every rank")
         self._layout = FolderLayout() if sharded else FileLayout()
         self.dir = self._store.root
         self.keep_last, self.monitor, self.mode, self.keep_every = keep_last, monitor, mode, keep_every
-        self.sharded = sharded
+        self.sharded, self.asynchronous = sharded, asynchronous
         self._best_value: Optional[float] = None
         self._best_file: Optional[str] = None
         self._lock = DirectoryLock(self.dir) if isinstance(self._store, LocalDir) else None
         if self._lock is not None:  # a manager dropped without close() still unlocks
             weakref.finalize(self, self._lock.release)
         self._locked = False
+        self._pending: Optional[AsyncSave] = None
+        self._watch: Optional[SignalWatch] = None
+        self._preempted = False
         if is_main_process():
             self._store.create()
             self.remove_stale_temp_files()
@@ -231,7 +254,7 @@ class CheckpointManager:
     def save(self, *, model: Any, epoch: int, step: Optional[int] = None,
              metrics: Optional[Mapping[str, Any]] = None, optimizer: Any = None,
              scheduler: Any = None, scaler: Any = None, epoch_complete: bool = True,
-             **extra: Any) -> str:
+             **extra: Any) -> Union[str, AsyncSave]:
         """Write the checkpoint, then the pointers, then prune; return its path.
 
         A collective under a process group (every rank calls it). ``metrics``
@@ -240,8 +263,9 @@ class CheckpointManager:
         the middle of ``epoch`` (a preemption save): resuming then continues
         that epoch. With ``sharded=True`` the checkpoint is a step folder
         (:func:`save_sharded_checkpoint`, which already wrote ``latest.pt``;
-        it is rewritten here with the monitored value). The first save of a
-        manager locks ``dir``.
+        it is rewritten here with the monitored value). On an asynchronous
+        manager returns an :class:`AsyncSave` instead (see the module
+        docstring); the first save of a manager locks ``dir``.
         """
         clean = None if metrics is None else {str(k): float(v) for k, v in metrics.items()}
         if clean is not None:
@@ -250,22 +274,68 @@ class CheckpointManager:
             extra["metrics"] = clean
         self._ensure_locked()
         value = self._monitored(clean)
-        return self._layout.save(
+        asynchronous = self.asynchronous and not self._preempted
+        result = self._layout.save(
             self._store, epoch, step, lambda name: self._after_save(name, epoch, step, value),
-            model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler,
+            asynchronous, model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler,
             epoch_complete=epoch_complete, **extra)
+        if isinstance(result, AsyncSave):
+            self._pending = result
+            return result
+        self._pending = None
+        return str(result)
+
+    def wait(self) -> None:
+        """Wait until the last asynchronous save (and its pointers) is durable; raise its
+        failure on every rank. A collective under a process group; a no-op when nothing is
+        pending."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.wait()
 
     def close(self) -> None:
-        """Release ``dir``'s lock (another run may then write there)."""
-        if self._lock is not None:
-            self._lock.release()
-        self._locked = False
+        """Wait for a pending save, restore signal handlers, and release ``dir``'s lock."""
+        try:
+            self.wait()
+        finally:
+            if self._watch is not None:
+                self._watch.restore()
+                self._watch = None
+            if self._lock is not None:
+                self._lock.release()
+            self._locked = False
 
     def __enter__(self) -> "CheckpointManager":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- preemption --------------------------------------------------------
+    def save_on_signal(self, signals: Iterable[int] = DEFAULT_SIGNALS) -> SignalWatch:
+        """Watch for preemption ``signals`` (default SIGTERM and SIGUSR1); see :attr:`preempted`.
+
+        The handlers only set a flag; the loop checks ``manager.preempted`` at
+        each step boundary, saves (``epoch_complete=False`` in mid-epoch),
+        and exits. Returns the watch, also a context manager that restores
+        the previous handlers (``close()`` does too). Main thread only.
+        """
+        if self._watch is not None:
+            self._watch.restore()
+        self._watch = SignalWatch(signals)
+        return self._watch
+
+    @property
+    def preempted(self) -> bool:
+        """True once a watched signal arrived on any rank (then it stays True).
+
+        Read it at a step boundary: under a process group it is a collective
+        (every rank must read it at the same step), so all ranks agree and
+        save together.
+        """
+        local = self._watch is not None and self._watch.requested
+        self._preempted = any_rank(self._preempted or local)
+        return self._preempted
 
     # -- finding -----------------------------------------------------------
     def _candidates(self) -> list[str]:
