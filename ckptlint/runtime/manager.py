@@ -87,6 +87,7 @@ import weakref
 from typing import Any, Iterable, Mapping, Optional, Union
 
 from .atomic import atomic_save
+from . import staging
 from .background import AsyncSave
 from .checkpoint import ResumeInfo
 from .dirlock import DirectoryLock
@@ -294,10 +295,13 @@ class CheckpointManager:
             pending.wait()
 
     def close(self) -> None:
-        """Wait for a pending save, restore signal handlers, and release ``dir``'s lock."""
+        """Wait for a pending save, restore signal handlers, release ``dir``'s lock and the
+        memory kept for the next asynchronous save."""
         try:
             self.wait()
         finally:
+            if self.asynchronous:
+                staging.release()
             if self._watch is not None:
                 self._watch.restore()
                 self._watch = None

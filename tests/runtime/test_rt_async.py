@@ -74,6 +74,23 @@ def test_the_file_holds_the_state_at_call_time(tmp_path, gate) -> None:
     assert fresh_opt.param_groups[0]["lr"] == 0.1
 
 
+def test_the_next_save_reuses_the_copy_and_both_files_are_right(tmp_path) -> None:
+    from ckptlint.runtime import staging
+    model, _ = _trained()
+    first = {k: v.clone() for k, v in model.state_dict().items()}
+    rt.save_checkpoint(tmp_path / "a.pt", model=model, epoch=0, asynchronous=True).wait()
+    kept = sorted(s.data_ptr() for storages in staging._pool.values() for s in storages)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(-3.0)
+    rt.save_checkpoint(tmp_path / "b.pt", model=model, epoch=1, asynchronous=True).wait()
+    assert sorted(s.data_ptr() for storages in staging._pool.values() for s in storages) == kept
+    a, b = (torch.load(tmp_path / n, weights_only=True)["model"] for n in ("a.pt", "b.pt"))
+    assert all(torch.equal(a[k], first[k]) and torch.equal(b[k], first[k] * -3.0) for k in first)
+    staging.release()
+    assert staging._pool == {}
+
+
 def test_shared_storage_stays_shared(tmp_path) -> None:
     model = torch.nn.Sequential(torch.nn.Embedding(1000, 64), torch.nn.Linear(64, 1000))
     model[1].weight = model[0].weight  # tied weights: one storage
