@@ -18,7 +18,6 @@ save proceeds. Remote directories (fsspec URLs) are not locked.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import sys
@@ -29,7 +28,7 @@ from typing import Optional
 
 from .errors import CheckpointLockedError
 from .format import LOCK_NAME
-from .tempfiles import this_host
+from .tempfiles import NO_LOCK_ERRNOS, this_host
 
 try:
     import fcntl
@@ -38,7 +37,6 @@ except ImportError:  # Windows
 
 __all__ = ["DirectoryLock"]
 
-_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
 _HELD: dict[str, tuple[int, int]] = {}  # lock path -> (fd, number of DirectoryLock holders)
 _GUARD = threading.Lock()
 
@@ -96,7 +94,7 @@ class DirectoryLock:
                 "directory, or stop the other run first. Nothing was written.") from None
         except OSError as exc:
             os.close(fd)
-            if exc.errno not in _NO_LOCKS:
+            if exc.errno not in NO_LOCK_ERRNOS:
                 raise
             self._unprotected(f"its filesystem does not support flock ({exc.strerror})")
             return None

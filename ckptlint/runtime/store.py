@@ -51,7 +51,7 @@ class LocalDir:
 
     def remove_stale_temporaries(self) -> list[str]:
         """Temporary files whose writer is provably gone (see tempfiles.py)."""
-        return remove_stale_local(self.root)
+        return remove_stale_local(self.root, older=True)
 
 
 class RemoteDir:

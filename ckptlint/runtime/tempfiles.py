@@ -16,9 +16,11 @@ Where ``flock`` is unsupported (some network filesystems), only a same-host
 writer whose pid is gone counts. Anything else is never deleted: a temporary
 file may be someone else's save in progress (another process, another job
 sharing the folder). Files in the old naming without a writer
-(``.<target>.<random>.tmp``, ckptlint before 2026-12) are deleted only once
-untouched for :data:`UNKNOWN_WRITER_AGE`. Remote temporary objects (fsspec
-uploads) cannot be locked: only a same-host writer whose pid is gone counts.
+(``.<target>.<random>.tmp``, ckptlint before 2026-12) are deleted only in a
+CheckpointManager's directory, and only once untouched for
+:data:`UNKNOWN_WRITER_AGE`; no other hidden ``.tmp`` file is ever touched.
+Remote temporary objects (fsspec uploads) cannot be locked: only a same-host
+writer whose pid is gone counts.
 
 The lock is removed with the file; on a crash the kernel releases it, which
 is what makes a SIGKILLed writer's file recognisable.
@@ -42,15 +44,16 @@ try:
 except ImportError:  # Windows: no advisory locks here; liveness alone decides
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["temp_prefix", "Writer", "parse_temp_name", "is_temp_name", "lock_exclusive",
-           "remove_stale_local", "is_stale_remote", "OTHER_HOST_GRACE", "UNKNOWN_WRITER_AGE"]
+__all__ = ["temp_prefix", "Writer", "parse_temp_name", "lock_exclusive", "remove_stale_local",
+           "is_stale_remote", "is_older_temp_name", "OTHER_HOST_GRACE", "UNKNOWN_WRITER_AGE"]
 
 OTHER_HOST_GRACE = 60.0
 UNKNOWN_WRITER_AGE = 24 * 3600.0
+_OLDER_NAME = re.compile(r"^\..+\.([a-z0-9_]{8}|[0-9a-f]{32})" + re.escape(TMP_SUFFIX) + "$")
 _NAME = re.compile(r"^\.(?P<target>.+)\.(?P<pid>\d+)@(?P<host>[A-Za-z0-9-]+)\.[A-Za-z0-9_]+"
                    + re.escape(TMP_SUFFIX) + "$")
 # errnos meaning "this filesystem does not do flock": treat the lock as unknown, not as held.
-_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}
+NO_LOCK_ERRNOS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL})
 
 
 def this_host() -> str:
@@ -78,9 +81,10 @@ def parse_temp_name(name: str) -> Optional[Writer]:
     return Writer(match.group("target"), int(match.group("pid")), match.group("host"))
 
 
-def is_temp_name(name: str) -> bool:
-    """Any hidden ``.tmp`` file: ours with a writer, ours from an older ckptlint, or a remote upload's."""
-    return name.startswith(".") and name.endswith(TMP_SUFFIX)
+def is_older_temp_name(name: str) -> bool:
+    """A temporary file of an older ckptlint: ``.<target>.<mkstemp's 8 chars>.tmp`` or, from
+    an upload, ``.<target>.<32 hex digits>.tmp``."""
+    return _OLDER_NAME.match(name) is not None
 
 
 def _pid_gone(pid: int) -> Optional[bool]:
@@ -108,7 +112,7 @@ def lock_exclusive(fd: int) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
     except OSError as exc:
-        if exc.errno not in _NO_LOCKS:
+        if exc.errno not in NO_LOCK_ERRNOS:
             raise
 
 
@@ -128,7 +132,7 @@ def _try_lock(path: str) -> tuple[Optional[bool], Optional[int]]:
         os.close(fd)
         return False, None
     except OSError as exc:
-        if exc.errno in _NO_LOCKS:
+        if exc.errno in NO_LOCK_ERRNOS:
             return None, fd
         os.close(fd)
         return False, None
@@ -142,7 +146,7 @@ def _is_stale(path: str, writer: Optional[Writer], lock: Optional[bool]) -> bool
     """The rule of the module docstring; ``lock`` is what :func:`_try_lock` found."""
     if lock is False:  # its writer holds it: a save in progress
         return False
-    if writer is None:  # an older ckptlint's file: no writer recorded
+    if writer is None:  # an older ckptlint's file (see remove_stale_local): no writer recorded
         return _age(path) > UNKNOWN_WRITER_AGE
     gone = writer_gone(writer)
     if gone is not None:
@@ -165,14 +169,21 @@ def _remove_if_stale(path: str, writer: Optional[Writer]) -> bool:
             os.close(fd)
 
 
-def remove_stale_local(directory: str) -> list[str]:
-    """Delete the stale temporary files in ``directory``; return their names."""
+def remove_stale_local(directory: str, older: bool = False) -> list[str]:
+    """Delete the stale temporary files in ``directory``; return their names.
+
+    Only names this module gives; with ``older=True`` (a directory ckptlint
+    owns: a CheckpointManager's) also an older ckptlint's names, which carry
+    no writer. atomic_save into any folder never touches those: another
+    program's hidden ``.tmp`` file may look the same.
+    """
     try:
         names = os.listdir(directory)
     except OSError:
         return []
     removed = []
-    for name in sorted(n for n in names if is_temp_name(n)):
+    ours = [n for n in names if parse_temp_name(n) is not None or (older and is_older_temp_name(n))]
+    for name in sorted(ours):
         try:
             if _remove_if_stale(os.path.join(directory, name), parse_temp_name(name)):
                 removed.append(name)

@@ -116,7 +116,7 @@ def test_empty_dir_resume_returns_none(tmp_path, model) -> None:
 def test_stale_temp_files_removed_on_start(tmp_path, model) -> None:
     crashed = temp_name("epoch=000003.pt", dead_pid())
     running = temp_name("epoch=000004.pt", os.getpid())  # a save in progress (this process)
-    old_style = ".epoch=000005.pt.abc123.tmp"  # an older ckptlint's name: no writer recorded
+    old_style = ".epoch=000005.pt.k2v9x_q1.tmp"  # an older ckptlint's name: no writer recorded
     for name in (crashed, running, old_style):
         (tmp_path / name).write_bytes(b"PK partial")
     (tmp_path / "notes.txt").write_text("keep me")
