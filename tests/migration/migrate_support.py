@@ -82,6 +82,9 @@ OLD_WAYS: Dict[str, Callable[[str, Net, Any], None]] = {
     # a bare state dict in the legacy (non-zip) container
     "legacy_bare_state_dict": lambda p, m, o: torch.save(
         m.state_dict(), p, _use_new_zipfile_serialization=False),
+    # torch.cuda.get_rng_state(): one device's state (CKPT108), with a numpy epoch counter
+    "cuda_rng_one_device": lambda p, m, o: torch.save(
+        {**_training(m, o), "epoch": np.int64(4), "cuda_rng_state": torch.get_rng_state()}, p),
     # a training checkpoint without RNG state and counters: nothing to repair, gaps remain
     "no_rng_no_counter": lambda p, m, o: torch.save(
         {"model": _prefixed(m.state_dict(), "module."), "optimizer": o.state_dict()}, p),

@@ -20,6 +20,7 @@ CASES = {
     "namespaces_and_numpy": (["not-weights-only-loadable"], []),
     "torch_objects": (["not-weights-only-loadable"], []),
     "legacy_bare_state_dict": (["missing-optimizer-state"], ["missing-optimizer-state"]),
+    "cuda_rng_one_device": (["not-weights-only-loadable"], ["cuda-rng-current-device-only"]),
     "no_rng_no_counter": (["ddp-prefixed-state-dict", "missing-rng-state", "missing-progress-counter"],
                           ["missing-rng-state", "missing-progress-counter"]),
 }
@@ -101,3 +102,11 @@ def test_an_old_ckptlint_checkpoint_is_upgraded_to_the_current_format(tmp_path, 
     assert info.next_epoch == 5 and torch.equal(outputs(bare), outputs(model))
     code, out = run_migrate(tmp_path / "out" / "epoch=000004.pt", "--in-place")
     assert code == 0 and ": unchanged" in out  # the current format needs nothing
+
+
+def test_a_dangling_pointer_is_left_as_it_is_and_named(tmp_path, run_migrate) -> None:
+    pointer = {"format": "ckptlint.pointer/1", "file": "epoch=000009.pt", "epoch": 9}
+    torch.save(pointer, tmp_path / "latest.pt")
+    code, out = run_migrate(tmp_path / "latest.pt", "--in-place")
+    assert code == 1 and "latest.pt: unchanged" in out and "dangling-pointer" in out, out
+    assert not (tmp_path / "latest.pt.bak").exists()

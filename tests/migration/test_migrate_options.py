@@ -68,7 +68,8 @@ def test_a_whole_pickled_model_needs_trust(tmp_path, run_migrate) -> None:
     assert not (tmp_path / "out").exists()
     code, out = run_migrate(tmp_path / "model.pt", "--out", tmp_path / "out", "--trust",
                             "--allow-weights-only")
-    assert code == 0 and "torch.load(weights_only=False) because of --trust: code from the file ran" in out, out
+    assert code == 0, out
+    assert "torch.load(weights_only=False) because of --trust: code from the file ran" in out
     assert "migrate_support.Net -> its state_dict(): the whole file" in out
     bare = fresh()
     bare.load_state_dict(torch.load(tmp_path / "out" / "model.pt", weights_only=True))
