@@ -37,6 +37,19 @@ def test_cli_import_and_full_run_never_import_torch() -> None:
     assert last == "EXIT 1 HEAVY ['torch']", last  # only the blocked placeholder itself
 
 
+def test_inspection_and_migration_import_without_torch() -> None:
+    """`ckptlint inspect` / `migrate` import torch inside the command only."""
+    code = (
+        "import sys\nsys.modules['torch'] = None\n"
+        "import ckptlint.cli.inspect, ckptlint.cli.migrate, ckptlint.inspection, ckptlint.migration\n"
+        "import ckptlint.runtime.format\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'numpy') and sys.modules[m]))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_version_imports_nothing_heavy() -> None:
     code = (
         "import sys\nfrom ckptlint.cli import main\n"

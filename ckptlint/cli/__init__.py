@@ -42,12 +42,14 @@ def _register() -> None:
     from ckptlint.cli.check import check
     from ckptlint.cli.init import init
     from ckptlint.cli.inspect import inspect
+    from ckptlint.cli.migrate import migrate
     from ckptlint.cli.rule import rule
     from ckptlint.cli.server import server
 
     cli.add_command(check)
     cli.add_command(init)
     cli.add_command(inspect)
+    cli.add_command(migrate)
     cli.add_command(rule)
     cli.add_command(server)
 

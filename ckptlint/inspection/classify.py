@@ -18,6 +18,7 @@ from ckptlint.inspection import layouts
 from ckptlint.inspection.report import Contents, Pointer, Rng, Scalar, TrainingState, Weights, plural
 from ckptlint.inspection.rng import describe_rng, is_rng_key
 from ckptlint.inspection.tensors import is_state_dict, is_tensor, summarise_state_dict
+from ckptlint.runtime.format import CHECKPOINT_FORMAT_FAMILY, MIGRATION_KEY, POINTER_FORMAT
 
 
 @dataclass
@@ -42,15 +43,23 @@ def classify(payload: Any, path: str, saved_locations: Mapping[int, str]) -> Con
     if not isinstance(payload, Mapping):
         return Contents(layout="other", kind="unrecognised", other_keys=(type(payload).__name__,))
     fmt = payload.get("format")
-    if fmt == layouts.CKPTLINT_POINTER_FORMAT:
+    if fmt == POINTER_FORMAT:
         return Contents(layout="ckptlint-pointer", kind="pointer", format=fmt,
                         pointer=_pointer(payload, path))
+    layout = "ckptlint" if isinstance(fmt, str) and fmt.startswith(CHECKPOINT_FORMAT_FAMILY) else "dict"
+    if not isinstance(fmt, str):  # a file `ckptlint migrate` rewrote says so in its record
+        fmt = _migration_format(payload.get(MIGRATION_KEY))
+    skipped = {"format"} | (layouts.CKPTLINT_BOOKKEEPING_KEYS if layout == "ckptlint" else set())
     found = _Found()
     for key, value in payload.items():
-        if key != "format" and value is not None:  # None: a part that was not saved
+        if key not in skipped and value is not None:  # None: a part that was not saved
             _place(str(key), value, found)
-    layout = "ckptlint" if isinstance(fmt, str) and fmt.startswith(layouts.CKPTLINT_FORMAT_FAMILY) else "dict"
     return _contents(layout, fmt if isinstance(fmt, str) else None, found, saved_locations)
+
+
+def _migration_format(record: Any) -> Optional[str]:
+    fmt = record.get("format") if isinstance(record, Mapping) else None
+    return fmt if isinstance(fmt, str) else None
 
 
 def _contents(layout: str, fmt: Optional[str], found: _Found,
@@ -97,8 +106,9 @@ def _place(key: str, value: Any, found: _Found) -> None:
         found.rng.append(rng)
     elif counter is not None:
         found.counters[key] = counter
-    elif versions:
-        found.versions.update(versions)
+    elif versions:  # the first record of a version wins (a migration record comes last)
+        for name, version in versions.items():
+            found.versions.setdefault(name, version)
     elif not in_meta:
         found.other_keys.append(key)
 

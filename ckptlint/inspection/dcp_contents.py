@@ -24,6 +24,7 @@ from ckptlint.inspection.report import Contents, Rng, TrainingState, Weights, pl
 from ckptlint.inspection.rng import (CUDA_CURRENT_DEVICE_ONLY, CUDA_EVERY_DEVICE, CUDA_NONE, CUDA_UNKNOWN,
                                     is_rng_key, source_named)
 from ckptlint.inspection.tensors import wrapper_prefix
+from ckptlint.runtime.format import SHARDED_COUNTERS, SHARDED_INFO_KEY
 
 Path = Tuple[str, ...]
 # Every flattened key of one top-level entry: (its path inside the entry, its storage metadata).
@@ -43,7 +44,7 @@ def describe_metadata(metadata: Any) -> Contents:
     if sharded_info:
         counters.update(dict.fromkeys(sharded_info))
     for key, leaves in groups.items():
-        if sharded_info and key == layouts.CKPTLINT_SHARDED_INFO_KEY:
+        if sharded_info and key == SHARDED_INFO_KEY:
             continue
         part = _training_part(leaves)
         if part is not None:
@@ -66,10 +67,10 @@ def describe_metadata(metadata: Any) -> Contents:
 
 def _ckptlint_sharded_info(groups: Dict[str, Leaves]) -> List[str]:
     """The counters inside ckptlint's info entry (one opaque bytes value), if the save has one."""
-    leaves = groups.get(layouts.CKPTLINT_SHARDED_INFO_KEY, [])
+    leaves = groups.get(SHARDED_INFO_KEY, [])
     if len(leaves) != 1 or leaves[0][0] or _is_tensor(leaves[0][1]):
         return []
-    return [f"{layouts.CKPTLINT_SHARDED_INFO_KEY}.{name}" for name in layouts.CKPTLINT_SHARDED_COUNTERS]
+    return [f"{SHARDED_INFO_KEY}.{name}" for name in SHARDED_COUNTERS]
 
 
 def _groups(metadata: Any) -> Dict[str, Leaves]:

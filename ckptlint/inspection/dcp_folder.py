@@ -26,24 +26,25 @@ from ckptlint.inspection.findings import content_findings, finding, truncated_fi
 from ckptlint.inspection.report import Contents, FileReport, Finding, Shard
 from ckptlint.inspection.safe_pickle import (RefusedGlobalError, globals_in_pickle_file, load_allowlisted,
                                              refused_globals)
+from ckptlint.runtime.format import DCP_METADATA_NAME
 
-_METADATA_READER = f"reading {layouts.DCP_METADATA_FILE} with DCP's metadata classes only"
+_METADATA_READER = f"reading {DCP_METADATA_NAME} with DCP's metadata classes only"
 
 
 def is_dcp_folder(path: str) -> bool:
     """A folder holding ``.metadata`` or shard files (a finished or an unfinished DCP save)."""
-    return os.path.isdir(path) and (os.path.isfile(os.path.join(path, layouts.DCP_METADATA_FILE))
+    return os.path.isdir(path) and (os.path.isfile(os.path.join(path, DCP_METADATA_NAME))
                                     or bool(_shards(path)))
 
 
 def inspect_dcp_folder(path: str, allow_weights_only: bool) -> FileReport:
     shards = _shards(path)
     size = sum(shard.bytes for shard in shards)
-    metadata_path = os.path.join(path, layouts.DCP_METADATA_FILE)
+    metadata_path = os.path.join(path, DCP_METADATA_NAME)
     if not os.path.isfile(metadata_path):
         return FileReport(path, "dcp", size, readable=False, shards=shards, findings=(truncated_finding(
             f"an unfinished torch.distributed.checkpoint save: {len(shards)} shard file(s) but no "
-            f"{layouts.DCP_METADATA_FILE}, which is written last"),))
+            f"{DCP_METADATA_NAME}, which is written last"),))
     size += os.path.getsize(metadata_path)
     try:
         refused = refused_globals(globals_in_pickle_file(metadata_path), layouts.DCP_METADATA_GLOBALS)
@@ -52,7 +53,7 @@ def inspect_dcp_folder(path: str, allow_weights_only: bool) -> FileReport:
         refused = [exc.qualified_name]
     except (ValueError, EOFError, pickle.UnpicklingError) as exc:
         return FileReport(path, "dcp", size, readable=False, shards=shards, findings=(truncated_finding(
-            f"{layouts.DCP_METADATA_FILE} is truncated or corrupt: {type(exc).__name__}: {exc}"),))
+            f"{DCP_METADATA_NAME} is truncated or corrupt: {type(exc).__name__}: {exc}"),))
     if refused:
         return FileReport(path, "dcp", size, readable=True, shards=shards, unsafe_globals=tuple(refused),
                           findings=tuple(unsafe_global_findings(refused, _METADATA_READER)))

@@ -8,27 +8,24 @@ from widely copied scripts: PyTorch's ImageNet example (``state_dict``,
 ``optimizer``, ``scheduler``, ``epoch``), nanoGPT (``model``, ``optimizer``,
 ``iter_num``), Lightning (``state_dict``, ``optimizer_states``,
 ``lr_schedulers``, ``global_step``) and the ckptlint runtime's own format.
+ckptlint's own formats (format versions, pointer and sharded-save keys,
+wrapper prefixes) are defined once, in :mod:`ckptlint.runtime.format`, which
+the writer imports too.
 """
 
 from __future__ import annotations
 
-# -- ckptlint's own on-disk formats (ckptlint.runtime writes them) -------------------
-# save_checkpoint's payload; a later "ckptlint.checkpoint/2" is recognised as the family.
-CKPTLINT_FORMAT_FAMILY = "ckptlint.checkpoint/"
-# latest.pt / best.pt: {"format", "file": a checkpoint file or step folder beside it, ...}
-CKPTLINT_POINTER_FORMAT = "ckptlint.pointer/1"
-# A sharded (DCP) save by ckptlint.runtime keeps {"format", "meta", "epoch", "step",
-# "scheduler", "scaler", "extra"} as one bytes entry under this key; RNG under rng.rank{r}.
-CKPTLINT_SHARDED_INFO_KEY = "ckptlint"
-CKPTLINT_SHARDED_COUNTERS = ("epoch", "step")
+from ckptlint.runtime.format import MIGRATION_KEY
+
+# Entries of ckptlint's own checkpoints that need no row of their own: the mid-epoch flag
+# (progress shows the counters) and the per-tensor checksums (ckptlint.runtime.integrity).
+CKPTLINT_BOOKKEEPING_KEYS = frozenset({"epoch_complete", "checksums"})
 
 # -- model weights --------------------------------------------------------------
 # Top-level keys that name *the* model when several state dicts sit side by side
 # (an EMA copy or a discriminator is reported too, just not as the model).
 MODEL_KEYS = ("model", "state_dict", "model_state_dict", "model_state", "net", "network",
               "module", "weights", "params")
-# Prefixes every key of a wrapped model's state_dict() carries (CKPT107).
-WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 # Non-tensor entries a module's state_dict() may hold (set_extra_state).
 EXTRA_STATE_SUFFIX = "_extra_state"
 
@@ -56,7 +53,8 @@ RNG_SOURCE_WORDS = (
 # CKPT106's definition: a key containing one of these words counts as a counter.
 COUNTER_WORDS = ("epoch", "step", "iter")
 TORCH_VERSION_KEYS = ("torch_version", "pytorch_version", "torch")
-META_KEYS = ("meta", "metadata", "info")
+# Entries whose versions are read (ckptlint migrate records the torch version it wrote with).
+META_KEYS = ("meta", "metadata", "info", MIGRATION_KEY)
 VERSION_SUFFIX = "version"
 
 # -- globals that block weights_only=True ------------------------------------------
@@ -79,7 +77,6 @@ UNSAFE_GLOBAL_ADVICE = {
 }
 
 # -- torch.distributed.checkpoint folders ---------------------------------------------
-DCP_METADATA_FILE = ".metadata"
 DCP_SHARD_SUFFIX = ".distcp"
 # `.metadata` is a plain pickle (FileSystemReader.read_metadata calls pickle.load);
 # inspect unpickles it with only these globals allowed, so a crafted file cannot run code.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import collections
 from typing import Any, Dict, Mapping
 
-from ckptlint.inspection.layouts import EXTRA_STATE_SUFFIX, WRAPPER_PREFIXES
+from ckptlint.inspection.layouts import EXTRA_STATE_SUFFIX
+from ckptlint.runtime.format import WRAPPER_PREFIXES
 from ckptlint.inspection.report import Weights
 
 

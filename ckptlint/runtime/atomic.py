@@ -4,12 +4,20 @@ The sequence, and why:
 
 1. ``os.path.realpath(path)``: a symlinked target (``latest.pt ->
    epoch_7.pt``) is written through, so the link stays a link.
-2. ``os.makedirs(dirname, exist_ok=True)``.
-3. ``tempfile.mkstemp(prefix=".<name>.", suffix=".tmp", dir=dirname)``: the
-   temporary file lives in the *same directory*, so the final rename never
-   crosses a filesystem (Lightning's temp file goes to ``$TMPDIR`` and falls
-   back to a non-atomic copy across filesystems).
+2. ``os.makedirs(dirname, exist_ok=True)``, then the stale temporary files
+   of earlier crashed writes in that folder are removed (their writer is
+   provably gone, see :mod:`.tempfiles`; never a save in progress), which
+   also frees their space before this write needs it.
+3. ``tempfile.mkstemp(prefix=".<name>.<pid>@<host>.", suffix=".tmp",
+   dir=dirname)``, locked with ``flock`` until the rename: the temporary file
+   lives in the *same directory*, so the final rename never crosses a
+   filesystem (Lightning's temp file goes to ``$TMPDIR`` and falls back to a
+   non-atomic copy across filesystems), and its name and lock tell a cleaner
+   whether its writer is still alive.
 4. ``torch.save`` into it, ``flush``, ``fsync`` (data on disk before rename).
+   A full disk or quota (``ENOSPC``, ``EDQUOT``, ``EFBIG``) raises
+   :class:`CheckpointSpaceError` naming the path and the space needed, not
+   torch's ``unexpected pos`` (see :mod:`.diskspace`).
 5. ``chmod``: the mode an ordinary ``open()`` would give (``0o666 & ~umask``),
    or the mode of the file being replaced, since ``mkstemp`` creates ``0600``.
 6. A zip central-directory check (catches a short write; costs milliseconds).
@@ -20,7 +28,8 @@ The sequence, and why:
 
 On any exception (``BaseException``: also KeyboardInterrupt) the temporary
 file is unlinked and the previous target is left untouched. A SIGKILL cannot
-run cleanup; it leaves a ``.*.tmp`` file that ``CheckpointManager`` removes.
+run cleanup; it leaves a ``.*.tmp`` file that the next write to that folder
+(or a ``CheckpointManager`` starting) removes.
 Not a collective: in a distributed job guard it with ``is_main_process()``.
 
 An fsspec URL (``s3://...``) is saved through the same sequence into a local
@@ -30,6 +39,7 @@ for how each scheme avoids a partial object); ``file://`` URLs are local paths.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import shutil
@@ -39,12 +49,15 @@ import zipfile
 from typing import Any, Union
 
 from ._torch import require_torch
-from .errors import CheckpointCorruptError, UnsafeCheckpointValueError
+from .diskspace import RecordingFile, space_error
+from .errors import CheckpointCorruptError, CheckpointFormatError, UnsafeCheckpointValueError
+from .format import TMP_SUFFIX
 from .remote import is_remote, local_path, remote_fs, upload_file
+from .tempfiles import lock_exclusive, remove_stale_local, temp_prefix
 
 __all__ = ["atomic_save", "TMP_SUFFIX"]
 
-TMP_SUFFIX = ".tmp"
+PICKLE_MAGIC = b"\x80"  # a legacy (non-zip) torch.save file starts with a pickle protocol opcode
 PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -84,16 +97,32 @@ def fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def check_zip_structure(path: str, label: str = "") -> None:
-    """Raise CheckpointCorruptError unless ``path`` has a readable zip directory.
+def _starts_like_legacy(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(1) == PICKLE_MAGIC
+    except OSError:
+        return False
 
-    ``label`` names the file in the message when ``path`` is a local copy (a
-    downloaded remote checkpoint).
+
+def check_zip_structure(path: str, label: str = "") -> None:
+    """Raise unless ``path`` has a readable zip directory.
+
+    A legacy (non-zip) ``torch.save`` file raises CheckpointFormatError saying
+    so (it is intact, just not what ``save_checkpoint`` writes); anything else
+    raises CheckpointCorruptError with the size. ``label`` names the file in
+    the message when ``path`` is a local copy (a downloaded remote checkpoint).
     """
     try:
         with zipfile.ZipFile(path) as archive:
             archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        if _starts_like_legacy(path):
+            raise CheckpointFormatError(
+                f"{label or path} is a legacy (non-zip) torch.save file, written with "
+                "_use_new_zipfile_serialization=False or by torch < 1.6: it may well be intact, "
+                "but save_checkpoint never writes this format. Read it with "
+                "torch.load(path, weights_only=True), or convert it with `ckptlint migrate`.") from exc
         size = os.path.getsize(path) if os.path.exists(path) else -1
         raise CheckpointCorruptError(
             f"{label or path} ({size} bytes) is not a complete torch zip archive: {exc}") from exc
@@ -117,13 +146,21 @@ def unsafe_globals(path: str) -> list[str]:
     return []
 
 
-def _write_temp(obj: Any, tmp: str, fd: int, fsync: bool, kwargs: dict[str, Any]) -> None:
+def _write_temp(obj: Any, recorder: RecordingFile, fd: int, fsync: bool,
+                kwargs: dict[str, Any]) -> None:
+    """torch.save into the open temporary file (through ``recorder``), flush, fsync."""
     torch = require_torch()
-    with os.fdopen(fd, "wb") as fh:
-        torch.save(obj, fh, **kwargs)
-        fh.flush()
-        if fsync:
-            os.fsync(fh.fileno())
+    torch.save(obj, recorder, **kwargs)
+    recorder.flush()
+    if fsync:
+        os.fsync(fd)
+
+
+def _discard(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
 
 
 def _verify_temp(tmp: str, target: str, check_weights_only: bool, kwargs: dict[str, Any]) -> None:
@@ -158,19 +195,28 @@ def atomic_save(obj: Any, path: PathLike, *, fsync: bool = True, check_weights_o
     target = os.path.realpath(local_path(path))
     directory = os.path.dirname(target)
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=TMP_SUFFIX,
+    remove_stale_local(directory)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(os.path.basename(target)), suffix=TMP_SUFFIX,
                                dir=directory)
+    fh = os.fdopen(fd, "wb")
+    recorder = RecordingFile(fh)
     try:
-        _write_temp(obj, tmp, fd, fsync, torch_save_kwargs)
+        lock_exclusive(fd)  # held until the file is closed, after the rename
+        _write_temp(obj, recorder, fd, fsync, torch_save_kwargs)
         os.chmod(tmp, _target_mode(target))
         _verify_temp(tmp, target, check_weights_only, torch_save_kwargs)
+        if os.name == "nt":  # Windows renames no open file (and has no flock to keep)
+            fh.close()
         os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    except BaseException as exc:
+        _discard(tmp)
+        full = space_error(recorder.error or exc, target, obj, recorder.written)
+        if full is not None:
+            raise full from exc
         raise
+    finally:
+        with contextlib.suppress(OSError):  # after a failed write, flushing the rest fails again
+            fh.close()
     if fsync:
         fsync_directory(directory)
     return target

@@ -1,49 +1,62 @@
 """save_checkpoint / load_checkpoint: one weights_only-safe file per checkpoint.
 
-Payload (format ``ckptlint.checkpoint/1``)::
+Payload (format ``ckptlint.checkpoint/2``; :mod:`.format` lists the versions)::
 
     {"format", "meta": {"torch": str, "python": str, "ckptlint": str,
                         "world_size": int, "saved_at": float},
-     "epoch": int, "step": int | None, "model": state_dict,
+     "epoch": int, "step": int | None, "epoch_complete": bool,
+     "model": state_dict,
      "optimizer" / "scheduler" / "scaler": state_dict | None,
      "rng": {"world_size": int, "per_rank": [capture_rng_state() per rank]},
-     "extra": {...}}
+     "extra": {...},
+     "checksums": {"algorithm": "crc32", "tensors": {label: int}}}
 
 ``epoch`` is the index of the epoch *just completed*; ``load_checkpoint``
 returns ``next_epoch = epoch + 1``, the first epoch still to run, so
 ``for epoch in range(info.next_epoch, n)`` neither repeats nor skips one.
+A save in the middle of an epoch (on preemption) passes
+``epoch_complete=False``: ``epoch`` is then the epoch in progress and
+``next_epoch == epoch`` (``step`` says where inside it).
+
+``asynchronous=True`` copies the state to CPU memory on the calling thread
+(:mod:`.staging`), returns an :class:`AsyncSave` handle, and writes in the
+background with the same protocol (checksums, weights_only scan, atomic
+rename); see :mod:`.background` for waiting and failures.
 
 ``path`` may be an fsspec URL (``s3://...``): the file is written locally and
 uploaded whole, and downloaded whole before loading (:mod:`.remote`).
-Sharded models (FSDP, DTensor) use :mod:`.sharded` instead.
+Sharded models (FSDP, DTensor) use :mod:`.sharded` instead. Reading
+(pointers, format versions, verification, upgrades) is :mod:`.reading`.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import platform
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from .. import __version__ as _ckptlint_version
+from . import background
 from ._torch import require_torch
 from ._validate import check_weights_only_safe
-from .atomic import atomic_save, check_zip_structure, unsafe_globals
+from .atomic import atomic_save
+from .background import AsyncSave
 from .distributed import dist_if_initialized, get_rank, get_world_size, run_on_main
-from .errors import (CheckpointCorruptError, CheckpointError, CheckpointFormatError,
-                     CheckpointMismatchError)
-from .pointer import is_pointer
-from .remote import downloaded, is_remote, local_path, sibling
+from .errors import CheckpointError, CheckpointFormatError, CheckpointMismatchError
+from .format import CHECKPOINT_FORMAT, WRAPPER_PREFIXES
+from .integrity import checksum_record
+from .reading import read_checkpoint_file
+from .remote import is_remote, local_path
 from .rng import capture_rng_state, restore_rng_state
+from .staging import snapshot
+from .upgrades import KeyRenames, rename_model_keys
 
-__all__ = ["save_checkpoint", "load_checkpoint", "ResumeInfo", "CHECKPOINT_FORMAT"]
+__all__ = ["save_checkpoint", "load_checkpoint", "apply_checkpoint", "ResumeInfo",
+           "CHECKPOINT_FORMAT", "read_checkpoint_file"]
 
-CHECKPOINT_FORMAT = "ckptlint.checkpoint/1"
-_FORMAT_PREFIX = "ckptlint.checkpoint/"
-_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -53,6 +66,9 @@ class ResumeInfo:
 
     ``missing_keys``/``unexpected_keys`` are the model keys reported by
     ``load_state_dict`` (always empty with ``strict=True``, which raises).
+    ``epoch_complete`` is False for a save made in the middle of ``epoch``
+    (then ``next_epoch == epoch``). ``meta["upgraded_from"]`` names the
+    format of a file written by an older ckptlint.
     """
 
     next_epoch: int
@@ -63,6 +79,7 @@ class ResumeInfo:
     path: str
     missing_keys: list[str] = field(default_factory=list)
     unexpected_keys: list[str] = field(default_factory=list)
+    epoch_complete: bool = True
 
 
 def unwrap_model(model: Any) -> Any:
@@ -86,7 +103,7 @@ def _strip_prefixes(state: dict[str, Any]) -> dict[str, Any]:
     changed = True
     while changed and state:
         changed = False
-        for prefix in _WRAPPER_PREFIXES:
+        for prefix in WRAPPER_PREFIXES:
             if all(k.startswith(prefix) for k in state):
                 state = {k[len(prefix):]: v for k, v in state.items()}
                 changed = True
@@ -115,11 +132,13 @@ def checkpoint_meta(world_size: int) -> dict[str, Any]:
 
 
 def _build_payload(model: Any, optimizer: Any, scheduler: Any, scaler: Any, epoch: int,
-                   step: Optional[int], extra: dict[str, Any], rng: list[Any]) -> dict[str, Any]:
+                   step: Optional[int], epoch_complete: bool, extra: dict[str, Any],
+                   rng: list[Any]) -> dict[str, Any]:
     payload = {
         "format": CHECKPOINT_FORMAT,
         "meta": checkpoint_meta(len(rng)),
-        "epoch": epoch, "step": step, "model": unwrap_model(model).state_dict(),
+        "epoch": epoch, "step": step, "epoch_complete": bool(epoch_complete),
+        "model": unwrap_model(model).state_dict(),
         "optimizer": state_or_none(optimizer), "scheduler": state_or_none(scheduler),
         "scaler": state_or_none(scaler), "rng": {"world_size": len(rng), "per_rank": rng},
         "extra": extra,
@@ -139,9 +158,74 @@ def _gather_rng(local: dict[str, Any], local_error: Optional[str]) -> list[Any]:
     return gathered
 
 
+def _checked_rng(path: PathLike, extra: dict[str, Any]) -> list[Any]:
+    """Every rank's RNG state, after every rank's checks; a failure anywhere raises everywhere.
+
+    Rank 0's previous asynchronous write is waited for here, and its failure
+    travels with the gather, so it is raised by this call on every rank.
+    """
+    local_exc: Optional[BaseException] = background.finish_previous()
+    local_rng: Optional[dict[str, Any]] = None
+    if local_exc is None:
+        try:
+            check_weights_only_safe(extra, "extra")
+            local_rng = capture_rng_state()
+        except Exception as exc:
+            local_exc = exc
+    local_error = None if local_exc is None else f"{type(local_exc).__name__}: {local_exc}"
+    gathered = _gather_rng(local_rng, local_error)
+    if local_exc is not None:
+        raise local_exc
+    failed = [(rank, err) for rank, (_, err) in enumerate(gathered) if err is not None]
+    if failed:
+        raise CheckpointError(f"save_checkpoint({os.fspath(path)}) not written: rank "
+                              f"{failed[0][0]} failed: {failed[0][1]}")
+    return [state for state, _ in gathered]
+
+
+def write_payload(payload: dict[str, Any], path: PathLike) -> str:
+    """Add the checksums, then write atomically with a weights_only scan before the rename."""
+    payload["checksums"] = checksum_record(payload)
+    return atomic_save(payload, path, check_weights_only=True)
+
+
+def write_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, scheduler: Any = None,
+                     scaler: Any = None, epoch: int, step: Optional[int] = None,
+                     epoch_complete: bool = True, asynchronous: bool = False,
+                     after_write: Optional[Callable[[], None]] = None,
+                     **extra: Any) -> Union[str, AsyncSave]:
+    """:func:`save_checkpoint`, plus ``after_write``: run on the main process once the file
+    is durable (in the background for an asynchronous save). CheckpointManager's pointers
+    and retention go there."""
+    check_counters(epoch, step)
+    rng = _checked_rng(path, extra)
+    final = str(path) if is_remote(path) else os.path.realpath(local_path(path))
+
+    def build() -> dict[str, Any]:
+        return _build_payload(model, optimizer, scheduler, scaler, epoch, step, epoch_complete,
+                              extra, rng)
+
+    def write(payload: dict[str, Any]) -> None:
+        write_payload(payload, path)
+        if after_write is not None:
+            after_write()
+
+    if not asynchronous:
+        run_on_main(lambda: write(build()), f"write checkpoint {os.fspath(path)}")
+        return final
+
+    def start() -> None:
+        copy = snapshot(build())  # the only part that blocks the caller
+        background.start(final, lambda: write(copy))
+
+    run_on_main(start, f"start the asynchronous save of {os.fspath(path)}")
+    return AsyncSave(final)
+
+
 def save_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, scheduler: Any = None,
                     scaler: Any = None, epoch: int, step: Optional[int] = None,
-                    **extra: Any) -> str:
+                    epoch_complete: bool = True, asynchronous: bool = False,
+                    **extra: Any) -> Union[str, AsyncSave]:
     """Save a resumable checkpoint atomically; a collective under a process group.
 
     ``extra`` values must be loadable with ``weights_only=True``: they are
@@ -153,111 +237,37 @@ def save_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, schedu
     write raises on every rank and a success returns on every rank after the
     file is in place (the call doubles as the post-save barrier). Without a
     group, only :func:`is_main_process` (which reads ``RANK``/``LOCAL_RANK``)
-    writes. Returns the path written.
+    writes. Every tensor's checksum is stored for ``load_checkpoint(verify=True)``.
+    ``epoch_complete=False`` marks a save in the middle of ``epoch``.
+
+    Returns the path written; with ``asynchronous=True`` an :class:`AsyncSave`
+    handle instead, as soon as the state is copied to CPU memory (rank 0
+    writes in the background; the file appears only once complete). Call its
+    ``wait()`` (a collective) before reading the file; a failed write raises
+    at the next save or ``wait()`` on every rank (:mod:`.background`).
     """
-    check_counters(epoch, step)
-    local_error: Optional[str] = None
-    local_exc: Optional[BaseException] = None
-    local_rng: Optional[dict[str, Any]] = None
-    try:
-        check_weights_only_safe(extra, "extra")
-        local_rng = capture_rng_state()
-    except Exception as exc:
-        local_error, local_exc, local_rng = f"{type(exc).__name__}: {exc}", exc, None
-    gathered = _gather_rng(local_rng, local_error)
-    if local_exc is not None:
-        raise local_exc
-    failed = [(rank, err) for rank, (_, err) in enumerate(gathered) if err is not None]
-    if failed:
-        raise CheckpointError(f"save_checkpoint({os.fspath(path)}) not written: rank "
-                              f"{failed[0][0]} failed: {failed[0][1]}")
-    rng = [state for state, _ in gathered]
-
-    def write() -> str:
-        payload = _build_payload(model, optimizer, scheduler, scaler, epoch, step, extra, rng)
-        return atomic_save(payload, path, check_weights_only=True)
-
-    run_on_main(write, f"write checkpoint {os.fspath(path)}")
-    return str(path) if is_remote(path) else os.path.realpath(local_path(path))
+    return write_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler,
+                            scaler=scaler, epoch=epoch, step=step, epoch_complete=epoch_complete,
+                            asynchronous=asynchronous, **extra)
 
 
-def _describe_missing(path: str) -> str:
-    if os.path.isdir(path):
-        return (f"checkpoint {path} is a directory, not a file (a sharded checkpoint? load it "
-                "with load_sharded_checkpoint)")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        return f"checkpoint {path} does not exist (nor does its directory {directory})"
-    names = sorted(n for n in os.listdir(directory) if not n.startswith("."))
-    shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
-    return f"checkpoint {path} does not exist; {directory} holds: [{shown}]"
+def resume_info(path: str, saved: dict[str, Any], missing: list[str],
+                unexpected: list[str]) -> ResumeInfo:
+    """Where to resume, from the counters ``saved`` holds (a payload, or a sharded info entry)."""
+    epoch = int(saved["epoch"])
+    complete = bool(saved.get("epoch_complete", True))  # absent before format 2: every save
+    return ResumeInfo(next_epoch=epoch + 1 if complete else epoch, epoch=epoch,
+                      step=saved.get("step"), extra=dict(saved.get("extra") or {}),
+                      meta=dict(saved.get("meta") or {}), path=path, missing_keys=missing,
+                      unexpected_keys=unexpected, epoch_complete=complete)
 
 
-def read_checkpoint_file(path: str, map_location: Any = "cpu", mmap: bool = False,
-                         follow_pointer: bool = True) -> dict[str, Any]:
-    """Load and check a ckptlint checkpoint with ``weights_only=True``.
-
-    A ``latest.pt``/``best.pt`` pointer written by CheckpointManager is
-    followed (one level) to the checkpoint it names, the way Lightning's
-    ``ckpt_path="last"`` resolves to a real checkpoint.
-
-    Normalises every failure: FileNotFoundError (listing the folder),
-    CheckpointCorruptError (empty or truncated, with the size),
-    CheckpointFormatError (unsafe globals, or not a ckptlint checkpoint).
-    A remote URL is downloaded whole into a local temporary file first.
-    """
-    path = path if is_remote(path) else local_path(path)
-    payload = _load_any(path, map_location, mmap)
-    if follow_pointer and is_pointer(payload):
-        return read_checkpoint_file(sibling(path, str(payload.get("file"))), map_location, mmap,
-                                    follow_pointer=False)
-    return _check_payload(path, payload)
-
-
-def _load_any(path: str, map_location: Any, mmap: bool) -> Any:
-    if is_remote(path):
-        with downloaded(path) as local:  # mmap of a file deleted on exit: never
-            return _read_local(local, path, map_location, mmap=False)
-    return _read_local(path, path, map_location, mmap)
-
-
-def _read_local(path: str, label: str, map_location: Any, mmap: bool) -> Any:
-    """torch.load a local file with weights_only=True; every failure named after ``label``."""
-    torch = require_torch()
-    if not os.path.isfile(path):
-        raise FileNotFoundError(_describe_missing(path))
-    size = os.path.getsize(path)
-    if size == 0:
-        raise CheckpointCorruptError(f"{label} is empty (0 bytes): probably a crash during a "
-                                     "non-atomic save")
-    check_zip_structure(path, label)
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
-    except pickle.UnpicklingError as exc:
-        refused = ", ".join(unsafe_globals(path)) or "unknown"
-        raise CheckpointFormatError(f"{label} needs globals that weights_only=True refuses "
-                                    f"({refused}); it was not written by save_checkpoint") from exc
-    except (RuntimeError, ValueError, EOFError, OSError, KeyError) as exc:
-        raise CheckpointCorruptError(f"{label} ({size} bytes) cannot be read: "
-                                     f"{type(exc).__name__}: {exc}") from exc
-
-
-def _check_payload(path: str, payload: Any) -> dict[str, Any]:
-    fmt = payload.get("format") if isinstance(payload, dict) else None
-    if not isinstance(fmt, str) or not fmt.startswith(_FORMAT_PREFIX):
-        keys = sorted(map(str, payload))[:10] if isinstance(payload, dict) else type(payload).__name__
-        raise CheckpointFormatError(f"{path} is not a ckptlint checkpoint (format {fmt!r}; "
-                                    f"contents: {keys})")
-    if fmt != CHECKPOINT_FORMAT:
-        raise CheckpointFormatError(f"{path} has format {fmt!r}; this ckptlint reads "
-                                    f"{CHECKPOINT_FORMAT!r} (upgrade ckptlint)")
-    return payload
-
-
-def _load_model(path: str, model: Any, state: dict[str, Any], strict: bool) -> tuple[list[str], list[str]]:
+def _load_model(path: str, model: Any, state: dict[str, Any], strict: bool,
+                rename_keys: Optional[KeyRenames]) -> tuple[list[str], list[str]]:
     target = unwrap_model(model)
+    state = rename_model_keys(_strip_prefixes(dict(state)), rename_keys)
     try:
-        result = target.load_state_dict(_strip_prefixes(dict(state)), strict=strict)
+        result = target.load_state_dict(state, strict=strict)
     except RuntimeError as exc:
         raise CheckpointMismatchError(f"{path}: the model does not match the checkpoint: {exc}") from exc
     return list(result.missing_keys), list(result.unexpected_keys)
@@ -295,9 +305,31 @@ def _restore_rank_rng(path: str, rng: dict[str, Any]) -> None:
         restore_rng_state(per_rank[rng_source_rank(path, len(per_rank))], _check_rank=False)
 
 
+def _warn_if_pending(path: str) -> None:
+    pending = background.pending_path()
+    if pending is not None and not is_remote(path) and os.path.realpath(path) == pending:
+        warnings.warn(f"loading {path} while an asynchronous save to it is still running: this "
+                      "reads the previous file; call wait() on the save's handle first",
+                      RuntimeWarning, stacklevel=3)
+
+
+def apply_checkpoint(path: str, payload: dict[str, Any], *, model: Any, optimizer: Any = None,
+                     scheduler: Any = None, scaler: Any = None, strict: bool = True,
+                     restore_rng: bool = True,
+                     rename_keys: Optional[KeyRenames] = None) -> ResumeInfo:
+    """Restore a payload read by :func:`read_checkpoint_file` into the given objects."""
+    missing, unexpected = _load_model(path, model, payload["model"], strict, rename_keys)
+    for key, obj in (("optimizer", optimizer), ("scheduler", scheduler), ("scaler", scaler)):
+        restore_part(path, payload, key, obj)
+    if restore_rng and payload.get("rng"):
+        _restore_rank_rng(path, payload["rng"])
+    return resume_info(path, payload, missing, unexpected)
+
+
 def load_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, scheduler: Any = None,
                     scaler: Any = None, map_location: Any = "cpu", strict: bool = True,
-                    restore_rng: bool = True) -> ResumeInfo:
+                    restore_rng: bool = True, verify: bool = True,
+                    rename_keys: Optional[KeyRenames] = None) -> ResumeInfo:
     """Restore a checkpoint written by :func:`save_checkpoint`; call it on every rank.
 
     Always loads with ``weights_only=True`` (every rank reads the file from
@@ -305,16 +337,22 @@ def load_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None, schedu
     unwrapped models alike. Passing an optimizer/scheduler/scaler the file
     does not hold raises :class:`CheckpointFormatError` rather than silently
     skipping it. Restores this rank's own RNG state when ``restore_rng``.
-    Returns :class:`ResumeInfo` with ``next_epoch = epoch + 1``.
+
+    ``verify=True`` (the default) checks every tensor against the checksum
+    stored at save time before anything is restored, and raises
+    :class:`CheckpointCorruptError` naming the corrupted key (files of format
+    1 are checked against the archive's CRC-32s); it costs one pass over the
+    data. Files of every earlier format are upgraded as they are read, a file
+    from a newer ckptlint is refused (:mod:`.upgrades`). ``rename_keys``
+    renames model keys first: ``{"old_prefix.": "new_prefix."}`` or a
+    function of one key (returning None drops it).
+
+    Returns :class:`ResumeInfo` with ``next_epoch = epoch + 1`` (``epoch``
+    for a mid-epoch save).
     """
     path = str(path) if is_remote(path) else local_path(path)
-    payload = read_checkpoint_file(path, map_location=map_location)
-    missing, unexpected = _load_model(path, model, payload["model"], strict)
-    for key, obj in (("optimizer", optimizer), ("scheduler", scheduler), ("scaler", scaler)):
-        restore_part(path, payload, key, obj)
-    if restore_rng and payload.get("rng"):
-        _restore_rank_rng(path, payload["rng"])
-    epoch = int(payload["epoch"])
-    return ResumeInfo(next_epoch=epoch + 1, epoch=epoch, step=payload.get("step"),
-                      extra=dict(payload.get("extra") or {}), meta=dict(payload.get("meta") or {}),
-                      path=path, missing_keys=missing, unexpected_keys=unexpected)
+    _warn_if_pending(path)
+    payload = read_checkpoint_file(path, map_location=map_location, verify=verify)
+    return apply_checkpoint(path, payload, model=model, optimizer=optimizer, scheduler=scheduler,
+                            scaler=scaler, strict=strict, restore_rng=restore_rng,
+                            rename_keys=rename_keys)

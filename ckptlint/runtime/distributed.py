@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional, TypeVar
 from ._torch import torch_if_loaded
 from .errors import CheckpointError
 
-__all__ = ["is_main_process", "barrier", "get_rank", "get_world_size"]
+__all__ = ["is_main_process", "barrier", "get_rank", "get_world_size", "any_rank"]
 
 RANK_ENV_KEYS = ("RANK", "LOCAL_RANK", "SLURM_PROCID", "JSM_NAMESPACE_RANK")
 WORLD_SIZE_ENV_KEYS = ("WORLD_SIZE", "SLURM_NTASKS")
@@ -133,3 +133,22 @@ def run_on_all(fn: Callable[[], T], what: str) -> T:
     if failed:
         raise CheckpointError(f"{what}: rank {failed[0][0]} failed: {failed[0][1]}")
     return result  # type: ignore[return-value]
+
+
+def any_rank(flag: bool) -> bool:
+    """True when ``flag`` is True on at least one rank; a collective under a group.
+
+    An ``all_reduce`` (MAX) of one number, on the device the backend
+    communicates from (the current CUDA device for NCCL, the CPU otherwise),
+    as Lightning's ``reduce_boolean_decision`` does. Without a group, ``flag``.
+    """
+    dist = dist_if_initialized()
+    if dist is None:
+        return bool(flag)
+    import torch
+    device = "cpu"
+    if dist.get_backend() == "nccl":
+        device = f"cuda:{torch.cuda.current_device()}"
+    value = torch.tensor([1 if flag else 0], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())

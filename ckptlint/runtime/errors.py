@@ -13,6 +13,8 @@ __all__ = [
     "CheckpointFormatError",
     "CheckpointMismatchError",
     "UnsafeCheckpointValueError",
+    "CheckpointLockedError",
+    "CheckpointSpaceError",
 ]
 
 
@@ -45,3 +47,14 @@ class UnsafeCheckpointValueError(CheckpointError, TypeError):
     """A value passed for saving could not be read back with
     ``torch.load(..., weights_only=True)``. Raised before anything is written.
     Also a ``TypeError``: the problem is the type of a value."""
+
+
+class CheckpointLockedError(CheckpointError):
+    """Another run is writing checkpoints into the same directory (it holds the
+    directory's lock); the message names it. Raised before anything is written."""
+
+
+class CheckpointSpaceError(CheckpointError, OSError):
+    """The disk (or a quota, or the file size limit) is full: the message names
+    the path, the space the checkpoint needs and the space left. The previous
+    checkpoint is untouched. Also an ``OSError`` with the original ``errno``."""

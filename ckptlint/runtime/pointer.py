@@ -18,11 +18,10 @@ import warnings
 from typing import Any, Optional
 
 from ._torch import require_torch
+from .format import POINTER_FORMAT
 from .remote import downloaded, is_remote
 
 __all__ = ["POINTER_FORMAT", "make_pointer", "read_pointer", "is_pointer"]
-
-POINTER_FORMAT = "ckptlint.pointer/1"
 
 
 def is_pointer(payload: Any) -> bool:

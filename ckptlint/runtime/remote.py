@@ -17,10 +17,13 @@ written (measured with ``memory://``, see tests/runtime/test_rt_remote.py).
   torn one, and no server-side copy doubles the write (CopyObject is also
   limited to 5 GB per call). Not exercised here: no S3/GCS in the test suite.
 * every other scheme (``memory``, ``sftp``, ``hdfs``, ``az``, ...): upload
-  to a hidden temporary name next to the target (``.<name>.<hex>.tmp``), then
-  ``fs.mv`` it over the target, and delete the temporary object if anything
-  fails. A killed uploader can leave the temporary object, never a partial
-  target; ``CheckpointManager`` removes ``.*.tmp`` on start.
+  to a hidden temporary name next to the target
+  (``.<name>.<pid>@<host>.<hex>.tmp``), then ``fs.mv`` it over the target,
+  and delete the temporary object if anything fails. A killed uploader can
+  leave the temporary object, never a partial target; the next upload to
+  that folder and ``CheckpointManager`` remove it once its writer is known
+  to be gone (same host, pid no longer running: objects cannot be locked,
+  see :mod:`.tempfiles`).
 * ``file://`` URLs are plain local paths: the local atomic path
   (``os.replace``) is used and fsspec is not needed.
 
@@ -44,9 +47,11 @@ from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
 
 from .errors import CheckpointCorruptError
+from .format import TMP_SUFFIX
+from .tempfiles import is_stale_remote, temp_prefix
 
 __all__ = ["is_remote", "local_path", "sibling", "upload_file", "downloaded", "check_remote_zip",
-           "remote_fs", "REMOTE_INSTALL_HINT", "WHOLE_OBJECT_PUT_SCHEMES"]
+           "remote_fs", "remove_stale_remote", "REMOTE_INSTALL_HINT", "WHOLE_OBJECT_PUT_SCHEMES"]
 
 REMOTE_INSTALL_HINT = "pip install 'ckptlint[remote]'"
 WHOLE_OBJECT_PUT_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs"})
@@ -93,11 +98,25 @@ def remote_fs(url: str) -> tuple[Any, str]:
 
 def _temp_name(rpath: str) -> str:
     parent, name = posixpath.split(rpath)
-    return posixpath.join(parent, f".{name}.{uuid.uuid4().hex}.tmp")
+    return posixpath.join(parent, f"{temp_prefix(name)}{uuid.uuid4().hex}{TMP_SUFFIX}")
+
+
+def remove_stale_remote(fs: Any, folder: str) -> list[str]:
+    """Delete the temporary objects in ``folder`` whose uploader ran here and is gone."""
+    try:
+        names = [posixpath.basename(str(e).rstrip("/")) for e in fs.ls(folder, detail=False)]
+    except FileNotFoundError:
+        return []
+    stale = [n for n in names if is_stale_remote(n)]
+    for name in stale:
+        with contextlib.suppress(FileNotFoundError):
+            fs.rm(posixpath.join(folder, name))
+    return stale
 
 
 def _put_via_temp(fs: Any, local: str, rpath: str) -> None:
     """Upload to a hidden temporary object, then move it over the target."""
+    remove_stale_remote(fs, posixpath.dirname(rpath))
     tmp = _temp_name(rpath)
     try:
         fs.put_file(local, tmp)

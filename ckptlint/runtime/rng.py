@@ -26,11 +26,10 @@ from typing import Any, Mapping, Optional
 from ._torch import optional_numpy, require_torch
 from .distributed import get_rank
 from .errors import CheckpointFormatError
+from .format import RNG_FORMAT
 from .seeding import registered_generators
 
 __all__ = ["capture_rng_state", "restore_rng_state", "RNG_FORMAT"]
-
-RNG_FORMAT = "ckptlint.rng/1"
 
 
 def _all_generators(generators: Optional[Mapping[str, Any]]) -> dict[str, Any]:

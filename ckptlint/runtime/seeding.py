@@ -3,8 +3,11 @@
 ``make_generator`` registers every generator it creates (weakly, by name), so
 that :func:`ckptlint.runtime.capture_rng_state` stores its state without the
 user passing it around. Names must be stable across runs for a resume to find
-the right generator again: pass ``name=`` (the fixes use the loader's name);
-automatic names ``generator0``, ``generator1``, ... rely on creation order.
+the right generator again: pass ``name=``. Without it, generators are named
+``generator0``, ``generator1``, ... in creation order, which is stable only
+while the resumed run creates them in the same order; the linter's fixes
+(CKPT401's ``generator=ckptlint.runtime.make_generator(SEED)``) pass no name,
+so they rely on that order too.
 """
 
 from __future__ import annotations

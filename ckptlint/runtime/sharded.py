@@ -31,8 +31,10 @@ Why this shape (RUNTIME.md sections 1.4 and 1.5):
   its own back (with a world-size change: the last saved rank's, with a
   warning, as :func:`load_checkpoint` does).
 * **ckptlint's own entries are weights_only-safe bytes.** ``rng.rank{r}`` and
-  ``ckptlint`` (rank 0's ``{"format", "meta", "epoch", "step", "scheduler",
-  "scaler", "extra"}``, the same fields as :func:`save_checkpoint`) are
+  ``ckptlint`` (rank 0's ``{"format", "meta", "epoch", "step",
+  "epoch_complete", "scheduler", "scaler", "extra"}``, the same fields as
+  :func:`save_checkpoint`; ``epoch_complete`` is absent from files written
+  before it existed and then means True) are
   ``torch.save`` bytes, read back with ``weights_only=True``. Loading them
   needs no shape template, and ``extra`` is checked before anything is
   written. DCP itself is not weights_only-safe: it reads ``.metadata`` with
@@ -68,12 +70,13 @@ from typing import Any, Iterable, Iterator, Optional, Union
 from ._torch import require_torch
 from ._validate import check_weights_only_safe
 from .atomic import atomic_save, fsync_directory
-from .checkpoint import (ResumeInfo, check_counters, checkpoint_meta, restore_part,
+from .checkpoint import (ResumeInfo, check_counters, checkpoint_meta, restore_part, resume_info,
                          rng_source_rank, state_or_none)
 from .distributed import dist_if_initialized, get_rank, get_world_size, run_on_all, run_on_main
 from .errors import (CheckpointCorruptError, CheckpointError, CheckpointFormatError,
                      CheckpointMismatchError, UnsafeCheckpointValueError)
 from .pointer import make_pointer, read_pointer
+from .format import DCP_METADATA_NAME, LATEST_NAME, SHARDED_FORMAT, SHARDED_INFO_KEY
 from .remote import is_remote, local_path
 from .rng import capture_rng_state, restore_rng_state
 
@@ -81,10 +84,8 @@ __all__ = ["save_sharded_checkpoint", "load_sharded_checkpoint", "SHARDED_FORMAT
            "step_folder_name", "step_folder_order", "is_complete", "step_folders",
            "latest_complete_folder", "remove_superseded_incomplete"]
 
-SHARDED_FORMAT = "ckptlint.sharded/1"
-METADATA_NAME = ".metadata"
-LATEST_NAME = "latest.pt"
-INFO_KEY = "ckptlint"
+METADATA_NAME = DCP_METADATA_NAME
+INFO_KEY = SHARDED_INFO_KEY
 _STEP_FOLDER = re.compile(r"^epoch=(\d+)(?:-step=(\d+))?(?:\.(\d+))?$")
 _RNG_KEY = re.compile(r"^rng\.rank(\d+)$")
 PathLike = Union[str, "os.PathLike[str]"]
@@ -215,13 +216,14 @@ def rng_key(rank: int) -> str:
 
 
 def _ckptlint_entries(scheduler: Any, scaler: Any, epoch: int, step: Optional[int],
-                      extra: dict[str, Any]) -> dict[str, bytes]:
+                      epoch_complete: bool, extra: dict[str, Any]) -> dict[str, bytes]:
     """This rank's RNG entry, plus (rank 0) the epoch/step/meta/extra entry."""
     check_weights_only_safe(extra, "extra")
     entries = {rng_key(get_rank()): _to_safe_bytes(capture_rng_state(), "the RNG state")}
     if get_rank() == 0:
         info = {"format": SHARDED_FORMAT, "meta": checkpoint_meta(get_world_size()),
-                "epoch": epoch, "step": step, "scheduler": state_or_none(scheduler),
+                "epoch": epoch, "step": step, "epoch_complete": bool(epoch_complete),
+                "scheduler": state_or_none(scheduler),
                 "scaler": state_or_none(scaler), "extra": extra}
         for key in ("scheduler", "scaler"):
             check_weights_only_safe(info[key], key)
@@ -251,7 +253,8 @@ def _commit(root: str, name: str, epoch: int, step: Optional[int]) -> None:
 
 def save_sharded_checkpoint(dir: PathLike, *, model: Any, optimizer: Any = None,
                             scheduler: Any = None, scaler: Any = None, epoch: int,
-                            step: Optional[int] = None, **extra: Any) -> str:
+                            step: Optional[int] = None, epoch_complete: bool = True,
+                            **extra: Any) -> str:
     """Write a new step folder in ``dir`` with DCP, then point ``dir/latest.pt`` at it.
 
     A collective under a process group: every rank calls it and writes its
@@ -264,7 +267,8 @@ def save_sharded_checkpoint(dir: PathLike, *, model: Any, optimizer: Any = None,
     """
     check_counters(epoch, step)
     root = _local_root(dir)
-    entries = run_on_all(lambda: _ckptlint_entries(scheduler, scaler, epoch, step, extra),
+    entries = run_on_all(lambda: _ckptlint_entries(scheduler, scaler, epoch, step, epoch_complete,
+                                                   extra),
                          f"save_sharded_checkpoint({root}) wrote nothing")
     name = run_on_main(lambda: _reserve_folder(root, step_folder_name(epoch, step)),
                        f"create a step folder in {root}")
@@ -439,7 +443,4 @@ def load_sharded_checkpoint(path: PathLike, *, model: Any, optimizer: Any = None
     if source is not None:
         rng = _from_safe_bytes(state[rng_key(source)], f"{folder}[{rng_key(source)!r}]")
         restore_rng_state(rng, _check_rank=False)
-    epoch = int(info["epoch"])
-    return ResumeInfo(next_epoch=epoch + 1, epoch=epoch, step=info.get("step"),
-                      extra=dict(info.get("extra") or {}), meta=dict(info.get("meta") or {}),
-                      path=folder, missing_keys=missing, unexpected_keys=unexpected)
+    return resume_info(folder, info, missing, unexpected)

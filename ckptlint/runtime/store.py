@@ -12,7 +12,8 @@ import posixpath
 import shutil
 from typing import Any, Union
 
-from .remote import is_remote, local_path, remote_fs
+from .remote import is_remote, local_path, remote_fs, remove_stale_remote
+from .tempfiles import remove_stale_local
 
 __all__ = ["LocalDir", "RemoteDir", "open_dir"]
 
@@ -48,6 +49,10 @@ class LocalDir:
     def create(self) -> None:
         os.makedirs(self.root, exist_ok=True)
 
+    def remove_stale_temporaries(self) -> list[str]:
+        """Temporary files whose writer is provably gone (see tempfiles.py)."""
+        return remove_stale_local(self.root, older=True)
+
 
 class RemoteDir:
     """A "directory" (a key prefix) at an fsspec URL such as ``s3://bucket/run1``."""
@@ -80,6 +85,10 @@ class RemoteDir:
 
     def create(self) -> None:
         self._fs.mkdirs(self._path, exist_ok=True)
+
+    def remove_stale_temporaries(self) -> list[str]:
+        """Temporary objects of uploads from this host whose process is gone (see remote.py)."""
+        return remove_stale_remote(self._fs, self._path)
 
 
 def open_dir(root: Union[str, "os.PathLike[str]"]) -> Union[LocalDir, RemoteDir]:

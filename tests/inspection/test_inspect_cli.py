@@ -44,7 +44,7 @@ def test_text_output(checkpoints, run_inspect):
         f"{checkpoints[0]}: ok", f"{checkpoints[1]}: problems", f"{checkpoints[2]}: unreadable",
         f"{checkpoints[3]}: problems"]
     good = blocks[0]
-    for row in ("format      torch.save zip archive", "(ckptlint.checkpoint/1)", "kind        training checkpoint",
+    for row in ("format      torch.save zip archive", "(ckptlint.checkpoint/2)", "kind        training checkpoint",
                 f"torch       {torch.__version__}", "weights     `model` (the model): 7 tensors, 33 parameters",
                 "optimizer   `optimizer`: 1 param group, state for 4 parameters, lr 0.001", "scheduler   none",
                 "progress    epoch 2, step 20"):

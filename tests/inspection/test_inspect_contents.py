@@ -21,7 +21,7 @@ def test_save_checkpoint_file_is_clean(tmp_path, model, optimizer, inspect_json,
     assert (code, file["status"], file["findings"]) == (0, "ok", [])
     contents = file["contents"]
     assert (contents["layout"], contents["kind"], contents["format"]) == (
-        "ckptlint", "training-checkpoint", "ckptlint.checkpoint/1")
+        "ckptlint", "training-checkpoint", "ckptlint.checkpoint/2")
     assert contents["torch_version"] == str(torch.__version__)
     (weights,) = contents["weights"]
     assert weights == {"location": "model", "is_model": True, "tensors": 7, "parameters": 33,

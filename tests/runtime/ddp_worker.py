@@ -4,12 +4,16 @@ MASTER_ADDR, MASTER_PORT in the environment). Writes OUT/rank<r>.json.
 usage: ddp_worker.py SCENARIO OUT
   save_load   train a step, save_checkpoint (writes counted), load on every rank
   fail_write  rank 0's write fails (the target is a directory): every rank must raise
+  async       asynchronous saves: rank 0 writes, wait() on every rank; a failed background
+              write raises at the next save on every rank; SIGUSR1 delivered to rank 1
+              only makes every rank's `preempted` true at the same step
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from datetime import timedelta
 
@@ -21,6 +25,7 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 import ckptlint.runtime as rt
 import ckptlint.runtime.checkpoint as ckpt_mod
 import ckptlint.runtime.manager as manager_mod
+from rt_procs import listing
 
 WRITES = {"checkpoint": 0, "pointer": 0}
 
@@ -83,7 +88,7 @@ def save_load(rank: int, out: str) -> dict:
                                  for m, p in zip(momentum, fresh.parameters())),
         "own_rng": got == expected, "draws": got,
         "params": torch.cat([p.flatten() for p in loaded]).tolist(),
-        "latest": mgr.latest(), "mgr_files": sorted(os.listdir(os.path.join(out, "mgr"))),
+        "latest": mgr.latest(), "mgr_files": listing(os.listdir(os.path.join(out, "mgr"))),
     }
 
 
@@ -96,11 +101,40 @@ def fail_write(rank: int, out: str) -> dict:
     return {"error": None}
 
 
+def asynchronous(rank: int, out: str) -> dict:
+    ddp = DDP(build())
+    mgr = rt.CheckpointManager(os.path.join(out, "mgr"), asynchronous=True, keep_last=1)
+    watch = mgr.save_on_signal(signals=(signal.SIGUSR1,))
+    handle = mgr.save(model=ddp, epoch=0)
+    mgr.wait()
+    visible = os.path.exists(handle.path)
+    rt.save_checkpoint(os.path.join(out, "a_directory"), model=ddp, epoch=1, asynchronous=True)
+    try:
+        rt.save_checkpoint(os.path.join(out, "after.pt"), model=ddp, epoch=2)
+        next_save_error = None
+    except Exception as exc:
+        next_save_error = type(exc).__name__
+    preempted_at = None
+    for step in range(10):
+        if rank == 1 and step == 3:
+            os.kill(os.getpid(), signal.SIGUSR1)  # only this rank is signalled
+        if mgr.preempted:
+            preempted_at = step
+            path = mgr.save(model=ddp, epoch=0, step=step, epoch_complete=False)
+            break
+    mgr.close()
+    return {"visible_after_wait": visible, "next_save_error": next_save_error,
+            "preempted_at": preempted_at, "signal": watch.received,
+            "preemption_save_is_sync": isinstance(path, str),
+            "resumed": rt.load_checkpoint(path, model=build()).next_epoch}
+
+
 def main(scenario: str, out: str) -> None:
     dist.init_process_group("gloo", timeout=timedelta(seconds=20))
     rank = dist.get_rank()
     torch.set_num_threads(1)
-    result = {"save_load": save_load, "fail_write": fail_write}[scenario](rank, out)
+    result = {"save_load": save_load, "fail_write": fail_write,
+              "async": asynchronous}[scenario](rank, out)
     result.update(rank=rank, writes=dict(WRITES),
                   tmp_files=[n for n in os.listdir(out) if n.endswith(".tmp")])
     with open(os.path.join(out, f"rank{rank}.json.part"), "w") as fh:

@@ -62,6 +62,25 @@ def finish(proc: subprocess.Popen, timeout: float) -> tuple[int, str]:
     return proc.returncode, out
 
 
+def dead_pid() -> int:
+    """The pid of a process that has exited (what a crashed writer's temporary file names)."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, timeout=60)
+    return int(proc.stdout)
+
+
+def temp_name(target: str, pid: int, host: Optional[str] = None, token: str = "a1b2c3d4") -> str:
+    """A temporary file name as atomic_save makes it: ``.<target>.<pid>@<host>.<token>.tmp``."""
+    from ckptlint.runtime.tempfiles import this_host
+    return f".{target}.{pid}@{host or this_host()}.{token}.tmp"
+
+
+def listing(names) -> list[str]:
+    """A directory listing without the manager's lock file (``.ckptlint.lock``)."""
+    from ckptlint.runtime.format import LOCK_NAME
+    return sorted(n for n in names if n != LOCK_NAME)
+
+
 def _free_port() -> int:
     import socket
     with socket.socket() as s:

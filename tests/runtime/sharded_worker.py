@@ -21,6 +21,7 @@ import torch.distributed as dist
 from torch.distributed.fsdp import fully_shard
 
 import ckptlint.runtime as rt
+from rt_procs import listing
 
 
 def mlp() -> torch.nn.Sequential:
@@ -122,7 +123,7 @@ def main(out: str) -> None:
         "adam_step": float(opt2.state[opt2.param_groups[0]["params"][0]]["step"]),
         "own_rng": got == expected, "draws": got,
         "params": torch.cat([p.flatten() for p in loaded]).tolist(),
-        "files": sorted(os.listdir(os.path.join(out, "ckpt"))),
+        "files": listing(os.listdir(os.path.join(out, "ckpt"))),
         "other_kinds": {kind: round_trip(kind, out, rank) for kind in ("fsdp1", "tp", "ddp")},
     }
     with open(os.path.join(out, f"rank{rank}.json.part"), "w") as fh:

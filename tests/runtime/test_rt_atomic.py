@@ -131,3 +131,15 @@ def test_torch_save_kwargs_are_passed(tmp_path) -> None:
     rt.atomic_save({"v": torch.ones(2)}, path, _use_new_zipfile_serialization=False)
     assert torch.equal(torch.load(path, weights_only=True)["v"], torch.ones(2))
     assert atomic_mod.TMP_SUFFIX == ".tmp"
+
+
+def test_other_programs_hidden_tmp_files_are_never_touched(tmp_path) -> None:
+    """Only names atomic_save gives are candidates; an editor's or another tool's stay."""
+    import time
+    others = [".notes.txt.tmp", ".x.abcdefgh.tmp", ".config.swp.tmp"]
+    for name in others:
+        (tmp_path / name).write_bytes(b"someone else's")
+        old = time.time() - 3 * 24 * 3600
+        os.utime(tmp_path / name, (old, old))
+    rt.atomic_save({"v": 1}, tmp_path / "c.pt")
+    assert sorted(_tmp_files(tmp_path)) == sorted(others)

@@ -8,6 +8,8 @@ hang, see RUNTIME.md section 1.5).
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 import torch
 
@@ -40,6 +42,19 @@ def test_only_rank0_writes_all_ranks_load_identical_state(tmp_path) -> None:
     assert [s["rank"] for s in payload["rng"]["per_rank"]] == [0, 1]
     assert payload["meta"]["world_size"] == 2
     assert not any(k.startswith("module.") for k in payload["model"])
+
+
+@pytest.mark.slow
+def test_asynchronous_saves_and_preemption_keep_collective_semantics(tmp_path) -> None:
+    (tmp_path / "a_directory").mkdir()
+    results = launch("async", tmp_path)
+    # checkpoint writes: epoch 0 (async), the failed one, the preemption save; rank 0 only
+    assert [r["writes"]["checkpoint"] for r in results] == [3, 0]
+    assert all(r["visible_after_wait"] for r in results)
+    assert [r["next_save_error"] for r in results] == ["CheckpointError", "CheckpointError"]
+    assert [r["preempted_at"] for r in results] == [3, 3]  # in step, though only rank 1 got it
+    assert [r["signal"] for r in results] == [None, int(signal.SIGUSR1)]
+    assert all(r["preemption_save_is_sync"] and r["resumed"] == 0 for r in results)
 
 
 @pytest.mark.slow

@@ -10,7 +10,10 @@ from rt_procs import subprocess_env
 SCRIPT = r"""
 import sys
 sys.modules["torch"] = None          # make "import torch" fail
+import importlib, pkgutil
 import ckptlint.runtime as rt
+for module in pkgutil.iter_modules(rt.__path__):  # every module, new ones included
+    importlib.import_module(f"ckptlint.runtime.{module.name}")
 assert "torch" not in [m for m in sys.modules if sys.modules[m] is not None]
 for mod in ("libcst", "click"):
     assert mod not in sys.modules, mod

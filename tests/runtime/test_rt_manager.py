@@ -9,6 +9,8 @@ import pytest
 import torch
 
 import ckptlint.runtime as rt
+from ckptlint.runtime.format import LOCK_NAME
+from rt_procs import dead_pid, temp_name
 
 
 @pytest.fixture
@@ -18,7 +20,7 @@ def model() -> torch.nn.Module:
 
 
 def _names(directory) -> set[str]:
-    return set(os.listdir(directory))
+    return set(os.listdir(directory)) - {LOCK_NAME}
 
 
 def _e(i: int) -> str:
@@ -112,17 +114,25 @@ def test_empty_dir_resume_returns_none(tmp_path, model) -> None:
 
 
 def test_stale_temp_files_removed_on_start(tmp_path, model) -> None:
-    (tmp_path / ".epoch=000003.pt.abc123.tmp").write_bytes(b"PK partial")
+    crashed = temp_name("epoch=000003.pt", dead_pid())
+    running = temp_name("epoch=000004.pt", os.getpid())  # a save in progress (this process)
+    old_style = ".epoch=000005.pt.k2v9x_q1.tmp"  # an older ckptlint's name: no writer recorded
+    for name in (crashed, running, old_style):
+        (tmp_path / name).write_bytes(b"PK partial")
     (tmp_path / "notes.txt").write_text("keep me")
     rt.CheckpointManager(tmp_path)
-    assert _names(tmp_path) == {"notes.txt"}
+    assert _names(tmp_path) == {"notes.txt", running, old_style}
+    day_ago = os.path.getmtime(tmp_path / old_style) - 2 * 24 * 3600
+    os.utime(tmp_path / old_style, (day_ago, day_ago))
+    rt.CheckpointManager(tmp_path)
+    assert _names(tmp_path) == {"notes.txt", running}
 
 
 def test_every_file_loads_weights_only(tmp_path, model) -> None:
     opt = torch.optim.Adam(model.parameters())
     mgr = rt.CheckpointManager(tmp_path, monitor="loss")
     mgr.save(model=model, optimizer=opt, epoch=0, metrics={"loss": 1.0}, note="x")
-    for name in os.listdir(tmp_path):
+    for name in _names(tmp_path):
         torch.load(tmp_path / name, map_location="cpu", weights_only=True)
         assert torch.serialization.get_unsafe_globals_in_checkpoint(str(tmp_path / name)) == []
 

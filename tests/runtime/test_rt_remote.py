@@ -11,6 +11,7 @@ import torch
 
 import ckptlint.runtime as rt
 from ckptlint.runtime.errors import CheckpointCorruptError
+from rt_procs import dead_pid, temp_name
 
 fsspec = pytest.importorskip("fsspec")
 
@@ -47,7 +48,7 @@ def test_memory_url_round_trip(memory_dir) -> None:
     assert rt.save_checkpoint(f"{url}/c.pt", model=model, optimizer=opt, epoch=2, note="m") == f"{url}/c.pt"
     assert _names(fs, root) == ["c.pt"]  # no temporary object left beside it
     with fs.open(f"{root}/c.pt", "rb") as fh:  # a plain weights_only load of the object
-        assert torch.load(fh, weights_only=True)["format"] == "ckptlint.checkpoint/1"
+        assert torch.load(fh, weights_only=True)["format"] == "ckptlint.checkpoint/2"
     fresh = _model(1)
     opt2 = torch.optim.SGD(fresh.parameters(), lr=0.1, momentum=0.9)
     info = rt.load_checkpoint(f"{url}/c.pt", model=fresh, optimizer=opt2)
@@ -61,9 +62,13 @@ def test_memory_url_round_trip(memory_dir) -> None:
 
 def test_manager_on_a_memory_url(memory_dir) -> None:
     url, fs, root = memory_dir
-    fs.pipe(f"{root}/.latest.pt.0123.tmp", b"left by a killed upload")
+    killed = temp_name("latest.pt", dead_pid())
+    fs.pipe(f"{root}/{killed}", b"left by a killed upload from this host")
+    running = temp_name("best.pt", os.getpid())
+    fs.pipe(f"{root}/{running}", b"an upload in progress")
     mgr = rt.CheckpointManager(url, keep_last=2, monitor="loss")
-    assert not fs.exists(f"{root}/.latest.pt.0123.tmp")  # removed on start
+    assert not fs.exists(f"{root}/{killed}")  # removed on start
+    fs.rm(f"{root}/{running}")  # (it was left alone)
     model = _model(0)
     for epoch, loss in enumerate([3.0, 1.0, 2.0, 4.0]):
         assert mgr.save(model=model, epoch=epoch, metrics={"loss": loss}) == f"{url}/epoch={epoch:06d}.pt"

@@ -14,7 +14,7 @@ import torch
 import ckptlint.runtime as rt
 from ckptlint.runtime.errors import (CheckpointCorruptError, CheckpointFormatError,
                                      CheckpointMismatchError, UnsafeCheckpointValueError)
-from rt_procs import kill_group, launch_ranks, start_script
+from rt_procs import dead_pid, kill_group, launch_ranks, listing, start_script, temp_name
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_writer_killed_before_metadata_is_skipped(tmp_path) -> None:
 
     # The next save of epoch 1 goes to a fresh folder, then removes the abandoned one.
     assert mgr.save(model=torch.nn.Linear(4, 3), epoch=1) == str(ckpt / "epoch=000001.1")
-    assert sorted(os.listdir(ckpt)) == ["epoch=000000", "epoch=000001.1", "latest.pt"]
+    assert listing(os.listdir(ckpt)) == ["epoch=000000", "epoch=000001.1", "latest.pt"]
 
 
 # -- one process, no process group -------------------------------------------------
@@ -196,7 +196,7 @@ def test_manager_retention_on_step_folders(tmp_path, keep_rng) -> None:
         mgr.save(model=model, epoch=epoch, metrics={"loss": loss})
     # keep_last=2: epochs 4, 5; keep_every=3: epochs 2, 5; best: epoch 1
     kept = ["epoch=000001", "epoch=000002", "epoch=000004", "epoch=000005"]
-    assert sorted(os.listdir(tmp_path)) == ["best.pt"] + kept + ["latest.pt"]
+    assert listing(os.listdir(tmp_path)) == ["best.pt"] + kept + ["latest.pt"]
     assert all(os.path.isfile(tmp_path / name / ".metadata") for name in kept)
     assert mgr.latest() == str(tmp_path / "epoch=000005")
     assert mgr.best() == str(tmp_path / "epoch=000001")
@@ -204,19 +204,24 @@ def test_manager_retention_on_step_folders(tmp_path, keep_rng) -> None:
     assert info.next_epoch == 6 and info.extra == {"metrics": {"loss": 7.0}}
 
 
-def test_start_removes_only_superseded_incomplete_folders(tmp_path) -> None:
-    mgr = rt.CheckpointManager(tmp_path, sharded=True)
-    for epoch in (0, 2):
-        mgr.save(model=_model(), epoch=epoch)
+def test_only_the_writer_removes_superseded_incomplete_folders(tmp_path) -> None:
+    with rt.CheckpointManager(tmp_path, sharded=True, keep_last=None) as mgr:
+        for epoch in (0, 2):
+            mgr.save(model=_model(), epoch=epoch)
     (tmp_path / "epoch=000001").mkdir()  # abandoned: older than the complete epoch 2
     (tmp_path / "epoch=000001" / "__0_0.distcp").write_bytes(b"partial")
     (tmp_path / "epoch=000003").mkdir()  # newest: its writer may still be running
-    (tmp_path / ".latest.pt.0123.tmp").write_bytes(b"partial")
+    (tmp_path / temp_name("latest.pt", dead_pid())).write_bytes(b"partial")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        mgr = rt.CheckpointManager(tmp_path, sharded=True)
-        assert mgr.latest() == str(tmp_path / "epoch=000002")
-    assert sorted(os.listdir(tmp_path)) == ["epoch=000000", "epoch=000002", "epoch=000003",
-                                            "latest.pt"]
+        reader = rt.CheckpointManager(tmp_path, sharded=True)
+        assert reader.latest() == str(tmp_path / "epoch=000002")
+    # a reader removes the crashed temporary file, and no folder: it cannot know who writes them
+    assert listing(os.listdir(tmp_path)) == ["epoch=000000", "epoch=000001", "epoch=000002",
+                                             "epoch=000003", "latest.pt"]
+    with rt.CheckpointManager(tmp_path, sharded=True, keep_last=None) as writer:
+        writer.save(model=_model(), epoch=4)  # holds the lock: 1 and 3 are abandoned now
+    assert listing(os.listdir(tmp_path)) == ["epoch=000000", "epoch=000002", "epoch=000004",
+                                             "latest.pt"]
     with pytest.raises(ValueError, match="filesystem path"):
         rt.CheckpointManager("memory://run", sharded=True)
