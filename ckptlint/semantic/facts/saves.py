@@ -273,34 +273,18 @@ class Saves:
         if bound is None:
             return None
         function, class_def = self._function_and_class(call)
+        # The call is the save: what is written and where, as the helper's inner save has them,
+        # with the parameters the call fills bound to its arguments.
+        at_call = replace(inner, call=call, function=function, class_def=class_def, helper=helper)
         if helper.path_parameters:
             arguments = {p: bound.value(p) for p in helper.path_parameters}
             if any(value is None for value in arguments.values()):
                 return None  # the call's path is not known
-            return SaveSite(
-                call=call,
-                obj=inner.obj,
-                path=inner.path,
-                function=function,
-                class_def=class_def,
-                torch_save=inner.torch_save,
-                helper=helper,
-                atomic=inner.atomic,
-                saver=inner.saver,
-                inner_path=inner.inner_path,
-                path_arguments=arguments,  # type: ignore[arg-type]
-            )
-        return SaveSite(
-            call=call,
+            return replace(at_call, path_arguments=arguments)
+        return replace(
+            at_call,
             obj=bound.value(helper.obj_parameter) if helper.obj_parameter is not None else inner.obj,
             path=bound.value(helper.path_parameter) if helper.path_parameter is not None else inner.path,
-            function=function,
-            class_def=class_def,
-            torch_save=inner.torch_save,
-            helper=helper,
-            atomic=inner.atomic,
-            saver=inner.saver,
-            inner_path=inner.inner_path,
         )
 
 

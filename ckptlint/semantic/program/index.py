@@ -19,9 +19,10 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 import tokenize
-from typing import Dict, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -45,6 +46,7 @@ class ProjectIndex:
         self._cache_dir = os.path.join(cache_dir, "summaries", __version__) if cache_dir else None
         self._summaries: Dict[str, Tuple[str, Optional[ModuleSummary]]] = {}  # path -> (digest, summary)
         self._building: Set[str] = set()
+        self._texts: Dict[str, str] = {}
         self.parsed = 0  # modules parsed to be summarised (tests count them)
 
     def view(self, path: str) -> "FileView":
@@ -116,6 +118,34 @@ class ProjectIndex:
             pass  # a cache that cannot be written is only slower
 
 
+    # -- what a file's pre-filter may read -------------------------------------
+    def imported_texts(self, path: str, text: str, depth: int = 3) -> List[str]:
+        """The texts of the project modules ``text`` imports, and of theirs (to ``depth``): the
+        words a cross-module fact can come from, for the pre-filter (no parse)."""
+        found: Dict[str, str] = {}
+        frontier = [(os.path.abspath(path), text)]
+        for _ in range(depth):
+            following = []
+            for importer, source in frontier:
+                for name in imported_names(source):
+                    located = self.locator.locate(importer, name)
+                    module = located[0] if located is not None else None
+                    if module is None or module in found or module == os.path.abspath(path):
+                        continue
+                    module_text = self._text(module)
+                    if module_text is not None:
+                        found[module] = module_text
+                        following.append((module, module_text))
+            frontier = following
+        return list(found.values())
+
+    def _text(self, path: str) -> Optional[str]:
+        cached = self._texts.get(path)
+        if cached is None:
+            cached = self._texts[path] = _read(path) or ""
+        return cached or None
+
+
 class FileView:
     """The project as one file sees it (the core's `ProjectView`)."""
 
@@ -151,6 +181,26 @@ class FileView:
         if target is not None and hops < _IMPORT_HOPS:
             return self._resolve(module, ".".join((target, *rest[1:])), hops + 1)
         return None
+
+
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w. \t,]+)", re.MULTILINE)
+_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+\(?([\w \t,]*)", re.MULTILINE)
+
+
+def imported_names(text: str) -> List[str]:
+    """Every module name an `import` / `from ... import` line of ``text`` may bring in: `a.b` for
+    `import a.b`, `pkg` for `from pkg import x`, and `.x` for `from . import x` (where `x` may be
+    a module). Read off the text: a line inside a string counts too, which only over-approximates."""
+    names: List[str] = []
+    for match in _IMPORT.finditer(text):
+        names.extend(part.split()[0] for part in match.group(1).split(",") if part.split())
+    for match in _FROM.finditer(text):
+        base = match.group(1)
+        if base.strip("."):
+            names.append(base)
+        else:  # `from . import misc, utils`: each name may be a module of the package
+            names.extend(base + part.split()[0] for part in match.group(2).split(",") if part.split())
+    return names
 
 
 def _read(path: str) -> Optional[str]:
