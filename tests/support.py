@@ -15,7 +15,6 @@ from ckptlint.rules.base import Rule
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(REPO, "fixtures")
-SHARED = os.path.join(os.path.dirname(REPO), "shared")
 
 
 def settings(table: Optional[Mapping[str, object]] = None, root: Optional[str] = None) -> Settings:
@@ -51,3 +50,48 @@ def fix(
     path: str = "example.py",
 ) -> FixOutcome:
     return fix_source(dedent(code), path, settings(table), unsafe_fixes=unsafe, rules=rules)
+
+
+NOBODY = 65534
+
+
+def run_as_nobody(function, *args):
+    """``function(*args)`` in a forked child that runs as the unprivileged user
+    `nobody` (the suite runs as root in CI containers, and root may write
+    anything); returns its result, or raises with the child's exception.
+    Import what ``function`` needs before calling: the child may not be able
+    to read the interpreter's own files."""
+    import pickle
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            data = pickle.dumps((True, function(*args)))
+        except BaseException as exc:  # reported to the parent
+            data = pickle.dumps((False, f"{type(exc).__name__}: {exc}"))
+        with os.fdopen(write, "wb") as handle:
+            handle.write(data)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as handle:
+        data = handle.read()
+    os.waitpid(pid, 0)
+    succeeded, result = pickle.loads(data)
+    if not succeeded:
+        raise AssertionError(f"in the unprivileged child: {result}")
+    return result
+
+
+def shared_directory(owner: int = 0) -> str:
+    """A fresh folder under /tmp that `nobody` can reach (pytest's own are private to root)."""
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="ckptlint-test-", dir="/tmp")
+    os.chmod(path, 0o755)
+    os.chown(path, owner, owner)
+    return path

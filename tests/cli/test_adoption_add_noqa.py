@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from support import FIXTURES, dedent
 
 from ckptlint.cli import cli
-from ckptlint.engine.noqa_writer import add_noqa
+from ckptlint.engine.suppressions.writer import add_noqa
 
 
 @pytest.fixture

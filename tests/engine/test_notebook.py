@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from ckptlint.cli import cli
-from ckptlint.engine.notebook import join, line_edits, write_back
+from ckptlint.engine.session.notebook import join, line_edits, write_back
 
 
 def _cell(source, kind="code", **extra):
@@ -49,10 +49,10 @@ def test_findings_are_reported_as_cell_line_col(project) -> None:
     result = run("check", ".", "--output-format", "concise")
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if ": CKPT" in line]
-    # cell 4 of the notebook's code cells (the markdown cell is not counted), line 2
+    # cell 4: every cell counts, the markdown one too, as editors and ruff count them
     assert lines == [
-        "train.ipynb:cell 3:2:9: CKPT201 [*] `torch.load` without `map_location`",
-        "train.ipynb:cell 3:2:9: CKPT202 [*] `torch.load` without `weights_only=True` can run code from the file",
+        "train.ipynb:cell 4:2:9: CKPT201 [*] `torch.load` without `map_location`",
+        "train.ipynb:cell 4:2:9: CKPT202 `torch.load` without `weights_only=True` can run code from the file",
     ]
 
 
@@ -82,7 +82,7 @@ def test_fix_writes_back_into_the_cell_and_keeps_outputs_metadata_and_magics(pro
     assert after["metadata"] == NOTEBOOK["metadata"]
     again = run("check", "train.ipynb", "--output-format", "concise")
     assert [l for l in again.output.splitlines() if ": CKPT" in l] == [
-        "train.ipynb:cell 3:2:9: CKPT202 [*] `torch.load` without `weights_only=True` can run code from the file"
+        "train.ipynb:cell 4:2:9: CKPT202 `torch.load` without `weights_only=True` can run code from the file"
     ]
 
 
@@ -122,8 +122,8 @@ def test_magics_are_masked_with_the_same_length() -> None:
 def test_directories_pick_up_notebooks_and_bad_json_is_a_file_error(project) -> None:
     (project / "broken.ipynb").write_text("{not json")
     result = run("check", ".", "--output-format", "concise")
-    assert "train.ipynb:cell 3:2:9" in result.output
-    assert "broken.ipynb: error: not a notebook" in result.output
+    assert "train.ipynb:cell 4:2:9" in result.output
+    assert "broken.ipynb: io-error: not a notebook" in result.output
 
 
 def test_baseline_survives_a_new_cell_above(project) -> None:
@@ -135,8 +135,11 @@ def test_baseline_survives_a_new_cell_above(project) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_add_noqa_leaves_notebooks_alone(project) -> None:
-    before = (project / "train.ipynb").read_text()
+def test_add_noqa_writes_into_the_cell_and_keeps_everything_else(project) -> None:
     result = run("check", ".", "--add-noqa")
-    assert "train.ipynb: notebooks are not supported by --add-noqa; no noqa added" in result.output
-    assert (project / "train.ipynb").read_text() == before
+    assert result.exit_code == 0, result.output
+    after = json.loads((project / "train.ipynb").read_text())
+    assert after["cells"][3]["source"][1] == "state = torch.load(  # noqa: CKPT201, CKPT202\n"
+    for index in (0, 1, 2):
+        assert after["cells"][index] == NOTEBOOK["cells"][index]
+    assert run("check", ".").exit_code == 0

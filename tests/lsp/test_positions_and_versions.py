@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st  # noqa: E402
 from lsprotocol import types  # noqa: E402
 
 from ckptlint.diagnostics import Span  # noqa: E402
-from ckptlint.lsp.actions import noqa_edit  # noqa: E402
+from ckptlint.engine.suppressions.writer import noqa_edit  # noqa: E402
 from ckptlint.lsp.positions import PositionMapper  # noqa: E402
 from ckptlint.fixes.model import apply_edits  # noqa: E402
 
@@ -50,7 +50,7 @@ def test_offsets_round_trip(parts, encoding):
 )
 def test_noqa_edit(line, expected):
     text = f"import torch\n{line}\nz = 1\n"
-    edit = noqa_edit(text, PositionMapper(text), 2, "CKPT201")
+    edit = noqa_edit(text, 2, "CKPT201")
     if expected is None:
         assert edit is None
     else:

@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from click.testing import CliRunner
 
 from ckptlint.cli import cli
+from ckptlint.diagnostics import ERROR_KINDS
 from ckptlint.docs import render
 from ckptlint.links import PROJECT_URL, rule_url
 from ckptlint.rules.registry import RULES
@@ -59,7 +60,7 @@ def test_sarif_document(tmp_path, sarif_validator):
     driver = run["tool"]["driver"]
     assert driver["name"] == "ckptlint" and driver["informationUri"] == PROJECT_URL
     assert driver["version"] and driver["semanticVersion"] == driver["version"]
-    assert [rule["id"] for rule in driver["rules"]] == [rule.code for rule in RULES]
+    assert [rule["id"] for rule in driver["rules"]] == [rule.code for rule in RULES] + list(ERROR_KINDS)
     for sarif_rule, rule in zip(driver["rules"], RULES):
         assert sarif_rule["name"] == rule.name
         assert sarif_rule["shortDescription"]["text"] and sarif_rule["fullDescription"]["text"]
@@ -105,7 +106,7 @@ def test_output_file_alongside_annotations(tmp_path, sarif_validator):
     assert result.output.startswith("::error file=a.py,line=2,")
     document = sarif_validator(json.loads(out.read_text(encoding="utf-8")))
     assert len(document["runs"][0]["results"]) == 2
-    assert len(json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))) == 2
+    assert len(json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))["findings"]) == 2
 
 
 def test_bad_output_file_is_a_usage_error(tmp_path):
@@ -119,11 +120,16 @@ def test_clean_run_and_file_errors_validate(tmp_path, sarif_validator):
     # a file that needs analysis (it loads a checkpoint) and does not parse
     (tmp_path / "broken.py").write_text("import torch\nsd = torch.load(p)\ndef (:\n", encoding="utf-8")
     result = _run(["check", "--output-format", "sarif", "ok.py", "broken.py"], tmp_path)
+    assert result.exit_code == 1
     document = sarif_validator(json.loads(result.stdout))
     run = document["runs"][0]
-    assert run["results"] == []
-    notifications = run["invocations"][0]["toolExecutionNotifications"]
-    assert len(notifications) == 1 and "broken.py" in notifications[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    (error,) = run["results"]  # the file that could not be linted is a result, at Python's position
+    assert error["ruleId"] == "invalid-syntax" and error["message"]["text"] == "invalid syntax"
+    location = error["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "broken.py"
+    assert location["region"] == {"startLine": 3, "startColumn": 5}
+    assert run["tool"]["driver"]["rules"][error["ruleIndex"]]["id"] == "invalid-syntax"
+    assert run["invocations"][0] == {"executionSuccessful": True, "toolExecutionNotifications": []}
 
 
 def test_fixtures_corpus_validates(sarif_validator, tmp_path):
