@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
-from typing import List, Mapping, Optional, Sequence, Type
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 from ckptlint.api import fix_source, lint_source
 from ckptlint.config.loader import build_settings
@@ -95,3 +95,37 @@ def shared_directory(owner: int = 0) -> str:
     os.chmod(path, 0o755)
     os.chown(path, owner, owner)
     return path
+
+
+# -- GitHub workflow commands, read back as the Actions runner reads them ----------
+
+
+def _unescape(value: str, mappings) -> str:
+    for token, replacement in mappings:
+        value = value.replace(replacement, token)
+    return value
+
+
+# actions/runner src/Runner.Common/ActionCommand.cs: the order in which it unescapes.
+_DATA = [("\r", "%0D"), ("\n", "%0A"), ("%", "%25")]
+_PROPERTY = [("\r", "%0D"), ("\n", "%0A"), (":", "%3A"), (",", "%2C"), ("%", "%25")]
+
+
+def parse_command(line: str) -> Optional[Tuple[str, Dict[str, str], str]]:
+    """ActionCommand.TryParseV2: `::name k=v,k=v::data`."""
+    message = line.lstrip()
+    if not message.startswith("::"):
+        return None
+    end = message.find("::", 2)
+    if end < 0:
+        return None
+    info = message[2:end]
+    space = info.find(" ")
+    name = info if space < 0 else info[:space]
+    properties: Dict[str, str] = {}
+    if space > 0:
+        for prop in [p for p in info[space + 1 :].strip().split(",") if p]:
+            pair = [part for part in prop.split("=", 1) if part]  # RemoveEmptyEntries
+            if len(pair) == 2:
+                properties[pair[0]] = _unescape(pair[1], _PROPERTY)
+    return name, properties, _unescape(message[end + 2 :], _DATA)

@@ -187,3 +187,88 @@ def test_cli_import_does_not_import_pygls():
     code = "import sys, ckptlint.cli; print('pygls' in sys.modules, 'torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_disable_never_writes_into_a_string(client, tmp_path):
+    """#20 item 5: the action was a regex over the raw line and merged into the
+    `# noqa: E501` inside the string, changing the checkpoint's path."""
+    client.initialize(tmp_path.as_uri())
+    uri = (tmp_path / "d.py").as_uri()
+    text = 'import torch\nsd = torch.load("runs/x # noqa: E501 here.pt")\n'
+    _open(client, uri, text)
+    diagnostics = client.diagnostics(uri, version=1)["diagnostics"]
+    actions = _actions(client, uri, diagnostics)
+    disable = next(a for a in actions if a["title"] == "Disable CKPT201 for this line")
+    edited = apply_text_edits(text, disable["edit"]["changes"][uri])
+    assert edited.splitlines()[1] == 'sd = torch.load("runs/x # noqa: E501 here.pt")  # noqa: CKPT201'
+    _change(client, uri, edited, 2)
+    assert [d["code"] for d in client.diagnostics(uri, version=2)["diagnostics"]] == ["CKPT202"]
+    assert client.shutdown() == 0
+
+
+def test_disable_is_not_offered_where_a_comment_would_land_in_a_string(client, tmp_path):
+    client.initialize(tmp_path.as_uri())
+    uri = (tmp_path / "m.py").as_uri()
+    text = 'import torch\nx = f"""{torch.load(\n\'a\')}"""\n'  # line 2 ends inside the f-string
+    _open(client, uri, text)
+    diagnostics = client.diagnostics(uri, version=1)["diagnostics"]
+    assert diagnostics
+    titles = [a["title"] for a in _actions(client, uri, diagnostics)]
+    assert titles and not [t for t in titles if t.startswith("Disable")]
+    assert client.shutdown() == 0
+
+
+def test_excluded_files_get_no_diagnostics_and_per_file_ignores_apply(tmp_path):
+    """#20 item 6: the editor linted files the configuration excludes; the CLI and the hook skip them."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ckptlint]\nextend-exclude = ["legacy"]\nper-file-ignores = { "tests/*.py" = ["CKPT202"] }\n',
+        encoding="utf-8",
+    )
+    (tmp_path / ".gitignore").write_text("generated_*.py\n", encoding="utf-8")
+    lsp = LspClient(cwd=str(tmp_path))
+    killer = threading.Timer(HARD_TIMEOUT, lsp.proc.kill)
+    killer.start()
+    try:
+        lsp.initialize(tmp_path.as_uri())
+        uris = {
+            name: (tmp_path / name).as_uri()
+            for name in ("legacy/old.py", "generated_model.py", "tests/test_load.py", "train.py")
+        }
+        for name, uri in uris.items():
+            _open(lsp, uri, TEXT)
+        published = {name: [d["code"] for d in lsp.diagnostics(uri, version=1)["diagnostics"]] for name, uri in uris.items()}
+        assert published == {
+            "legacy/old.py": [],
+            "generated_model.py": [],
+            "tests/test_load.py": ["CKPT201"],
+            "train.py": ["CKPT201", "CKPT202"],
+        }
+        # the command line (as the pre-commit hook runs it) agrees, file by file
+        for name in uris:
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_text(TEXT, encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, "-m", "ckptlint", "--force-exclude", "--no-cache", "--output-format", "concise", *uris],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )
+        found = {name: [] for name in uris}
+        for line in result.stdout.splitlines():
+            if ": CKPT" in line:
+                found[line.split(":")[0]].append(line.split()[1])
+        assert found == published
+        lsp.shutdown()
+    finally:
+        killer.cancel()
+        lsp.close()
+
+
+def test_configuration_is_read_again_when_it_is_saved(client, tmp_path):
+    client.initialize(tmp_path.as_uri())
+    uri = (tmp_path / "train.py").as_uri()
+    _open(client, uri, TEXT)
+    assert [d["code"] for d in client.diagnostics(uri, version=1)["diagnostics"]] == ["CKPT201", "CKPT202"]
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.ckptlint]\nignore = ["CKPT202"]\n', encoding="utf-8")
+    client.notify("textDocument/didSave", {"textDocument": {"uri": config.as_uri()}})
+    assert [d["code"] for d in client.diagnostics(uri, version=1)["diagnostics"]] == ["CKPT201"]
+    assert client.shutdown() == 0

@@ -144,3 +144,38 @@ def test_validator_checks_uris(sarif_validator):
     """Guard against a validator that silently skips formats."""
     bad = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "artifacts": [{"location": {"uri": "we,ird:100%.py"}}]}]}
     assert list(sarif_validator.validator.iter_errors(bad))
+
+
+def test_a_tree_with_a_syntax_error_and_a_notebook_validates(tmp_path, sarif_validator):
+    """#20 Must show: a syntax error and a notebook in one SARIF document, checked
+    against the SARIF 2.1.0 schema; each result's region lies inside the text it names."""
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Resume\n"]},
+            {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+             "source": ["import torch\n", "state = torch.load('ckpt.pt')\n"]},
+        ],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    }
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.ipynb").write_text(json.dumps(notebook, indent=1) + "\n", encoding="utf-8")
+    (tmp_path / "src" / "broken.py").write_text("import torch\nx = torch.load(\n", encoding="utf-8")
+    (tmp_path / "src" / "ok.py").write_text(SAMPLE, encoding="utf-8")
+    result = _run(["check", "--output-format", "sarif", "src"], tmp_path)
+    assert result.exit_code == 1
+    document = sarif_validator(json.loads(result.stdout))
+    results = document["runs"][0]["results"]
+    by_file = {}
+    for item in results:
+        by_file.setdefault(item["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], []).append(item)
+    (syntax,) = by_file["src/broken.py"]
+    assert syntax["ruleId"] == "invalid-syntax" and syntax["message"]["text"] == "'(' was never closed"
+    assert syntax["locations"][0]["physicalLocation"]["region"] == {"startLine": 2, "startColumn": 15}
+    cells = by_file["src/train.ipynb"]
+    assert {r["ruleId"] for r in cells} == {"CKPT201", "CKPT202"}
+    for item in cells:
+        assert item["properties"] == {"cell": 2}
+        assert item["locations"][0]["physicalLocation"]["region"]["startLine"] == 2  # line 2 of cell 2
+        for replacement in item["fixes"][0]["artifactChanges"][0]["replacements"]:
+            assert replacement["properties"] == {"cell": 2} and replacement["deletedRegion"]["startLine"] == 2
+    assert len(by_file["src/ok.py"]) == 2

@@ -211,12 +211,23 @@ class NotebookDocument:
             return None, ()
         edits, cells = [], []
         for edit in fix.edits:
-            cell = self.joined.cell_at(edit.start)
+            cell = self._cell_of_edit(edit)
             if edit.end > cell.end + (1 if cell.added_newline else 0):
                 return None, ()  # an edit across a cell boundary has no place in one cell
             edits.append(replace(edit, start=edit.start - cell.start, end=edit.end - cell.start))
             cells.append(cell.number)
         return Fix(tuple(edits), fix.applicability, fix.title), tuple(cells)
+
+    def _cell_of_edit(self, edit: Edit) -> Cell:
+        """The cell an edit lies in; text inserted at a cell boundary belongs to
+        the cell before it, as `write_back` puts it (an import added after the
+        first cell's imports)."""
+        cells = self.joined.cells
+        cell = self.joined.cell_at(edit.start)
+        position = cells.index(cell)
+        if edit.start == edit.end == cell.start and position and not cells[position - 1].added_newline:
+            return cells[position - 1]
+        return cell
 
     def error_to_user(self, error: FileError) -> FileError:
         if not error.line or not self.joined.cells:
