@@ -129,3 +129,12 @@ def parse_command(line: str) -> Optional[Tuple[str, Dict[str, str], str]]:
             if len(pair) == 2:
                 properties[pair[0]] = _unescape(pair[1], _PROPERTY)
     return name, properties, _unescape(message[end + 2 :], _DATA)
+
+
+def enter_project(tmp_path, monkeypatch):
+    """``tmp_path`` as the working directory of a project with an empty
+    `[tool.ckptlint]`, the output format left to the command line."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
+    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
+    return tmp_path

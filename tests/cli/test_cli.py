@@ -10,6 +10,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from support import enter_project
+
 from ckptlint.cli import cli
 
 BAD = "import torch\nsd = torch.load('a.pt')\nmodel.load_state_dict(sd)\n"
@@ -18,10 +20,7 @@ CLEAN = "import torch\nsd = torch.load('a.pt', map_location='cpu', weights_only=
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def run(*args: str, input: bytes | None = None):

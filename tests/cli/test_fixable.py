@@ -7,6 +7,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
+from support import enter_project
+
 from ckptlint.cli import cli
 
 # CKPT201: a safe fix. CKPT202: unsafe. CKPT104: safe, but it adds the first
@@ -23,9 +25,7 @@ torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "/ckpt/
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
+    enter_project(tmp_path, monkeypatch)
     (tmp_path / "train.py").write_text(TRAIN)
     return tmp_path
 

@@ -7,6 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from support import enter_project
+
 from ckptlint.cli import cli
 
 BAD = "import torch\n\n\ndef load(path):\n    return torch.load(path)\n"
@@ -14,9 +16,7 @@ BAD = "import torch\n\n\ndef load(path):\n    return torch.load(path)\n"
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
+    enter_project(tmp_path, monkeypatch)
     (tmp_path / "src").mkdir()
     return tmp_path
 

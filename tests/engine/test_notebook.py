@@ -7,6 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from support import enter_project
+
 from ckptlint.cli import cli
 from ckptlint.engine.session.notebook import join, line_edits, write_back
 
@@ -34,9 +36,7 @@ NOTEBOOK = {
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
+    enter_project(tmp_path, monkeypatch)
     (tmp_path / "train.ipynb").write_text(json.dumps(NOTEBOOK, indent=1) + "\n")
     return tmp_path
 

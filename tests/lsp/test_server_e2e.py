@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -21,10 +22,10 @@ HARD_TIMEOUT = 30.0
 TEXT = 'import torch\n\nlabel = "😀 café"; state = torch.load("model.pt")\n'
 
 
-@pytest.fixture
-def client(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n", encoding="utf-8")
-    lsp = LspClient(cwd=str(tmp_path))
+@contextlib.contextmanager
+def started(cwd):
+    """A server process in ``cwd``, killed at the hard deadline if it is still running."""
+    lsp = LspClient(cwd=str(cwd))
     killer = threading.Timer(HARD_TIMEOUT, lsp.proc.kill)  # the hard deadline for the whole test
     killer.start()
     try:
@@ -32,6 +33,13 @@ def client(tmp_path):
     finally:
         killer.cancel()
         lsp.close()
+
+
+@pytest.fixture
+def client(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n", encoding="utf-8")
+    with started(tmp_path) as lsp:
+        yield lsp
 
 
 def _open(client: LspClient, uri: str, text: str, version: int = 1) -> None:
@@ -159,10 +167,7 @@ def test_utf8_position_encoding_and_rapid_edits(client, tmp_path):
 
 def test_config_error_does_not_crash(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\nno-such-key = 1\n", encoding="utf-8")
-    lsp = LspClient(cwd=str(tmp_path))
-    killer = threading.Timer(HARD_TIMEOUT, lsp.proc.kill)
-    killer.start()
-    try:
+    with started(tmp_path) as lsp:
         lsp.initialize(tmp_path.as_uri())
         uri = (tmp_path / "c.py").as_uri()
         _open(lsp, uri, TEXT)
@@ -170,9 +175,6 @@ def test_config_error_does_not_crash(tmp_path):
         assert "no-such-key" in shown["params"]["message"] or "configuration" in shown["params"]["message"]
         assert len(lsp.diagnostics(uri, version=1)["diagnostics"]) == 2  # falls back to the defaults
         assert lsp.shutdown() == 0
-    finally:
-        killer.cancel()
-        lsp.close()
 
 
 def test_server_without_lsp_extra_exits_2():
@@ -225,10 +227,7 @@ def test_excluded_files_get_no_diagnostics_and_per_file_ignores_apply(tmp_path):
         encoding="utf-8",
     )
     (tmp_path / ".gitignore").write_text("generated_*.py\n", encoding="utf-8")
-    lsp = LspClient(cwd=str(tmp_path))
-    killer = threading.Timer(HARD_TIMEOUT, lsp.proc.kill)
-    killer.start()
-    try:
+    with started(tmp_path) as lsp:
         lsp.initialize(tmp_path.as_uri())
         uris = {
             name: (tmp_path / name).as_uri()
@@ -256,10 +255,7 @@ def test_excluded_files_get_no_diagnostics_and_per_file_ignores_apply(tmp_path):
             if ": CKPT" in line:
                 found[line.split(":")[0]].append(line.split()[1])
         assert found == published
-        lsp.shutdown()
-    finally:
-        killer.cancel()
-        lsp.close()
+        assert lsp.shutdown() == 0
 
 
 def test_configuration_is_read_again_when_it_is_saved(client, tmp_path):

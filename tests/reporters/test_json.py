@@ -10,6 +10,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from support import enter_project
+
 from ckptlint.cli import cli
 
 BAD = "import torch\nsd = torch.load('a.pt')\n"
@@ -19,10 +21,7 @@ SYNTAX_ERROR = "import torch\ndef f(:\n    return torch.load('a.pt')\n"
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def check_json(*args: str):

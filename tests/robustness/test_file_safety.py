@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from ckptlint.cli import cli
-from support import run_as_nobody, settings, shared_directory
+from support import enter_project, run_as_nobody, settings, shared_directory
 
 BAD = "import torch\nsd = torch.load('a.pt')\nmodel.load_state_dict(sd)\n"
 FIXED = BAD.replace("torch.load('a.pt')", "torch.load('a.pt', map_location=\"cpu\")")
@@ -24,10 +24,7 @@ FIXED = BAD.replace("torch.load('a.pt')", "torch.load('a.pt', map_location=\"cpu
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def run(*args: str):

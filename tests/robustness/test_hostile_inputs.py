@@ -12,6 +12,8 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from support import enter_project
+
 from ckptlint.cli import cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -23,10 +25,7 @@ FIXED_LINE = "sd = torch.load('a.pt', map_location=\"cpu\", weights_only=True)"
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def run(*args: str):
