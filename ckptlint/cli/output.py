@@ -66,7 +66,7 @@ def _unsafe(diagnostic: "Diagnostic") -> bool:
 def _unsafe_only_for_the_runtime(diagnostic: "Diagnostic") -> bool:
     """An unsafe fix from a rule whose fixes are all safe (the catalog's fix
     class) is one the engine made unsafe: it adds the first runtime import."""
-    from ckptlint.rules.info import find_info
+    from ckptlint.rules.table import find_info
 
     fix = diagnostic.fix
     rule = find_info(diagnostic.code)
@@ -83,7 +83,7 @@ def write_statistics(report: "RunReport", out: TextIO) -> None:
 
 def write_fixes(report: "RunReport", out: TextIO, fixing: bool) -> None:
     """`--show-fixes`: the fixes applied (with `--fix`) or that `--fix` would apply, per file and rule."""
-    from ckptlint.rules.info import find_info
+    from ckptlint.rules.table import find_info
 
     per_file = []
     for file in sorted(report.files, key=lambda f: f.path):

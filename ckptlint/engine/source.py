@@ -3,7 +3,8 @@
 The bytes are decoded with the encoding `tokenize.detect_encoding` finds
 (UTF-8 by default, a PEP 263 declaration honoured, a UTF-8 BOM remembered),
 without newline translation, so that writing the fixed text back with the
-same encoding reproduces every byte a fix did not touch.
+same encoding reproduces every byte a fix did not touch. Writing goes back
+into the same file, in place (see `write_source`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ class SourceFile:
     path: str
     text: str
     encoding: str  # a Python codec name; "utf-8-sig" when the file has a BOM
-    mode: Optional[int] = None  # permission bits of the file as read
     # (device, inode, size, mtime) of what was read: a write refuses to replace
     # a file that was deleted or edited (say, saved by an editor) meanwhile.
     identity: Optional[Tuple[int, int, int, int]] = None
@@ -97,7 +97,7 @@ def read_source(path: str, max_bytes: int) -> SourceFile:
     if len(data) > max_bytes:  # grew after the stat
         raise SourceError(f"file is over the limit of {max_bytes:,} bytes")
     source = decode_source(data, path)
-    return SourceFile(source.path, source.text, source.encoding, stat.S_IMODE(opened.st_mode), _identity(opened))
+    return SourceFile(source.path, source.text, source.encoding, _identity(opened))
 
 
 _KINDS = (

@@ -5,14 +5,15 @@ need a rule's code, name, default state, trigger words and fix class. Reading th
 generated table in `rules/metadata.py` (written by `python -m ckptlint.docs`
 from the rule classes; a test fails on drift) keeps a run over files that
 cannot matter, or whose results are cached, from importing libcst at all.
+This module defines the row; `rules/table.py` looks rows up (imports flow
+one way: info <- metadata <- table).
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, Optional, Tuple, Type
+from typing import TYPE_CHECKING, Tuple, Type
 
 if TYPE_CHECKING:
     from ckptlint.rules.base import Rule
@@ -38,16 +39,3 @@ class RuleInfo:
     def of(cls, rule: "Type[Rule]") -> "RuleInfo":
         target = f"{rule.__module__}:{rule.__qualname__}"
         return cls(rule.code, rule.name, rule.opt_in, tuple(rule.requires), target, rule.fix_class)
-
-
-def find_info(code_or_name: str) -> "Optional[RuleInfo]":
-    """The rule with this code (any case) or kebab-case name, without importing it."""
-    by_code, by_name = _indexes()
-    return by_code.get(code_or_name.upper()) or by_name.get(code_or_name.lower())
-
-
-@functools.lru_cache(maxsize=1)
-def _indexes() -> "Tuple[Dict[str, RuleInfo], Dict[str, RuleInfo]]":
-    from ckptlint.rules.metadata import RULES
-
-    return {info.code: info for info in RULES}, {info.name: info for info in RULES}

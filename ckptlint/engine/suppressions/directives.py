@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
-from ckptlint.rules.info import find_info
+from ckptlint.rules.table import find_info
 from ckptlint.semantic.positions import LineIndex
 
 if TYPE_CHECKING:  # comments come from the model (libcst); lexing needs no parser

@@ -25,7 +25,7 @@ from ckptlint.diagnostics import Diagnostic, Span
 from ckptlint.engine.suppressions.apply import Suppressions
 from ckptlint.engine.suppressions.directives import FileDirectives, Item, Placed
 from ckptlint.fixes.model import Applicability, Edit, Fix
-from ckptlint.rules.info import find_info
+from ckptlint.rules.table import find_info
 from ckptlint.semantic.positions import LineIndex
 
 UNUSED, UNKNOWN = "CKPT001", "CKPT002"
