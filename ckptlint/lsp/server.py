@@ -41,6 +41,7 @@ from ckptlint.config.settings import Settings
 from ckptlint.diagnostics import Diagnostic
 from ckptlint.engine.discovery import Discovery
 from ckptlint.engine.session.documents import text_document
+from ckptlint.engine.session.notebook import NOTEBOOK_SUFFIX
 from ckptlint.links import rule_url
 from ckptlint.lsp import actions
 from ckptlint.lsp.positions import PositionMapper
@@ -118,6 +119,13 @@ class CkptlintServer(LanguageServer):
     def path_of(self, uri: str) -> str:
         return to_fs_path(uri) or uri
 
+    @staticmethod
+    def lintable(path: str, discovery: Discovery) -> bool:
+        """Not excluded, and a Python buffer: a notebook's JSON opened as text has
+        no positions its cells' findings could map to (editors sync notebooks
+        as notebook documents, which this server does not take)."""
+        return not path.endswith(NOTEBOOK_SUFFIX) and not discovery.is_excluded(path)
+
     def lint_now(self, uri: str, text: str, version: Optional[int], settings: Settings) -> Tuple[Linted, Optional[str]]:
         """Lint one text (in a worker thread): the findings and why some are missing, if so."""
         path = self.path_of(uri)
@@ -138,7 +146,7 @@ class CkptlintServer(LanguageServer):
             document = self.workspace.get_text_document(uri)
             text, version = document.source, document.version
             settings, discovery = self.configuration(self.path_of(uri))
-            if discovery.is_excluded(self.path_of(uri)):
+            if not self.lintable(self.path_of(uri), discovery):
                 linted, problem = Linted(version, text, self.path_of(uri), []), None
             else:
                 loop = asyncio.get_running_loop()
@@ -199,7 +207,7 @@ class CkptlintServer(LanguageServer):
         if cached is not None and cached.version == document.version and cached.text == document.source:
             return cached
         settings, discovery = self.configuration(self.path_of(uri))
-        if discovery.is_excluded(self.path_of(uri)):
+        if not self.lintable(self.path_of(uri), discovery):
             return Linted(document.version, document.source, self.path_of(uri), [])
         loop = asyncio.get_running_loop()
         linted, _ = await loop.run_in_executor(None, self.lint_now, uri, document.source, document.version, settings)

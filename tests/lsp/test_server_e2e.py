@@ -268,3 +268,12 @@ def test_configuration_is_read_again_when_it_is_saved(client, tmp_path):
     client.notify("textDocument/didSave", {"textDocument": {"uri": config.as_uri()}})
     assert [d["code"] for d in client.diagnostics(uri, version=1)["diagnostics"]] == ["CKPT201"]
     assert client.shutdown() == 0
+
+
+def test_a_notebook_opened_as_text_gets_no_misplaced_diagnostics(client, tmp_path):
+    client.initialize(tmp_path.as_uri())
+    uri = (tmp_path / "nb.ipynb").as_uri()
+    notebook = '{"cells": [{"cell_type": "code", "source": ["import torch\\n", "torch.load(\'a\')\\n"]}]}'
+    _open(client, uri, notebook)
+    assert client.diagnostics(uri, version=1)["diagnostics"] == []
+    assert client.shutdown() == 0
