@@ -248,7 +248,7 @@ def _exit_code(report, exit_zero: bool, exit_non_zero_on_fix: bool, diff: bool =
 
 def _check_stdin(settings, mode, unsafe_fixes: bool, stdin_filename: Optional[str], output_format: str, exit_zero: bool, quiet: bool, targets: Sequence[Tuple[str, str]] = ()) -> int:
     """Lint stdin; with `--fix` the fixed source goes to stdout and the report to stderr."""
-    from ckptlint.api import FixMode, RunReport, process_document
+    from ckptlint.api import FileReport, FixMode, RunReport, process_document
     from ckptlint.diagnostics import FileError
     from ckptlint.engine.discovery import Discovery
     from ckptlint.engine.session.documents import decode_document
@@ -262,12 +262,10 @@ def _check_stdin(settings, mode, unsafe_fixes: bool, stdin_filename: Optional[st
         return EXIT_CLEAN
     try:
         document = decode_document(data, path)
-    except SourceError as exc:
-        echo_error(FileError(path, str(exc)).render())
-        if mode is FixMode.FIX:
-            sys.stdout.buffer.write(data)
-        return EXIT_FINDINGS
-    file_report = process_document(document, settings, mode, unsafe_fixes)
+    except SourceError as exc:  # reported like any file that cannot be linted
+        document, file_report = None, FileReport(path, errors=[FileError(path, str(exc))])
+    else:
+        file_report = process_document(document, settings, mode, unsafe_fixes)
     report = RunReport([file_report], unsafe_fixes)
     _write_output_files(report, targets)
     if mode is FixMode.DIFF:
@@ -277,7 +275,7 @@ def _check_stdin(settings, mode, unsafe_fixes: bool, stdin_filename: Optional[st
             sys.stdout.write(_diff(path, file_report.original or "", file_report.text or ""))
         return _exit_code(report, exit_zero, True, diff=True)
     if mode is FixMode.FIX:
-        sys.stdout.buffer.write(document.source.encode(file_report.text or ""))
+        sys.stdout.buffer.write(document.source.encode(file_report.text or "") if document is not None else data)
         sys.stdout.flush()
         _print_report(report, output_format, use_color(sys.stderr), quiet, False, True, out=sys.stderr)
     else:

@@ -14,9 +14,10 @@ every caller alike (the command line, the language server, notebooks):
 from __future__ import annotations
 
 import ast
+import contextlib
 import warnings
 from dataclasses import replace
-from typing import TYPE_CHECKING, Optional, Sequence, Type
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence, Type
 
 from ckptlint.config.settings import Settings
 from ckptlint.diagnostics import INVALID_SYNTAX, UNSUPPORTED_SYNTAX, FileError
@@ -57,8 +58,7 @@ def lint_source(
     """Lint ``text`` as if it were the file ``path``."""
     from ckptlint.engine.runner import lint_text
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _silenced():
         outcome = lint_text(text, path, selected_rules(path, settings, rules), settings.project)
     if not outcome.parsed:
         outcome.errors = [python_syntax_error(text, error) for error in outcome.errors]
@@ -76,8 +76,7 @@ def fix_source(
     """Apply fixes to ``text`` until nothing changes; the text is never made unparsable."""
     from ckptlint.engine.fixer import fix_text
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _silenced():
         fixed = fix_text(text, path, selected_rules(path, settings, rules), settings.project, unsafe=unsafe_fixes)
     if not fixed.outcome.parsed:
         fixed.outcome.errors = [python_syntax_error(text, error) for error in fixed.outcome.errors]
@@ -87,8 +86,7 @@ def fix_source(
 def python_syntax_error(text: str, error: FileError) -> FileError:
     """``error`` (the parser's refusal of ``text``) as Python's parser states it."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with _silenced():
             compile(text, error.path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         return replace(
@@ -101,3 +99,12 @@ def python_syntax_error(text: str, error: FileError) -> FileError:
     except (RecursionError, MemoryError, ValueError):
         return replace(error, kind=INVALID_SYNTAX)  # too deep (or null bytes) for Python too
     return replace(error, kind=UNSUPPORTED_SYNTAX)
+
+
+@contextlib.contextmanager
+def _silenced() -> Iterator[None]:
+    """Warnings the compiler raises about the user's code (a `SyntaxWarning`),
+    which the user's own tools report; the filters are restored afterwards."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield

@@ -162,7 +162,7 @@ def _fix_diff(diagnostic: Diagnostic, text_for: TextFor, style: Style) -> List[s
             if rows:
                 rows.append(None)  # a gap between hunks
             rows.extend(hunk)
-        if cell != diagnostic.cell and cell is not None:
+        if len(by_cell) > 1:  # a notebook fix across cells: say which cell each part is in
             out.append(f"    cell {cell}:")
         out.extend(_render_rows(rows, style))
     return out

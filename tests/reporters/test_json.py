@@ -95,3 +95,10 @@ def test_the_schema_rejects_what_it_must() -> None:
     ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema())
+
+
+def test_stdin_that_cannot_be_decoded_is_in_the_document(project) -> None:
+    result = CliRunner().invoke(cli, ["check", "-", "--stdin-filename", "a.py", "--output-format", "json"], input=b"x = '\xff'\n")
+    assert result.exit_code == 1
+    (error,) = json.loads(result.stdout)["findings"]
+    assert (error["name"], error["filename"]) == ("io-error", str(project / "a.py"))
