@@ -127,15 +127,19 @@ def test_open_diagnose_fix_disable_and_exit(client, tmp_path):
     assert client.shutdown() == 0
 
 
+def _disabled(client: LspClient, uri: str, text: str, code: str):
+    """Open ``text``, apply "Disable ``code`` for this line": the new text and the actions offered."""
+    _open(client, uri, text)
+    actions = _actions(client, uri, client.diagnostics(uri, version=1)["diagnostics"])
+    disable = next(a for a in actions if a["title"] == f"Disable {code} for this line")
+    return apply_text_edits(text, disable["edit"]["changes"][uri]), actions
+
+
 def test_fix_all_and_noqa_merge(client, tmp_path):
     client.initialize(tmp_path.as_uri())
     uri = (tmp_path / "a.py").as_uri()
     text = 'import torch\nsd = torch.load("a.pt")  # noqa: E501\n'
-    _open(client, uri, text)
-    diagnostics = client.diagnostics(uri, version=1)["diagnostics"]
-    actions = _actions(client, uri, diagnostics)
-    disable = next(a for a in actions if a["title"] == "Disable CKPT201 for this line")
-    merged = apply_text_edits(text, disable["edit"]["changes"][uri])
+    merged, actions = _disabled(client, uri, text, "CKPT201")
     assert merged.splitlines()[1].endswith("# noqa: E501, CKPT201")
     fix_all = next(a for a in actions if a["kind"] == "source.fixAll.ckptlint")
     fixed = apply_text_edits(text, fix_all["edit"]["changes"][uri])
@@ -197,11 +201,7 @@ def test_disable_never_writes_into_a_string(client, tmp_path):
     client.initialize(tmp_path.as_uri())
     uri = (tmp_path / "d.py").as_uri()
     text = 'import torch\nsd = torch.load("runs/x # noqa: E501 here.pt")\n'
-    _open(client, uri, text)
-    diagnostics = client.diagnostics(uri, version=1)["diagnostics"]
-    actions = _actions(client, uri, diagnostics)
-    disable = next(a for a in actions if a["title"] == "Disable CKPT201 for this line")
-    edited = apply_text_edits(text, disable["edit"]["changes"][uri])
+    edited, _ = _disabled(client, uri, text, "CKPT201")
     assert edited.splitlines()[1] == 'sd = torch.load("runs/x # noqa: E501 here.pt")  # noqa: CKPT201'
     _change(client, uri, edited, 2)
     assert [d["code"] for d in client.diagnostics(uri, version=2)["diagnostics"]] == ["CKPT202"]
