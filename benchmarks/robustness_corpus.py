@@ -95,6 +95,8 @@ def cli_anchors(items: list, scratch: str) -> Dict[str, Counter]:
     result: Dict[str, Counter] = {}
     texts: Dict[str, List[str]] = {}
     for item in items:
+        if item["code"] is None:  # a file that could not be linted: no anchor
+            continue
         path = os.path.abspath(os.path.join(scratch, item["filename"]))
         if path not in texts:
             from ckptlint.engine.source import read_source
@@ -120,15 +122,16 @@ def run_cli(scratch: str, jobs: int, timeout: float, paths: Sequence[str] = ("."
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=scratch, capture_output=True, text=True, timeout=timeout)
     elapsed = time.perf_counter() - start
-    internal = [line for line in proc.stderr.splitlines() if ": internal error: " in line]
-    crashed = proc.returncode not in (0, 1, 2) or "Traceback" in proc.stderr
-    if crashed:
+    internal = []
+    if proc.returncode not in (0, 1, 2) or "Traceback" in proc.stderr:
         internal.append(f"CLI crashed (exit {proc.returncode}): {proc.stderr[-2000:]}")
     try:
-        items = json.loads(proc.stdout or "[]")
-    except ValueError:
+        items = json.loads(proc.stdout)["findings"]  # the ckptlint.check/1 document
+    except (ValueError, KeyError, TypeError):
         items = []
-        internal.append(f"CLI printed no JSON: {proc.stdout[-500:]}")
+        internal.append(f"CLI printed no JSON document: {proc.stdout[-500:]}")
+    # files that could not be linted are findings too; internal errors are bugs
+    internal += [f"{i['filename']}: {i['message']}" for i in items if i["name"] == "internal-error"]
     return proc.returncode, internal, elapsed, items
 
 
@@ -222,7 +225,7 @@ def main(argv=None) -> int:
         "files_compiling_before": len(compiled_before),
         "findings_before": len(before.diagnostics),
         "fixable_findings_before": sum(sum(c.values()) for c in expected_gone.values()),
-        "findings_after": len(after_items),
+        "findings_after": sum(1 for item in after_items if item["code"] is not None),
         "files_fixed": len(changed),
         "lines_in_fixed_files": lines_in_fixed_files,
         "lines_changed_by_fixes": lines_changed,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import textwrap
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 import libcst as cst
-from typing import List, Mapping, Optional, Sequence, Type
 
 from ckptlint.api import fix_source, lint_source
 from ckptlint.config.loader import build_settings
@@ -18,7 +18,6 @@ from ckptlint.semantic.model import SemanticModel
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(REPO, "fixtures")
-SHARED = os.path.join(os.path.dirname(REPO), "shared")
 
 
 def settings(table: Optional[Mapping[str, object]] = None, root: Optional[str] = None) -> Settings:
@@ -60,3 +59,91 @@ def build_model(code: str, project: Optional[ProjectSettings] = None) -> Semanti
     """The semantic model of ``code`` (dedented), as the engine builds it."""
     text = dedent(code)
     return SemanticModel(cst.parse_module(text), text, project)
+
+
+NOBODY = 65534
+
+
+def run_as_nobody(function, *args):
+    """``function(*args)`` in a forked child that runs as the unprivileged user
+    `nobody` (the suite runs as root in CI containers, and root may write
+    anything); returns its result, or raises with the child's exception.
+    Import what ``function`` needs before calling: the child may not be able
+    to read the interpreter's own files."""
+    import pickle
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            data = pickle.dumps((True, function(*args)))
+        except BaseException as exc:  # reported to the parent
+            data = pickle.dumps((False, f"{type(exc).__name__}: {exc}"))
+        with os.fdopen(write, "wb") as handle:
+            handle.write(data)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as handle:
+        data = handle.read()
+    os.waitpid(pid, 0)
+    succeeded, result = pickle.loads(data)
+    if not succeeded:
+        raise AssertionError(f"in the unprivileged child: {result}")
+    return result
+
+
+def shared_directory(owner: int = 0) -> str:
+    """A fresh folder under /tmp that `nobody` can reach (pytest's own are private to root)."""
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="ckptlint-test-", dir="/tmp")
+    os.chmod(path, 0o755)
+    os.chown(path, owner, owner)
+    return path
+
+
+# -- GitHub workflow commands, read back as the Actions runner reads them ----------
+
+
+def _unescape(value: str, mappings) -> str:
+    for token, replacement in mappings:
+        value = value.replace(replacement, token)
+    return value
+
+
+# actions/runner src/Runner.Common/ActionCommand.cs: the order in which it unescapes.
+_DATA = [("\r", "%0D"), ("\n", "%0A"), ("%", "%25")]
+_PROPERTY = [("\r", "%0D"), ("\n", "%0A"), (":", "%3A"), (",", "%2C"), ("%", "%25")]
+
+
+def parse_command(line: str) -> Optional[Tuple[str, Dict[str, str], str]]:
+    """ActionCommand.TryParseV2: `::name k=v,k=v::data`."""
+    message = line.lstrip()
+    if not message.startswith("::"):
+        return None
+    end = message.find("::", 2)
+    if end < 0:
+        return None
+    info = message[2:end]
+    space = info.find(" ")
+    name = info if space < 0 else info[:space]
+    properties: Dict[str, str] = {}
+    if space > 0:
+        for prop in [p for p in info[space + 1 :].strip().split(",") if p]:
+            pair = [part for part in prop.split("=", 1) if part]  # RemoveEmptyEntries
+            if len(pair) == 2:
+                properties[pair[0]] = _unescape(pair[1], _PROPERTY)
+    return name, properties, _unescape(message[end + 2 :], _DATA)
+
+
+def enter_project(tmp_path, monkeypatch):
+    """``tmp_path`` as the working directory of a project with an empty
+    `[tool.ckptlint]`, the output format left to the command line."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
+    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
+    return tmp_path

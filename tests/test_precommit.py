@@ -14,6 +14,7 @@ install complete (`.install_state_v1`), while the hook is running.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -27,6 +28,14 @@ import pytest
 from support import REPO
 
 SAMPLE = 'import torch\n\nstate = torch.load("model.pt")\n'
+NOTEBOOK = {
+    "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Evaluate\n"]},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": ["import torch\n", "state = torch.load('model.pt')\n"]},
+    ],
+    "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+}
 
 
 def _pre_commit() -> str:
@@ -61,7 +70,7 @@ def test_manifest_is_valid():
 
 def test_try_repo_reports_and_installs_no_torch(tmp_path):
     pre_commit = _pre_commit()
-    if not os.path.isdir(os.path.join(REPO, ".git")):
+    if not os.path.exists(os.path.join(REPO, ".git")):  # a directory, or a file in a git worktree
         pytest.skip(f"{REPO} is not a git checkout")
     work = tmp_path / "project"
     work.mkdir()
@@ -71,7 +80,8 @@ def test_try_repo_reports_and_installs_no_torch(tmp_path):
     env["TMPDIR"] = str(temp)
     subprocess.run(["git", "init", "-q", str(work)], check=True, env=env, timeout=30)
     (work / "sample.py").write_text(SAMPLE, encoding="utf-8")
-    subprocess.run(["git", "add", "sample.py"], cwd=work, check=True, env=env, timeout=30)
+    (work / "evaluate.ipynb").write_text(json.dumps(NOTEBOOK, indent=1) + "\n", encoding="utf-8")
+    subprocess.run(["git", "add", "sample.py", "evaluate.ipynb"], cwd=work, check=True, env=env, timeout=30)
 
     installed: Set[str] = set()
     done = threading.Event()
@@ -96,7 +106,7 @@ def test_try_repo_reports_and_installs_no_torch(tmp_path):
     started = time.monotonic()
     try:
         result = subprocess.run(
-            [pre_commit, "try-repo", REPO, "ckptlint", "--files", "sample.py"],
+            [pre_commit, "try-repo", REPO, "ckptlint", "--all-files"],
             cwd=work,
             env=env,
             capture_output=True,
@@ -111,6 +121,8 @@ def test_try_repo_reports_and_installs_no_torch(tmp_path):
     print(f"pre-commit try-repo took {time.monotonic() - started:.1f} s")
     assert result.returncode == 1, output
     assert "sample.py:3:9: CKPT201" in output, output
+    # the hook runs on notebooks (`types_or` has `jupyter`), cells counted as editors count them
+    assert "evaluate.ipynb:cell 2:2:9: CKPT201" in output, output
     assert "ckptlint" in output and "Failed" in output
 
     print("hook environment site-packages:", " ".join(sorted(n for n in installed if n.endswith(".dist-info"))))

@@ -10,6 +10,7 @@ from typing import List, Optional, Sequence, Tuple
 import click
 
 from ckptlint.cli.output import default_format, echo_error, summary, use_color, write_fixes, write_statistics
+from ckptlint.reporters import OUTPUT_FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -35,7 +36,7 @@ def _diff(path: str, before: str, after: str) -> str:
 @click.option("--ignore", multiple=True, help="Rules to disable: codes, prefixes or names.")
 @click.option(
     "--output-format",
-    type=click.Choice(["concise", "full", "text", "json", "github", "sarif"]),
+    type=click.Choice(OUTPUT_FORMATS),
     default=None,
     envvar="CKPTLINT_OUTPUT_FORMAT",
     help="How findings are printed [default: full on a terminal, else concise].",
@@ -137,18 +138,16 @@ def check(
     if write_baseline_path or baseline is not None:
         _baseline(report, settings, baseline, write_baseline_path, quiet)
     _write_output_files(report, targets)
-    for error in report.errors:
-        echo_error(error.render())
-    out = sys.stdout
-    color = use_color(sys.stdout)
     if mode is FixMode.DIFF:
+        for error in report.errors:
+            echo_error(error.render())
         for file in report.files:
             if file.changed:
-                out.write(_diff(file.path, file.original or "", file.text or ""))
+                sys.stdout.write(_diff(file.path, file.original or "", file.text or ""))
         if not quiet and report.fixed:
             echo_error(f"Would fix {report.fixed} finding{'s' if report.fixed != 1 else ''}.")
         sys.exit(_exit_code(report, exit_zero, exit_non_zero_on_fix=True, diff=True))
-    _print_report(report, output_format, color, quiet, statistics, mode is FixMode.FIX, unsafe_fixes, show_fixes)
+    _print_report(report, output_format, use_color(sys.stdout), quiet, statistics, mode is FixMode.FIX, show_fixes)
     sys.exit(_exit_code(report, exit_zero, exit_non_zero_on_fix))
 
 
@@ -216,18 +215,21 @@ def _write_output_files(report, targets: Sequence[Tuple[str, str]]) -> None:
             sys.exit(EXIT_ERROR)
 
 
-def _print_report(report, output_format: str, color: bool, quiet: bool, statistics: bool, fixing: bool, unsafe: bool, show_fixes: bool = False) -> None:
+def _print_report(report, output_format: str, color: bool, quiet: bool, statistics: bool, fixing: bool, show_fixes: bool = False, out=None) -> None:
+    """The findings (and files that could not be linted) in ``output_format``, then the summary."""
     from ckptlint.reporters import DOCUMENT_FORMATS, get_reporter
 
-    out = sys.stdout
+    out = out or sys.stdout
     if statistics and output_format not in DOCUMENT_FORMATS:
         write_statistics(report, out)
+        for error in report.errors:
+            out.write(error.render() + "\n")
     else:
         get_reporter(output_format)(report, out, color)
     if show_fixes and output_format not in DOCUMENT_FORMATS:
-        write_fixes(report, out, fixing, unsafe)
+        write_fixes(report, out, fixing)
     if not quiet and output_format not in DOCUMENT_FORMATS:
-        click.echo(summary(report, fixing, unsafe), color=color)
+        click.echo(summary(report, fixing), file=out, color=color)
 
 
 def _exit_code(report, exit_zero: bool, exit_non_zero_on_fix: bool, diff: bool = False) -> int:
@@ -245,41 +247,37 @@ def _exit_code(report, exit_zero: bool, exit_non_zero_on_fix: bool, diff: bool =
 
 
 def _check_stdin(settings, mode, unsafe_fixes: bool, stdin_filename: Optional[str], output_format: str, exit_zero: bool, quiet: bool, targets: Sequence[Tuple[str, str]] = ()) -> int:
-    """Lint stdin; with `--fix` the fixed source goes to stdout and findings to stderr."""
-    from ckptlint.api import FixMode, RunReport, process_source
+    """Lint stdin; with `--fix` the fixed source goes to stdout and the report to stderr."""
+    from ckptlint.api import FileReport, FixMode, RunReport, process_document
     from ckptlint.diagnostics import FileError
     from ckptlint.engine.discovery import Discovery
-    from ckptlint.engine.source import SourceError, decode_source
+    from ckptlint.engine.session.documents import decode_document
+    from ckptlint.engine.source import SourceError
 
     path = stdin_filename or "-"
     data = sys.stdin.buffer.read()
-    try:
-        source = decode_source(data, path)
-    except SourceError as exc:
-        echo_error(FileError(path, str(exc)).render())
-        if mode is FixMode.FIX:
-            sys.stdout.buffer.write(data)
-        return EXIT_FINDINGS
-    if stdin_filename and settings.force_exclude and Discovery(settings)._explicitly_excluded(stdin_filename):
+    if stdin_filename and settings.force_exclude and Discovery(settings).is_excluded(stdin_filename):
         if mode is FixMode.FIX:
             sys.stdout.buffer.write(data)
         return EXIT_CLEAN
-    file_report = process_source(source, settings, mode, unsafe_fixes)
-    report = RunReport([file_report])
+    try:
+        document = decode_document(data, path)
+    except SourceError as exc:  # reported like any file that cannot be linted
+        document, file_report = None, FileReport(path, errors=[FileError(path, str(exc))])
+    else:
+        file_report = process_document(document, settings, mode, unsafe_fixes)
+    report = RunReport([file_report], unsafe_fixes)
     _write_output_files(report, targets)
-    for error in report.errors:
-        echo_error(error.render())
-    if mode is FixMode.FIX:
-        sys.stdout.buffer.write(source.encode(file_report.text or ""))
-        sys.stdout.flush()
-        err = sys.stderr
-        from ckptlint.reporters import get_reporter
-
-        get_reporter(output_format)(report, err, use_color(sys.stderr))
-    elif mode is FixMode.DIFF:
+    if mode is FixMode.DIFF:
+        for error in report.errors:
+            echo_error(error.render())
         if file_report.changed:
             sys.stdout.write(_diff(path, file_report.original or "", file_report.text or ""))
         return _exit_code(report, exit_zero, True, diff=True)
+    if mode is FixMode.FIX:
+        sys.stdout.buffer.write(document.source.encode(file_report.text or "") if document is not None else data)
+        sys.stdout.flush()
+        _print_report(report, output_format, use_color(sys.stderr), quiet, False, True, out=sys.stderr)
     else:
-        _print_report(report, output_format, use_color(sys.stdout), quiet, False, False, unsafe_fixes)
+        _print_report(report, output_format, use_color(sys.stdout), quiet, False, False)
     return _exit_code(report, exit_zero, False)

@@ -3,13 +3,18 @@
 Nothing that exists is ever overwritten: an existing `[tool.ckptlint]`
 table or ckptlint hook is left as it is, and both files are only appended
 to (or created).
+
+The hook's `rev` must name a tag or commit that exists (no release is
+tagged yet): it is the commit of the ckptlint that runs `init`, when that can
+be told (installed from `git+https://...`, or from a git checkout), else the
+`main` branch with a note to pin it with `pre-commit autoupdate --freeze`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import click
 
@@ -24,12 +29,49 @@ TOOL_TABLE = """\
 
 
 def _hook_item(indent: str, rev: str, url: str) -> List[str]:
+    pinned = rev if rev != BRANCH else f"{rev}  # {PIN_HINT}"
     return [
         f"{indent}- repo: {url}",
-        f"{indent}  rev: {rev}",
+        f"{indent}  rev: {pinned}",
         f"{indent}  hooks:",
         f"{indent}    - id: ckptlint",
     ]
+
+
+BRANCH = "main"
+PIN_HINT = "pin it: pre-commit autoupdate --freeze"
+
+
+def installed_commit() -> Optional[str]:
+    """The git commit this ckptlint was installed from, if it can be told."""
+    import importlib.metadata
+    import json
+
+    try:
+        direct_url = json.loads(importlib.metadata.distribution("ckptlint").read_text("direct_url.json") or "{}")
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        direct_url = {}
+    url = direct_url.get("url", "")
+    return (
+        direct_url.get("vcs_info", {}).get("commit_id")  # pip install git+https://...@commit
+        or _checkout_commit(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # running from a checkout
+        or (_checkout_commit(url[len("file://"):]) if url.startswith("file://") else None)  # pip install ./clone
+    )
+
+
+def _checkout_commit(directory: str) -> Optional[str]:
+    """HEAD of the ckptlint checkout holding ``directory`` (one with our hook manifest)."""
+    import subprocess
+
+    try:
+        top = subprocess.run(["git", "-C", directory, "rev-parse", "--show-toplevel", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = top.stdout.split()
+    if top.returncode != 0 or len(lines) != 2 or not os.path.isfile(os.path.join(lines[0], ".pre-commit-hooks.yaml")):
+        return None
+    return lines[1]
 
 
 def init_pyproject(directory: str) -> Tuple[str, str]:
@@ -68,11 +110,10 @@ def init_pyproject(directory: str) -> Tuple[str, str]:
 
 def init_precommit(directory: str) -> Tuple[str, str]:
     """(what happened, path) for `.pre-commit-config.yaml`."""
-    from ckptlint import __version__
     from ckptlint.links import PROJECT_URL
 
     path = os.path.join(directory, ".pre-commit-config.yaml")
-    rev = f"v{__version__}"
+    rev = installed_commit() or BRANCH
     if not os.path.exists(path):
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write("repos:\n" + "\n".join(_hook_item("  ", rev, PROJECT_URL)) + "\n")

@@ -15,14 +15,14 @@ import collections
 import json
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from ckptlint.diagnostics import Diagnostic
 from ckptlint.engine.selection import relative_to_root
 from ckptlint.semantic.core.positions import LineIndex
 
 if TYPE_CHECKING:
-    from ckptlint.api import RunReport
+    from ckptlint.engine.session.report import FileReport, RunReport
 
 VERSION = 1
 
@@ -45,19 +45,19 @@ def normalize(line: str) -> str:
     return " ".join(line.split())
 
 
-def keys_for_file(
-    path: str, texts: Dict[str, str], diagnostics: Sequence[Diagnostic], root: str
-) -> List[Tuple[Key, Diagnostic]]:
-    """The key of each finding in one file, in source order. ``texts`` maps each
-    diagnostic path to its text (a notebook has one per cell; the key uses the
-    notebook's path, so inserting a cell does not resurrect findings)."""
-    relative = relative_to_root(path, root)
-    indexes = {name: LineIndex(text) for name, text in texts.items()}
+def keys_for_file(file: "FileReport", root: str) -> List[Tuple[Key, Diagnostic]]:
+    """The key of each finding in one file, in source order. A notebook's
+    findings are keyed on the notebook's path and their cell's line text, so
+    inserting a cell does not resurrect them."""
+    relative = relative_to_root(file.path, root)
+    indexes: Dict[Optional[int], LineIndex] = {}
     seen: Dict[Tuple[str, str], int] = collections.Counter()
     keyed = []
-    for diagnostic in sorted(diagnostics, key=_order):
+    for diagnostic in sorted(file.diagnostics, key=Diagnostic.sort_key):
+        if diagnostic.cell not in indexes:
+            indexes[diagnostic.cell] = LineIndex(file.text_for(diagnostic.cell))
+        index = indexes[diagnostic.cell]
         line = diagnostic.noqa_line or diagnostic.span.line
-        index = indexes.get(diagnostic.path) or next(iter(indexes.values()))
         content = normalize(index.text[index.line_start(line) : index.next_line_start(line)])
         occurrence = seen[(diagnostic.code, content)]
         seen[(diagnostic.code, content)] += 1
@@ -65,18 +65,10 @@ def keys_for_file(
     return keyed
 
 
-def _order(diagnostic: Diagnostic) -> tuple:
-    """Source order; notebook cells (`nb.ipynb:cell 10`) by their number."""
-    _, _, cell = diagnostic.path.rpartition(":cell ")
-    return (int(cell) if cell.isdigit() else 0, *diagnostic.sort_key())
-
-
 def _report_keys(report: "RunReport", root: str) -> Iterable[Tuple[Key, Diagnostic, int]]:
     for file_index, file in enumerate(report.files):
-        if file.diagnostics:
-            texts = file.cell_texts or {file.path: file.text or ""}
-            for key, diagnostic in keys_for_file(file.path, texts, file.diagnostics, root):
-                yield key, diagnostic, file_index
+        for key, diagnostic in keys_for_file(file, root):
+            yield key, diagnostic, file_index
 
 
 def write_baseline(report: "RunReport", root: str, path: str) -> int:

@@ -24,7 +24,7 @@ from ckptlint.diagnostics import Diagnostic, FileError, Span
 from ckptlint.fixes.model import Applicability, Edit, Fix, ImportEdit
 
 CACHE_DIR_NAME = ".ckptlint_cache"
-FORMAT = 1
+FORMAT = 2
 
 
 @lru_cache(maxsize=1)
@@ -93,7 +93,7 @@ def encode(diagnostics: List[Diagnostic], errors: List[FileError]) -> Dict[str, 
             }
             for d in diagnostics
         ],
-        "errors": [[e.message, e.line] for e in errors],
+        "errors": [[e.message, e.line, e.column, e.kind] for e in errors],
     }
 
 
@@ -102,7 +102,9 @@ def decode(data: Dict[str, Any], path: str) -> Tuple[List[Diagnostic], List[File
         Diagnostic(path, d["code"], d["name"], d["message"], Span(*d["span"]), _decode_fix(d["fix"]), d["noqa_line"])
         for d in data["diagnostics"]
     ]
-    errors = [FileError(path, message, line=line) for message, line in data["errors"]]
+    errors = [
+        FileError(path, message, line=line, column=column, kind=kind) for message, line, column, kind in data["errors"]
+    ]
     return diagnostics, errors
 
 

@@ -2,7 +2,8 @@
 
 Directories give `*.py`, `*.pyi` and `*.ipynb` files; a path named on the command line
 is linted whatever its extension (and even if excluded, unless
-`--force-exclude`). Exclusion patterns use gitignore syntax and are matched
+`--force-exclude`). A file reached by several names (symbolic or hard
+links) is linted and reported once. Exclusion patterns use gitignore syntax and are matched
 against paths relative to the project root, so a project that itself lives
 under a folder called `venv` is not excluded wholesale. `.gitignore` files
 at and below the root are respected.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ckptlint.config.settings import Settings
 from ckptlint.engine.selection import relative_to_root
@@ -87,8 +88,11 @@ class Discovery:
             return True
         return bool(self.gitignores and self.gitignores.ignored(path, is_dir))
 
-    def _explicitly_excluded(self, path: str) -> bool:
-        """With `--force-exclude`: the file or any folder above it (up to the root) is excluded."""
+    def is_excluded(self, path: str) -> bool:
+        """Whether a walk of the project would skip ``path``: it, or a folder
+        above it (up to the root), matches an exclude pattern or `.gitignore`.
+        `--force-exclude` applies this to paths named on the command line; the
+        language server applies it to every document it is asked to lint."""
         if self.excluded(path, os.path.isdir(path)):
             return True
         relative = relative_to_root(path, self.settings.root)
@@ -116,13 +120,32 @@ class Discovery:
             if path == "-":
                 found.append(path)
             elif os.path.isdir(path):
-                if self.settings.force_exclude and self._explicitly_excluded(path):
+                if self.settings.force_exclude and self.is_excluded(path):
                     continue
                 found.extend(self.walk(path))
-            elif not (self.settings.force_exclude and self._explicitly_excluded(path)):
+            elif not (self.settings.force_exclude and self.is_excluded(path)):
                 found.append(path)  # missing files are reported when read
         unique = dict.fromkeys(os.path.normpath(p) if p != "-" else p for p in found)
-        return sorted(unique, key=lambda p: (p == "-", p))
+        return _one_name_per_file(sorted(unique, key=lambda p: (p == "-", p)))
+
+
+def _one_name_per_file(paths: List[str]) -> List[str]:
+    """``paths`` with each file once: of the names of one file (symbolic or
+    hard links), the first that is not a symbolic link is kept, else the
+    first. Paths that cannot be examined stay, to be reported when read."""
+    names: Dict[Tuple[int, int], List[str]] = {}
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except (OSError, ValueError):
+            continue
+        names.setdefault((info.st_dev, info.st_ino), []).append(path)
+    dropped = set()
+    for group in names.values():
+        if len(group) > 1:
+            kept = next((p for p in group if not os.path.islink(p)), group[0])
+            dropped.update(p for p in group if p != kept)
+    return [path for path in paths if path not in dropped]
 
 
 def discover(paths: Sequence[str], settings: Settings) -> List[str]:

@@ -16,8 +16,9 @@ from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Diagnostic, FileError
 from ckptlint.engine.preflight import nesting_problem
 from ckptlint.engine.prefilter import rules_that_can_fire
-from ckptlint.engine.suppressions import Suppressions
-from ckptlint.engine.unused import META_CODES, check_suppressions
+from ckptlint.engine.suppressions.apply import Suppressions
+from ckptlint.engine.suppressions.directives import read_file
+from ckptlint.engine.suppressions.unused import META_CODES, check_suppressions
 from ckptlint.fixes.model import Applicability, Fix
 from ckptlint.rules.base import Context, Rule
 from ckptlint.rules.info import RuleInfo
@@ -82,13 +83,14 @@ def lint_text(
     ran = frozenset(rule.code for rule in rules)
     check_comments = bool(ran & META_CODES) and ("CKPT" in text or "ckptlint" in text.lower())
     if outcome.diagnostics or check_comments:
-        suppressions = Suppressions.from_comments(model.comments)
+        directives = read_file(model.comments, text)
+        suppressions = Suppressions.from_directives(directives)
         meta = (
-            check_suppressions(path, text, model.comments, outcome.diagnostics, ran, suppressions)
+            check_suppressions(path, text, directives, outcome.diagnostics, ran, suppressions)
             if check_comments
             else []
         )
-        usage_only = {rule.code for rule in runnable if getattr(rule, "usage_only", False)}
+        usage_only = {rule.code for rule in rules if isinstance(rule, RuleInfo) and rule.usage_only}
         outcome.diagnostics = [
             d for d in outcome.diagnostics if d.code not in usage_only and not suppressions.suppresses(d)
         ] + meta

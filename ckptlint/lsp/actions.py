@@ -4,25 +4,26 @@
   preferred, unsafe ones say so in the title (the user applies them
   knowingly, as `--unsafe-fixes` does on the command line). Display-only
   fixes are never offered.
-- "Disable CKPTnnn for this line": appends `  # noqa: CKPTnnn` to the
-  finding's noqa line, or merges the code into a `# noqa:` list already there.
+- "Disable CKPTnnn for this line": the `# noqa` edit `--add-noqa` makes (the
+  one writer, `engine.suppressions.writer`): appended to the finding's noqa
+  line or merged into a `# noqa:` list already there; not offered for a line
+  that cannot take a comment (it ends inside a string, or continues with a
+  backslash), so nothing is ever written into a string.
 - `source.fixAll.ckptlint`: the safe fixes of `fix_source`, as one edit.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Optional, Sequence
 
 from lsprotocol import types
 
 from ckptlint.diagnostics import Diagnostic
+from ckptlint.engine.suppressions.writer import noqa_edit
 from ckptlint.fixes.model import Applicability, Edit, minimal_edit
 from ckptlint.lsp.positions import PositionMapper
 
 FIX_ALL_KIND = "source.fixAll.ckptlint"
-_NOQA_LIST = re.compile(r"#\s*noqa\s*:\s*[A-Z]+[0-9]+(?:(?:\s*,\s*|\s+)[A-Z]+[0-9]+)*", re.IGNORECASE)
-_BARE_NOQA = re.compile(r"#\s*noqa(?!\s*:)", re.IGNORECASE)
 
 
 def _edit(uri: str, mapper: PositionMapper, edits: Sequence[Edit]) -> types.WorkspaceEdit:
@@ -48,27 +49,8 @@ def fix_action(uri: str, mapper: PositionMapper, diagnostic: Diagnostic, lsp_dia
     )
 
 
-def noqa_edit(text: str, mapper: PositionMapper, line: int, code: str) -> Optional[Edit]:
-    """The edit that suppresses ``code`` on 1-based ``line`` (None if it cannot or need not)."""
-    start = mapper.index.line_start(line)
-    end = mapper.line_end(line)
-    content = text[start:end]
-    if content.rstrip().endswith("\\"):
-        return None  # a comment after a line continuation would be a syntax error
-    if _BARE_NOQA.search(content):
-        return None  # a bare `# noqa` already suppresses everything on the line
-    existing = _NOQA_LIST.search(content)
-    if existing is not None:
-        if re.search(rf"\b{code}\b", existing.group(0), re.IGNORECASE):
-            return None
-        at = start + existing.end()
-        return Edit(at, at, f", {code}")
-    trimmed = len(content.rstrip(" \t"))
-    return Edit(start + trimmed, end, f"  # noqa: {code}")
-
-
 def noqa_action(uri: str, text: str, mapper: PositionMapper, diagnostic: Diagnostic, lsp_diagnostic: types.Diagnostic) -> Optional[types.CodeAction]:
-    edit = noqa_edit(text, mapper, diagnostic.noqa_line or diagnostic.span.line, diagnostic.code)
+    edit = noqa_edit(text, diagnostic.noqa_line or diagnostic.span.line, diagnostic.code)
     if edit is None:
         return None
     return types.CodeAction(
@@ -104,4 +86,4 @@ def overlaps(a: types.Range, b: types.Range) -> bool:
     return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
 
 
-__all__ = ["FIX_ALL_KIND", "fix_action", "noqa_action", "fix_all_action", "wanted", "overlaps", "noqa_edit"]
+__all__ = ["FIX_ALL_KIND", "fix_action", "noqa_action", "fix_all_action", "wanted", "overlaps"]

@@ -89,8 +89,3 @@ class PositionMapper:
         if line - 1 >= len(self.index.starts):
             return len(self.text)
         return self.index.line_start(line) + code_points_for(self._line_text(line), position.character, self.encoding)
-
-    def line_end(self, line: int) -> int:
-        """Offset of the end of 1-based ``line``, before its line ending."""
-        return self.index.line_start(line) + len(self._line_text(line))
-

@@ -1,14 +1,21 @@
 """`ckptlint server`: a pygls 2 language server over stdio.
 
-Linting goes through `ckptlint.api.lint_source` / `fix_source` on the
-buffer's unsaved text, with the configuration `load_settings` finds from the
-document's workspace folder (or its own folder). Each open/change/save
-schedules a lint after a short debounce; the lint runs in a worker thread so
-the connection stays responsive, and its result is published only if the
-document is still at the version it was computed from, so a slow lint can
-never overwrite a newer one. A buffer that does not parse gets an empty
-diagnostic list (the editor's Python support reports the syntax error), so
-nothing stale stays on screen.
+A buffer's unsaved text goes through the pipeline a file on the command line
+goes through (`api.process_document`: pre-filter, rule selection with
+`per-file-ignores`, analysis), with the configuration `load_settings` finds
+from the document's folder. A document the configuration excludes
+(`exclude`, `extend-exclude`, `.gitignore`: what a walk of the project, or
+`--force-exclude`, skips) gets no diagnostics, as in `ruff server`.
+Configurations are read once per folder and read again only when the client
+reports a configuration or `.gitignore` file changed (saved in the editor,
+or a watched-files event), never on every lint.
+
+Each open/change/save schedules a lint after a short debounce; the lint runs
+in a worker thread so the connection stays responsive, and its result is
+published only if the document is still at the version it was computed
+from, so a slow lint can never overwrite a newer one. A buffer that does not
+parse gets an empty diagnostic list (the editor's Python support reports the
+syntax error), so nothing stale stays on screen.
 
 Findings are published as warnings: they are advice about a training script,
 not errors that stop anything in the editor.
@@ -27,17 +34,22 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from ckptlint import __version__
-from ckptlint.api import fix_source, lint_source
+from ckptlint.api import FixMode, fix_source, process_document
 from ckptlint.config.errors import ConfigError
-from ckptlint.config.loader import build_settings, load_settings
+from ckptlint.config.loader import CONFIG_FILES, build_settings, load_settings
 from ckptlint.config.settings import Settings
 from ckptlint.diagnostics import Diagnostic
+from ckptlint.engine.discovery import Discovery
+from ckptlint.engine.session.documents import text_document
+from ckptlint.engine.session.notebook import NOTEBOOK_SUFFIX
 from ckptlint.links import rule_url
 from ckptlint.lsp import actions
 from ckptlint.lsp.positions import PositionMapper
 
 SOURCE = "ckptlint"
 DEBOUNCE_SECONDS = 0.15
+# Files whose change changes settings or exclusions: re-read on change only.
+WATCHED = (*CONFIG_FILES, ".gitignore")
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +69,7 @@ class CkptlintServer(LanguageServer):
         self.pending: Dict[str, asyncio.Task] = {}
         self.results: Dict[str, Linted] = {}
         self.reported_config_errors: set = set()
+        self.configurations: Dict[str, Tuple[Settings, Discovery]] = {}  # by folder
 
     # -- configuration -------------------------------------------------
 
@@ -72,8 +85,18 @@ class CkptlintServer(LanguageServer):
         # line run from its folder); the workspace folder bounds nothing.
         return folder if os.path.isdir(folder) else (best or os.getcwd())
 
-    def settings_for(self, path: str) -> Settings:
+    def configuration(self, path: str) -> Tuple[Settings, Discovery]:
+        """The settings for ``path`` and what they exclude, read once per folder."""
         start = self._start_dir(path)
+        if start not in self.configurations:
+            settings = self._load(start)
+            self.configurations[start] = (settings, Discovery(settings))
+        return self.configurations[start]
+
+    def settings_for(self, path: str) -> Settings:
+        return self.configuration(path)[0]
+
+    def _load(self, start: str) -> Settings:
         try:
             return load_settings(start)
         except ConfigError as exc:
@@ -84,21 +107,31 @@ class CkptlintServer(LanguageServer):
             self.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=message))
             return build_settings({}, root=start)
 
+    def configuration_changed(self) -> None:
+        """Forget every configuration read, and lint the open documents again."""
+        self.configurations.clear()
+        self.reported_config_errors.clear()
+        for uri in list(self.workspace.text_documents):
+            self.schedule(uri, 0)
+
     # -- linting -------------------------------------------------------
 
     def path_of(self, uri: str) -> str:
         return to_fs_path(uri) or uri
 
+    @staticmethod
+    def lintable(path: str, discovery: Discovery) -> bool:
+        """Not excluded, and a Python buffer: a notebook's JSON opened as text has
+        no positions its cells' findings could map to (editors sync notebooks
+        as notebook documents, which this server does not take)."""
+        return not path.endswith(NOTEBOOK_SUFFIX) and not discovery.is_excluded(path)
+
     def lint_now(self, uri: str, text: str, version: Optional[int], settings: Settings) -> Tuple[Linted, Optional[str]]:
-        """Lint one text (in a worker thread): the findings and a parse error, if any."""
+        """Lint one text (in a worker thread): the findings and why some are missing, if so."""
         path = self.path_of(uri)
-        outcome = lint_source(text, path, settings)
-        problem = None
-        if not outcome.parsed:
-            problem = "; ".join(error.message for error in outcome.errors)
-        elif outcome.errors:
-            problem = "; ".join(error.render() for error in outcome.errors)
-        return Linted(version, text, path, outcome.diagnostics), problem
+        report = process_document(text_document(text, path), settings, FixMode.CHECK)
+        problem = "; ".join(error.render() for error in report.errors) or None
+        return Linted(version, text, path, report.diagnostics), problem
 
     def schedule(self, uri: str, delay: float) -> None:
         previous = self.pending.pop(uri, None)
@@ -112,9 +145,12 @@ class CkptlintServer(LanguageServer):
                 await asyncio.sleep(delay)
             document = self.workspace.get_text_document(uri)
             text, version = document.source, document.version
-            loop = asyncio.get_running_loop()
-            settings = self.settings_for(self.path_of(uri))
-            linted, problem = await loop.run_in_executor(None, self.lint_now, uri, text, version, settings)
+            settings, discovery = self.configuration(self.path_of(uri))
+            if not self.lintable(self.path_of(uri), discovery):
+                linted, problem = Linted(version, text, self.path_of(uri), []), None
+            else:
+                loop = asyncio.get_running_loop()
+                linted, problem = await loop.run_in_executor(None, self.lint_now, uri, text, version, settings)
         except asyncio.CancelledError:
             return
         except Exception as exc:  # a lint must never take the server down
@@ -170,7 +206,9 @@ class CkptlintServer(LanguageServer):
         cached = self.results.get(uri)
         if cached is not None and cached.version == document.version and cached.text == document.source:
             return cached
-        settings = self.settings_for(self.path_of(uri))
+        settings, discovery = self.configuration(self.path_of(uri))
+        if not self.lintable(self.path_of(uri), discovery):
+            return Linted(document.version, document.source, self.path_of(uri), [])
         loop = asyncio.get_running_loop()
         linted, _ = await loop.run_in_executor(None, self.lint_now, uri, document.source, document.version, settings)
         return linted
@@ -191,7 +229,37 @@ def did_change(ls: CkptlintServer, params: types.DidChangeTextDocumentParams) ->
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: CkptlintServer, params: types.DidSaveTextDocumentParams) -> None:
-    ls.schedule(params.text_document.uri, 0)
+    if os.path.basename(ls.path_of(params.text_document.uri)) in WATCHED:
+        ls.configuration_changed()
+    else:
+        ls.schedule(params.text_document.uri, 0)
+
+
+@server.feature(types.INITIALIZED)
+def initialized(ls: CkptlintServer, params: types.InitializedParams) -> None:
+    """Ask the client to report changes to configuration files, where it can."""
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace is not None else None
+    if watched is None or not watched.dynamic_registration:
+        return  # such clients still report configurations saved in the editor (did_save)
+    watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in WATCHED]
+    ls.client_register_capability(
+        types.RegistrationParams(
+            registrations=[
+                types.Registration(
+                    id="ckptlint-configuration",
+                    method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
+                )
+            ]
+        )
+    )
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(ls: CkptlintServer, params: types.DidChangeWatchedFilesParams) -> None:
+    if any(os.path.basename(ls.path_of(change.uri)) in WATCHED for change in params.changes):
+        ls.configuration_changed()
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)

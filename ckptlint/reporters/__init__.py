@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict, TextIO
 
-from ckptlint.api import RunReport
+from ckptlint.engine.session.report import RunReport
 
 Reporter = Callable[[RunReport, TextIO, bool], None]
 

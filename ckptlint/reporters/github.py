@@ -5,6 +5,8 @@ runner's `ActionCommand` parser undoes: data escapes `%`, `\\r`, `\\n`;
 property values additionally escape `:` and `,` (the property separators).
 Paths are made relative to `GITHUB_WORKSPACE` (else the working directory)
 and `/`-separated, because annotations only attach to files by that form.
+A file that could not be linted is annotated too, at the position Python's
+parser gives.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import os
 from typing import List, Optional, TextIO, Tuple
 
-from ckptlint.api import RunReport
-from ckptlint.diagnostics import Diagnostic
+from ckptlint.diagnostics import Diagnostic, FileError
+from ckptlint.engine.session.report import RunReport
+from ckptlint.reporters.text import entries
 
 
 def escape_data(value: str) -> str:
@@ -44,29 +47,43 @@ def command(name: str, properties: List[Tuple[str, object]], message: str) -> st
     return f"::{name} {props}::{escape_data(message)}" if props else f"::{name}::{escape_data(message)}"
 
 
+def _title(what: str) -> Tuple[str, object]:
+    return ("title", f"ckptlint ({what})")
+
+
 def format_annotation(diagnostic: Diagnostic, root: Optional[str] = None) -> str:
+    """One finding as an `::error` command. A notebook's finding goes on the
+    `.ipynb` file itself, with its cell and position in the message: line
+    numbers of the notebook's JSON mean nothing to a reader."""
     span = diagnostic.span
-    return command(
-        "error",
-        [
-            ("file", relative_path(diagnostic.path, root)),
-            ("line", span.line),
-            ("col", span.column),
-            ("endLine", span.end_line),
-            ("endColumn", span.end_column),
-            ("title", f"ckptlint ({diagnostic.code} {diagnostic.name})"),
-        ],
-        diagnostic.message,
-    )
+    properties: List[Tuple[str, object]] = [("file", relative_path(diagnostic.path, root))]
+    message = diagnostic.message
+    if diagnostic.cell is None:
+        properties += [("line", span.line), ("col", span.column), ("endLine", span.end_line), ("endColumn", span.end_column)]
+    else:
+        message = f"cell {diagnostic.cell}, line {span.line}, column {span.column}: {message}"
+    properties.append(_title(f"{diagnostic.code} {diagnostic.name}"))
+    return command("error", properties, message)
+
+
+def format_error_annotation(error: FileError, root: Optional[str] = None) -> str:
+    """A file that could not be linted, at Python's position when there is one."""
+    properties: List[Tuple[str, object]] = [("file", relative_path(error.path, root))]
+    message = error.message
+    if error.line and error.cell is None:
+        properties.append(("line", error.line))
+        if error.column:
+            properties.append(("col", error.column))
+    elif error.line:
+        message = f"cell {error.cell}, line {error.line}: {message}"
+    properties.append(_title(error.kind))
+    return command("error", properties, message)
 
 
 def write_github(report: RunReport, out: TextIO, color: bool) -> None:
     root = workspace_root()
-    for diagnostic in sorted(report.diagnostics, key=Diagnostic.sort_key):
-        out.write(format_annotation(diagnostic, root) + "\n")
-    for error in report.errors:
-        properties: List[Tuple[str, object]] = [("file", relative_path(error.path, root))]
-        if error.line:
-            properties.append(("line", error.line))
-        properties.append(("title", "ckptlint (internal error)" if error.internal else "ckptlint (error)"))
-        out.write(command("error", properties, error.message) + "\n")
+    for entry in entries(report):
+        if isinstance(entry, FileError):
+            out.write(format_error_annotation(entry, root) + "\n")
+        else:
+            out.write(format_annotation(entry, root) + "\n")

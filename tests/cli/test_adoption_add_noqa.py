@@ -7,18 +7,15 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from support import FIXTURES, dedent
+from support import FIXTURES, dedent, enter_project
 
 from ckptlint.cli import cli
-from ckptlint.engine.noqa_writer import add_noqa
+from ckptlint.engine.suppressions.writer import add_noqa
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def run(*args: str):

@@ -8,9 +8,16 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from ckptlint import __version__
-from ckptlint.cli import cli
+from support import REPO
+
+from ckptlint.cli import cli, init as init_module
 from ckptlint.links import PROJECT_URL
+
+
+def _head() -> str:
+    import subprocess
+
+    return subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 @pytest.fixture
@@ -33,7 +40,7 @@ def test_creates_both_files_in_an_empty_project(project) -> None:
     assert result.exit_code == 0
     assert result.output == "Created pyproject.toml.\nCreated .pre-commit-config.yaml.\n"
     assert tomllib.loads((project / "pyproject.toml").read_text())["tool"]["ckptlint"] == {}
-    assert _hooks(project / ".pre-commit-config.yaml") == [(PROJECT_URL, f"v{__version__}", ["ckptlint"])]
+    assert _hooks(project / ".pre-commit-config.yaml") == [(PROJECT_URL, _head(), ["ckptlint"])]
     # the generated table is valid configuration: the linter runs with it
     (project / "a.py").write_text("import torch\n")
     assert run("check", "a.py").exit_code == 0
@@ -62,7 +69,7 @@ def test_appends_to_existing_files_and_keeps_their_content(project) -> None:
     hooks = _hooks(project / ".pre-commit-config.yaml")
     assert hooks == [
         ("https://github.com/psf/black", "24.1.0", ["black"]),
-        (PROJECT_URL, f"v{__version__}", ["ckptlint"]),
+        (PROJECT_URL, _head(), ["ckptlint"]),
     ]
     assert yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["ci"] == {"autofix_prs": False}
 
@@ -91,3 +98,21 @@ def test_invalid_toml_is_left_alone(project) -> None:
     result = CliRunner().invoke(cli, ["init"])
     assert result.exit_code == 1 and "not valid TOML" in result.output
     assert (project / "pyproject.toml").read_text() == "[tool\n"
+
+
+def test_the_rev_exists_in_the_checkout_init_runs_from(project) -> None:
+    """#20 item 7: `rev: v0.1.0` was written, a tag that exists nowhere, so pre-commit failed."""
+    import subprocess
+
+    run("init")
+    (_, rev, _), = _hooks(project / ".pre-commit-config.yaml")
+    assert subprocess.run(["git", "-C", REPO, "cat-file", "-e", f"{rev}^{{commit}}"]).returncode == 0
+    assert subprocess.run(["git", "-C", REPO, "tag", "--list", "v0.1.0"], capture_output=True, text=True).stdout == ""
+
+
+def test_without_a_known_commit_the_branch_is_written_with_how_to_pin_it(project, monkeypatch) -> None:
+    monkeypatch.setattr(init_module, "installed_commit", lambda: None)
+    run("init")
+    text = (project / ".pre-commit-config.yaml").read_text()
+    assert "    rev: main  # pin it: pre-commit autoupdate --freeze\n" in text
+    assert _hooks(project / ".pre-commit-config.yaml") == [(PROJECT_URL, "main", ["ckptlint"])]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from support import enter_project
+
 from ckptlint.cli import cli
 
 BAD = "import torch\nsd = torch.load('a.pt')\nmodel.load_state_dict(sd)\nx = torch.load('b.pt', weights_only=True)  # noqa: CKPT202\n"
@@ -12,10 +14,7 @@ BAD = "import torch\nsd = torch.load('a.pt')\nmodel.load_state_dict(sd)\nx = tor
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def run(*args: str):

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from support import FIXTURES, settings
 
-import ckptlint.api as api
 from ckptlint.api import FixMode, lint_paths
+from ckptlint.engine.session import process
 from ckptlint.cli import cli
 from ckptlint.engine import cache as cache_module
 
@@ -31,13 +31,16 @@ def tree(tmp_path):
 def spy(monkeypatch):
     """Counts the files that were really linted (not served from the cache)."""
     calls = []
-    original = api.process_source
 
-    def counting(source, *args, **kwargs):
-        calls.append(source.path)
-        return original(source, *args, **kwargs)
+    def counting(analyse):
+        def counted(text, path, *args, **kwargs):
+            calls.append(path)
+            return analyse(text, path, *args, **kwargs)
 
-    monkeypatch.setattr(api, "process_source", counting)
+        return counted
+
+    monkeypatch.setattr(process, "lint_source", counting(process.lint_source))
+    monkeypatch.setattr(process, "fix_source", counting(process.fix_source))
     return calls
 
 

@@ -118,4 +118,4 @@ def test_a_rule_that_crashes_is_reported_and_others_still_run() -> None:
     assert [d.code for d in outcome.diagnostics] == ["CKPT201"]
     [error] = outcome.errors
     assert error.internal and error.line == 3 and "CKPT997" in error.message and "boom" in error.message
-    assert error.render() == "x.py:3: internal error: rule CKPT997 (crashes) failed: ValueError: boom"
+    assert error.render() == "x.py:3: internal-error: rule CKPT997 (crashes) failed: ValueError: boom"

@@ -7,8 +7,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from support import enter_project
+
 from ckptlint.cli import cli
-from ckptlint.engine.notebook import join, line_edits, write_back
+from ckptlint.engine.session.notebook import join, line_edits, write_back
 
 
 def _cell(source, kind="code", **extra):
@@ -34,9 +36,7 @@ NOTEBOOK = {
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
+    enter_project(tmp_path, monkeypatch)
     (tmp_path / "train.ipynb").write_text(json.dumps(NOTEBOOK, indent=1) + "\n")
     return tmp_path
 
@@ -49,10 +49,10 @@ def test_findings_are_reported_as_cell_line_col(project) -> None:
     result = run("check", ".", "--output-format", "concise")
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if ": CKPT" in line]
-    # cell 4 of the notebook's code cells (the markdown cell is not counted), line 2
+    # cell 4: every cell counts, the markdown one too, as editors and ruff count them
     assert lines == [
-        "train.ipynb:cell 3:2:9: CKPT201 [*] `torch.load` without `map_location`",
-        "train.ipynb:cell 3:2:9: CKPT202 [*] `torch.load` without `weights_only=True` can run code from the file",
+        "train.ipynb:cell 4:2:9: CKPT201 [*] `torch.load` without `map_location`",
+        "train.ipynb:cell 4:2:9: CKPT202 `torch.load` without `weights_only=True` can run code from the file",
     ]
 
 
@@ -82,7 +82,7 @@ def test_fix_writes_back_into_the_cell_and_keeps_outputs_metadata_and_magics(pro
     assert after["metadata"] == NOTEBOOK["metadata"]
     again = run("check", "train.ipynb", "--output-format", "concise")
     assert [l for l in again.output.splitlines() if ": CKPT" in l] == [
-        "train.ipynb:cell 3:2:9: CKPT202 [*] `torch.load` without `weights_only=True` can run code from the file"
+        "train.ipynb:cell 4:2:9: CKPT202 `torch.load` without `weights_only=True` can run code from the file"
     ]
 
 
@@ -122,8 +122,8 @@ def test_magics_are_masked_with_the_same_length() -> None:
 def test_directories_pick_up_notebooks_and_bad_json_is_a_file_error(project) -> None:
     (project / "broken.ipynb").write_text("{not json")
     result = run("check", ".", "--output-format", "concise")
-    assert "train.ipynb:cell 3:2:9" in result.output
-    assert "broken.ipynb: error: not a notebook" in result.output
+    assert "train.ipynb:cell 4:2:9" in result.output
+    assert "broken.ipynb: io-error: not a notebook" in result.output
 
 
 def test_baseline_survives_a_new_cell_above(project) -> None:
@@ -135,8 +135,98 @@ def test_baseline_survives_a_new_cell_above(project) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_add_noqa_leaves_notebooks_alone(project) -> None:
-    before = (project / "train.ipynb").read_text()
+def test_add_noqa_writes_into_the_cell_and_keeps_everything_else(project) -> None:
     result = run("check", ".", "--add-noqa")
-    assert "train.ipynb: notebooks are not supported by --add-noqa; no noqa added" in result.output
-    assert (project / "train.ipynb").read_text() == before
+    assert result.exit_code == 0, result.output
+    after = json.loads((project / "train.ipynb").read_text())
+    assert after["cells"][3]["source"][1] == "state = torch.load(  # noqa: CKPT201, CKPT202\n"
+    for index in (0, 1, 2):
+        assert after["cells"][index] == NOTEBOOK["cells"][index]
+    assert run("check", ".").exit_code == 0
+
+
+# -- one pipeline for every format (#20 item 2) --------------------------------------
+
+CROSS_CELL = {
+    "cells": [
+        _cell(["# Train\n"], kind="markdown"),
+        _cell(["import torch\n"]),
+        _cell(["model = build()\n", "for epoch in range(3):\n", "    torch.save(model.state_dict(), f'runs/e{epoch}.pt')\n"]),
+        _cell(["state = torch.load('ckpt.pt')\n"]),
+    ],
+    "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+def _apply_json_edits(document, finding):
+    """Apply a JSON finding's fix edits to the notebook's cells, each edit to its own cell."""
+    cells = {number: "".join(cell["source"]) for number, cell in enumerate(document["cells"], start=1)}
+    for edit in sorted(finding["fix"]["edits"], key=lambda e: (e["cell"], e["location"]["row"], e["location"]["column"]), reverse=True):
+        lines = cells[edit["cell"]].splitlines(keepends=True) + [""]
+        offset = lambda p: sum(len(l) for l in lines[: p["row"] - 1]) + p["column"] - 1  # noqa: E731
+        text = cells[edit["cell"]]
+        cells[edit["cell"]] = text[: offset(edit["location"])] + edit["content"] + text[offset(edit["end_location"]) :]
+    return cells
+
+
+def test_json_has_the_cell_and_fix_edits_in_the_coordinates_of_their_cells(project) -> None:
+    import jsonschema
+
+    from ckptlint.reporters.json_format import SCHEMA
+
+    (project / "train.ipynb").write_text(json.dumps(CROSS_CELL, indent=1) + "\n")
+    document = json.loads(run("check", "train.ipynb", "--output-format", "json").stdout)
+    jsonschema.validate(document, SCHEMA)
+    by_code = {f["code"]: f for f in document["findings"]}
+    load, makedirs = by_code["CKPT201"], by_code["CKPT502"]
+    assert load["filename"] == str(project / "train.ipynb") and ":cell" not in load["filename"]
+    assert (load["cell"], load["location"], load["noqa_row"]) == (4, {"row": 1, "column": 9}, 1)
+    assert _apply_json_edits(CROSS_CELL, load)[4] == "state = torch.load('ckpt.pt', map_location=\"cpu\")\n"
+    # the finding is in cell 3; its fix adds `import os` to cell 2, after the imports there
+    assert makedirs["cell"] == 3 and {e["cell"] for e in makedirs["fix"]["edits"]} == {2, 3}
+    fixed = _apply_json_edits(CROSS_CELL, makedirs)
+    assert fixed[2] == "import torch\nimport os\n"
+    assert "    os.makedirs(" in fixed[3].splitlines()[2]
+
+
+def test_sarif_regions_and_replacements_are_in_the_cells_they_name(project, tmp_path) -> None:
+    (project / "train.ipynb").write_text(json.dumps(CROSS_CELL, indent=1) + "\n")
+    document = json.loads(run("check", "train.ipynb", "--output-format", "sarif").stdout)
+    (load,) = [r for r in document["runs"][0]["results"] if r["ruleId"] == "CKPT201"]
+    assert load["properties"] == {"cell": 4} and load["message"]["text"].startswith("cell 4: ")
+    region = load["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (1, 9)
+    (replacement,) = load["fixes"][0]["artifactChanges"][0]["replacements"]
+    assert replacement["properties"] == {"cell": 4}
+    assert replacement["deletedRegion"] == {"startLine": 1, "startColumn": 29, "endLine": 1, "endColumn": 29}
+
+
+def test_github_annotations_go_on_the_notebook_file_with_the_cell_in_the_message(project) -> None:
+    from support import parse_command
+
+    (project / "train.ipynb").write_text(json.dumps(CROSS_CELL, indent=1) + "\n")
+    output = CliRunner().invoke(cli, ["check", "train.ipynb", "--output-format", "github"], env={"GITHUB_WORKSPACE": str(project)}).stdout
+    commands = [parse_command(line) for line in output.splitlines()]
+    load = next(c for c in commands if c and "CKPT201" in c[1]["title"])
+    assert load[1]["file"] == "train.ipynb" and "line" not in load[1]  # notebook JSON lines mean nothing
+    assert load[2] == "cell 4, line 1, column 9: `torch.load` without `map_location`"
+
+
+def test_notebooks_go_through_the_prefilter_and_the_cache(project, monkeypatch) -> None:
+    from ckptlint.api import lint_paths
+    from ckptlint.engine.session import process
+    from support import settings
+
+    analysed = []
+    real = process.lint_source
+    monkeypatch.setattr(process, "lint_source", lambda text, path, *a, **k: analysed.append(path) or real(text, path, *a, **k))
+    plain = {"cells": [_cell(["print('hello')\n"])], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (project / "plain.ipynb").write_text(json.dumps(plain))
+    config = settings(root=str(project))
+    cache = str(project / "cache")
+    first = lint_paths([str(project)], config, cache_dir=cache)
+    assert analysed == [str(project / "train.ipynb")]  # plain.ipynb cannot matter: never parsed
+    second = lint_paths([str(project)], config, cache_dir=cache)
+    assert analysed == [str(project / "train.ipynb")]  # served from the cache
+    assert [(d.cell, d.span, d.code) for d in first.diagnostics] == [(d.cell, d.span, d.code) for d in second.diagnostics]
+    assert {d.cell for d in second.diagnostics} == {4}

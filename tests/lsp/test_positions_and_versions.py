@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st  # noqa: E402
 from lsprotocol import types  # noqa: E402
 
 from ckptlint.diagnostics import Span  # noqa: E402
-from ckptlint.lsp.actions import noqa_edit  # noqa: E402
+from ckptlint.engine.suppressions.writer import noqa_edit  # noqa: E402
 from ckptlint.lsp.positions import PositionMapper  # noqa: E402
 from ckptlint.fixes.model import apply_edits  # noqa: E402
 
@@ -50,7 +50,7 @@ def test_offsets_round_trip(parts, encoding):
 )
 def test_noqa_edit(line, expected):
     text = f"import torch\n{line}\nz = 1\n"
-    edit = noqa_edit(text, PositionMapper(text), 2, "CKPT201")
+    edit = noqa_edit(text, 2, "CKPT201")
     if expected is None:
         assert edit is None
     else:
@@ -93,3 +93,24 @@ def test_slow_lint_never_overwrites_a_newer_version():
     asyncio.run(run())
     assert published == []  # version 1's findings were dropped
     assert uri not in fake.results
+
+
+def test_configuration_is_read_once_per_folder(tmp_path, monkeypatch):
+    """The server used to call `load_settings` (reading the files) on every lint."""
+    from ckptlint.lsp import server as server_module
+
+    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
+    loads = []
+    real = server_module.load_settings
+    monkeypatch.setattr(server_module, "load_settings", lambda start: loads.append(start) or real(start))
+
+    class Fake(server_module.CkptlintServer):
+        workspace = SimpleNamespace(folders={}, text_documents={})  # type: ignore[assignment]
+
+    fake = Fake()
+    for name in ("a.py", "b.py", "a.py"):
+        fake.settings_for(str(tmp_path / name))
+    assert loads == [str(tmp_path)]
+    fake.configuration_changed()
+    fake.settings_for(str(tmp_path / "a.py"))
+    assert loads == [str(tmp_path), str(tmp_path)]

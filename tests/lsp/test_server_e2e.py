@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -21,10 +22,10 @@ HARD_TIMEOUT = 30.0
 TEXT = 'import torch\n\nlabel = "😀 café"; state = torch.load("model.pt")\n'
 
 
-@pytest.fixture
-def client(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n", encoding="utf-8")
-    lsp = LspClient(cwd=str(tmp_path))
+@contextlib.contextmanager
+def started(cwd):
+    """A server process in ``cwd``, killed at the hard deadline if it is still running."""
+    lsp = LspClient(cwd=str(cwd))
     killer = threading.Timer(HARD_TIMEOUT, lsp.proc.kill)  # the hard deadline for the whole test
     killer.start()
     try:
@@ -32,6 +33,13 @@ def client(tmp_path):
     finally:
         killer.cancel()
         lsp.close()
+
+
+@pytest.fixture
+def client(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n", encoding="utf-8")
+    with started(tmp_path) as lsp:
+        yield lsp
 
 
 def _open(client: LspClient, uri: str, text: str, version: int = 1) -> None:
@@ -119,15 +127,19 @@ def test_open_diagnose_fix_disable_and_exit(client, tmp_path):
     assert client.shutdown() == 0
 
 
+def _disabled(client: LspClient, uri: str, text: str, code: str):
+    """Open ``text``, apply "Disable ``code`` for this line": the new text and the actions offered."""
+    _open(client, uri, text)
+    actions = _actions(client, uri, client.diagnostics(uri, version=1)["diagnostics"])
+    disable = next(a for a in actions if a["title"] == f"Disable {code} for this line")
+    return apply_text_edits(text, disable["edit"]["changes"][uri]), actions
+
+
 def test_fix_all_and_noqa_merge(client, tmp_path):
     client.initialize(tmp_path.as_uri())
     uri = (tmp_path / "a.py").as_uri()
     text = 'import torch\nsd = torch.load("a.pt")  # noqa: E501\n'
-    _open(client, uri, text)
-    diagnostics = client.diagnostics(uri, version=1)["diagnostics"]
-    actions = _actions(client, uri, diagnostics)
-    disable = next(a for a in actions if a["title"] == "Disable CKPT201 for this line")
-    merged = apply_text_edits(text, disable["edit"]["changes"][uri])
+    merged, actions = _disabled(client, uri, text, "CKPT201")
     assert merged.splitlines()[1].endswith("# noqa: E501, CKPT201")
     fix_all = next(a for a in actions if a["kind"] == "source.fixAll.ckptlint")
     fixed = apply_text_edits(text, fix_all["edit"]["changes"][uri])
@@ -159,10 +171,7 @@ def test_utf8_position_encoding_and_rapid_edits(client, tmp_path):
 
 def test_config_error_does_not_crash(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\nno-such-key = 1\n", encoding="utf-8")
-    lsp = LspClient(cwd=str(tmp_path))
-    killer = threading.Timer(HARD_TIMEOUT, lsp.proc.kill)
-    killer.start()
-    try:
+    with started(tmp_path) as lsp:
         lsp.initialize(tmp_path.as_uri())
         uri = (tmp_path / "c.py").as_uri()
         _open(lsp, uri, TEXT)
@@ -170,9 +179,6 @@ def test_config_error_does_not_crash(tmp_path):
         assert "no-such-key" in shown["params"]["message"] or "configuration" in shown["params"]["message"]
         assert len(lsp.diagnostics(uri, version=1)["diagnostics"]) == 2  # falls back to the defaults
         assert lsp.shutdown() == 0
-    finally:
-        killer.cancel()
-        lsp.close()
 
 
 def test_server_without_lsp_extra_exits_2():
@@ -187,3 +193,87 @@ def test_cli_import_does_not_import_pygls():
     code = "import sys, ckptlint.cli; print('pygls' in sys.modules, 'torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_disable_never_writes_into_a_string(client, tmp_path):
+    """#20 item 5: the action was a regex over the raw line and merged into the
+    `# noqa: E501` inside the string, changing the checkpoint's path."""
+    client.initialize(tmp_path.as_uri())
+    uri = (tmp_path / "d.py").as_uri()
+    text = 'import torch\nsd = torch.load("runs/x # noqa: E501 here.pt")\n'
+    edited, _ = _disabled(client, uri, text, "CKPT201")
+    assert edited.splitlines()[1] == 'sd = torch.load("runs/x # noqa: E501 here.pt")  # noqa: CKPT201'
+    _change(client, uri, edited, 2)
+    assert [d["code"] for d in client.diagnostics(uri, version=2)["diagnostics"]] == ["CKPT202"]
+    assert client.shutdown() == 0
+
+
+def test_disable_is_not_offered_where_a_comment_would_land_in_a_string(client, tmp_path):
+    client.initialize(tmp_path.as_uri())
+    uri = (tmp_path / "m.py").as_uri()
+    text = 'import torch\nx = f"""{torch.load(\n\'a\')}"""\n'  # line 2 ends inside the f-string
+    _open(client, uri, text)
+    diagnostics = client.diagnostics(uri, version=1)["diagnostics"]
+    assert diagnostics
+    titles = [a["title"] for a in _actions(client, uri, diagnostics)]
+    assert titles and not [t for t in titles if t.startswith("Disable")]
+    assert client.shutdown() == 0
+
+
+def test_excluded_files_get_no_diagnostics_and_per_file_ignores_apply(tmp_path):
+    """#20 item 6: the editor linted files the configuration excludes; the CLI and the hook skip them."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ckptlint]\nextend-exclude = ["legacy"]\nper-file-ignores = { "tests/*.py" = ["CKPT202"] }\n',
+        encoding="utf-8",
+    )
+    (tmp_path / ".gitignore").write_text("generated_*.py\n", encoding="utf-8")
+    with started(tmp_path) as lsp:
+        lsp.initialize(tmp_path.as_uri())
+        uris = {
+            name: (tmp_path / name).as_uri()
+            for name in ("legacy/old.py", "generated_model.py", "tests/test_load.py", "train.py")
+        }
+        for name, uri in uris.items():
+            _open(lsp, uri, TEXT)
+        published = {name: [d["code"] for d in lsp.diagnostics(uri, version=1)["diagnostics"]] for name, uri in uris.items()}
+        assert published == {
+            "legacy/old.py": [],
+            "generated_model.py": [],
+            "tests/test_load.py": ["CKPT201"],
+            "train.py": ["CKPT201", "CKPT202"],
+        }
+        # the command line (as the pre-commit hook runs it) agrees, file by file
+        for name in uris:
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_text(TEXT, encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, "-m", "ckptlint", "--force-exclude", "--no-cache", "--output-format", "concise", *uris],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )
+        found = {name: [] for name in uris}
+        for line in result.stdout.splitlines():
+            if ": CKPT" in line:
+                found[line.split(":")[0]].append(line.split()[1])
+        assert found == published
+        assert lsp.shutdown() == 0
+
+
+def test_configuration_is_read_again_when_it_is_saved(client, tmp_path):
+    client.initialize(tmp_path.as_uri())
+    uri = (tmp_path / "train.py").as_uri()
+    _open(client, uri, TEXT)
+    assert [d["code"] for d in client.diagnostics(uri, version=1)["diagnostics"]] == ["CKPT201", "CKPT202"]
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.ckptlint]\nignore = ["CKPT202"]\n', encoding="utf-8")
+    client.notify("textDocument/didSave", {"textDocument": {"uri": config.as_uri()}})
+    assert [d["code"] for d in client.diagnostics(uri, version=1)["diagnostics"]] == ["CKPT201"]
+    assert client.shutdown() == 0
+
+
+def test_a_notebook_opened_as_text_gets_no_misplaced_diagnostics(client, tmp_path):
+    client.initialize(tmp_path.as_uri())
+    uri = (tmp_path / "nb.ipynb").as_uri()
+    notebook = '{"cells": [{"cell_type": "code", "source": ["import torch\\n", "torch.load(\'a\')\\n"]}]}'
+    _open(client, uri, notebook)
+    assert client.diagnostics(uri, version=1)["diagnostics"] == []
+    assert client.shutdown() == 0

@@ -96,3 +96,25 @@ def test_long_findings_are_elided() -> None:
     diagnostic = lint_source(text, "a.py", settings()).diagnostics[0]
     out = format_full(diagnostic, text, color=False)
     assert "  :\n" in out and out.count("^") < 200
+
+
+def test_an_import_far_from_the_edit_is_its_own_small_hunk(tmp_path, monkeypatch) -> None:
+    """#20 item 4: the diff used to run from the inserted import to the edit
+    (877 lines for 3 findings in one real file, mostly its docstring)."""
+    story = "".join(f"    Line {i} of the story.\n" for i in range(300))
+    code = (
+        "import torch\nimport torch.nn as nn\n\n\ndef train():\n"
+        + f'    """Train.\n\n{story}    """\n'
+        + "    model = nn.Linear(4, 2)\n"
+        + "    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        + '    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "/ckpt/last.pt")\n'
+    )
+    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\nruntime = true\n")
+    (tmp_path / "train.py").write_text(code)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", "train.py", "--no-cache", "--select", "CKPT104", "--output-format", "full"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert "+ import ckptlint.runtime" in result.output and '"rng": ckptlint.runtime.capture_rng_state()' in result.output
+    assert not any("Line 150 of the story" in line for line in lines)
+    assert len(lines) <= 35, result.output  # finding, source, notes, two hunks of a few lines, summary

@@ -3,46 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, Optional, Tuple
 
 from click.testing import CliRunner
+
+from support import parse_command
 
 from ckptlint.cli import cli
 from ckptlint.diagnostics import Diagnostic, Span
 from ckptlint.reporters.github import format_annotation
 
 SAMPLE = 'import torch\nname = "é"; state = torch.load("model.pt")\n'
-
-
-def _unescape(value: str, mappings) -> str:
-    for token, replacement in mappings:
-        value = value.replace(replacement, token)
-    return value
-
-
-# actions/runner src/Runner.Common/ActionCommand.cs: the order in which it unescapes.
-_DATA = [("\r", "%0D"), ("\n", "%0A"), ("%", "%25")]
-_PROPERTY = [("\r", "%0D"), ("\n", "%0A"), (":", "%3A"), (",", "%2C"), ("%", "%25")]
-
-
-def parse_command(line: str) -> Optional[Tuple[str, Dict[str, str], str]]:
-    """ActionCommand.TryParseV2: `::name k=v,k=v::data`."""
-    message = line.lstrip()
-    if not message.startswith("::"):
-        return None
-    end = message.find("::", 2)
-    if end < 0:
-        return None
-    info = message[2:end]
-    space = info.find(" ")
-    name = info if space < 0 else info[:space]
-    properties: Dict[str, str] = {}
-    if space > 0:
-        for prop in [p for p in info[space + 1 :].strip().split(",") if p]:
-            pair = [part for part in prop.split("=", 1) if part]  # RemoveEmptyEntries
-            if len(pair) == 2:
-                properties[pair[0]] = _unescape(pair[1], _PROPERTY)
-    return name, properties, _unescape(message[end + 2 :], _DATA)
 
 
 def _run(args, cwd, env=None):
@@ -113,3 +83,16 @@ def test_escaping_matches_the_runner():
         "endColumn": "1",
         "title": "ckptlint (CKPT201 load-without-map-location)",
     }
+
+
+def test_a_file_that_does_not_parse_is_annotated_at_pythons_position(tmp_path):
+    """#20 item 1: the annotation had no `line=`, and the position was libcst's (3:1, 3:4)."""
+    (tmp_path / "bad, name.py").write_text("import torch\ndef f(:\n    return torch.load('a')\n", encoding="utf-8")
+    (tmp_path / "gone.py").write_bytes(b"x = '\xff'\n")
+    result = _run(["check", "--output-format", "github", "bad, name.py", "gone.py"], tmp_path, {"GITHUB_WORKSPACE": str(tmp_path)})
+    assert result.exit_code == 1
+    commands = [parse_command(line) for line in result.stdout.splitlines() if line.startswith("::")]
+    assert commands == [
+        ("error", {"file": "bad, name.py", "line": "2", "col": "7", "title": "ckptlint (invalid-syntax)"}, "invalid syntax"),
+        ("error", {"file": "gone.py", "title": "ckptlint (io-error)"}, "not valid utf-8 (byte 0xff at offset 5)"),
+    ]

@@ -12,6 +12,8 @@ import time
 import pytest
 from click.testing import CliRunner
 
+from support import enter_project
+
 from ckptlint.cli import cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -23,10 +25,7 @@ FIXED_LINE = "sd = torch.load('a.pt', map_location=\"cpu\", weights_only=True)"
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CKPTLINT_OUTPUT_FORMAT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
-    return tmp_path
+    return enter_project(tmp_path, monkeypatch)
 
 
 def run(*args: str):
@@ -41,10 +40,13 @@ def run_process(args, cwd, timeout=60):
     )
 
 
+FILE_ERRORS = (": io-error: ", ": invalid-syntax: ", ": unsupported-syntax: ")
+
+
 def one_error_line(output: str, path: str) -> str:
-    lines = [line for line in output.splitlines() if line.startswith(path + ":") and " error: " in line]
+    lines = [line for line in output.splitlines() if line.startswith(path + ":") and any(k in line for k in FILE_ERRORS)]
     assert len(lines) == 1, output
-    assert "Traceback" not in output and "internal error" not in output, output
+    assert "Traceback" not in output and "internal-error" not in output, output
     return lines[0]
 
 
@@ -114,16 +116,14 @@ def test_path_with_spaces_and_non_ascii(project) -> None:
 def test_50_mb_file_is_refused_by_size_without_reading_it(project, monkeypatch) -> None:
     with open(project / "huge.py", "wb") as handle:
         handle.truncate(50 * 1024 * 1024)  # sparse: costs no disk
-    import builtins
-
-    real_open = builtins.open
+    real_open = os.open
     opened = []
 
     def spy(path, *args, **kwargs):
         opened.append(os.fspath(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr("ckptlint.engine.source.open", spy, raising=False)
+    monkeypatch.setattr(os, "open", spy)
     start = time.monotonic()
     result = run("huge.py")
     assert time.monotonic() - start < 10
@@ -140,22 +140,35 @@ def test_non_utf8_bytes(project) -> None:
     assert result.exit_code == 1
 
 
-def test_unreadable_file(project, monkeypatch) -> None:
+def test_unreadable_file(project) -> None:
     path = project / "secret.py"
     path.write_text(BAD)
     os.chmod(path, 0)
-    if os.geteuid() == 0:  # root reads anything: make the open fail as it would for a user
-        import builtins
+    if os.geteuid() != 0:
+        result = run("secret.py", "--fix")
+        assert "io-error: Permission denied" in one_error_line(result.output, "secret.py")
+        assert result.exit_code == 1
+        return
+    # root reads anything: lint as an unprivileged user, as a developer would
+    from support import run_as_nobody, shared_directory
 
-        def denied(name, *args, **kwargs):
-            if os.fspath(name).endswith("secret.py"):
-                raise PermissionError(13, "Permission denied")
-            return builtins.open(name, *args, **kwargs)
+    from ckptlint.api import FixMode, lint_paths
+    from support import settings
 
-        monkeypatch.setattr("ckptlint.engine.source.open", denied, raising=False)
-    result = run("secret.py", "--fix")
-    assert "error: Permission denied" in one_error_line(result.output, "secret.py")
-    assert result.exit_code == 1
+    folder = shared_directory()
+    try:
+        secret = os.path.join(folder, "secret.py")
+        with open(secret, "w") as handle:
+            handle.write(BAD)
+        os.chmod(secret, 0)
+        config = settings(root=folder)
+        lint_paths([secret], config)  # import the analysis before dropping privileges
+        errors = run_as_nobody(lambda: [e.render() for e in lint_paths([secret], config, FixMode.FIX).errors])
+    finally:
+        import shutil
+
+        shutil.rmtree(folder)
+    assert errors == [f"{secret}: io-error: Permission denied"]
 
 
 def test_symlink_loop(project) -> None:
@@ -173,16 +186,16 @@ def test_symlink_loop(project) -> None:
 def test_file_deleted_during_the_run(project, monkeypatch) -> None:
     (project / "a.py").write_text(BAD)
     (project / "gone.py").write_text(BAD)
-    import ckptlint.api as api
+    from ckptlint.engine.session import pool
 
-    real = api.discover
+    real = pool.discover
 
     def discover_then_delete(paths, settings):
         found = real(paths, settings)
         os.unlink(project / "gone.py")
         return found
 
-    monkeypatch.setattr(api, "discover", discover_then_delete)
+    monkeypatch.setattr(pool, "discover", discover_then_delete)
     result = run(".", "--fix", "--unsafe-fixes", "--jobs", "1")
     assert "error: no such file" in one_error_line(result.output, "gone.py")
     assert FIXED_LINE in (project / "a.py").read_text()
@@ -192,16 +205,17 @@ def test_file_deleted_during_the_run(project, monkeypatch) -> None:
 
 def test_file_deleted_between_read_and_write_is_not_resurrected(project, monkeypatch) -> None:
     (project / "gone.py").write_text(BAD)
-    import ckptlint.api as api
+    from ckptlint.engine.session import process
 
-    real = api.process_source
+    real = process.process_document
 
-    def process_then_delete(source, *args, **kwargs):
-        report = real(source, *args, **kwargs)
-        os.unlink(source.path)
+    def process_then_delete(document, *args, **kwargs):
+        report = real(document, *args, **kwargs)
+        if os.path.exists(document.path):
+            os.unlink(document.path)
         return report
 
-    monkeypatch.setattr(api, "process_source", process_then_delete)
+    monkeypatch.setattr(process, "process_document", process_then_delete)
     result = run("gone.py", "--fix", "--unsafe-fixes")
     assert "cannot write fixes" in one_error_line(result.output, "gone.py")
     assert not (project / "gone.py").exists()
@@ -209,17 +223,20 @@ def test_file_deleted_between_read_and_write_is_not_resurrected(project, monkeyp
 
 def test_file_edited_between_read_and_write_is_not_overwritten(project, monkeypatch) -> None:
     (project / "edited.py").write_text(BAD)
-    import ckptlint.api as api
+    from ckptlint.engine.session import process
 
-    real = api.process_source
+    real = process.process_document
+    edited = []
 
-    def process_then_edit(source, *args, **kwargs):
-        report = real(source, *args, **kwargs)
-        with open(source.path, "a") as handle:
-            handle.write("# the user's newer edit\n")
+    def process_then_edit(document, *args, **kwargs):
+        report = real(document, *args, **kwargs)
+        if not edited:  # the user saves once, while the first lint runs
+            edited.append(document.path)
+            with open(document.path, "a") as handle:
+                handle.write("# the user's newer edit\n")
         return report
 
-    monkeypatch.setattr(api, "process_source", process_then_edit)
+    monkeypatch.setattr(process, "process_document", process_then_edit)
     result = run("edited.py", "--fix", "--unsafe-fixes")
     assert "changed while it was linted" in one_error_line(result.output, "edited.py")
     assert (project / "edited.py").read_text() == BAD + "# the user's newer edit\n"
@@ -248,7 +265,7 @@ def test_10000_deep_nesting_gets_a_one_line_error(project, kind) -> None:
     result = run_process(["deep.py", "--fix"], project, timeout=60)
     assert result.returncode == 1, (result.returncode, result.stderr[-500:])
     line = one_error_line(result.stdout + result.stderr, "deep.py")
-    assert "cannot parse" in line or "syntax error" in line
+    assert ": invalid-syntax: " in line or ": unsupported-syntax: " in line
 
 
 # -- the language server -------------------------------------------------------------

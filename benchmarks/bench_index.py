@@ -1,0 +1,111 @@
+"""What the project index costs: the corpus with and without it, and a pre-commit run in a big project.
+
+    python benchmarks/build_corpus.py          # once
+    python benchmarks/bench_index.py [--corpus benchmarks/corpus] [--max-lines 250000]
+
+Measured in fresh processes, in one run (the machine's speed drifts; compare ratios):
+- the index of the corpus, cold (every imported project module summarised from one parse, the
+  summaries written to an empty cache folder) and warm (read back from that folder), as a run
+  with the result cache off so only the summaries are reused;
+- a cold lint of the corpus with the index and without it (`CKPTLINT_NO_INDEX=1`), best of 2,
+  alternating; the target: with <= 1.15x without;
+- one file in a generated project of 200 modules (a training script importing a chain of helper
+  modules, the pre-commit case) with the index warm: `ckptlint train.py`, end to end, median of
+  5; the target: <= 0.5 s on this 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "CKPTLINT_NO_INDEX")}
+
+
+def run(argv: List[str], cwd: str, env: Dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - started
+
+
+def lint(paths: List[str], cwd: str, cache: str, *, index: bool, result_cache: bool = False) -> float:
+    env = dict(ENV, CKPTLINT_CACHE_DIR=cache)
+    if not index:
+        env["CKPTLINT_NO_INDEX"] = "1"
+    flags = [] if result_cache else ["--no-cache"]
+    argv = [sys.executable, "-m", "ckptlint", *paths, "--select", "ALL", "--exit-zero", "-q", *flags]
+    return run(argv, cwd, env)
+
+
+def generated_project(root: str, modules: int) -> str:
+    """A project of ``modules`` helper modules, each importing the previous one, and a training
+    script that imports the last: its one-file lint reads the whole chain."""
+    os.makedirs(root, exist_ok=True)
+    for index in range(modules):
+        previous = f"from helpers_{index - 1} import helper_{index - 1}\n" if index else ""
+        body = (
+            "import torch\nimport torch.distributed as dist\n" + previous +
+            f"\n\ndef helper_{index}(x):\n    return x\n\n\n"
+            f"def save_{index}(state, path):\n    if dist.get_rank() == 0:\n        torch.save(state, path)\n"
+        )
+        with open(os.path.join(root, f"helpers_{index}.py"), "w") as handle:
+            handle.write(body)
+    with open(os.path.join(root, "train.py"), "w") as handle:
+        handle.write(
+            "import torch\nimport torch.nn as nn\n"
+            f"from helpers_{modules - 1} import save_{modules - 1}\n\n"
+            "model = nn.Linear(2, 2)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+            "for epoch in range(10):\n"
+            f"    save_{modules - 1}({{'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'epoch': epoch}}, 'last.pt')\n"
+        )
+    with open(os.path.join(root, "pyproject.toml"), "w") as handle:
+        handle.write("[tool.ckptlint]\n")
+    return os.path.join(root, "train.py")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", default=os.path.join(HERE, "corpus"))
+    parser.add_argument("--modules", type=int, default=200)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="ckptlint-bench-index-")
+    try:
+        results: Dict[str, float] = {}
+        if os.path.isdir(args.corpus):
+            cache = os.path.join(work, "corpus-cache")
+            results["index_cold"] = lint([args.corpus], REPO, cache, index=True)
+            results["index_warm"] = lint([args.corpus], REPO, cache, index=True)
+            with_index, without = [], []
+            for _ in range(2):
+                shutil.rmtree(cache, ignore_errors=True)
+                with_index.append(lint([args.corpus], REPO, cache, index=True))
+                without.append(lint([args.corpus], REPO, cache, index=False))
+            results["cold_with_index"] = min(with_index)
+            results["cold_without_index"] = min(without)
+            results["with_vs_without"] = results["cold_with_index"] / results["cold_without_index"]
+        project = os.path.join(work, "project")
+        train = generated_project(project, args.modules)
+        cache = os.path.join(work, "project-cache")
+        lint(["train.py"], project, cache, index=True)  # fills the summaries
+        times = [lint(["train.py"], project, cache, index=True) for _ in range(5)]
+        results[f"one_file_{args.modules}_modules_warm_index"] = statistics.median(times)
+        for name, value in results.items():
+            unit = "x" if name == "with_vs_without" else "s"
+            print(f"{name:40s} {value:8.2f} {unit}")
+        del train
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""A run over many files: discovery, then `process_file` for each, on worker
+processes when there are enough files to pay for them."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Callable, List, Optional, Sequence
+
+from ckptlint.config.settings import Settings
+from ckptlint.engine.discovery import discover
+from ckptlint.engine.session.process import process_guarded
+from ckptlint.engine.session.report import FileReport, FixMode, RunReport
+
+# Below this many files a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 8
+
+Progress = Callable[[int, int], None]
+
+
+def lint_paths(
+    paths: Sequence[str],
+    settings: Settings,
+    mode: FixMode = FixMode.CHECK,
+    unsafe_fixes: bool = False,
+    *,
+    jobs: int = 1,
+    cache_dir: Optional[str] = None,
+    progress: Optional[Progress] = None,
+) -> RunReport:
+    """Discover the files under ``paths`` and process each of them.
+
+    With ``jobs`` > 1 the files are spread over worker processes; reports
+    come back in discovery order, so the output never depends on ``jobs``.
+    ``progress(done, total)`` is called after each file.
+    """
+    files = [path for path in discover(paths, settings) if path != "-"]
+    cache = None
+    if cache_dir is not None and mode is FixMode.CHECK:
+        from ckptlint.engine.cache import ResultCache
+
+        cache = ResultCache(cache_dir, settings)
+    work = functools.partial(process_guarded, settings=settings, mode=mode, unsafe_fixes=unsafe_fixes, cache=cache)
+    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
+        return RunReport(_in_process(files, work, progress), unsafe_fixes)
+    return RunReport(_in_pool(files, work, jobs, progress), unsafe_fixes)
+
+
+def _in_process(files: List[str], work: Callable[[str], FileReport], progress: Optional[Progress]) -> List[FileReport]:
+    reports = []
+    for done, path in enumerate(files, start=1):
+        reports.append(work(path))
+        if progress is not None:
+            progress(done, len(files))
+    return reports
+
+
+def _in_pool(files: List[str], work: Callable[[str], FileReport], jobs: int, progress: Optional[Progress]) -> List[FileReport]:
+    """Process ``files`` on ``jobs`` worker processes; reports in the order of ``files``.
+
+    Largest files go first, in small chunks, so that the run does not end with
+    one worker still busy with a big file while the others idle; the reports
+    are put back in discovery order afterwards.
+    """
+    import concurrent.futures
+    import multiprocessing
+
+    order = sorted(range(len(files)), key=lambda index: -_size(files[index]))
+    chunksize = max(1, len(files) // (jobs * 64))
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    reports: List[Optional[FileReport]] = [None] * len(files)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        results = pool.map(work, [files[index] for index in order], chunksize=chunksize)
+        for done, (index, report) in enumerate(zip(order, results), start=1):
+            reports[index] = report
+            if progress is not None:
+                progress(done, len(files))
+    return [report for report in reports if report is not None]
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0

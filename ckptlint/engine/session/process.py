@@ -1,0 +1,109 @@
+"""One file through the pipeline: read → pre-filter → cache → analysis → write.
+
+Every source kind (a `.py` file, a notebook, stdin, an editor's buffer) goes
+through `process_document`, which does no file I/O beyond the cache;
+`process_file` adds reading the file once and, with `FixMode.FIX`, writing it
+back. A report counts only fixes that are in the file's new content: when a
+write fails (the file changed meanwhile, or cannot be written), the file is
+left as it was and its report shows it as it is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from ckptlint.config.settings import Settings
+from ckptlint.diagnostics import UNSUPPORTED_SYNTAX, FileError
+from ckptlint.engine.analysis import fix_source, lint_source
+from ckptlint.engine.prefilter import needs_analysis, prefilter_disabled
+from ckptlint.engine.selection import infos_for
+from ckptlint.engine.session.documents import Document, read_document
+from ckptlint.engine.session.notebook import UnsupportedEdit
+from ckptlint.engine.session.report import FileReport, FixMode
+from ckptlint.engine.source import SourceError, write_source
+
+if TYPE_CHECKING:
+    from ckptlint.engine.cache import ResultCache
+
+
+def can_matter(document: Document, settings: Settings) -> bool:
+    """Whether any rule selected for the file can fire on its code (else it is not even parsed)."""
+    return prefilter_disabled() or needs_analysis(document.text, infos_for(document.path, settings), settings.project)
+
+
+def process_document(
+    document: Document,
+    settings: Settings,
+    mode: FixMode = FixMode.CHECK,
+    unsafe_fixes: bool = False,
+    cache: "Optional[ResultCache]" = None,
+) -> FileReport:
+    """Lint (and in FIX/DIFF mode, fix) one document; writes nothing."""
+    report = FileReport(path=document.path, original=document.content, text=document.content)
+    if not can_matter(document, settings):
+        return report
+    final = document
+    if mode is FixMode.CHECK:
+        diagnostics, errors = _check(document, settings, cache)
+    else:
+        fixed = fix_source(document.text, document.path, settings, unsafe_fixes=unsafe_fixes)
+        diagnostics, errors = fixed.outcome.diagnostics, list(fixed.outcome.errors)
+        if fixed.error is not None:
+            errors.append(fixed.error)
+        try:
+            final = document.updated(fixed.text)
+        except UnsupportedEdit as exc:
+            diagnostics, errors = _check(document, settings, None)  # the findings of what stays
+            errors.append(FileError(document.path, str(exc), kind=UNSUPPORTED_SYNTAX))
+        else:
+            report.fixed, report.fixed_codes = fixed.applied, list(fixed.fixed_codes)
+    report.text = final.content
+    report.diagnostics = [final.to_user(d) for d in diagnostics]
+    report.errors = [final.error_to_user(e) for e in errors]
+    report.cell_texts = final.cell_texts()
+    return report
+
+
+def _check(document: Document, settings: Settings, cache: "Optional[ResultCache]"):
+    key = cache.key(document.path, document.text) if cache is not None else None
+    cached = cache.load(key, document.path) if cache is not None and key is not None else None
+    if cached is not None:
+        return cached
+    outcome = lint_source(document.text, document.path, settings)
+    if cache is not None and key is not None and not any(e.internal for e in outcome.errors):
+        cache.store(key, outcome.diagnostics, outcome.errors)
+    return outcome.diagnostics, list(outcome.errors)
+
+
+def process_file(
+    path: str,
+    settings: Settings,
+    mode: FixMode = FixMode.CHECK,
+    unsafe_fixes: bool = False,
+    cache: "Optional[ResultCache]" = None,
+) -> FileReport:
+    """Read, lint (or fix and write back) one file; never raises for a bad file."""
+    try:
+        document = read_document(path, settings.max_file_size)
+    except SourceError as exc:
+        return FileReport(path=path, errors=[FileError(path, str(exc))])
+    report = process_document(document, settings, mode, unsafe_fixes, cache if mode is FixMode.CHECK else None)
+    if mode is FixMode.FIX and report.changed:
+        try:
+            write_source(document.source, report.text or "")
+        except OSError as exc:
+            report = process_document(document, settings, FixMode.CHECK)  # the file as it stays
+            report.errors.append(FileError(path, f"cannot write fixes: {exc.strerror or exc}"))
+    if mode is FixMode.CHECK and not report.diagnostics and not report.errors:
+        # Keep texts only where a reporter needs them, so the memory of a run
+        # follows its largest file and its findings, not the whole corpus.
+        report.original = report.text = report.cell_texts = None
+    return report
+
+
+def process_guarded(path: str, settings: Settings, mode: FixMode, unsafe_fixes: bool, cache) -> FileReport:
+    """`process_file`, with the last per-file boundary (for worker processes)."""
+    try:
+        return process_file(path, settings, mode, unsafe_fixes, cache)
+    except Exception as exc:
+        return FileReport(path, errors=[FileError(path, f"{type(exc).__name__}: {exc}", internal=True)])
