@@ -71,7 +71,7 @@ def test_fix_writes_back_into_the_cell_and_keeps_outputs_metadata_and_magics(pro
         "model = build()\n",
         "state = torch.load(\n",
         "    'ckpt.pt',\n",
-        '    map_location="cpu",\n',
+        "    map_location='cpu',\n",  # the cell's quotes
         ")\n",
         "model.load_state_dict(state)",
     ]
