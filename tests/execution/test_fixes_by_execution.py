@@ -140,3 +140,11 @@ def test_evaluation_job_loads_the_shared_checkpoint_before_and_after_the_fix(fix
         run = evaluate_shared_checkpoint(script, tmp_path / label)
         assert run.ok, f"{label}: {run.error()}"
         assert "accuracy" in run.outputs[0] and "embeddings (8, 4)" in run.outputs[0]
+
+
+def test_the_comparison_can_pass_a_single_process_job(tmp_path: Path) -> None:
+    # The positive control (the fixed torchrun_ddp_resume is the distributed one): the good
+    # twin restores its RNG and draws its batches in order, so it resumes bit for bit.
+    job = next(job for job in JOBS if job.name == "resume_from_checkpoint")
+    verdict = check(job, REPO / "fixtures" / "good" / "resume_from_checkpoint.py", tmp_path)
+    assert verdict.bit_exact, verdict.reason
