@@ -12,9 +12,10 @@ to the next), and processes the job starts use the platform's start method.
 
 Every process runs in its own session. On the deadline, or when one rank
 fails, the whole group of every process is killed (DataLoader workers and
-forked ranks with it); a rank still alive a few seconds after a peer exited
-cleanly is killed too and counted as finished (gloo's teardown can hang once
-a peer has gone).
+forked ranks with it). gloo's teardown on the CPU can hang: the job's
+`destroy_process_group()` is skipped (the process exits when the job returns),
+and a rank still alive a few seconds after a peer exited cleanly is killed
+and counted as finished.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def _child(script: str, argv: Sequence[str], cwd: str, env: Dict[str, str], log:
     numpy.random.seed()  # a new interpreter seeds numpy's global RNG from the OS,
     torch.seed()  # and torch's default generator too (since torch 2.x, not a fixed seed),
     multiprocessing.set_start_method(None, force=True)  # and starts processes the platform's way
+    torch.distributed.destroy_process_group = _leave_process_group  # type: ignore[assignment]
     import runpy
 
     sys.argv = [script, *argv]
@@ -99,6 +101,12 @@ def _child(script: str, argv: Sequence[str], cwd: str, env: Dict[str, str], log:
     runpy.run_path(script, run_name="__main__")
     sys.stdout.flush()
     sys.stderr.flush()
+
+
+def _leave_process_group(group: object = None) -> None:
+    """Stands in for `destroy_process_group`: with gloo on the CPU, freeing a DDP model
+    after its group was destroyed hangs now and then (1 run in 25 here); the process
+    exits without tearing anything down when the job returns."""
 
 
 def free_port() -> int:
