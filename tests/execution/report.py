@@ -44,7 +44,7 @@ def main() -> None:
         fixed_copies(REPO / "fixtures" / "bad", fixed)
         with ThreadPoolExecutor(jobs) as pool:
             rows: List[Tuple[Job, Verdict, Verdict]] = list(pool.map(lambda job: _both(job, fixed, work), JOBS))
-    print("| fixture | processes | before the fix | after `--fix --unsafe-fixes` | run time (6 runs) |")
+    print("| fixture | processes the harness starts | before the fix | after `--fix --unsafe-fixes` | run time (6 runs) |")
     print("|---|---|---|---|---|")
     for job, before, after in rows:
         seconds = before.seconds + after.seconds
