@@ -1,9 +1,14 @@
 """Applying fixes to a fixed point, and never producing code that does not parse.
 
-Each round applies every allowed, non-overlapping fix (the rest wait for the
-next round), then re-lints the new text: that lint is the re-parse that
-checks the result. If a round produces text that does not parse, the file
-is left exactly as it was and the rules involved are named.
+Each round applies every allowed fix that conflicts with none chosen before
+it (the rest wait for the next round, which re-lints and rebuilds them on
+the new text), then re-lints the new text: that lint is the re-parse that
+checks the result. Two fixes conflict when they change the same characters,
+insert at one point (their order would be arbitrary), or add one import at
+two places. A fix whose own edits overlap is never applied (a builder's
+bug: the finding stays, nothing crashes). If a round produces text that does
+not parse, the file is left exactly as it was and the rules involved are
+named.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Diagnostic, FileError
 from ckptlint.engine.prefilter import needs_analysis, prefilter_disabled
 from ckptlint.engine.runner import LintOutcome, lint_text, parse
-from ckptlint.fixes.model import Edit, Fix, apply_edits
+from ckptlint.fixes.model import Edit, Fix, ImportEdit, apply_edits, overlapping
 from ckptlint.rules.base import Rule
 from ckptlint.rules.info import RuleInfo
 
@@ -31,24 +36,31 @@ class FixOutcome:
     fixed_codes: Tuple[str, ...] = ()  # the code of each applied fix (for `--show-fixes`)
 
 
-def _overlaps(a: Edit, b: Edit) -> bool:
+def _conflict(a: Edit, b: Edit) -> bool:
     if a == b:
         return False  # the same edit (an import two fixes need) is applied once
+    if isinstance(a, ImportEdit) and isinstance(b, ImportEdit) and a.module == b.module:
+        return True  # one import at two places: the next round reuses the first
     if a.start == a.end == b.start == b.end:
         return True  # two insertions at one point: their order would be arbitrary
     return a.start < b.end and b.start < a.end
 
 
 def choose_fixes(diagnostics: Sequence[Diagnostic], unsafe: bool) -> List[Tuple[Diagnostic, Fix]]:
-    """Allowed fixes that do not overlap, in source order; the rest wait a round."""
+    """Allowed fixes that conflict with none chosen before them, in source order;
+    the rest wait a round."""
     candidates = sorted(
-        ((d, d.fix) for d in diagnostics if d.fix is not None and d.fix.applicability.allowed(unsafe)),
+        (
+            (d, d.fix)
+            for d in diagnostics
+            if d.fix is not None and d.fix.applicability.allowed(unsafe) and not overlapping(d.fix.edits)
+        ),
         key=lambda pair: (pair[1].start, pair[1].end, pair[0].code),
     )
     chosen: List[Tuple[Diagnostic, Fix]] = []
     taken: List[Edit] = []
     for diagnostic, fix in candidates:
-        if any(_overlaps(edit, other) for edit in fix.edits for other in taken):
+        if any(_conflict(edit, other) for edit in fix.edits for other in taken):
             continue
         chosen.append((diagnostic, fix))
         taken.extend(fix.edits)

@@ -1,125 +1,35 @@
-"""Fix builders: new code is made by editing CST nodes and rendering them.
+"""Fix builders, by operation: build nodes, replace a node, insert a statement.
 
-Rendering with `module.code_for_node` keeps libcst's formatting fidelity
-(comments, parentheses, line breaks); `minimal_edit` then trims the result
-to the characters that change, so the diff shows only what the fix adds.
+New code is made by editing CST nodes (never by parsing a snippet) and
+rendering them with libcst, which keeps the file's formatting (comments,
+parentheses, line breaks). Every position is a token position in the code
+libcst renders; `source_map` maps the finished edit back to the file's text,
+so a form feed or a continuation in an indentation never shifts an edit, and
+an edit never covers a line it does not change. Code a fix inserts follows
+the file's style: the indentation of the block it goes into (libcst's, not
+the line's characters) and the file's quotes (`style`).
 """
 
 from __future__ import annotations
 
-from typing import List, TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple, Union
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState  # the state `Module.code_for_node` uses
 
 from ckptlint.fixes.model import Edit, minimal_edit
+from ckptlint.fixes.render import render_in_place
+from ckptlint.fixes.source_map import SourceMap, source_map
+from ckptlint.fixes.style import follow_quotes, string_ids
 from ckptlint.semantic.model import SemanticModel
 
 if TYPE_CHECKING:
     from ckptlint.semantic.facts.checkpoints import Checkpoint
 
 Whitespace = Union[cst.SimpleWhitespace, cst.ParenthesizedWhitespace]
+Element = Union[cst.Arg, cst.BaseDictElement]
 
 
-def _whitespace_before_last(call: cst.Call, args: Sequence[cst.Arg]) -> Whitespace:
-    """The whitespace that separates the last argument from what precedes it."""
-    if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma):
-        whitespace = args[-2].comma.whitespace_after
-    else:
-        whitespace = call.whitespace_before_args
-    if isinstance(whitespace, cst.SimpleWhitespace) and whitespace.value == "":
-        return cst.SimpleWhitespace(" ")
-    return whitespace  # type: ignore[return-value]
-
-
-def _append_argument(call: cst.Call, new_arg: cst.Arg) -> cst.Call:
-    args = list(call.args)
-    if not args:
-        return call.with_changes(args=[new_arg])
-    last = args[-1]
-    separator = _whitespace_before_last(call, args)
-    if isinstance(last.comma, cst.Comma):
-        # `f(a,)` or a multi-line call with a trailing comma: the new argument
-        # takes over the trailing comma and whatever follows it.
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator))
-        args.append(new_arg.with_changes(comma=last.comma))
-    elif isinstance(last.whitespace_after_arg, cst.ParenthesizedWhitespace):
-        # `f(\n    a\n)`: put the new argument on its own line, same indent.
-        args[-1] = last.with_changes(
-            comma=cst.Comma(whitespace_after=separator),
-            whitespace_after_arg=cst.SimpleWhitespace(""),
-        )
-        args.append(new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg))
-    else:
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args.append(new_arg)
-    return call.with_changes(args=args)
-
-
-def add_keyword_argument(
-    model: SemanticModel, call: cst.Call, keyword: str, value: cst.BaseExpression
-) -> Edit:
-    """An edit that appends ``keyword=value`` to ``call``'s arguments."""
-    new_arg = cst.Arg(
-        keyword=cst.Name(keyword),
-        value=value,
-        equal=cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-        ),
-    )
-    return replace_node(model, call, _append_argument(call, new_arg))
-
-
-def replace_node(model: SemanticModel, old: cst.CSTNode, new: cst.CSTNode) -> Edit:
-    """An edit replacing ``old`` by ``new``, trimmed to the characters that change.
-
-    A node rendered on its own would lose the indentation of the blocks
-    around it (continuation lines of a multi-line call would move to column
-    0), so both nodes are rendered with the enclosing blocks' indentation
-    already in place. The rendering of ``old`` must reproduce the file's text
-    exactly; if it ever does not, the whole module is rendered instead
-    (always exact, only slower).
-    """
-    span = model.span(old)
-    indents = _enclosing_indents(model, old)
-    before = _render(model, old, indents)
-    if model.text[span.start_offset : span.start_offset + len(before)] == before:
-        return minimal_edit(before, _render(model, new, indents), span.start_offset)
-    return minimal_edit(model.text, model.module.deep_replace(old, new).code, 0)  # type: ignore[union-attr]
-
-
-def _enclosing_indents(model: SemanticModel, node: cst.CSTNode) -> List[str]:
-    """The indentation each enclosing indented block adds, outermost first."""
-    indents: List[str] = []
-    current = model.parents.get(node)
-    while current is not None:
-        if isinstance(current, cst.IndentedBlock):
-            indents.append(model.module.default_indent if current.indent is None else current.indent)
-        current = model.parents.get(current)
-    indents.reverse()
-    return indents
-
-
-def _render(model: SemanticModel, node: cst.CSTNode, indents: List[str]) -> str:
-    # What `Module.code_for_node` does, with the block indentation pre-set.
-    state = CodegenState(
-        default_indent=model.module.default_indent,
-        default_newline=model.module.default_newline,
-        indent_tokens=list(indents),
-    )
-    node._codegen(state)
-    return "".join(state.tokens)
-
-
-def string_literal(value: str) -> cst.SimpleString:
-    return cst.SimpleString(f'"{value}"')
-
-
-def true_literal() -> cst.Name:
-    return cst.Name("True")
-
-
-# -- checkpoint entries (saving rules) ----------------------------------------
+# -- building nodes ------------------------------------------------------------
 
 
 def dotted(text: str) -> cst.BaseExpression:
@@ -140,37 +50,40 @@ def state_dict_call(receiver_text: str) -> cst.Call:
     return method_call(dotted(receiver_text), "state_dict")
 
 
-def _separator_before_last(open_ws: cst.BaseParenthesizableWhitespace, elements: Sequence[cst.BaseDictElement]):
-    if len(elements) >= 2 and isinstance(elements[-2].comma, cst.Comma):
-        whitespace = elements[-2].comma.whitespace_after
-    else:
-        whitespace = open_ws
-    if isinstance(whitespace, cst.SimpleWhitespace) and whitespace.value == "":
-        return cst.SimpleWhitespace(" ")
-    return whitespace
+def string_literal(value: str) -> cst.SimpleString:
+    """`"value"`; the builders requote it in the file's style when they insert it."""
+    return cst.SimpleString(f'"{value}"')
 
 
-def _append_dict_element(node: cst.Dict, new: cst.DictElement) -> cst.Dict:
-    elements = list(node.elements)
-    if not elements:
-        return node.with_changes(elements=[new])
-    last = elements[-1]
-    separator = _separator_before_last(node.lbrace.whitespace_after, elements)
-    if isinstance(last.comma, cst.Comma):
-        # A trailing comma (usually one entry per line): the new entry takes it over.
-        elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator))
-        elements.append(new.with_changes(comma=last.comma))
-    else:
-        # `{\n    "a": 1\n}` keeps its closing layout in `rbrace`; a one-line dict gets ", ".
-        elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator))
-        elements.append(new)
-    return node.with_changes(elements=elements)
+def true_literal() -> cst.Name:
+    return cst.Name("True")
 
 
-def add_dict_entry(model: SemanticModel, node: cst.Dict, key: str, value: cst.BaseExpression) -> Edit:
-    """An edit that appends `"key": value` to the dict literal ``node``, keeping its layout."""
-    element = cst.DictElement(key=string_literal(key), value=value)
-    return replace_node(model, node, _append_dict_element(node, element))
+def positional_arg(value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(value=value)
+
+
+def keyword_arg(name: str, value: cst.BaseExpression) -> cst.Arg:
+    """`name=value`, without spaces around `=` (PEP 8)."""
+    no_space = cst.SimpleWhitespace("")
+    return cst.Arg(keyword=cst.Name(name), value=value, equal=cst.AssignEqual(whitespace_before=no_space, whitespace_after=no_space))
+
+
+def _with_commas(args: Sequence[cst.Arg]) -> List[cst.Arg]:
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return [arg.with_changes(comma=comma) for arg in args[:-1]] + list(args[-1:])
+
+
+def call_statement(func: cst.BaseExpression, *args: cst.BaseExpression) -> cst.SimpleStatementLine:
+    """`func(args...)` as a statement line."""
+    return cst.SimpleStatementLine(body=[cst.Expr(cst.Call(func=func, args=[cst.Arg(a) for a in args]))])
+
+
+def makedirs_statement(makedirs: str, dirname: str, path: cst.BaseExpression) -> cst.SimpleStatementLine:
+    """`<makedirs>(<dirname>(path), exist_ok=True)`."""
+    inner = cst.Call(func=dotted(dirname), args=[positional_arg(path)])
+    call = cst.Call(func=dotted(makedirs), args=_with_commas([positional_arg(inner), keyword_arg("exist_ok", true_literal())]))
+    return cst.SimpleStatementLine(body=[cst.Expr(value=call)])
 
 
 def subscript_assignment(variable: str, key: str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
@@ -182,17 +95,173 @@ def subscript_assignment(variable: str, key: str, value: cst.BaseExpression) -> 
     return cst.SimpleStatementLine(body=[cst.Assign(targets=[cst.AssignTarget(target=target)], value=value)])
 
 
-def insert_statement_after(model: SemanticModel, anchor: cst.SimpleStatementLine, statement: cst.SimpleStatementLine) -> Edit:
-    """An edit that inserts ``statement`` on the line after ``anchor``, at the same indentation."""
-    span = model.span(anchor)
-    line_start = model.lines.line_start(span.line)
-    indent = model.text[line_start : span.start_offset]
-    offset = model.lines.next_line_start(span.end_line)
+# -- replacing a node -------------------------------------------------------------
+
+
+def replace_node(model: SemanticModel, old: cst.CSTNode, new: cst.CSTNode) -> Edit:
+    """An edit replacing ``old`` by ``new``, trimmed to the characters that change.
+
+    Both are rendered in place (with the enclosing blocks' indentation, so the
+    continuation lines of a multi-line call keep their column) and compared; the
+    strings ``new`` adds are requoted in the file's style. Where the rendering of
+    ``old`` is not found at its position, the whole module is rendered with the
+    replacement instead (always exact, only slower).
+    """
+    where = source_map(model)
+    new = follow_quotes(model, new, string_ids(old))
+    indents = _enclosing_indents(model, old)
+    before = render_in_place(model.module, old, indents)
+    start = _render_start(model, where, old)
+    if where.rendered.startswith(before, start):
+        edit = minimal_edit(before, render_in_place(model.module, new, indents), start)
+    else:
+        edit = minimal_edit(where.rendered, model.module.deep_replace(old, new).code, 0)  # type: ignore[union-attr]
+    return where.to_text(edit)
+
+
+def _enclosing_indents(model: SemanticModel, node: cst.CSTNode) -> List[str]:
+    """The indentation each enclosing indented block adds, outermost first."""
+    indents: List[str] = []
+    current = model.parents.get(node)
+    while current is not None:
+        if isinstance(current, cst.IndentedBlock):
+            indents.append(model.module.default_indent if current.indent is None else current.indent)
+        current = model.parents.get(current)
+    indents.reverse()
+    return indents
+
+
+def _render_start(model: SemanticModel, where: SourceMap, node: cst.CSTNode) -> int:
+    """Where ``node``'s in-place rendering starts in the rendered code: a statement's
+    with its comment lines and indentation, any other node's at its first token."""
+    span = model.span(node)
+    leading = getattr(node, "leading_lines", None)
+    if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) and leading is not None:
+        return where.lines.line_start(span.line - len(leading))
+    return where.offset(span.line, span.column - 1)
+
+
+def _append(elements: Sequence[Element], new: Element, opening: cst.BaseParenthesizableWhitespace) -> List[Element]:
+    """``elements`` (a call's arguments or a dict's entries) with ``new`` last, laid out
+    as the existing ones are: after the separator the last one follows, taking over a
+    trailing comma, or on its own line when the last one is."""
+    elements = list(elements)
+    if not elements:
+        return [new]
+    last = elements[-1]
+    separator = _separator_before_last(elements, opening)
+    if isinstance(last.comma, cst.Comma):
+        # `f(a,)` or one element per line with a trailing comma: the new one takes it over.
+        elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator))
+        elements.append(new.with_changes(comma=last.comma))
+    elif isinstance(last, cst.Arg) and isinstance(last.whitespace_after_arg, cst.ParenthesizedWhitespace):
+        # `f(\n    a\n)`: the new argument on its own line, at the same indentation.
+        elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator), whitespace_after_arg=cst.SimpleWhitespace(""))
+        elements.append(new.with_changes(whitespace_after_arg=last.whitespace_after_arg))
+    else:
+        # `{\n    "a": 1\n}` keeps its closing layout in `rbrace`; one line gets ", ".
+        after = separator if isinstance(last, cst.BaseDictElement) else cst.SimpleWhitespace(" ")
+        elements[-1] = last.with_changes(comma=cst.Comma(whitespace_after=after))
+        elements.append(new)
+    return elements
+
+
+def _separator_before_last(elements: Sequence[Element], opening: cst.BaseParenthesizableWhitespace) -> Whitespace:
+    """The whitespace between the last element and what precedes it (one space if none)."""
+    if len(elements) >= 2 and isinstance(elements[-2].comma, cst.Comma):
+        whitespace = elements[-2].comma.whitespace_after
+    else:
+        whitespace = opening
+    if isinstance(whitespace, cst.SimpleWhitespace) and whitespace.value == "":
+        return cst.SimpleWhitespace(" ")
+    return whitespace  # type: ignore[return-value]
+
+
+def _append_argument(call: cst.Call, new_arg: cst.Arg) -> cst.Call:
+    return call.with_changes(args=_append(call.args, new_arg, call.whitespace_before_args))  # type: ignore[arg-type]
+
+
+def add_keyword_argument(model: SemanticModel, call: cst.Call, keyword: str, value: cst.BaseExpression) -> Edit:
+    """An edit that appends ``keyword=value`` to ``call``'s arguments."""
+    return replace_node(model, call, _append_argument(call, keyword_arg(keyword, value)))
+
+
+def add_keyword_arguments(model: SemanticModel, call: cst.Call, keywords: Sequence[Tuple[str, cst.BaseExpression]]) -> Edit:
+    """One edit that appends each ``(keyword, value)`` to ``call``'s arguments, in order."""
+    new = call
+    for name, value in keywords:
+        new = _append_argument(new, keyword_arg(name, value))
+    return replace_node(model, call, new)
+
+
+def add_dict_entry(model: SemanticModel, node: cst.Dict, key: str, value: cst.BaseExpression) -> Edit:
+    """An edit that appends `"key": value` to the dict literal ``node``, keeping its layout."""
+    element = cst.DictElement(key=string_literal(key), value=value)
+    return replace_node(model, node, node.with_changes(elements=_append(node.elements, element, node.lbrace.whitespace_after)))
+
+
+def wrap_in_if(model: SemanticModel, statement: cst.SimpleStatementLine, test: cst.BaseExpression) -> Edit:
+    """`if test:` around ``statement``: only that statement is re-indented; the comment
+    lines above it stay above the new `if`, its trailing comment stays on its line."""
+    inner = statement.with_changes(leading_lines=())
+    new = cst.If(test=test, body=cst.IndentedBlock(body=[inner]), leading_lines=statement.leading_lines)
+    return replace_node(model, statement, new)
+
+
+# -- inserting a statement -----------------------------------------------------------
+
+
+def insert_statement_before(model: SemanticModel, anchor: cst.SimpleStatementLine, statement: cst.SimpleStatementLine) -> Edit:
+    """An edit that inserts ``statement`` on its own line before ``anchor``, at its indentation."""
+    where = source_map(model)
+    line = model.span(anchor).line
+    return _insert_line(model, where, where.lines.line_start(line), _indentation(model, where, anchor), statement, anchor)
+
+
+def insert_statement_first(model: SemanticModel, block: cst.IndentedBlock, statement: cst.SimpleStatementLine) -> Edit:
+    """An edit that inserts ``statement`` before the first statement of ``block`` (and
+    the comment lines above it, which describe it), at its indentation."""
+    where = source_map(model)
+    first = block.body[0]
+    line = model.span(first).line - len(getattr(first, "leading_lines", ()))
+    return _insert_line(model, where, where.lines.line_start(line), _indentation(model, where, first), statement, first)
+
+
+def insert_statement_after(model: SemanticModel, anchor: cst.BaseStatement, statement: cst.SimpleStatementLine) -> Edit:
+    """An edit that inserts ``statement`` on the line after ``anchor`` (a statement
+    line, or a compound statement with all its blocks), at ``anchor``'s indentation."""
+    where = source_map(model)
+    after = where.lines.next_line_start(model.span(anchor).end_line)
+    return _insert_line(model, where, after, _indentation(model, where, anchor), statement, anchor)
+
+
+def insert_statement_after_block(model: SemanticModel, compound: cst.BaseCompoundStatement, statement: cst.SimpleStatementLine) -> Edit:
+    """An edit that inserts ``statement`` on the line after the compound statement
+    ``compound`` (an `if` with its `else`), at the compound statement's indentation."""
+    return insert_statement_after(model, compound, statement)
+
+
+def _indentation(model: SemanticModel, where: SourceMap, statement: cst.CSTNode) -> str:
+    """The indentation of ``statement``'s line as libcst renders it (the enclosing
+    blocks' indentation: never a form feed or a continuation the line holds)."""
+    span = model.span(statement)
+    return where.rendered[where.lines.line_start(span.line) : where.offset(span.line, span.column - 1)]
+
+
+def _insert_line(
+    model: SemanticModel, where: SourceMap, offset: int, indent: str, statement: cst.SimpleStatementLine, near: cst.CSTNode
+) -> Edit:
+    """Insert ``statement`` at the line start ``offset`` of the rendered code; the strings
+    it copies from ``near`` keep their quotes, those the fix creates take the file's."""
+    statement = follow_quotes(model, statement, string_ids(near))  # type: ignore[assignment]
     code = model.module.code_for_node(statement)
-    prefix = ""
-    if offset == len(model.text) and not model.text.endswith(("\n", "\r")):
-        prefix = model.module.default_newline
-    return Edit(offset, offset, prefix + indent + code)
+    point = where.after(offset)
+    text = model.text
+    prefix = model.module.default_newline if point == len(text) and text and not text.endswith(("\n", "\r")) else ""
+    return Edit(point, point, prefix + indent + code)
+
+
+# -- checkpoint entries ------------------------------------------------------------------
 
 
 def add_checkpoint_entry(model: SemanticModel, checkpoint: "Checkpoint", key: str, value: cst.BaseExpression) -> Optional[Edit]:
@@ -222,55 +291,7 @@ def add_state_dict_entry(
     return add_checkpoint_entry(model, checkpoint, key, state_dict_call(owner))
 
 
-# -- statements before a statement (paths rules) ----------------------------------
-
-
-def _call_line(func: str, args: Sequence[cst.Arg]) -> cst.SimpleStatementLine:
-    """`func(args...)` as a statement of its own (``func`` dotted, built not parsed)."""
-    return cst.SimpleStatementLine(body=[cst.Expr(value=cst.Call(func=dotted(func), args=list(args)))])
-
-
-def positional_arg(value: cst.BaseExpression) -> cst.Arg:
-    return cst.Arg(value=value)
-
-
-def keyword_arg(name: str, value: cst.BaseExpression) -> cst.Arg:
-    return cst.Arg(
-        keyword=cst.Name(name),
-        value=value,
-        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
-    )
-
-
-def _with_commas(args: Sequence[cst.Arg]) -> List[cst.Arg]:
-    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    return [arg.with_changes(comma=comma) for arg in args[:-1]] + list(args[-1:])
-
-
-def makedirs_statement(makedirs: str, dirname: str, path: cst.BaseExpression) -> cst.SimpleStatementLine:
-    """`<makedirs>(<dirname>(path), exist_ok=True)`."""
-    inner = cst.Call(func=dotted(dirname), args=[positional_arg(path)])
-    return _call_line(makedirs, _with_commas([positional_arg(inner), keyword_arg("exist_ok", true_literal())]))
-
-
-def insert_statement_before(model: SemanticModel, anchor: cst.SimpleStatementLine, statement: cst.SimpleStatementLine) -> Edit:
-    """An edit that inserts ``statement`` on its own line before ``anchor``, at the same indentation."""
-    span = model.span(anchor)
-    line_start = model.lines.line_start(span.line)
-    indent = model.text[line_start : span.start_offset]
-    code = model.module.code_for_node(statement)
-    return Edit(line_start, line_start, indent + code)
-
-
-def add_keyword_arguments(model: SemanticModel, call: cst.Call, keywords: Sequence[tuple]) -> Edit:
-    """One edit that appends each ``(keyword, value)`` to ``call``'s arguments, in order."""
-    new = call
-    for name, value in keywords:
-        new = _append_argument(new, keyword_arg(name, value))
-    return replace_node(model, call, new)
-
-
-# -- statements (distributed rules) -------------------------------------------
+# -- where a fix can go ------------------------------------------------------------------
 
 
 def own_statement_line(model: SemanticModel, node: cst.CSTNode) -> Optional[cst.SimpleStatementLine]:
@@ -283,42 +304,6 @@ def own_statement_line(model: SemanticModel, node: cst.CSTNode) -> Optional[cst.
     if not isinstance(model.parents.get(line), (cst.IndentedBlock, cst.Module)):
         return None
     return line
-
-
-def wrap_in_if(model: SemanticModel, statement: cst.SimpleStatementLine, test: cst.BaseExpression) -> Edit:
-    """`if test:` around ``statement``: only that statement is re-indented; the comment
-    lines above it stay above the new `if`, its trailing comment stays on its line."""
-    inner = statement.with_changes(leading_lines=())
-    new = cst.If(test=test, body=cst.IndentedBlock(body=[inner]), leading_lines=statement.leading_lines)
-    return replace_node(model, statement, new)
-
-
-def insert_statement_first(model: SemanticModel, block: cst.IndentedBlock, statement: cst.SimpleStatementLine) -> Edit:
-    """An edit that inserts ``statement`` before the first statement of ``block`` (and
-    the comment lines above it, which describe it), at its indentation."""
-    first = block.body[0]
-    span = model.span(first)
-    indent = model.text[model.lines.line_start(span.line) : span.start_offset]
-    line_start = model.lines.line_start(span.line - len(getattr(first, "leading_lines", ())))
-    return Edit(line_start, line_start, indent + model.module.code_for_node(statement))
-
-
-def insert_statement_after_block(model: SemanticModel, compound: cst.BaseCompoundStatement, statement: cst.SimpleStatementLine) -> Edit:
-    """An edit that inserts ``statement`` on the line after the compound statement
-    ``compound`` (an `if` with its `else`), at the compound statement's indentation."""
-    span = model.span(compound)
-    line_start = model.lines.line_start(span.line)
-    indent = model.text[line_start : span.start_offset]
-    offset = model.lines.next_line_start(span.end_line)
-    prefix = ""
-    if offset == len(model.text) and not model.text.endswith(("\n", "\r")):
-        prefix = model.module.default_newline
-    return Edit(offset, offset, prefix + indent + model.module.code_for_node(statement))
-
-
-def call_statement(func: cst.BaseExpression, *args: cst.BaseExpression) -> cst.SimpleStatementLine:
-    """`func(args...)` as a statement line."""
-    return cst.SimpleStatementLine(body=[cst.Expr(cst.Call(func=func, args=[cst.Arg(a) for a in args]))])
 
 
 def node_contains(model: SemanticModel, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:

@@ -7,9 +7,10 @@ reporters, SARIF (``unicodeCodePoints``) and the LSP conversion start from.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
-from typing import Iterable, Tuple
+from typing import Iterable, List, Tuple
 
 
 class Applicability(enum.Enum):
@@ -40,9 +41,24 @@ class Edit:
 
 @dataclass(frozen=True)
 class ImportEdit(Edit):
-    """An edit that adds `import <module>` (so the engine can tell what a fix imports)."""
+    """An edit that adds `import <module>` (so the engine can tell what a fix imports).
+
+    ``earlier`` holds the other places the import may go, earliest first, as
+    ``(offset, content)``: the `Fix` moves the import to the last of them before
+    its first other edit when that edit comes before the import (code of the
+    module's header that a fix rewrites needs its import above it).
+    """
 
     module: str = ""
+    earlier: Tuple[Tuple[int, str], ...] = ()
+
+    def before(self, offset: int) -> "ImportEdit":
+        """This import placed at the last of its places that is not after ``offset``."""
+        if self.start <= offset or not self.earlier:
+            return self
+        fitting = [place for place in self.earlier if place[0] <= offset] or [self.earlier[0]]
+        point, content = fitting[-1]
+        return dataclasses.replace(self, start=point, end=point, content=content, earlier=())
 
 
 RUNTIME_MODULE = "ckptlint.runtime"
@@ -50,11 +66,15 @@ RUNTIME_MODULE = "ckptlint.runtime"
 
 @dataclass(frozen=True)
 class Fix:
-    """A set of edits that must be applied together."""
+    """A set of edits that must be applied together (an import it adds goes before
+    the first of its other edits)."""
 
     edits: Tuple[Edit, ...]
     applicability: Applicability
     title: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "edits", _imports_before_their_use(tuple(self.edits)))
 
     @property
     def start(self) -> int:
@@ -81,9 +101,34 @@ class Fix:
         return Fix(self.edits, applicability, self.title)
 
 
+def _imports_before_their_use(edits: Tuple[Edit, ...]) -> Tuple[Edit, ...]:
+    uses = [edit.start for edit in edits if not isinstance(edit, ImportEdit)]
+    if not uses:
+        return edits
+    first_use = min(uses)
+    return tuple(edit.before(first_use) if isinstance(edit, ImportEdit) else edit for edit in edits)
+
+
+def in_application_order(edits: Iterable[Edit]) -> List[Edit]:
+    """``edits`` without repeats, by position; insertions at one point in the order
+    given, imports first (an import must precede the line that uses it)."""
+    unique = list(dict.fromkeys(edits))
+    return sorted(unique, key=lambda e: (e.start, e.end, not isinstance(e, ImportEdit)))
+
+
+def overlapping(edits: Iterable[Edit]) -> bool:
+    """Whether two of ``edits`` (repeats aside) change the same characters."""
+    cursor = -1
+    for edit in in_application_order(edits):
+        if edit.start < cursor:
+            return True
+        cursor = max(cursor, edit.end)
+    return False
+
+
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """Apply non-overlapping edits to ``text``; identical edits count once."""
-    ordered = sorted(set(edits), key=lambda e: (e.start, e.end))
+    ordered = in_application_order(edits)
     parts = []
     cursor = 0
     for edit in ordered:

@@ -111,7 +111,7 @@ def test_json_output(project) -> None:
     assert first["location"] == {"row": 2, "column": 6} and first["end_location"] == {"row": 2, "column": 24}
     assert first["fix"]["applicability"] == "safe"
     assert first["fix"]["edits"] == [
-        {"content": ', map_location="cpu"', "location": {"row": 2, "column": 23}, "end_location": {"row": 2, "column": 23}, "cell": None}
+        {"content": ", map_location='cpu'", "location": {"row": 2, "column": 23}, "end_location": {"row": 2, "column": 23}, "cell": None}
     ]
     assert items[1]["fix"]["applicability"] == "unsafe"
 
@@ -142,10 +142,10 @@ def test_fix_and_diff(project) -> None:
     (project / "a.py").write_text(BAD)
     diff = run("a.py", "--diff")
     assert diff.exit_code == 1
-    assert "-sd = torch.load('a.pt')\n+sd = torch.load('a.pt', map_location=\"cpu\")\n" in diff.output
+    assert "-sd = torch.load('a.pt')\n+sd = torch.load('a.pt', map_location='cpu')\n" in diff.output
     assert (project / "a.py").read_text() == BAD  # --diff writes nothing
     fixed = run("a.py", "--fix")
-    assert (project / "a.py").read_text() == BAD.replace("'a.pt')", "'a.pt', map_location=\"cpu\")")
+    assert (project / "a.py").read_text() == BAD.replace("'a.pt')", "'a.pt', map_location='cpu')")
     assert fixed.exit_code == 1  # CKPT202 remains (its fix is unsafe)
     assert "1 fixed, 1 remaining" in fixed.output
     before = (project / "a.py").read_text()
@@ -159,7 +159,7 @@ def test_stdin_with_and_without_fix(project) -> None:
     result = run("-", "--stdin-filename", "pkg/train.py", input=BAD.encode())
     assert result.exit_code == 1 and result.output.startswith("pkg/train.py:2:6: CKPT201")
     result = CliRunner().invoke(cli, ["-", "--fix", "--stdin-filename", "t.py"], input=BAD.encode())
-    assert result.stdout.startswith(BAD.replace("'a.pt')", "'a.pt', map_location=\"cpu\")"))
+    assert result.stdout.startswith(BAD.replace("'a.pt')", "'a.pt', map_location='cpu')"))
 
 
 def test_rule_subcommand_and_a_folder_named_rule(project) -> None:
@@ -197,7 +197,7 @@ def test_real_process_exit_codes_and_no_ansi_when_piped(project) -> None:
     assert _subprocess(["ok.py"], project).returncode == 0
     assert _subprocess(["--bogus"], project).returncode == 2
     fixed = _subprocess(["-", "--fix"], project, input=BAD.encode())
-    assert fixed.stdout.decode().startswith("import torch\nsd = torch.load('a.pt', map_location=\"cpu\")")
+    assert fixed.stdout.decode().startswith("import torch\nsd = torch.load('a.pt', map_location='cpu')")
     assert b"CKPT202" in fixed.stderr
 
 

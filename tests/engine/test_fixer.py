@@ -59,9 +59,9 @@ def test_unparsable_fix_leaves_the_file_untouched() -> None:
 
 
 def test_two_fixes_on_one_call_reach_a_fixpoint_in_one_run() -> None:
-    code = "import torch\nx = torch.load('a')\n"
+    code = 'import torch\nx = torch.load("a")\n'
     outcome = fix(code, rules=[LoadWithoutMapLocation, LoadWithoutWeightsOnly], unsafe=True)
-    assert outcome.text == "import torch\nx = torch.load('a', map_location=\"cpu\", weights_only=True)\n"
+    assert outcome.text == 'import torch\nx = torch.load("a", map_location="cpu", weights_only=True)\n'
     assert outcome.applied == 2
     again = fix(outcome.text, rules=[LoadWithoutMapLocation, LoadWithoutWeightsOnly], unsafe=True)
     assert again.applied == 0 and again.text == outcome.text

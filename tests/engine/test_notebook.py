@@ -71,7 +71,7 @@ def test_fix_writes_back_into_the_cell_and_keeps_outputs_metadata_and_magics(pro
         "model = build()\n",
         "state = torch.load(\n",
         "    'ckpt.pt',\n",
-        '    map_location="cpu",\n',
+        "    map_location='cpu',\n",  # the cell's quotes
         ")\n",
         "model.load_state_dict(state)",
     ]
@@ -181,7 +181,7 @@ def test_json_has_the_cell_and_fix_edits_in_the_coordinates_of_their_cells(proje
     load, makedirs = by_code["CKPT201"], by_code["CKPT502"]
     assert load["filename"] == str(project / "train.ipynb") and ":cell" not in load["filename"]
     assert (load["cell"], load["location"], load["noqa_row"]) == (4, {"row": 1, "column": 9}, 1)
-    assert _apply_json_edits(CROSS_CELL, load)[4] == "state = torch.load('ckpt.pt', map_location=\"cpu\")\n"
+    assert _apply_json_edits(CROSS_CELL, load)[4] == "state = torch.load('ckpt.pt', map_location='cpu')\n"
     # the finding is in cell 3; its fix adds `import os` to cell 2, after the imports there
     assert makedirs["cell"] == 3 and {e["cell"] for e in makedirs["fix"]["edits"]} == {2, 3}
     fixed = _apply_json_edits(CROSS_CELL, makedirs)

@@ -19,7 +19,7 @@ from ckptlint.cli import cli
 from support import enter_project, run_as_nobody, settings, shared_directory
 
 BAD = "import torch\nsd = torch.load('a.pt')\nmodel.load_state_dict(sd)\n"
-FIXED = BAD.replace("torch.load('a.pt')", "torch.load('a.pt', map_location=\"cpu\")")
+FIXED = BAD.replace("torch.load('a.pt')", "torch.load('a.pt', map_location='cpu')")
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, "tests", "lsp"))
 
 BAD = "import torch\nsd = torch.load('a.pt')\nmodel.load_state_dict(sd)\n"
-FIXED_LINE = "sd = torch.load('a.pt', map_location=\"cpu\", weights_only=True)"
+FIXED_LINE = "sd = torch.load('a.pt', map_location='cpu', weights_only=True)"  # the file's quotes
 
 
 @pytest.fixture

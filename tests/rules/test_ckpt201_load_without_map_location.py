@@ -82,7 +82,7 @@ def test_fix_keeps_multiline_layout_and_trailing_comma() -> None:
 def test_fix_on_crlf_file_keeps_crlf() -> None:
     code = "import torch\r\nm.load_state_dict(torch.load(\r\n    'a'\r\n))\r\n"
     outcome = fix(code, rules=RULE)
-    assert outcome.text == "import torch\r\nm.load_state_dict(torch.load(\r\n    'a',\r\n    map_location=\"cpu\"\r\n))\r\n"
+    assert outcome.text == "import torch\r\nm.load_state_dict(torch.load(\r\n    'a',\r\n    map_location='cpu'\r\n))\r\n"
 
 
 def test_fix_is_idempotent_and_minimal() -> None:
@@ -90,5 +90,5 @@ def test_fix_is_idempotent_and_minimal() -> None:
     first = fix(code, rules=RULE)
     assert first.applied == 1
     changed = [(a, b) for a, b in zip(code.splitlines(), first.text.splitlines()) if a != b]
-    assert changed == [("m.load_state_dict(torch.load('a'))", "m.load_state_dict(torch.load('a', map_location=\"cpu\"))")]
+    assert changed == [("m.load_state_dict(torch.load('a'))", "m.load_state_dict(torch.load('a', map_location='cpu'))")]
     assert fix(first.text, rules=RULE).applied == 0
