@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import DISTRIBUTED, SAVES, TORCH
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class AllRanksSave(Rule):
@@ -160,24 +163,23 @@ class AllRanksSave(Rule):
         ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        sites = model.saves.sites
-        if not sites or not model.distributed.is_distributed:
-            return
-        guards = model.guards
-        for save in sites:
-            if guards.guard_of(save.call) is not None or guards.context_unknown(save.call):
-                continue
-            if guards.mentions_rank(save.path, save.call) or guards.mentions_rank(save.obj, save.call):
-                continue
-            if save.helper is not None and guards.mentions_rank(save.inner_path, save.torch_save):
-                continue
-            if model.distributed.writes_collective_state(save):
-                continue
-            ctx.report(save.call, fix=self._fix(ctx, save.call))
+    def applies(self, ctx: Context) -> bool:
+        return ctx.model.distributed.is_distributed
 
-    def _fix(self, ctx: Context, call: cst.Call):  # type: ignore[no-untyped-def]
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        model = ctx.model
+        guards = model.guards
+        if guards.guard_of(save.call) is not None or guards.context_unknown(save.call):
+            return
+        if guards.mentions_rank(save.path, save.call) or guards.mentions_rank(save.obj, save.call):
+            return
+        if save.helper is not None and guards.mentions_rank(save.inner_path, save.torch_save):
+            return
+        if model.distributed.writes_collective_state(save):
+            return
+        ctx.report(save.call, fix=self._fix(ctx, save.call))
+
+    def _fix(self, ctx: Context, call: cst.Call) -> Optional[Fix]:
         model = ctx.model
         statement = builders.own_statement_line(model, call)
         if statement is None:

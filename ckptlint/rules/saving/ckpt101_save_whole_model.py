@@ -6,8 +6,9 @@ import libcst as cst
 
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import SAVES, TORCH
+from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class SaveWholeModel(Rule):
@@ -137,19 +138,16 @@ class SaveWholeModel(Rule):
         ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        kinds = model.kinds
-        for save in model.saves.sites:
-            obj = save.obj
-            kind = kinds.of(obj) if obj is not None else None
-            if obj is None or kind is None or kind.kind is not Kind.MODEL:
-                continue
-            fix = None
-            if kind.wrap != "fsdp" and isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
-                receiver: cst.BaseExpression = obj
-                if kind.unwrap_attribute is not None:
-                    receiver = cst.Attribute(value=obj, attr=cst.Name(kind.unwrap_attribute))
-                edit = builders.replace_node(model, obj, builders.method_call(receiver, "state_dict"))
-                fix = ctx.fix([edit], Applicability.UNSAFE)
-            ctx.report(save.call, fix=fix)
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        obj = save.obj
+        kind = ctx.model.kinds.of(obj) if obj is not None else None
+        if obj is None or kind is None or kind.kind is not Kind.MODEL:
+            return
+        fix = None
+        if kind.wrap != "fsdp" and isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
+            receiver: cst.BaseExpression = obj
+            if kind.unwrap_attribute is not None:
+                receiver = cst.Attribute(value=obj, attr=cst.Name(kind.unwrap_attribute))
+            edit = builders.replace_node(ctx.model, obj, builders.method_call(receiver, "state_dict"))
+            fix = ctx.fix([edit], Applicability.UNSAFE)
+        ctx.report(save.call, fix=fix)

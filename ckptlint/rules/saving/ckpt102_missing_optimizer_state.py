@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.rules.saving._missing_state import report_missing_state
 from ckptlint.rules.words import SAVES, TORCH
+from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class MissingOptimizerState(Rule):
@@ -134,14 +135,5 @@ class MissingOptimizerState(Rule):
         ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        checkpoints = model.checkpoints
-        for save in model.saves.sites:
-            missing = checkpoints.missing(save, Kind.OPTIMIZER)
-            several = len(checkpoints.in_scope(save, Kind.OPTIMIZER)) > 1
-            checkpoint = checkpoints.of(save)
-            for obj in missing:
-                edit = builders.add_state_dict_entry(model, checkpoint, obj.text, "optimizer", several)  # type: ignore[arg-type]
-                fix = ctx.fix([edit], Applicability.SAFE) if edit is not None else None
-                ctx.report(save.call, message=f"Training checkpoint without `{obj.text}.state_dict()`", fix=fix)
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        report_missing_state(save, ctx, Kind.OPTIMIZER, "optimizer")

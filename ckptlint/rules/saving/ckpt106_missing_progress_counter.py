@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.data import catalog
-from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import SAVES, TORCH
+from ckptlint.semantic.data import catalog
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class MissingProgressCounter(Rule):
@@ -91,18 +91,14 @@ class MissingProgressCounter(Rule):
         ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        checkpoints = model.checkpoints
-        for save in model.saves.sites:
-            checkpoint = checkpoints.of(save)
-            if (
-                checkpoint is None
-                or not checkpoint.is_training
-                or checkpoint.has_unknown_spread
-                or not checkpoint.holds_state_of_kind(Kind.OPTIMIZER)
-                or any(None in entry.path for entry in checkpoint.entries)
-                or any(catalog.PROGRESS_KEY.search(key) for key in checkpoint.keys)
-            ):
-                continue
-            ctx.report(save.call)
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        checkpoint = ctx.model.checkpoints.of(save)
+        if (
+            checkpoint is None
+            or not checkpoint.is_for_resuming
+            or checkpoint.has_unknown_spread
+            or any(None in entry.path for entry in checkpoint.entries)
+            or any(catalog.PROGRESS_KEY.search(key) for key in checkpoint.keys)
+        ):
+            return
+        ctx.report(save.call)
