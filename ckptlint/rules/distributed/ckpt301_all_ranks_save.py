@@ -126,6 +126,36 @@ class AllRanksSave(Rule):
                 torch.save(model.module.state_dict(), "ckpt.pt")
             """
         ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def get_rank():
+                if not dist.is_initialized():
+                    return 0
+                return dist.get_rank()
+
+            def is_main_process():  # a rank-guard predicate defined in the file
+                return get_rank() == 0
+
+            dist.init_process_group("nccl")
+            if is_main_process():
+                torch.save({"model": model.state_dict()}, "checkpoint.pth")
+            """
+        ),
+        Valid(
+            """
+            import io
+            import torch
+            import torch.distributed as dist
+
+            dist.init_process_group("nccl")
+            buffer = io.BytesIO()
+            torch.save(model.state_dict(), buffer)  # in memory on every rank, then broadcast: no file
+            dist.broadcast_object_list([buffer.getvalue()], src=0)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -160,6 +190,31 @@ class AllRanksSave(Rule):
             local_rank = int(os.environ.get("LOCAL_RANK", 0))
             train(model, loader)
             """,
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def save_checkpoint(*args, **kwargs):  # forwards everything: each call is the save
+                torch.save(*args, **kwargs)
+
+            dist.init_process_group("nccl")
+            save_checkpoint({"model": model.state_dict()}, "checkpoint.pth")
+            """,
+            fixed="""
+            import torch
+            import torch.distributed as dist
+            import ckptlint.runtime
+
+            def save_checkpoint(*args, **kwargs):  # forwards everything: each call is the save
+                torch.save(*args, **kwargs)
+
+            dist.init_process_group("nccl")
+            if ckptlint.runtime.is_main_process():
+                save_checkpoint({"model": model.state_dict()}, "checkpoint.pth")
+            """,
+            applicability=Applicability.UNSAFE,
         ),
     ]
 

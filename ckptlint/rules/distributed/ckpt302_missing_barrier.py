@@ -128,6 +128,22 @@ class MissingBarrier(Rule):
                 dist.barrier()  # right after the call, in the caller
             """
         ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def is_main_process():  # a rank-guard predicate defined in the file
+                return dist.get_rank() == 0
+
+            def main(model):
+                dist.init_process_group("nccl")
+                if is_main_process():
+                    torch.save(model.state_dict(), "init.pt")
+                dist.barrier()
+                model.load_state_dict(torch.load("init.pt", map_location="cpu"))
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -168,6 +184,37 @@ class MissingBarrier(Rule):
                 save(model)
                 model.load_state_dict(torch.load("ckpt.pt", map_location="cpu"))
             """,
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def is_main_process():  # a rank-guard predicate defined in the file
+                return dist.get_rank() == 0
+
+            def main(model):
+                dist.init_process_group("nccl")
+                if is_main_process():
+                    torch.save(model.state_dict(), "init.pt")
+                model.load_state_dict(torch.load("init.pt", map_location="cpu"))
+            """,
+            fixed="""
+            import torch
+            import torch.distributed as dist
+            import ckptlint.runtime
+
+            def is_main_process():  # a rank-guard predicate defined in the file
+                return dist.get_rank() == 0
+
+            def main(model):
+                dist.init_process_group("nccl")
+                if is_main_process():
+                    torch.save(model.state_dict(), "init.pt")
+                ckptlint.runtime.barrier()
+                model.load_state_dict(torch.load("init.pt", map_location="cpu"))
+            """,
+            applicability=Applicability.UNSAFE,
         ),
     ]
 

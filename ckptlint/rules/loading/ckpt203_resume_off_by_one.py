@@ -114,6 +114,31 @@ class ResumeOffByOne(Rule):
                 torch.save({"model": model.state_dict(), "epoch": epoch + 1}, "last.pt")
             """
         ),
+        Valid(
+            """
+            import os
+            import torch
+
+            class Trainer:
+                def __init__(self, model, snapshot_path):
+                    self.model = model
+                    self.epochs_run = 0
+                    self.snapshot_path = snapshot_path
+                    if os.path.exists(snapshot_path):
+                        self._load_snapshot(snapshot_path)
+
+                def _load_snapshot(self, snapshot_path):
+                    snapshot = torch.load(snapshot_path, map_location="cpu")
+                    self.model.load_state_dict(snapshot["MODEL_STATE"])
+                    self.epochs_run = snapshot["EPOCHS_RUN"]
+
+                def train(self, max_epochs):
+                    for epoch in range(self.epochs_run, max_epochs):
+                        for source, targets in self.train_data:
+                            self._run_batch(source, targets)
+                        torch.save({"MODEL_STATE": self.model.state_dict(), "EPOCHS_RUN": epoch + 1}, self.snapshot_path)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -144,6 +169,55 @@ class ResumeOffByOne(Rule):
                     for x, y in loader:
                         step(x, y)
                     torch.save({"model": model.state_dict(), "epoch": epoch}, "last.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import os
+            import torch
+
+            class Trainer:
+                def __init__(self, model, snapshot_path):
+                    self.model = model
+                    self.epochs_run = 0
+                    self.snapshot_path = snapshot_path
+                    if os.path.exists(snapshot_path):
+                        self._load_snapshot(snapshot_path)
+
+                def _load_snapshot(self, snapshot_path):
+                    snapshot = torch.load(snapshot_path, map_location="cpu")
+                    self.model.load_state_dict(snapshot["MODEL_STATE"])
+                    self.epochs_run = snapshot["EPOCHS_RUN"]  # read in one method, the loop's start in another
+
+                def train(self, max_epochs):
+                    for epoch in range(self.epochs_run, max_epochs):
+                        for source, targets in self.train_data:
+                            self._run_batch(source, targets)
+                        torch.save({"MODEL_STATE": self.model.state_dict(), "EPOCHS_RUN": epoch}, self.snapshot_path)
+            """,
+            fixed="""
+            import os
+            import torch
+
+            class Trainer:
+                def __init__(self, model, snapshot_path):
+                    self.model = model
+                    self.epochs_run = 0
+                    self.snapshot_path = snapshot_path
+                    if os.path.exists(snapshot_path):
+                        self._load_snapshot(snapshot_path)
+
+                def _load_snapshot(self, snapshot_path):
+                    snapshot = torch.load(snapshot_path, map_location="cpu")
+                    self.model.load_state_dict(snapshot["MODEL_STATE"])
+                    self.epochs_run = snapshot["EPOCHS_RUN"] + 1  # read in one method, the loop's start in another
+
+                def train(self, max_epochs):
+                    for epoch in range(self.epochs_run, max_epochs):
+                        for source, targets in self.train_data:
+                            self._run_batch(source, targets)
+                        torch.save({"MODEL_STATE": self.model.state_dict(), "EPOCHS_RUN": epoch}, self.snapshot_path)
             """,
             applicability=Applicability.UNSAFE,
         ),

@@ -90,6 +90,16 @@ class SaveWholeModel(Rule):
             torch.save(model, "m.pt")  # depends on a branch: ambiguous
             """
         ),
+        Valid(
+            """
+            import torch
+
+            def main(args):
+                model = get_model(args)  # a model by use: the optimizer takes its parameters
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                torch.save(model.state_dict(), "model.pt")
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -133,6 +143,127 @@ class SaveWholeModel(Rule):
                     self.model = timm.create_model("resnet18")
                 def export(self, path):
                     save(self.model.state_dict(), path)
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            class Net(nn.Module):
+                pass
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return Net()
+
+            def export(cfg, path):
+                model = build_model(cfg)
+                torch.save(model, path)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+
+            class Net(nn.Module):
+                pass
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return Net()
+
+            def export(cfg, path):
+                model = build_model(cfg)
+                torch.save(model.state_dict(), path)
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            import torchvision.models as models
+
+            def main(args):
+                model = models.__dict__[args.arch]()
+                torch.save(model, "model.pt")
+            """,
+            fixed="""
+            import torch
+            import torchvision.models as models
+
+            def main(args):
+                model = models.__dict__[args.arch]()
+                torch.save(model.state_dict(), "model.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+
+            def main(args):
+                model = get_model(args)  # a model by use: the optimizer takes its parameters
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                torch.save(model, "model.pt")
+            """,
+            fixed="""
+            import torch
+
+            def main(args):
+                model = get_model(args)  # a model by use: the optimizer takes its parameters
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                torch.save(model.state_dict(), "model.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            def export(model, path):  # a save helper: its call is the save
+                torch.save(model, path)
+
+            model = nn.Linear(4, 2)
+            export(model, "model.pt")
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+
+            def export(model, path):  # a save helper: its call is the save
+                torch.save(model, path)
+
+            model = nn.Linear(4, 2)
+            export(model.state_dict(), "model.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def main(args):
+                model = nn.Linear(4, 2).cuda()
+                if args.distributed:
+                    model = DDP(model, device_ids=[args.gpu])
+                else:
+                    model = nn.DataParallel(model)  # both branches wrap: keys start with `module.`
+                torch.save(model, "model.pt")
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def main(args):
+                model = nn.Linear(4, 2).cuda()
+                if args.distributed:
+                    model = DDP(model, device_ids=[args.gpu])
+                else:
+                    model = nn.DataParallel(model)  # both branches wrap: keys start with `module.`
+                torch.save(model.module.state_dict(), "model.pt")
             """,
             applicability=Applicability.UNSAFE,
         ),

@@ -140,6 +140,70 @@ class MissingSchedulerState(Rule):
                 torch.save(dict(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=lr_sched.state_dict()), "last.pt")
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = nn.Linear(4, 2)
+                    self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr)
+                    self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=cfg.lr, total_steps=cfg.steps)
+
+                def save(self, path):
+                    torch.save({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}, path)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = nn.Linear(4, 2)
+                    self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr)
+                    self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=cfg.lr, total_steps=cfg.steps)
+
+                def save(self, path):
+                    torch.save({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict()}, path)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            from torch.optim.lr_scheduler import CosineAnnealingLR
+
+            def train(model, optimizer, scheduler, loader, epoch):  # unannotated: the kinds every call passes
+                for x in loader:
+                    optimizer.step()
+                    scheduler.step()
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, "last.pt")
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            scheduler = CosineAnnealingLR(optimizer, T_max=90)
+            for epoch in range(90):
+                train(model, optimizer, scheduler, loader, epoch)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            from torch.optim.lr_scheduler import CosineAnnealingLR
+
+            def train(model, optimizer, scheduler, loader, epoch):  # unannotated: the kinds every call passes
+                for x in loader:
+                    optimizer.step()
+                    scheduler.step()
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "scheduler": scheduler.state_dict()}, "last.pt")
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            scheduler = CosineAnnealingLR(optimizer, T_max=90)
+            for epoch in range(90):
+                train(model, optimizer, scheduler, loader, epoch)
+            """,
+        ),
     ]
 
     def check_save(self, save: SaveSite, ctx: Context) -> None:

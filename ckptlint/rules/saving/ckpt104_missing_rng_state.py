@@ -129,6 +129,97 @@ class MissingRngState(Rule):
                 torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "last.pt")
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            class Net(nn.Module):
+                pass
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return Net()
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = build_model(cfg)
+                    self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+                def save(self, path, epoch):
+                    torch.save(
+                        {
+                            "model": self.model.state_dict(),
+                            "optimizer": self.optimizer.state_dict(),
+                            "epoch": epoch,
+                        },
+                        path,
+                    )
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            import ckptlint.runtime
+
+            class Net(nn.Module):
+                pass
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return Net()
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = build_model(cfg)
+                    self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+                def save(self, path, epoch):
+                    torch.save(
+                        {
+                            "model": self.model.state_dict(),
+                            "optimizer": self.optimizer.state_dict(),
+                            "epoch": epoch,
+                            "rng": ckptlint.runtime.capture_rng_state(),
+                        },
+                        path,
+                    )
+            """,
+            settings={'runtime': True},
+        ),
+        Invalid(
+            """
+            import torch
+            from lightning.fabric import Fabric
+            from torch import nn
+
+            fabric = Fabric()
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            model, optimizer = fabric.setup(model, optimizer)
+            fabric.save("last.ckpt", {"model": model, "optimizer": optimizer, "step": 10})  # Fabric saves their state dicts
+            """,
+            fixed="""
+            import torch
+            from lightning.fabric import Fabric
+            from torch import nn
+            import ckptlint.runtime
+
+            fabric = Fabric()
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            model, optimizer = fabric.setup(model, optimizer)
+            fabric.save("last.ckpt", {"model": model, "optimizer": optimizer, "step": 10, "rng": ckptlint.runtime.capture_rng_state()})  # Fabric saves their state dicts
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+
+            def main(args):
+                model = get_model(args)  # a model by use: the optimizer takes its parameters
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 1}, "last.pt")
+            """,
+        ),
     ]
 
     def check_save(self, save: SaveSite, ctx: Context) -> None:

@@ -101,6 +101,78 @@ class MissingScalerState(Rule):
                     th.save(ckpt, path)
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return nn.Linear(cfg.dim, 2)
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = build_model(cfg)
+                    self.optimizer = torch.optim.AdamW(self.model.parameters())
+                    self.scaler = torch.amp.GradScaler("cuda")
+
+                def save(self, path, epoch):
+                    state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "epoch": epoch}
+                    torch.save(state, path)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return nn.Linear(cfg.dim, 2)
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = build_model(cfg)
+                    self.optimizer = torch.optim.AdamW(self.model.parameters())
+                    self.scaler = torch.amp.GradScaler("cuda")
+
+                def save(self, path, epoch):
+                    state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "epoch": epoch, "scaler": self.scaler.state_dict()}
+                    torch.save(state, path)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            def train(model, optimizer, scaler, loader, epoch):  # unannotated: the kinds every call passes
+                for x in loader:
+                    scaler.scale(model(x).sum()).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, "last.pt")
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            scaler = torch.cuda.amp.GradScaler()
+            for epoch in range(10):
+                train(model, optimizer, scaler, loader, epoch)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+
+            def train(model, optimizer, scaler, loader, epoch):  # unannotated: the kinds every call passes
+                for x in loader:
+                    scaler.scale(model(x).sum()).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict()}, "last.pt")
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            scaler = torch.cuda.amp.GradScaler()
+            for epoch in range(10):
+                train(model, optimizer, scaler, loader, epoch)
+            """,
+        ),
     ]
 
     def check_save(self, save: SaveSite, ctx: Context) -> None:

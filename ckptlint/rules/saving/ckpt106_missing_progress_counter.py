@@ -89,6 +89,37 @@ class MissingProgressCounter(Rule):
                     save({"net": self.net.state_dict(), "opt": self.opt.state_dict()}, "last.pt")
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            class Net(nn.Module):
+                pass
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return Net()
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = build_model(cfg)
+                    self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+                def save(self, path):
+                    torch.save({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}, path)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            import torchvision.models as models
+
+            def main(args):
+                model = models.__dict__[args.arch]()
+                optimizer = torch.optim.SGD(model.parameters(), args.lr)
+                torch.save({"arch": args.arch, "state_dict": model.state_dict(), "optimizer": optimizer.state_dict()}, "last.pt")
+            """,
+        ),
     ]
 
     def check_save(self, save: SaveSite, ctx: Context) -> None:

@@ -78,6 +78,19 @@ class DdpPrefixedStateDict(Rule):
                 torch.save(model.state_dict(), path)  # unknown: a parameter
             """
         ),
+        Valid(
+            """
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def main(args):
+                model = nn.Linear(4, 2).cuda()
+                if args.distributed:
+                    model = DDP(model, device_ids=[args.gpu])
+                torch.save({"model": model.state_dict(), "epoch": 1}, "last.pt")  # wrapped in one branch only: unknown
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -115,6 +128,66 @@ class DdpPrefixedStateDict(Rule):
             from torch import nn
             net = torch.compile(nn.Linear(4, 2))
             torch.save({"model": net._orig_mod.state_dict(), "epoch": 1}, "last.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def main(args):
+                model = nn.Linear(4, 2).cuda()
+                if args.distributed:
+                    model = DDP(model, device_ids=[args.gpu])
+                else:
+                    model = nn.DataParallel(model)  # both branches wrap: keys start with `module.`
+                torch.save({"model": model.state_dict(), "epoch": 1}, "last.pt")
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def main(args):
+                model = nn.Linear(4, 2).cuda()
+                if args.distributed:
+                    model = DDP(model, device_ids=[args.gpu])
+                else:
+                    model = nn.DataParallel(model)  # both branches wrap: keys start with `module.`
+                torch.save({"model": model.module.state_dict(), "epoch": 1}, "last.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def save_checkpoint(model, optimizer, epoch):  # unannotated: every call passes the wrap
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, "last.pt")
+
+            def main():
+                model = DDP(nn.Linear(4, 2).cuda())
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                for epoch in range(10):
+                    save_checkpoint(model, optimizer, epoch)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def save_checkpoint(model, optimizer, epoch):  # unannotated: every call passes the wrap
+                torch.save({"model": model.module.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, "last.pt")
+
+            def main():
+                model = DDP(nn.Linear(4, 2).cuda())
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                for epoch in range(10):
+                    save_checkpoint(model, optimizer, epoch)
             """,
             applicability=Applicability.UNSAFE,
         ),
