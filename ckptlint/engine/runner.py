@@ -22,7 +22,6 @@ from ckptlint.engine.suppressions.unused import META_CODES, check_suppressions
 from ckptlint.fixes.model import Applicability, Fix
 from ckptlint.rules.base import Context, Rule
 from ckptlint.rules.info import RuleInfo
-from ckptlint.semantic.core.calls import CallSite
 from ckptlint.semantic.model import SemanticModel
 
 if TYPE_CHECKING:
@@ -117,16 +116,29 @@ def _rule_class(rule: "Type[Rule] | RuleInfo") -> Type[Rule]:
 def _run_rule(
     rule: Rule, model: SemanticModel, path: str, project: ProjectSettings, outcome: LintOutcome
 ) -> None:
+    """Route the model's sites to the hooks ``rule`` implements (the sites of a hook it does not
+    implement are never computed), behind its `applies` gate, asked once there is work."""
     ctx = Context(model, rule, project)
-    current: Optional[CallSite] = None
+    at: Optional[cst.CSTNode] = None  # the site being checked: the line of an error
     try:
-        for current in model.calls_to(*rule.calls) if rule.calls else ():
-            rule.check_call(current, ctx)
-        current = None
-        rule.check_module(ctx)
+        calls = model.calls_to(*rule.calls) if rule.calls else []
+        saves = model.saves.sites if rule.implements("check_save") else []
+        loads = model.resume.loads if rule.implements("check_load") else ()
+        if (calls or saves or loads or rule.implements("check_module")) and rule.applies(ctx):
+            for call in calls:
+                at = call.node
+                rule.check_call(call, ctx)
+            for save in saves:
+                at = save.call
+                rule.check_save(save, ctx)
+            for load in loads:
+                at = load.call
+                rule.check_load(load, ctx)
+            at = None
+            rule.check_module(ctx)
         diagnostics = [_diagnostic(report, rule, model, path, project) for report in ctx.reports]
     except Exception as exc:  # one rule's bug must not stop the others
-        line = model.span(current.node).line if current is not None else None
+        line = model.span(at).line if at is not None else None
         detail = " ".join(str(exc).split())
         outcome.errors.append(
             FileError(

@@ -3,6 +3,15 @@
 Rules are stateless classes that read the shared `SemanticModel` through a
 `Context` and call `ctx.report`. They never walk the tree for names, never
 parse, and never import `libcst.metadata` (a registry test enforces it).
+
+The engine routes the model's sites to the hooks a rule implements, so a rule
+is about one site and never iterates the model for it:
+- `check_call(call, ctx)`: each call of a name in the rule's `calls`;
+- `check_save(save, ctx)`: each save (`model.saves.sites`, catalog "Save");
+- `check_load(load, ctx)`: each checkpoint load (`model.resume.loads`);
+- `check_module(ctx)`: once, for rules about the whole file.
+`applies(ctx)` is the module-level condition of all of them ("a distributed
+script"): asked once, only when there is something to check.
 """
 
 from __future__ import annotations
@@ -10,7 +19,7 @@ from __future__ import annotations
 import enum
 import textwrap
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, ClassVar, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -19,6 +28,8 @@ from ckptlint.fixes.model import Applicability, Edit, Fix
 if TYPE_CHECKING:
     from ckptlint.config.settings import ProjectSettings
     from ckptlint.semantic.core.calls import CallSite
+    from ckptlint.semantic.facts.resume import LoadSite
+    from ckptlint.semantic.facts.saves import SaveSite
     from ckptlint.semantic.model import SemanticModel
 
 
@@ -74,10 +85,16 @@ class Context:
         self.rule = rule
         self.project = project
         self.reports: List[Report] = []
+        self._reported: Set[Tuple[int, str]] = set()
 
     def report(self, node: cst.CSTNode, *, message: Optional[str] = None, fix: Optional[Fix] = None) -> None:
-        """Report a finding anchored at ``node`` (its first line is the noqa line)."""
-        self.reports.append(Report(node, message or self.rule.message, fix))
+        """Report a finding anchored at ``node`` (its first line is the noqa line). A finding the
+        rule already reported (same node, same message) is one finding: a `state_dict()` call
+        that two saves write is reported once."""
+        text = message or self.rule.message
+        if (id(node), text) not in self._reported:
+            self._reported.add((id(node), text))
+            self.reports.append(Report(node, text, fix))
 
     def fix(self, edits: Sequence[Optional[Edit]], applicability: Applicability, title: Optional[str] = None) -> Fix:
         """A fix from ``edits`` (``None`` entries, such as an import already present, are dropped)."""
@@ -111,11 +128,28 @@ class Rule:
     VALID: ClassVar[List[Valid]] = []
     INVALID: ClassVar[List[Invalid]] = []
 
+    def applies(self, ctx: Context) -> bool:
+        """Whether the module is this rule's business at all; asked once, before the first hook
+        that has a site to check (or before `check_module`). When False, no hook runs."""
+        return True
+
     def check_call(self, call: "CallSite", ctx: Context) -> None:
         """Called once per call site of a name in `calls`."""
 
+    def check_save(self, save: "SaveSite", ctx: Context) -> None:
+        """Called once per save site (`model.saves.sites`), in source order."""
+
+    def check_load(self, load: "LoadSite", ctx: Context) -> None:
+        """Called once per checkpoint load (`model.resume.loads`), in source order."""
+
     def check_module(self, ctx: Context) -> None:
-        """Called once per file, for rules that are not about one call."""
+        """Called once per file, for rules that are not about one site."""
+
+    @classmethod
+    def implements(cls, hook: str) -> bool:
+        """Whether the rule overrides ``hook`` (`"check_save"`...): the engine computes the sites
+        of a hook only for rules that implement it."""
+        return getattr(cls, hook) is not getattr(Rule, hook)
 
     @classmethod
     def summary(cls) -> str:

@@ -77,3 +77,14 @@ def test_rules_never_use_metadata_or_the_parser() -> None:
                     assert not any(a.name.startswith(FORBIDDEN_MODULES) for a in node.names), path
                 elif isinstance(node, ast.Attribute):
                     assert node.attr not in FORBIDDEN_NAMES, (path, node.attr)
+
+
+HOOKS = ("check_call", "check_save", "check_load", "check_module")
+
+
+def test_every_rule_implements_a_hook_and_routes_calls_only_to_check_call() -> None:
+    """The engine routes sites to the hooks a rule implements: a rule with none never runs, and
+    `calls` without `check_call` (or the reverse) would route nothing or nothing useful."""
+    for rule in RULES:
+        assert any(rule.implements(hook) for hook in HOOKS), rule.code
+        assert bool(rule.calls) == rule.implements("check_call"), rule.code

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import DISTRIBUTED, SAVES, TORCH
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class AllRanksSave(Rule):
@@ -123,6 +126,36 @@ class AllRanksSave(Rule):
                 torch.save(model.module.state_dict(), "ckpt.pt")
             """
         ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def get_rank():
+                if not dist.is_initialized():
+                    return 0
+                return dist.get_rank()
+
+            def is_main_process():  # a rank-guard predicate defined in the file
+                return get_rank() == 0
+
+            dist.init_process_group("nccl")
+            if is_main_process():
+                torch.save({"model": model.state_dict()}, "checkpoint.pth")
+            """
+        ),
+        Valid(
+            """
+            import io
+            import torch
+            import torch.distributed as dist
+
+            dist.init_process_group("nccl")
+            buffer = io.BytesIO()
+            torch.save(model.state_dict(), buffer)  # in memory on every rank, then broadcast: no file
+            dist.broadcast_object_list([buffer.getvalue()], src=0)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -158,26 +191,50 @@ class AllRanksSave(Rule):
             train(model, loader)
             """,
         ),
+        Invalid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def save_checkpoint(*args, **kwargs):  # forwards everything: each call is the save
+                torch.save(*args, **kwargs)
+
+            dist.init_process_group("nccl")
+            save_checkpoint({"model": model.state_dict()}, "checkpoint.pth")
+            """,
+            fixed="""
+            import torch
+            import torch.distributed as dist
+            import ckptlint.runtime
+
+            def save_checkpoint(*args, **kwargs):  # forwards everything: each call is the save
+                torch.save(*args, **kwargs)
+
+            dist.init_process_group("nccl")
+            if ckptlint.runtime.is_main_process():
+                save_checkpoint({"model": model.state_dict()}, "checkpoint.pth")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        sites = model.saves.sites
-        if not sites or not model.distributed.is_distributed:
-            return
-        guards = model.guards
-        for save in sites:
-            if save.guarded_inside or guards.guard_of(save.call) is not None or guards.context_unknown(save.call):
-                continue
-            if guards.mentions_rank(save.path, save.call) or guards.mentions_rank(save.obj, save.call):
-                continue
-            if save.helper is not None and guards.mentions_rank(save.inner_path, save.torch_save):
-                continue
-            if model.distributed.writes_collective_state(save):
-                continue
-            ctx.report(save.call, fix=self._fix(ctx, save.call))
+    def applies(self, ctx: Context) -> bool:
+        return ctx.model.distributed.is_distributed
 
-    def _fix(self, ctx: Context, call: cst.Call):  # type: ignore[no-untyped-def]
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        model = ctx.model
+        guards = model.guards
+        if save.guarded_inside or guards.guard_of(save.call) is not None or guards.context_unknown(save.call):
+            return
+        if guards.mentions_rank(save.path, save.call) or guards.mentions_rank(save.obj, save.call):
+            return
+        if save.helper is not None and guards.mentions_rank(save.inner_path, save.torch_save):
+            return
+        if model.distributed.writes_collective_state(save):
+            return
+        ctx.report(save.call, fix=self._fix(ctx, save.call))
+
+    def _fix(self, ctx: Context, call: cst.Call) -> Optional[Fix]:
         model = ctx.model
         statement = builders.own_statement_line(model, call)
         if statement is None:

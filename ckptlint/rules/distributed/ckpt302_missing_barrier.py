@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import DISTRIBUTED, SAVES, STATE_DICT, TORCH
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class MissingBarrier(Rule):
@@ -125,6 +128,22 @@ class MissingBarrier(Rule):
                 dist.barrier()  # right after the call, in the caller
             """
         ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def is_main_process():  # a rank-guard predicate defined in the file
+                return dist.get_rank() == 0
+
+            def main(model):
+                dist.init_process_group("nccl")
+                if is_main_process():
+                    torch.save(model.state_dict(), "init.pt")
+                dist.barrier()
+                model.load_state_dict(torch.load("init.pt", map_location="cpu"))
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -166,31 +185,57 @@ class MissingBarrier(Rule):
                 model.load_state_dict(torch.load("ckpt.pt", map_location="cpu"))
             """,
         ),
+        Invalid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def is_main_process():  # a rank-guard predicate defined in the file
+                return dist.get_rank() == 0
+
+            def main(model):
+                dist.init_process_group("nccl")
+                if is_main_process():
+                    torch.save(model.state_dict(), "init.pt")
+                model.load_state_dict(torch.load("init.pt", map_location="cpu"))
+            """,
+            fixed="""
+            import torch
+            import torch.distributed as dist
+            import ckptlint.runtime
+
+            def is_main_process():  # a rank-guard predicate defined in the file
+                return dist.get_rank() == 0
+
+            def main(model):
+                dist.init_process_group("nccl")
+                if is_main_process():
+                    torch.save(model.state_dict(), "init.pt")
+                ckptlint.runtime.barrier()
+                model.load_state_dict(torch.load("init.pt", map_location="cpu"))
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
+    def applies(self, ctx: Context) -> bool:
+        return ctx.model.distributed.is_distributed
+
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
         model = ctx.model
-        sites = model.saves.sites
-        if not sites or not model.distributed.is_distributed:
-            return
         guards = model.guards
-        checkpoints = model.checkpoints
-        for save in sites:
-            guard = guards.guard_of(save.call)
-            if guard is None or guard.kind in ("decorator", "caller"):
-                continue  # the barrier, if any, is the caller's business
-            if not _is_checkpoint(ctx, checkpoints, save) or not self._read_by_other_ranks(ctx, save):
-                continue
-            if guard.kind == "early_return":
-                if guards.barrier_after(save.call) or self._caller_waits(ctx, guard.function):
-                    continue
+        guard = guards.guard_of(save.call)
+        if guard is None or guard.kind in ("decorator", "caller"):
+            return  # the barrier, if any, is the caller's business
+        if not model.checkpoints.writes_state_dict(save) or not self._read_by_other_ranks(ctx, save):
+            return  # feature dumps and evaluation results; files no other rank reads
+        if guard.kind == "early_return":
+            if not guards.barrier_after(save.call) and not self._caller_waits(ctx, guard.function):
                 ctx.report(save.call)
-                continue
-            if guards.barrier_after(guard.statement):
-                continue
+        elif not guards.barrier_after(guard.statement):
             ctx.report(save.call, fix=self._fix(ctx, guard.statement))
 
-    def _read_by_other_ranks(self, ctx: Context, save) -> bool:  # type: ignore[no-untyped-def]
+    def _read_by_other_ranks(self, ctx: Context, save: SaveSite) -> bool:
         """A load of the same file runs on every rank after the save (catalog revision 2: a save
         that no rank reads back needs no barrier)."""
         files, guards = ctx.model.files, ctx.model.guards
@@ -198,25 +243,15 @@ class MissingBarrier(Rule):
             guards.guard_of(load.call) is None and files.reads_back(save, load) for load in files.loads_of(save)
         )
 
-    def _caller_waits(self, ctx: Context, function) -> bool:  # type: ignore[no-untyped-def]
+    def _caller_waits(self, ctx: Context, function: Optional[cst.FunctionDef]) -> bool:
         guards = ctx.model.guards
         callers = guards.callers(function) if function is not None else ()
         return bool(callers) and all(guards.barrier_after(call) for call in callers)
 
-    def _fix(self, ctx: Context, statement: cst.CSTNode):  # type: ignore[no-untyped-def]
+    def _fix(self, ctx: Context, statement: cst.CSTNode) -> Optional[Fix]:
         model = ctx.model
         if not isinstance(statement, cst.If) or not isinstance(model.parents.get(statement), (cst.IndentedBlock, cst.Module)):
             return None
         spelling, import_edit = runtime_reference(model, "barrier")
         edit = builders.insert_statement_after_block(model, statement, builders.call_statement(builders.dotted(spelling)))
         return ctx.fix([edit, import_edit], Applicability.UNSAFE)
-
-
-def _is_checkpoint(ctx: Context, checkpoints, save) -> bool:  # type: ignore[no-untyped-def]
-    """What is written holds a `state_dict()` (of a model the kinds may not know):
-    feature dumps and evaluation results are not checkpoints."""
-    checkpoint = checkpoints.of(save)
-    if checkpoint is not None and any(entry.owner is not None for entry in checkpoint.entries):
-        return True
-    obj = save.obj
-    return isinstance(obj, cst.Call) and isinstance(obj.func, cst.Attribute) and obj.func.attr.value == "state_dict"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import TORCH
+from ckptlint.semantic.facts.distributed import SamplerUse
 
 
 class SamplerEpochNotSet(Rule):
@@ -139,15 +142,11 @@ class SamplerEpochNotSet(Rule):
     ]
 
     def check_module(self, ctx: Context) -> None:
-        reported = set()
         for use in ctx.model.distributed.sampler_uses:
-            loop = use.loop
-            if use.sets_epoch or id(loop.node) in reported:
-                continue
-            reported.add(id(loop.node))
-            ctx.report(loop.node, fix=self._fix(ctx, use))
+            if not use.sets_epoch:
+                ctx.report(use.loop.node, fix=self._fix(ctx, use))
 
-    def _fix(self, ctx: Context, use):  # type: ignore[no-untyped-def]
+    def _fix(self, ctx: Context, use: SamplerUse) -> Optional[Fix]:
         loop = use.loop
         body = loop.node.body
         if loop.variable is None or loop.range_args is None or not isinstance(body, cst.IndentedBlock):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import DISTRIBUTED, LOADS, TORCH
+from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.semantic.facts.resume import LoadSite
 
 _TRAINING_STATE = (Kind.OPTIMIZER, Kind.SCHEDULER, Kind.SCALER)
 
@@ -111,28 +110,17 @@ class LoadOnOneRankOnly(Rule):
         ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
+    def applies(self, ctx: Context) -> bool:
+        return ctx.model.distributed.is_distributed
+
+    def check_load(self, load: LoadSite, ctx: Context) -> None:
         model = ctx.model
-        resume = model.resume
-        if not resume.loads or not model.distributed.is_distributed:
-            return
         guards = model.guards
-        kinds = model.kinds
-        for load in resume.loads:
-            if guards.guard_of(load.call) is None:
-                continue
-            guarded = [r for r in load.restores if guards.guard_of(r.call) is not None]
-            kinds_restored = [_kind(kinds, r.receiver) for r in guarded]
-            training = any(k is not None and k.kind in _TRAINING_STATE for k in kinds_restored)
-            wrapped_model = any(k is not None and k.kind is Kind.MODEL and k.wrap in ("ddp", "fsdp") for k in kinds_restored)
-            if training or wrapped_model and resume.is_resume(load, restores_training_state=False):
-                ctx.report(load.call)
-
-
-def _kind(kinds, receiver: cst.BaseExpression):  # type: ignore[no-untyped-def]
-    """The receiver's kind; `model.module` of a DDP/FSDP wrap counts as the wrapped model."""
-    if isinstance(receiver, cst.Attribute) and receiver.attr.value == "module":
-        outer = kinds.of(receiver.value)
-        if outer is not None and outer.kind is Kind.MODEL and outer.wrap in ("ddp", "fsdp"):
-            return outer
-    return kinds.of(receiver)
+        if guards.guard_of(load.call) is None:
+            return
+        # `ddp_model.module.load_state_dict(...)` loads into the DDP-wrapped model
+        restored = [model.kinds.of_keeping_wrap(r.receiver) for r in load.restores if guards.guard_of(r.call) is not None]
+        training = any(k is not None and k.kind in _TRAINING_STATE for k in restored)
+        wrapped_model = any(k is not None and k.kind is Kind.MODEL and k.wrap in ("ddp", "fsdp") for k in restored)
+        if training or wrapped_model and model.resume.is_resume(load, restores_training_state=False):
+            ctx.report(load.call)

@@ -6,7 +6,8 @@ import libcst as cst
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, STATE_DICT, TORCH
-
+from ckptlint.semantic.core.syntax import is_state_dict_call
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class FsdpStateDictWithoutPolicy(Rule):
@@ -88,23 +89,19 @@ class FsdpStateDictWithoutPolicy(Rule):
         ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        policy = model.fsdp_policy
-        if policy.sets_default:
-            return
-        kinds = model.kinds
-        checkpoints = model.checkpoints
-        for save in model.saves.sites:
-            if policy.governs(save.call):
-                continue
-            checkpoint = checkpoints.of(save)
-            values = [e.value for e in checkpoint.entries] if checkpoint is not None else []
-            if save.obj is not None and not values:
-                values = [save.obj]
-            for value in values:
-                if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "state_dict":
-                    kind = kinds.of(value.func.value)
-                    if kind is not None and kind.wrap == "fsdp":
-                        ctx.report(value)
+    def applies(self, ctx: Context) -> bool:
+        return not ctx.model.fsdp_policy.sets_default
 
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        model = ctx.model
+        if model.fsdp_policy.governs(save.call):
+            return
+        checkpoint = model.checkpoints.of(save)
+        values = [e.value for e in checkpoint.entries] if checkpoint is not None else []
+        if save.obj is not None and not values:
+            values = [save.obj]
+        for value in values:
+            if isinstance(value, cst.Call) and is_state_dict_call(value):
+                kind = model.kinds.of(cst.ensure_type(value.func, cst.Attribute).value)
+                if kind is not None and kind.wrap == "fsdp":
+                    ctx.report(value)

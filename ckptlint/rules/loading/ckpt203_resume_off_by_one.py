@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import EPOCHS, LOADS, SAVES, TORCH
+from ckptlint.semantic.facts.loops import Loop
 
 
 class ResumeOffByOne(Rule):
@@ -113,6 +114,31 @@ class ResumeOffByOne(Rule):
                 torch.save({"model": model.state_dict(), "epoch": epoch + 1}, "last.pt")
             """
         ),
+        Valid(
+            """
+            import os
+            import torch
+
+            class Trainer:
+                def __init__(self, model, snapshot_path):
+                    self.model = model
+                    self.epochs_run = 0
+                    self.snapshot_path = snapshot_path
+                    if os.path.exists(snapshot_path):
+                        self._load_snapshot(snapshot_path)
+
+                def _load_snapshot(self, snapshot_path):
+                    snapshot = torch.load(snapshot_path, map_location="cpu")
+                    self.model.load_state_dict(snapshot["MODEL_STATE"])
+                    self.epochs_run = snapshot["EPOCHS_RUN"]
+
+                def train(self, max_epochs):
+                    for epoch in range(self.epochs_run, max_epochs):
+                        for source, targets in self.train_data:
+                            self._run_batch(source, targets)
+                        torch.save({"MODEL_STATE": self.model.state_dict(), "EPOCHS_RUN": epoch + 1}, self.snapshot_path)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -146,6 +172,55 @@ class ResumeOffByOne(Rule):
             """,
             applicability=Applicability.UNSAFE,
         ),
+        Invalid(
+            """
+            import os
+            import torch
+
+            class Trainer:
+                def __init__(self, model, snapshot_path):
+                    self.model = model
+                    self.epochs_run = 0
+                    self.snapshot_path = snapshot_path
+                    if os.path.exists(snapshot_path):
+                        self._load_snapshot(snapshot_path)
+
+                def _load_snapshot(self, snapshot_path):
+                    snapshot = torch.load(snapshot_path, map_location="cpu")
+                    self.model.load_state_dict(snapshot["MODEL_STATE"])
+                    self.epochs_run = snapshot["EPOCHS_RUN"]  # read in one method, the loop's start in another
+
+                def train(self, max_epochs):
+                    for epoch in range(self.epochs_run, max_epochs):
+                        for source, targets in self.train_data:
+                            self._run_batch(source, targets)
+                        torch.save({"MODEL_STATE": self.model.state_dict(), "EPOCHS_RUN": epoch}, self.snapshot_path)
+            """,
+            fixed="""
+            import os
+            import torch
+
+            class Trainer:
+                def __init__(self, model, snapshot_path):
+                    self.model = model
+                    self.epochs_run = 0
+                    self.snapshot_path = snapshot_path
+                    if os.path.exists(snapshot_path):
+                        self._load_snapshot(snapshot_path)
+
+                def _load_snapshot(self, snapshot_path):
+                    snapshot = torch.load(snapshot_path, map_location="cpu")
+                    self.model.load_state_dict(snapshot["MODEL_STATE"])
+                    self.epochs_run = snapshot["EPOCHS_RUN"] + 1  # read in one method, the loop's start in another
+
+                def train(self, max_epochs):
+                    for epoch in range(self.epochs_run, max_epochs):
+                        for source, targets in self.train_data:
+                            self._run_batch(source, targets)
+                        torch.save({"MODEL_STATE": self.model.state_dict(), "EPOCHS_RUN": epoch}, self.snapshot_path)
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
     ]
 
     def check_module(self, ctx: Context) -> None:
@@ -153,22 +228,21 @@ class ResumeOffByOne(Rule):
         resume = model.resume
         if not resume.loads:
             return
-        checkpoints = model.checkpoints
-        saves = model.saves.sites
         for loop in model.loops.epoch_loops:
             target = resume.epoch_start_target(loop)
             if target is None or loop.variable is None:
                 continue
             for start in resume.raw_epoch_assignments(target, loop):
-                if self._saves_loop_variable(ctx, checkpoints, saves, loop, start.read.key):
+                if self._saves_loop_variable(ctx, loop, start.read.key):
                     ctx.report(start.statement, fix=self._fix(ctx, start.assign))
 
-    def _saves_loop_variable(self, ctx: Context, checkpoints, saves, loop, key: str) -> bool:  # type: ignore[no-untyped-def]
+    def _saves_loop_variable(self, ctx: Context, loop: Loop, key: str) -> bool:
         """A save in ``loop`` (not in a loop nested in it) writes ``key``: the loop variable,
         and no save in the file writes ``key`` as anything else (`epoch + 1`)."""
+        model = ctx.model
         unchanged = False
-        for save in saves:
-            checkpoint = checkpoints.of(save)
+        for save in model.saves.sites:
+            checkpoint = model.checkpoints.of(save)
             if checkpoint is None:
                 continue
             for entry in checkpoint.entries:
@@ -176,12 +250,12 @@ class ResumeOffByOne(Rule):
                     continue
                 if not (isinstance(entry.value, cst.Name) and entry.value.value == loop.variable):
                     return False  # `epoch + 1` (or something else) is saved under that key
-                enclosing = ctx.model.loops.enclosing(save.call)
+                enclosing = model.loops.enclosing(save.call)
                 if enclosing and enclosing[0].node is loop.node:
                     unchanged = True
         return unchanged
 
-    def _fix(self, ctx: Context, assign: cst.Assign):  # type: ignore[no-untyped-def]
+    def _fix(self, ctx: Context, assign: cst.Assign) -> Fix:
         plus_one = cst.BinaryOperation(left=assign.value, operator=cst.Add(), right=cst.Integer("1"))
         edit = builders.replace_node(ctx.model, assign.value, plus_one)
         return ctx.fix([edit], Applicability.UNSAFE)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import List
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import LOADS, SAVES, TORCH
+from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.semantic.facts.resume import LoadSite
 
 _PARTS = {Kind.OPTIMIZER: "optimizer", Kind.SCHEDULER: "scheduler", Kind.SCALER: "scaler"}
 
@@ -104,36 +105,29 @@ class SavedButNotRestored(Rule):
         ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
+    def check_load(self, load: LoadSite, ctx: Context) -> None:
         model = ctx.model
         resume = model.resume
-        if not resume.loads:
+        path = resume.load_path(load)
+        if path is None or load.escapes:
             return
-        saves = model.saves.sites
-        checkpoints = model.checkpoints
         kinds = model.kinds
-        for load in resume.loads:
-            path = resume.load_path(load)
-            if path is None or load.escapes:
+        restores_state = any((kind := kinds.of(r.receiver)) is not None and kind.kind in _PARTS for r in load.restores)
+        if not resume.is_resume(load, restores_state):
+            return
+        read = resume.keys_read(load)
+        missing: List[str] = []
+        for save in model.saves.sites:
+            checkpoint = model.checkpoints.of(save)
+            if checkpoint is None or not model.files.same_file(save.path, path):
                 continue
-            restores_state = any(
-                (kind := kinds.of(r.receiver)) is not None and kind.kind in _PARTS for r in load.restores
-            )
-            if not resume.is_resume(load, restores_state):
-                continue
-            read = resume.keys_read(load)
-            missing: List[str] = []
-            for save in saves:
-                checkpoint = checkpoints.of(save)
-                if checkpoint is None or not model.files.same_file(save.path, path):
+            for entry in checkpoint.entries:
+                key = entry.path[0] if len(entry.path) == 1 else None
+                if key is None or key in read or key in missing:
                     continue
-                for entry in checkpoint.entries:
-                    key = entry.path[0] if len(entry.path) == 1 else None
-                    if key is None or key in read or key in missing:
-                        continue
-                    part = _PARTS.get(entry.state_of.kind) if entry.state_of is not None else None
-                    if part is not None or entry.is_rng:
-                        missing.append(key)
-            if missing:
-                listed = ", ".join(f'"{key}"' for key in missing)
-                ctx.report(load.call, message=f"{self.message}: {listed}")
+                part = _PARTS.get(entry.state_of.kind) if entry.state_of is not None else None
+                if part is not None or entry.is_rng:
+                    missing.append(key)
+        if missing:
+            listed = ", ".join(f'"{key}"' for key in missing)
+            ctx.report(load.call, message=f"{self.message}: {listed}")

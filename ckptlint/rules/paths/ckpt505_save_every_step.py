@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, TORCH
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class SaveEveryStep(Rule):
@@ -90,15 +91,10 @@ class SaveEveryStep(Rule):
         ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        saves = model.saves.sites
-        if not saves:
-            return
-        loops = model.loops
-        for save in saves:
-            loop = loops.innermost_step_loop(save.call)
-            if loop is None or any(inner.runs_step for inner in loop.descendants()):
-                continue  # the step runs in a nested loop: this one is an epoch loop, not the batch loop
-            if loops.runs_every_iteration(save.call, loop.node):
-                ctx.report(save.call)
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        loops = ctx.model.loops
+        loop = loops.innermost_step_loop(save.call)
+        if loop is None or any(inner.runs_step for inner in loop.descendants()):
+            return  # the step runs in a nested loop: this one is an epoch loop, not the batch loop
+        if loops.runs_every_iteration(save.call, loop.node):
+            ctx.report(save.call)

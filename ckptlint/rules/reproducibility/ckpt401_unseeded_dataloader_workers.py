@@ -124,6 +124,46 @@ class UnseededDataloaderWorkers(Rule):
                 return DataLoader(dataset, sampler=RandomSampler(dataset))
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader
+
+            def prepare_dataloaders(args):  # the seed is not reachable here: no fix
+                loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, num_workers=4)
+                return loader, None
+
+            def main(args):
+                torch.manual_seed(args.seed)
+                train_loader, sampler = prepare_dataloaders(args)
+                for x, y in train_loader:
+                    loss_fn(model(x), y).backward()
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader
+
+            torch.manual_seed(0)
+            loader = DataLoader(dataset, batch_size=32, num_workers=4)  # no shuffling, but a training loop iterates it
+            for x, y in loader:
+                loss_fn(model(x), y).backward()
+                optimizer.step()
+            """,
+            fixed="""
+            import torch
+            from torch.utils.data import DataLoader
+            import ckptlint.runtime
+
+            torch.manual_seed(0)
+            loader = DataLoader(dataset, batch_size=32, num_workers=4, generator=ckptlint.runtime.make_generator(0), worker_init_fn=ckptlint.runtime.seed_worker)  # no shuffling, but a training loop iterates it
+            for x, y in loader:
+                loss_fn(model(x), y).backward()
+                optimizer.step()
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
     ]
 
     def check_module(self, ctx: Context) -> None:

@@ -6,8 +6,9 @@ import libcst as cst
 
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import SAVES, TORCH
+from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class SaveWholeModel(Rule):
@@ -89,6 +90,16 @@ class SaveWholeModel(Rule):
             torch.save(model, "m.pt")  # depends on a branch: ambiguous
             """
         ),
+        Valid(
+            """
+            import torch
+
+            def main(args):
+                model = get_model(args)  # a model by use: the optimizer takes its parameters
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                torch.save(model.state_dict(), "model.pt")
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -135,21 +146,139 @@ class SaveWholeModel(Rule):
             """,
             applicability=Applicability.UNSAFE,
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            class Net(nn.Module):
+                pass
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return Net()
+
+            def export(cfg, path):
+                model = build_model(cfg)
+                torch.save(model, path)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+
+            class Net(nn.Module):
+                pass
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return Net()
+
+            def export(cfg, path):
+                model = build_model(cfg)
+                torch.save(model.state_dict(), path)
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            import torchvision.models as models
+
+            def main(args):
+                model = models.__dict__[args.arch]()
+                torch.save(model, "model.pt")
+            """,
+            fixed="""
+            import torch
+            import torchvision.models as models
+
+            def main(args):
+                model = models.__dict__[args.arch]()
+                torch.save(model.state_dict(), "model.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+
+            def main(args):
+                model = get_model(args)  # a model by use: the optimizer takes its parameters
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                torch.save(model, "model.pt")
+            """,
+            fixed="""
+            import torch
+
+            def main(args):
+                model = get_model(args)  # a model by use: the optimizer takes its parameters
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                torch.save(model.state_dict(), "model.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            def export(model, path):  # a save helper: its call is the save
+                torch.save(model, path)
+
+            model = nn.Linear(4, 2)
+            export(model, "model.pt")
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+
+            def export(model, path):  # a save helper: its call is the save
+                torch.save(model, path)
+
+            model = nn.Linear(4, 2)
+            export(model.state_dict(), "model.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def main(args):
+                model = nn.Linear(4, 2).cuda()
+                if args.distributed:
+                    model = DDP(model, device_ids=[args.gpu])
+                else:
+                    model = nn.DataParallel(model)  # both branches wrap: keys start with `module.`
+                torch.save(model, "model.pt")
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def main(args):
+                model = nn.Linear(4, 2).cuda()
+                if args.distributed:
+                    model = DDP(model, device_ids=[args.gpu])
+                else:
+                    model = nn.DataParallel(model)  # both branches wrap: keys start with `module.`
+                torch.save(model.module.state_dict(), "model.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        kinds = model.kinds
-        for save in model.saves.sites:
-            obj = save.obj
-            kind = kinds.of(obj) if obj is not None else None
-            if obj is None or kind is None or kind.kind is not Kind.MODEL:
-                continue
-            fix = None
-            if kind.wrap != "fsdp" and isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
-                receiver: cst.BaseExpression = obj
-                if kind.unwrap_attribute is not None:
-                    receiver = cst.Attribute(value=obj, attr=cst.Name(kind.unwrap_attribute))
-                edit = builders.replace_node(model, obj, builders.method_call(receiver, "state_dict"))
-                fix = ctx.fix([edit], Applicability.UNSAFE)
-            ctx.report(save.call, fix=fix)
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        obj = save.obj
+        kind = ctx.model.kinds.of(obj) if obj is not None else None
+        if obj is None or kind is None or kind.kind is not Kind.MODEL:
+            return
+        fix = None
+        if kind.wrap != "fsdp" and isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
+            receiver: cst.BaseExpression = obj
+            if kind.unwrap_attribute is not None:
+                receiver = cst.Attribute(value=obj, attr=cst.Name(kind.unwrap_attribute))
+            edit = builders.replace_node(ctx.model, obj, builders.method_call(receiver, "state_dict"))
+            fix = ctx.fix([edit], Applicability.UNSAFE)
+        ctx.report(save.call, fix=fix)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.rules.saving._missing_state import report_missing_state
 from ckptlint.rules.words import SAVES, TORCH
+from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class MissingOptimizerState(Rule):
@@ -87,6 +88,19 @@ class MissingOptimizerState(Rule):
                     torch.save({"model": model.state_dict()}, "best.pt")
             """
         ),
+        Valid(
+            """
+            import torch
+            from lightning.fabric import Fabric
+            from torch import nn
+
+            fabric = Fabric()
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            model, optimizer = fabric.setup(model, optimizer)
+            fabric.save("last.ckpt", {"model": model, "optimizer": optimizer, "step": 10})  # Fabric saves their state dicts
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -132,16 +146,160 @@ class MissingOptimizerState(Rule):
                     save(ckpt, path)
             """,
         ),
+        Invalid(
+            """
+            import torch
+            import torchvision.models as models
+
+            def main(args):
+                model = models.__dict__[args.arch]()
+                optimizer = torch.optim.SGD(model.parameters(), args.lr, momentum=0.9)
+                for epoch in range(args.epochs):
+                    train(model, optimizer, epoch)
+                    torch.save({"state_dict": model.state_dict(), "epoch": epoch + 1}, "checkpoint.pth.tar")
+            """,
+            fixed="""
+            import torch
+            import torchvision.models as models
+
+            def main(args):
+                model = models.__dict__[args.arch]()
+                optimizer = torch.optim.SGD(model.parameters(), args.lr, momentum=0.9)
+                for epoch in range(args.epochs):
+                    train(model, optimizer, epoch)
+                    torch.save({"state_dict": model.state_dict(), "epoch": epoch + 1, "optimizer": optimizer.state_dict()}, "checkpoint.pth.tar")
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            def train(model, optimizer, loader, epoch):  # unannotated: the kinds every call passes
+                for x, y in loader:
+                    optimizer.zero_grad()
+                    model(x).sum().backward()
+                    optimizer.step()
+                torch.save({"model": model.state_dict(), "epoch": epoch}, "last.pt")
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            for epoch in range(10):
+                train(model, optimizer, loader, epoch)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+
+            def train(model, optimizer, loader, epoch):  # unannotated: the kinds every call passes
+                for x, y in loader:
+                    optimizer.zero_grad()
+                    model(x).sum().backward()
+                    optimizer.step()
+                torch.save({"model": model.state_dict(), "epoch": epoch, "optimizer": optimizer.state_dict()}, "last.pt")
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            for epoch in range(10):
+                train(model, optimizer, loader, epoch)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            from torch.optim.lr_scheduler import StepLR
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = nn.Linear(4, 2)
+                    self.optimizer = build_optimizer(cfg, self.model)  # unknown, but the scheduler's optimizer
+                    self.scheduler = StepLR(self.optimizer, step_size=10)
+
+                def save(self, path):
+                    torch.save({"model": self.model.state_dict(), "scheduler": self.scheduler.state_dict()}, path)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            from torch.optim.lr_scheduler import StepLR
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = nn.Linear(4, 2)
+                    self.optimizer = build_optimizer(cfg, self.model)  # unknown, but the scheduler's optimizer
+                    self.scheduler = StepLR(self.optimizer, step_size=10)
+
+                def save(self, path):
+                    torch.save({"model": self.model.state_dict(), "scheduler": self.scheduler.state_dict(), "optimizer": self.optimizer.state_dict()}, path)
+            """,
+        ),
+        Invalid(
+            """
+            from accelerate import Accelerator
+            import torch
+            from torch import nn
+
+            accelerator = Accelerator()
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            model, optimizer = accelerator.prepare(model, optimizer)
+            accelerator.save({"model": accelerator.unwrap_model(model).state_dict()}, "last.pt")
+            """,
+            fixed="""
+            from accelerate import Accelerator
+            import torch
+            from torch import nn
+
+            accelerator = Accelerator()
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            model, optimizer = accelerator.prepare(model, optimizer)
+            accelerator.save({"model": accelerator.unwrap_model(model).state_dict(), "optimizer": optimizer.state_dict()}, "last.pt")
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from lightning.fabric import Fabric
+            from torch import nn
+
+            fabric = Fabric()
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            model, optimizer = fabric.setup(model, optimizer)
+            fabric.save("last.ckpt", {"model": model, "step": 10})
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.distributed as dist
+            from torch import nn
+
+            def save_on_master(*args, **kwargs):  # forwards everything: each call is the save
+                if dist.get_rank() == 0:
+                    torch.save(*args, **kwargs)
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            save_on_master({"model": model.state_dict(), "epoch": 1}, "last.pt")
+            """,
+            fixed="""
+            import torch
+            import torch.distributed as dist
+            from torch import nn
+
+            def save_on_master(*args, **kwargs):  # forwards everything: each call is the save
+                if dist.get_rank() == 0:
+                    torch.save(*args, **kwargs)
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            save_on_master({"model": model.state_dict(), "epoch": 1, "optimizer": optimizer.state_dict()}, "last.pt")
+            """,
+        ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        checkpoints = model.checkpoints
-        for save in model.saves.sites:
-            missing = checkpoints.missing(save, Kind.OPTIMIZER)
-            several = len(checkpoints.in_scope(save, Kind.OPTIMIZER)) > 1
-            checkpoint = checkpoints.of(save)
-            for obj in missing:
-                edit = builders.add_state_dict_entry(model, checkpoint, obj.text, "optimizer", several)  # type: ignore[arg-type]
-                fix = ctx.fix([edit], Applicability.SAFE) if edit is not None else None
-                ctx.report(save.call, message=f"Training checkpoint without `{obj.text}.state_dict()`", fix=fix)
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        report_missing_state(save, ctx, Kind.OPTIMIZER, "optimizer")

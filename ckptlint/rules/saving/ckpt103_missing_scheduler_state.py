@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.rules.saving._missing_state import report_missing_state
 from ckptlint.rules.words import SAVES, TORCH
+from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class MissingSchedulerState(Rule):
@@ -139,16 +140,71 @@ class MissingSchedulerState(Rule):
                 torch.save(dict(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=lr_sched.state_dict()), "last.pt")
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = nn.Linear(4, 2)
+                    self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr)
+                    self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=cfg.lr, total_steps=cfg.steps)
+
+                def save(self, path):
+                    torch.save({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}, path)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = nn.Linear(4, 2)
+                    self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr)
+                    self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=cfg.lr, total_steps=cfg.steps)
+
+                def save(self, path):
+                    torch.save({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict()}, path)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            from torch.optim.lr_scheduler import CosineAnnealingLR
+
+            def train(model, optimizer, scheduler, loader, epoch):  # unannotated: the kinds every call passes
+                for x in loader:
+                    optimizer.step()
+                    scheduler.step()
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, "last.pt")
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            scheduler = CosineAnnealingLR(optimizer, T_max=90)
+            for epoch in range(90):
+                train(model, optimizer, scheduler, loader, epoch)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            from torch.optim.lr_scheduler import CosineAnnealingLR
+
+            def train(model, optimizer, scheduler, loader, epoch):  # unannotated: the kinds every call passes
+                for x in loader:
+                    optimizer.step()
+                    scheduler.step()
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch, "scheduler": scheduler.state_dict()}, "last.pt")
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            scheduler = CosineAnnealingLR(optimizer, T_max=90)
+            for epoch in range(90):
+                train(model, optimizer, scheduler, loader, epoch)
+            """,
+        ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        checkpoints = model.checkpoints
-        for save in model.saves.sites:
-            missing = checkpoints.missing(save, Kind.SCHEDULER)
-            several = len(checkpoints.in_scope(save, Kind.SCHEDULER)) > 1
-            checkpoint = checkpoints.of(save)
-            for obj in missing:
-                edit = builders.add_state_dict_entry(model, checkpoint, obj.text, "scheduler", several)  # type: ignore[arg-type]
-                fix = ctx.fix([edit], Applicability.SAFE) if edit is not None else None
-                ctx.report(save.call, message=f"Training checkpoint without `{obj.text}.state_dict()`", fix=fix)
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        report_missing_state(save, ctx, Kind.SCHEDULER, "scheduler")

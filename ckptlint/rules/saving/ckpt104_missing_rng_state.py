@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import SAVES, TORCH
+from ckptlint.semantic.facts.checkpoints import Checkpoint
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class MissingRngState(Rule):
@@ -126,37 +129,118 @@ class MissingRngState(Rule):
                 torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "last.pt")
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            class Net(nn.Module):
+                pass
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return Net()
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = build_model(cfg)
+                    self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+                def save(self, path, epoch):
+                    torch.save(
+                        {
+                            "model": self.model.state_dict(),
+                            "optimizer": self.optimizer.state_dict(),
+                            "epoch": epoch,
+                        },
+                        path,
+                    )
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            import ckptlint.runtime
+
+            class Net(nn.Module):
+                pass
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return Net()
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = build_model(cfg)
+                    self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+                def save(self, path, epoch):
+                    torch.save(
+                        {
+                            "model": self.model.state_dict(),
+                            "optimizer": self.optimizer.state_dict(),
+                            "epoch": epoch,
+                            "rng": ckptlint.runtime.capture_rng_state(),
+                        },
+                        path,
+                    )
+            """,
+            settings={'runtime': True},
+        ),
+        Invalid(
+            """
+            import torch
+            from lightning.fabric import Fabric
+            from torch import nn
+
+            fabric = Fabric()
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            model, optimizer = fabric.setup(model, optimizer)
+            fabric.save("last.ckpt", {"model": model, "optimizer": optimizer, "step": 10})  # Fabric saves their state dicts
+            """,
+            fixed="""
+            import torch
+            from lightning.fabric import Fabric
+            from torch import nn
+            import ckptlint.runtime
+
+            fabric = Fabric()
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            model, optimizer = fabric.setup(model, optimizer)
+            fabric.save("last.ckpt", {"model": model, "optimizer": optimizer, "step": 10, "rng": ckptlint.runtime.capture_rng_state()})  # Fabric saves their state dicts
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+
+            def main(args):
+                model = get_model(args)  # a model by use: the optimizer takes its parameters
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 1}, "last.pt")
+            """,
+        ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
         model = ctx.model
-        checkpoints = model.checkpoints
-        distributed = None
-        for save in model.saves.sites:
-            checkpoint = checkpoints.of(save)
-            if (
-                checkpoint is None
-                or not checkpoint.is_training
-                or checkpoint.has_unknown_spread
-                or not checkpoint.holds_state_of_kind(Kind.OPTIMIZER)
-                or checkpoint.holds_rng
-            ):
-                continue
-            if distributed is None:
-                distributed = model.distributed.is_distributed
-            if distributed:
-                ctx.report(
-                    save.call,
-                    message="Resume checkpoint without RNG state (in a distributed script, "
-                    "use `ckptlint.runtime.save_checkpoint`, which gathers every rank's RNG)",
-                )
-                continue
-            key = checkpoint.free_key("rng", "rng_state")
-            fix = None
-            if key is not None:
-                spelling, import_edit = runtime_reference(model, "capture_rng_state")
-                value = cst.Call(func=builders.dotted(spelling))
-                edit = builders.add_checkpoint_entry(model, checkpoint, key, value)
-                if edit is not None:
-                    fix = ctx.fix([edit, import_edit], Applicability.SAFE)
-            ctx.report(save.call, fix=fix)
+        checkpoint = model.checkpoints.of(save)
+        if checkpoint is None or not checkpoint.is_for_resuming or checkpoint.has_unknown_spread or checkpoint.holds_rng:
+            return
+        if model.distributed.is_distributed:
+            ctx.report(
+                save.call,
+                message="Resume checkpoint without RNG state (in a distributed script, "
+                "use `ckptlint.runtime.save_checkpoint`, which gathers every rank's RNG)",
+            )
+            return
+        ctx.report(save.call, fix=self._fix(ctx, checkpoint))
+
+    def _fix(self, ctx: Context, checkpoint: Checkpoint) -> Optional[Fix]:
+        key = checkpoint.free_key("rng", "rng_state")
+        if key is None:
+            return None
+        spelling, import_edit = runtime_reference(ctx.model, "capture_rng_state")
+        value = cst.Call(func=builders.dotted(spelling))
+        edit = builders.add_checkpoint_entry(ctx.model, checkpoint, key, value)
+        return ctx.fix([edit, import_edit], Applicability.SAFE) if edit is not None else None

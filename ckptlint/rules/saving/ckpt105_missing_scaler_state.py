@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.rules.saving._missing_state import report_missing_state
 from ckptlint.rules.words import SAVES, TORCH
+from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class MissingScalerState(Rule):
@@ -100,16 +101,79 @@ class MissingScalerState(Rule):
                     th.save(ckpt, path)
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return nn.Linear(cfg.dim, 2)
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = build_model(cfg)
+                    self.optimizer = torch.optim.AdamW(self.model.parameters())
+                    self.scaler = torch.amp.GradScaler("cuda")
+
+                def save(self, path, epoch):
+                    state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "epoch": epoch}
+                    torch.save(state, path)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return nn.Linear(cfg.dim, 2)
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = build_model(cfg)
+                    self.optimizer = torch.optim.AdamW(self.model.parameters())
+                    self.scaler = torch.amp.GradScaler("cuda")
+
+                def save(self, path, epoch):
+                    state = {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "epoch": epoch, "scaler": self.scaler.state_dict()}
+                    torch.save(state, path)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            def train(model, optimizer, scaler, loader, epoch):  # unannotated: the kinds every call passes
+                for x in loader:
+                    scaler.scale(model(x).sum()).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, "last.pt")
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            scaler = torch.cuda.amp.GradScaler()
+            for epoch in range(10):
+                train(model, optimizer, scaler, loader, epoch)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+
+            def train(model, optimizer, scaler, loader, epoch):  # unannotated: the kinds every call passes
+                for x in loader:
+                    scaler.scale(model(x).sum()).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict()}, "last.pt")
+
+            model = nn.Linear(4, 2)
+            optimizer = torch.optim.AdamW(model.parameters())
+            scaler = torch.cuda.amp.GradScaler()
+            for epoch in range(10):
+                train(model, optimizer, scaler, loader, epoch)
+            """,
+        ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        checkpoints = model.checkpoints
-        for save in model.saves.sites:
-            missing = checkpoints.missing(save, Kind.SCALER)
-            several = len(checkpoints.in_scope(save, Kind.SCALER)) > 1
-            checkpoint = checkpoints.of(save)
-            for obj in missing:
-                edit = builders.add_state_dict_entry(model, checkpoint, obj.text, "scaler", several)  # type: ignore[arg-type]
-                fix = ctx.fix([edit], Applicability.SAFE) if edit is not None else None
-                ctx.report(save.call, message=f"Training checkpoint without `{obj.text}.state_dict()`", fix=fix)
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        report_missing_state(save, ctx, Kind.SCALER, "scaler")

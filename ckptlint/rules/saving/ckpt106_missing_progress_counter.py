@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.data import catalog
-from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.rules.words import SAVES, TORCH
+from ckptlint.semantic.data import catalog
+from ckptlint.semantic.facts.saves import SaveSite
 
 
 class MissingProgressCounter(Rule):
@@ -89,20 +89,47 @@ class MissingProgressCounter(Rule):
                     save({"net": self.net.state_dict(), "opt": self.opt.state_dict()}, "last.pt")
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            class Net(nn.Module):
+                pass
+
+            def build_model(cfg):  # a factory: all its returns are models
+                return Net()
+
+            class Trainer:
+                def __init__(self, cfg):
+                    self.model = build_model(cfg)
+                    self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+                def save(self, path):
+                    torch.save({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}, path)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            import torchvision.models as models
+
+            def main(args):
+                model = models.__dict__[args.arch]()
+                optimizer = torch.optim.SGD(model.parameters(), args.lr)
+                torch.save({"arch": args.arch, "state_dict": model.state_dict(), "optimizer": optimizer.state_dict()}, "last.pt")
+            """,
+        ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        checkpoints = model.checkpoints
-        for save in model.saves.sites:
-            checkpoint = checkpoints.of(save)
-            if (
-                checkpoint is None
-                or not checkpoint.is_training
-                or checkpoint.has_unknown_spread
-                or not checkpoint.holds_state_of_kind(Kind.OPTIMIZER)
-                or any(None in entry.path for entry in checkpoint.entries)
-                or any(catalog.PROGRESS_KEY.search(key) for key in checkpoint.keys)
-            ):
-                continue
-            ctx.report(save.call)
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        checkpoint = ctx.model.checkpoints.of(save)
+        if (
+            checkpoint is None
+            or not checkpoint.is_for_resuming
+            or checkpoint.has_unknown_spread
+            or any(None in entry.path for entry in checkpoint.entries)
+            or any(catalog.PROGRESS_KEY.search(key) for key in checkpoint.keys)
+        ):
+            return
+        ctx.report(save.call)

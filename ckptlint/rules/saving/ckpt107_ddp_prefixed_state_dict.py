@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Set
-
 import libcst as cst
 
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, STATE_DICT, TORCH
+from ckptlint.semantic.facts.saves import SaveSite
 
 PREFIXES = {"ddp": "module.", "dp": "module.", "compile": "_orig_mod."}
 
@@ -79,6 +78,19 @@ class DdpPrefixedStateDict(Rule):
                 torch.save(model.state_dict(), path)  # unknown: a parameter
             """
         ),
+        Valid(
+            """
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def main(args):
+                model = nn.Linear(4, 2).cuda()
+                if args.distributed:
+                    model = DDP(model, device_ids=[args.gpu])
+                torch.save({"model": model.state_dict(), "epoch": 1}, "last.pt")  # wrapped in one branch only: unknown
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -119,36 +131,80 @@ class DdpPrefixedStateDict(Rule):
             """,
             applicability=Applicability.UNSAFE,
         ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def main(args):
+                model = nn.Linear(4, 2).cuda()
+                if args.distributed:
+                    model = DDP(model, device_ids=[args.gpu])
+                else:
+                    model = nn.DataParallel(model)  # both branches wrap: keys start with `module.`
+                torch.save({"model": model.state_dict(), "epoch": 1}, "last.pt")
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def main(args):
+                model = nn.Linear(4, 2).cuda()
+                if args.distributed:
+                    model = DDP(model, device_ids=[args.gpu])
+                else:
+                    model = nn.DataParallel(model)  # both branches wrap: keys start with `module.`
+                torch.save({"model": model.module.state_dict(), "epoch": 1}, "last.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def save_checkpoint(model, optimizer, epoch):  # unannotated: every call passes the wrap
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, "last.pt")
+
+            def main():
+                model = DDP(nn.Linear(4, 2).cuda())
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                for epoch in range(10):
+                    save_checkpoint(model, optimizer, epoch)
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            def save_checkpoint(model, optimizer, epoch):  # unannotated: every call passes the wrap
+                torch.save({"model": model.module.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, "last.pt")
+
+            def main():
+                model = DDP(nn.Linear(4, 2).cuda())
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                for epoch in range(10):
+                    save_checkpoint(model, optimizer, epoch)
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
-        model = ctx.model
-        checkpoints = model.checkpoints
-        reported: Set[int] = set()
-        for save in model.saves.sites:
-            for entry in checkpoints.saved_values(save):
-                kind = entry.state_of
-                call = entry.value
-                if isinstance(call, cst.Name):  # `sd = model.state_dict()` then saved
-                    binding = model.bindings.reaching(call.value, save.call)
-                    if binding is None or binding.value is None:
-                        continue
-                    call = binding.value
-                    kind = None
-                if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
-                    continue
-                if call.func.attr.value != "state_dict" or id(call) in reported:
-                    continue
-                receiver = call.func.value
-                kind = kind or model.kinds.of(receiver)
-                if kind is None or kind.wrap not in PREFIXES or kind.unwrap_attribute is None:
-                    continue
-                reported.add(id(call))
-                unwrapped = cst.Attribute(value=receiver, attr=cst.Name(kind.unwrap_attribute))
-                edit = builders.replace_node(model, receiver, unwrapped)
-                prefix = PREFIXES[kind.wrap]
-                ctx.report(
-                    call,
-                    message=f"`state_dict()` of a wrapped model: its keys start with `{prefix}`",
-                    fix=ctx.fix([edit], Applicability.UNSAFE),
-                )
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
+        checkpoints = ctx.model.checkpoints
+        for entry in checkpoints.saved_values(save):
+            call = checkpoints.state_dict_call(entry.value)  # `model.state_dict()`, or `sd` bound to it
+            kind = entry.state_of  # the kind of that call's receiver
+            if call is None or kind is None or kind.wrap not in PREFIXES or kind.unwrap_attribute is None:
+                continue
+            receiver = cst.ensure_type(call.func, cst.Attribute).value
+            unwrapped = cst.Attribute(value=receiver, attr=cst.Name(kind.unwrap_attribute))
+            edit = builders.replace_node(ctx.model, receiver, unwrapped)
+            ctx.report(
+                call,
+                message=f"`state_dict()` of a wrapped model: its keys start with `{PREFIXES[kind.wrap]}`",
+                fix=ctx.fix([edit], Applicability.UNSAFE),
+            )

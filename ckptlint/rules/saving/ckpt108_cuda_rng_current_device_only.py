@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Set
+from typing import List, Optional
 
 import libcst as cst
 
-from ckptlint.fixes import Applicability, Edit, builders
+from ckptlint.fixes import Applicability, Edit, Fix, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.data import catalog
 from ckptlint.rules.words import SAVES, TORCH
+from ckptlint.semantic.data import catalog
+from ckptlint.semantic.facts.saves import SaveSite
+from ckptlint.semantic.model import SemanticModel
 
 
 class CudaRngCurrentDeviceOnly(Rule):
@@ -96,21 +98,18 @@ class CudaRngCurrentDeviceOnly(Rule):
         ),
     ]
 
-    def check_module(self, ctx: Context) -> None:
+    def check_save(self, save: SaveSite, ctx: Context) -> None:
         model = ctx.model
         checkpoints = model.checkpoints
-        reported: Set[int] = set()
-        for save in model.saves.sites:
-            for entry in checkpoints.saved_values(save):
-                for call in checkpoints.calls_in(entry, catalog.CUDA_RNG_CURRENT_DEVICE):
-                    if call.args or id(call) in reported:
-                        continue
-                    if model.distributed.is_distributed:
-                        return
-                    reported.add(id(call))
-                    ctx.report(call, fix=self._fix(ctx, call, entry.key))
+        for entry in checkpoints.saved_values(save):
+            for call in checkpoints.calls_in(entry, catalog.CUDA_RNG_CURRENT_DEVICE):
+                if call.args:
+                    continue
+                if model.distributed.is_distributed:
+                    return
+                ctx.report(call, fix=self._fix(ctx, call, entry.key))
 
-    def _fix(self, ctx: Context, call: cst.Call, key: Optional[str]):  # type: ignore[no-untyped-def]
+    def _fix(self, ctx: Context, call: cst.Call, key: Optional[str]) -> Optional[Fix]:
         if not isinstance(call.func, cst.Attribute):
             return None  # `from torch.cuda import get_rng_state`: the `_all` name is not imported
         model = ctx.model
@@ -122,7 +121,7 @@ class CudaRngCurrentDeviceOnly(Rule):
         return ctx.fix(edits, Applicability.UNSAFE)
 
 
-def _rename(model, call: cst.Call, attribute: str) -> Edit:  # type: ignore[no-untyped-def]
+def _rename(model: SemanticModel, call: cst.Call, attribute: str) -> Edit:
     func = call.func
     assert isinstance(func, cst.Attribute)
     return builders.replace_node(model, func.attr, cst.Name(attribute))

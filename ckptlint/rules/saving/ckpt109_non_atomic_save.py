@@ -108,6 +108,33 @@ class NonAtomicSave(Rule):
             torch.save({"epoch": 90}, "final.pt")  # once per process: nothing is overwritten
             """
         ),
+        Valid(
+            """
+            import torch
+
+            class Trainer:
+                def save(self, path):
+                    torch.save({"step": self.step, "model": self.model.state_dict()}, path)
+
+                def train(self):
+                    for step in range(self.train_num_steps):
+                        self.step_once()
+                        if step % self.save_every == 0:
+                            self.save(f"model-{step}.pt")  # a new file each time
+            """
+        ),
+        Valid(
+            """
+            import io
+            import torch
+
+            def broadcast_state(model):
+                for step in range(10):
+                    buffer = io.BytesIO()
+                    torch.save(model.state_dict(), buffer)  # in memory: no file to lose
+                    send(buffer.getvalue())
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -133,6 +160,51 @@ class NonAtomicSave(Rule):
             import torch as th
             for step in range(100):
                 th.save({"w": 1}, "last.pt", pickle_protocol=4)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+
+            class Trainer:
+                def save(self, path):  # a path-only helper: each call is a save of that path
+                    torch.save({"step": self.step, "model": self.model.state_dict()}, path)
+
+                def train(self):
+                    for step in range(self.train_num_steps):
+                        self.step_once()
+                        if step % self.save_every == 0:
+                            self.save("latest.pt")
+            """,
+            fixed="""
+            import torch
+            import ckptlint.runtime
+
+            class Trainer:
+                def save(self, path):  # a path-only helper: each call is a save of that path
+                    ckptlint.runtime.atomic_save({"step": self.step, "model": self.model.state_dict()}, path)
+
+                def train(self):
+                    for step in range(self.train_num_steps):
+                        self.step_once()
+                        if step % self.save_every == 0:
+                            self.save("latest.pt")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+
+            class Trainer:
+                def save(self, milestone):  # builds its path from its parameter: each call is a save
+                    torch.save({"model": self.model.state_dict()}, f"{self.results_folder}/model-{milestone}.pt")
+
+                def train(self):
+                    for step in range(self.train_num_steps):
+                        self.step_once()
+                        if step % self.save_every == 0:
+                            self.save("latest")
             """,
         ),
     ]

@@ -78,6 +78,11 @@ class Checkpoint:
         owners = {e.owner for e in self.entries if e.owner is not None}
         return self.holds_state_of_kind(Kind.OPTIMIZER) and len(owners) > 1
 
+    @property
+    def is_for_resuming(self) -> bool:
+        """A training checkpoint that holds optimizer state: it is meant for resuming (CKPT104, CKPT106)."""
+        return self.is_training and self.holds_state_of_kind(Kind.OPTIMIZER)
+
     def holds_state_of_kind(self, kind: Kind) -> bool:
         return any(e.state_of is not None and e.state_of.kind is kind for e in self.entries)
 
@@ -255,7 +260,7 @@ class Checkpoints:
     def _entry(self, path: Tuple[Optional[str], ...], value: cst.BaseExpression, save: Optional[SaveSite]) -> Entry:
         state_of: Optional[ObjectKind] = None
         owner: Optional[str] = None
-        state = self._state_dict_call(value)
+        state = self.state_dict_call(value)
         if state is not None:
             receiver = state.func.value  # type: ignore[attr-defined]
             state_of = self._kinds.of(receiver)
@@ -267,7 +272,7 @@ class Checkpoints:
         passed, opaque = self._state_receivers(value)
         return Entry(path, value, state_of, owner, self._is_rng(value), passed, opaque)
 
-    def _state_dict_call(self, value: cst.BaseExpression) -> Optional[cst.Call]:
+    def state_dict_call(self, value: cst.BaseExpression) -> Optional[cst.Call]:
         """`X.state_dict()` itself, or the value of a name bound to one (`sd = model.state_dict()`);
         for a name bound in branches, the first branch's when every branch that takes a state dict
         takes it of the same kind of object (`optimizer.state_dict() if save_optimizer else None`)."""
@@ -340,6 +345,15 @@ class Checkpoints:
             binding = self._core.bindings.reaching(value.value, save.call)
             value = binding.value if binding is not None else None
         return (self._entry((), value, None),) if value is not None else ()
+
+    def writes_state_dict(self, save: SaveSite) -> bool:
+        """What ``save`` writes holds some object's `state_dict()`, whatever that object's kind (a
+        model the kinds may not know): a checkpoint with such an entry, or `X.state_dict()` itself.
+        Feature dumps and evaluation results hold none (CKPT302's checkpoint)."""
+        checkpoint = self.of(save)
+        if checkpoint is not None and any(entry.owner is not None for entry in checkpoint.entries):
+            return True
+        return save.obj is not None and is_state_dict_call(save.obj)
 
     def calls_in(self, entry: Entry, qualnames: FrozenSet[str]) -> Tuple[cst.Call, ...]:
         """Calls of ``qualnames`` in an entry's value (or in the value of the name it is)."""

@@ -145,6 +145,16 @@ class ObjectKinds:
     def of(self, expr: cst.BaseExpression) -> Optional[ObjectKind]:
         return self._of(expr, frozenset())
 
+    def of_keeping_wrap(self, expr: cst.BaseExpression) -> Optional[ObjectKind]:
+        """As `of`, except that `wrapped.module` (`._orig_mod` of a compiled model) keeps the kind of
+        the wrap it unwraps, where `of` gives a plain model: a state dict loaded into
+        `ddp_model.module` is loaded into the DDP-wrapped model (CKPT304)."""
+        if isinstance(expr, cst.Attribute):
+            owner = self.of(expr.value)
+            if owner is not None and owner.wrap is not None and expr.attr.value == owner.unwrap_attribute:
+                return owner
+        return self.of(expr)
+
     def _of(self, expr: cst.BaseExpression, seen: Seen) -> Optional[ObjectKind]:
         if id(expr) in seen:
             return None
