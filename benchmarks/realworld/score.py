@@ -146,10 +146,15 @@ def lint(command: Sequence[str], corpus: str, source: dict) -> List[Key]:
     run = subprocess.run([*command, "check", *LINT_ARGS, *paths], cwd=root, capture_output=True, text=True)
     if run.returncode != 0:
         raise SystemExit(f"{source_name(source)}: ckptlint exited {run.returncode}:\n{run.stderr}")
-    return [
-        (f"{source_name(source)}/{finding['filename']}", finding["location"]["row"], finding["code"])
-        for finding in json.loads(run.stdout or "[]")
-    ]
+    document = json.loads(run.stdout or "[]")
+    findings = document["findings"] if isinstance(document, dict) else document  # ckptlint.check/1, or the older list
+    keys = []
+    for finding in findings:
+        if finding.get("code") is None:
+            raise SystemExit(f"{source_name(source)}: {finding['filename']}: {finding.get('message')}")
+        relative = os.path.relpath(finding["filename"], root) if os.path.isabs(finding["filename"]) else finding["filename"]
+        keys.append((f"{source_name(source)}/{relative}", finding["location"]["row"], finding["code"]))
+    return keys
 
 
 # --- reporting -------------------------------------------------------------------------------

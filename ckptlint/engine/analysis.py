@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ckptlint.engine.fixer import FixOutcome
     from ckptlint.engine.runner import LintOutcome
     from ckptlint.rules.base import Rule
+    from ckptlint.semantic.program.index import FileView
 
 
 def selected_rules(path: str, settings: Settings, rules: "Optional[Sequence[Type[Rule]]]" = None) -> list:
@@ -54,12 +55,14 @@ def lint_source(
     settings: Settings,
     *,
     rules: "Optional[Sequence[Type[Rule]]]" = None,
+    view: "Optional[FileView]" = None,
 ) -> "LintOutcome":
-    """Lint ``text`` as if it were the file ``path``."""
+    """Lint ``text`` as if it were the file ``path`` (seeing the other modules of its project
+    through ``view``, when the caller gives one)."""
     from ckptlint.engine.runner import lint_text
 
     with _silenced():
-        outcome = lint_text(text, path, selected_rules(path, settings, rules), settings.project)
+        outcome = lint_text(text, path, selected_rules(path, settings, rules), settings.project, view)
     if not outcome.parsed:
         outcome.errors = [python_syntax_error(text, error) for error in outcome.errors]
     return outcome
@@ -72,12 +75,13 @@ def fix_source(
     *,
     unsafe_fixes: bool = False,
     rules: "Optional[Sequence[Type[Rule]]]" = None,
+    view: "Optional[FileView]" = None,
 ) -> "FixOutcome":
     """Apply fixes to ``text`` until nothing changes; the text is never made unparsable."""
     from ckptlint.engine.fixer import fix_text
 
     with _silenced():
-        fixed = fix_text(text, path, selected_rules(path, settings, rules), settings.project, unsafe=unsafe_fixes)
+        fixed = fix_text(text, path, selected_rules(path, settings, rules), settings.project, unsafe=unsafe_fixes, view=view)
     if not fixed.outcome.parsed:
         fixed.outcome.errors = [python_syntax_error(text, error) for error in fixed.outcome.errors]
     return fixed

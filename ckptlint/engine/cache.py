@@ -6,6 +6,11 @@ ckptlint sources themselves (so a development checkout never serves results
 of older rule code). Entries are written to a temporary file and renamed
 into place, so concurrent runs never see half an entry; an unreadable entry
 is a miss. Only check runs use the cache; fixing always re-lints.
+
+A file's findings also depend on the project modules it imports (their
+summaries): an entry records the content digest of every module file the lint
+read, and is served only while each still has it. Editing `utils.py`
+re-lints the files that read it, and only those; a hit never parses.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 import os
 import tempfile
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ckptlint import __version__
 from ckptlint.config.settings import Settings
@@ -112,6 +117,7 @@ class ResultCache:
     """Check results on disk, safe to share between concurrent runs."""
 
     def __init__(self, directory: str, settings: Settings) -> None:
+        self.root = directory  # the cache folder the project index keeps its summaries in too
         self.directory = os.path.join(directory, __version__)
         self.salt = f"{FORMAT}:{__version__}:{code_fingerprint()}:{settings_fingerprint(settings)}"
 
@@ -124,24 +130,33 @@ class ResultCache:
     def _entry(self, key: str) -> str:
         return os.path.join(self.directory, key[:2], key + ".json")
 
-    def load(self, key: str, path: str) -> Optional[Tuple[List[Diagnostic], List[FileError]]]:
+    def load(
+        self, key: str, path: str, still_valid: Optional[Callable[[Dict[str, str]], bool]] = None
+    ) -> Optional[Tuple[List[Diagnostic], List[FileError]]]:
+        """The entry for ``key``, if any and if ``still_valid`` accepts the module digests it read."""
         try:
             with open(self._entry(key), encoding="utf-8") as handle:
                 data = json.load(handle)
             if data.get("format") != FORMAT:
                 return None
+            reads = data.get("reads", {})
+            if reads and (still_valid is None or not still_valid(reads)):
+                return None
             return decode(data, path)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def store(self, key: str, diagnostics: List[Diagnostic], errors: List[FileError]) -> None:
+    def store(
+        self, key: str, diagnostics: List[Diagnostic], errors: List[FileError], reads: Optional[Dict[str, str]] = None
+    ) -> None:
+        """Store an entry; ``reads``: the project module files (and digests) the lint read."""
         entry = self._entry(key)
         try:
             os.makedirs(os.path.dirname(entry), exist_ok=True)
             self._mark_root()
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(entry), suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(encode(diagnostics, errors), handle)
+                json.dump({**encode(diagnostics, errors), "reads": dict(reads or {})}, handle)
             os.replace(tmp, entry)
         except OSError:
             pass  # a cache that cannot be written is only slower

@@ -14,7 +14,7 @@ named.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple, Type
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Diagnostic, FileError
@@ -23,6 +23,9 @@ from ckptlint.engine.runner import LintOutcome, lint_text, parse
 from ckptlint.fixes.model import Edit, Fix, ImportEdit, apply_edits, overlapping
 from ckptlint.rules.base import Rule
 from ckptlint.rules.info import RuleInfo
+
+if TYPE_CHECKING:
+    from ckptlint.semantic.program.index import FileView
 
 MAX_ROUNDS = 100
 
@@ -73,8 +76,9 @@ def fix_text(
     rules: "Sequence[Type[Rule] | RuleInfo]",
     project: ProjectSettings,
     unsafe: bool = False,
+    view: "Optional[FileView]" = None,
 ) -> FixOutcome:
-    original = lint_text(text, path, rules, project)
+    original = lint_text(text, path, rules, project, view)
     outcome, current, applied = original, text, 0
     fixed_codes: List[str] = []
     if not original.parsed:
@@ -86,7 +90,7 @@ def fix_text(
         new_text = apply_edits(current, [edit for _, fix in chosen for edit in fix.edits])
         if new_text == current:
             break
-        new_outcome = lint_text(new_text, path, rules, project)
+        new_outcome = lint_text(new_text, path, rules, project, view)
         if not new_outcome.parsed or not _parses(new_text, path, rules, project):
             return FixOutcome(text, 0, original, _unparsable(path, [d.code for d, _ in chosen]))
         current, outcome, applied = new_text, new_outcome, applied + len(chosen)

@@ -6,7 +6,6 @@ becomes a `FileError`, and the run goes on with the other rules and files.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, List, Optional, Sequence, Type
 
@@ -26,8 +25,6 @@ from ckptlint.semantic.model import SemanticModel
 
 if TYPE_CHECKING:
     from ckptlint.semantic.program.index import FileView
-
-CACHE_DIR_NAME = ".ckptlint_cache"
 
 
 @dataclass
@@ -60,21 +57,24 @@ def lint_text(
     path: str,
     rules: "Sequence[Type[Rule] | RuleInfo]",
     project: ProjectSettings,
+    view: "Optional[FileView]" = None,
 ) -> LintOutcome:
     """Run ``rules`` on ``text``: the findings that survive suppression.
 
     ``rules`` are rule classes or their `RuleInfo`s; a rule is imported only
     when the pre-filter says it can fire on this text. Every one of ``rules``
     counts as having run (for unused-suppression checks): one that was skipped
-    could not have reported anything.
+    could not have reported anything. ``view`` is how the file sees the other
+    modules of its project (their summaries, and their words for the
+    pre-filter); without one the text is linted on its own.
     """
-    runnable = [_rule_class(rule) for rule in rules_that_can_fire(text, rules, project)]
+    words = view.with_imported_texts(text) if view is not None else text
+    runnable = [_rule_class(rule) for rule in rules_that_can_fire(words, rules, project)]
     if not runnable:
         return LintOutcome()
     parsed = parse(text, path)
     if isinstance(parsed, FileError):
         return LintOutcome(errors=[parsed], parsed=False)
-    view = _project_view(project, path)
     model = SemanticModel(parsed, text, project, view)
     outcome = LintOutcome()
     for rule_class in runnable:
@@ -95,18 +95,6 @@ def lint_text(
         ] + meta
         outcome.diagnostics.sort(key=Diagnostic.sort_key)
     return outcome
-
-
-def _project_view(project: ProjectSettings, path: str) -> "Optional[FileView]":
-    """How this file sees the other modules of its project (none for a text without a project;
-    `CKPTLINT_NO_INDEX=1` lints every file alone, for comparisons)."""
-    if not project.root or os.environ.get("CKPTLINT_NO_INDEX") == "1":
-        return None
-    from ckptlint.semantic.program.index import index_for
-
-    cache_dir = os.environ.get("CKPTLINT_CACHE_DIR") or os.path.join(project.root, CACHE_DIR_NAME)
-    index = index_for(project, cache_dir)
-    return index.view(path) if index is not None else None
 
 
 def _rule_class(rule: "Type[Rule] | RuleInfo") -> Type[Rule]:

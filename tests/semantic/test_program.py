@@ -13,7 +13,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from ckptlint.api import lint_source
+from ckptlint.api import process_file
 from ckptlint.config.loader import build_settings
 from ckptlint.semantic.program.index import ProjectIndex
 
@@ -24,11 +24,9 @@ def lint_project(tmp_path, modules: Dict[str, str], target: str, select: Tuple[s
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(source).lstrip("\n"))
     settings = build_settings({"select": list(select)}, root=str(tmp_path))
-    path = os.path.join(str(tmp_path), target)
-    with open(path, encoding="utf-8") as handle:
-        outcome = lint_source(handle.read(), path, settings)
-    assert not outcome.errors, outcome.errors
-    return [(d.span.line, d.code) for d in outcome.diagnostics]
+    report = process_file(os.path.join(str(tmp_path), target), settings)  # as the CLI does: with the project
+    assert not report.errors, report.errors
+    return [(d.span.line, d.code) for d in report.diagnostics]
 
 
 TRAIN_SAVES_THROUGH_UTILS = """
@@ -69,12 +67,6 @@ MODEL = """
 """
 
 
-PREFILTER = pytest.mark.xfail(
-    strict=True, reason="the pre-filter reads only the linted file's words, not its imported modules' (next step)"
-)
-
-
-@PREFILTER
 def test_helpers_and_classes_in_sibling_modules(tmp_path) -> None:
     found = lint_project(tmp_path, {"train.py": TRAIN_SAVES_THROUGH_UTILS, "utils.py": UTILS, "model.py": MODEL}, "train.py")
     # save_on_master is a rank-guarded save (no 301) of a training checkpoint without RNG (104); the
@@ -136,7 +128,6 @@ def test_a_model_class_from_a_sibling_module_and_a_seeding_helper(tmp_path) -> N
     assert (9, "CKPT101") in found  # Net is an nn.Module subclass in models.py
 
 
-@PREFILTER
 def test_editing_a_helper_changes_what_its_importer_sees(tmp_path) -> None:
     modules = {"train.py": TRAIN_SAVES_THROUGH_UTILS, "utils.py": UTILS, "model.py": MODEL}
     assert (12, "CKPT301") not in lint_project(tmp_path, modules, "train.py")
@@ -169,3 +160,31 @@ def test_import_cycles_end(tmp_path, cycle: bool) -> None:
     }
     found = lint_project(tmp_path, modules, "train.py")
     assert (4, "CKPT101") in found
+
+
+def test_a_changed_helper_relints_its_importers_only_and_a_hit_never_parses(tmp_path, monkeypatch) -> None:
+    from ckptlint.api import lint_paths
+    from ckptlint.engine import runner
+
+    modules = {
+        "train.py": TRAIN_SAVES_THROUGH_UTILS,
+        "utils.py": UTILS,
+        "model.py": MODEL,
+        "other.py": "import torch\nfor epoch in range(3):\n    torch.save({'epoch': epoch}, 'other.pt')\n",
+    }
+    for name, source in modules.items():
+        (tmp_path / name).write_text(textwrap.dedent(source).lstrip("\n"))
+    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
+    parsed: List[str] = []
+    real_parse = runner.parse
+    monkeypatch.setattr(runner, "parse", lambda text, path: parsed.append(os.path.basename(path)) or real_parse(text, path))
+
+    def run() -> List[str]:
+        parsed.clear()
+        lint_paths([str(tmp_path)], settings, cache_dir=str(tmp_path / ".cache"))
+        return sorted(parsed)
+
+    assert run() == ["other.py", "train.py", "utils.py"]  # model.py: no rule can fire there (only summarised)
+    assert run() == []  # every result from the cache: nothing parsed
+    (tmp_path / "utils.py").write_text(textwrap.dedent(UTILS).lstrip("\n") + "\n\ndef unused():\n    pass\n")
+    assert run() == ["train.py", "utils.py"]  # utils changed; train read its summary; model and other did not

@@ -10,6 +10,7 @@ left as it was and its report shows it as it is.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Optional
 
 from ckptlint.config.settings import Settings
@@ -24,11 +25,27 @@ from ckptlint.engine.source import SourceError, write_source
 
 if TYPE_CHECKING:
     from ckptlint.engine.cache import ResultCache
+    from ckptlint.semantic.program.index import FileView
 
 
-def can_matter(document: Document, settings: Settings) -> bool:
-    """Whether any rule selected for the file can fire on its code (else it is not even parsed)."""
-    return prefilter_disabled() or needs_analysis(document.text, infos_for(document.path, settings), settings.project)
+def can_matter(document: Document, settings: Settings, view: "Optional[FileView]" = None) -> bool:
+    """Whether any rule selected for the file can fire on its code, or on what it imports from its
+    project (else it is not even parsed)."""
+    if prefilter_disabled():
+        return True
+    words = view.with_imported_texts(document.text) if view is not None else document.text
+    return needs_analysis(words, infos_for(document.path, settings), settings.project)
+
+
+def project_view(path: str, settings: Settings, cache_dir: Optional[str] = None) -> "Optional[FileView]":
+    """How the file ``path`` sees the other modules of its project (summaries kept under
+    ``cache_dir`` when given); None for a text outside a project, or with `CKPTLINT_NO_INDEX=1`."""
+    if not settings.project.root or path == "-" or os.environ.get("CKPTLINT_NO_INDEX") == "1":
+        return None
+    from ckptlint.semantic.program.index import index_for
+
+    index = index_for(settings.project, cache_dir)
+    return index.view(path) if index is not None else None
 
 
 def process_document(
@@ -40,20 +57,21 @@ def process_document(
 ) -> FileReport:
     """Lint (and in FIX/DIFF mode, fix) one document; writes nothing."""
     report = FileReport(path=document.path, original=document.content, text=document.content)
-    if not can_matter(document, settings):
+    view = project_view(document.path, settings, cache.root if cache is not None else None)
+    if not can_matter(document, settings, view):
         return report
     final = document
     if mode is FixMode.CHECK:
-        diagnostics, errors = _check(document, settings, cache)
+        diagnostics, errors = _check(document, settings, cache, view)
     else:
-        fixed = fix_source(document.text, document.path, settings, unsafe_fixes=unsafe_fixes)
+        fixed = fix_source(document.text, document.path, settings, unsafe_fixes=unsafe_fixes, view=view)
         diagnostics, errors = fixed.outcome.diagnostics, list(fixed.outcome.errors)
         if fixed.error is not None:
             errors.append(fixed.error)
         try:
             final = document.updated(fixed.text)
         except UnsupportedEdit as exc:
-            diagnostics, errors = _check(document, settings, None)  # the findings of what stays
+            diagnostics, errors = _check(document, settings, None, view)  # the findings of what stays
             errors.append(FileError(document.path, str(exc), kind=UNSUPPORTED_SYNTAX))
         else:
             report.fixed, report.fixed_codes = fixed.applied, list(fixed.fixed_codes)
@@ -64,14 +82,15 @@ def process_document(
     return report
 
 
-def _check(document: Document, settings: Settings, cache: "Optional[ResultCache]"):
+def _check(document: Document, settings: Settings, cache: "Optional[ResultCache]", view: "Optional[FileView]"):
     key = cache.key(document.path, document.text) if cache is not None else None
-    cached = cache.load(key, document.path) if cache is not None and key is not None else None
+    still_valid = view.still_valid if view is not None else None
+    cached = cache.load(key, document.path, still_valid) if cache is not None and key is not None else None
     if cached is not None:
         return cached
-    outcome = lint_source(document.text, document.path, settings)
+    outcome = lint_source(document.text, document.path, settings, view=view)
     if cache is not None and key is not None and not any(e.internal for e in outcome.errors):
-        cache.store(key, outcome.diagnostics, outcome.errors)
+        cache.store(key, outcome.diagnostics, outcome.errors, view.reads if view is not None else None)
     return outcome.diagnostics, list(outcome.errors)
 
 

@@ -180,8 +180,21 @@ class Loops:
         return any(self._trains(call) for call in self._core.tree.nodes(cst.Call))
 
     def function_trains(self, function: cst.FunctionDef) -> bool:
-        """``function`` runs `backward()` or an optimizer step (directly or through another module)."""
-        return any(self._trains(call) for call in self._core.tree.nodes_within(function, cst.Call))
+        """``function`` runs `backward()` or an optimizer step: directly, through the same-file
+        functions it calls, or through another module's."""
+        return id(function) in self._training_functions
+
+    @cached_property
+    def _training_functions(self) -> Set[int]:
+        tree = self._core.tree
+        direct = {
+            id(function)
+            for call in tree.nodes(cst.Call)
+            if self._trains(call)
+            for function in [tree.enclosing_function(call)]
+            if function is not None
+        }
+        return self._core.callgraph.reaches(direct)
 
     def _trains(self, call: cst.Call) -> bool:
         if _is_step_call(call, self._core.code):

@@ -118,6 +118,11 @@ class ProjectIndex:
             pass  # a cache that cannot be written is only slower
 
 
+    def digest(self, path: str) -> Optional[str]:
+        """The content digest of a module file now (None when it cannot be read)."""
+        text = _read(path)
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() if text is not None else None
+
     # -- what a file's pre-filter may read -------------------------------------
     def imported_texts(self, path: str, text: str, depth: int = 3) -> List[str]:
         """The texts of the project modules ``text`` imports, and of theirs (to ``depth``): the
@@ -157,16 +162,42 @@ class FileView:
     def resolve(self, qualname: str) -> Optional[Symbol]:
         return self._resolve(self.path, qualname, 0)
 
+    def with_imported_texts(self, text: str) -> str:
+        """``text`` and the texts of the project modules it imports (theirs too): what the
+        pre-filter reads, since a fact about an imported name comes from one of them."""
+        imported = self._index.imported_texts(self.path, text)
+        return "\n".join([text, *imported]) if imported else text
+
+    def still_valid(self, reads: Dict[str, str]) -> bool:
+        """Whether every module file in ``reads`` still has the content digest it had."""
+        return all(self._index.digest(path) == digest for path, digest in reads.items())
+
     def _resolve(self, importer: str, qualname: str, hops: int) -> Optional[Symbol]:
         located = self._index.locator.locate(importer, qualname)
         if located is None:
             return None
         module, rest = located
+        if not rest and "." in qualname.strip("."):
+            # `pkg.train` names the submodule `pkg/train.py`, unless `pkg/__init__.py` binds `train`
+            # itself (`from .train import train`): Python's attribute lookup finds the package's name.
+            package, _, last = qualname.rpartition(".")
+            located = self._index.locator.locate(importer, package)
+            if located is None or located[1] or not located[0].endswith("__init__.py"):
+                return None
+            module, rest = located[0], (last,)
         if module == self.path or not rest:
             return None  # the file itself (its own names are the core's), or a module object
-        digest, summary = self._index.summary(module)
-        if digest is not None:
-            self.reads[module] = digest
+        if len(rest) == 2:
+            summary = self._summary(module)
+            cls: Optional[ClassSummary] = summary.classes.get(rest[0]) if summary is not None else None
+            if cls is not None:
+                return cls.methods.get(rest[1])
+        return self._attribute(module, rest, hops)
+
+    def _attribute(self, module: str, rest: Tuple[str, ...], hops: int) -> Optional[Symbol]:
+        """What the module file ``module`` binds to ``rest[0]`` (its own definition, or an import
+        followed to where it leads), and the rest of the dotted name from there."""
+        summary = self._summary(module)
         if summary is None:
             return None
         name = rest[0]
@@ -174,13 +205,16 @@ class FileView:
             found: Optional[Symbol] = summary.functions.get(name) or summary.classes.get(name) or summary.objects.get(name)
             if found is not None:
                 return found
-        elif len(rest) == 2 and name in summary.classes:
-            cls: ClassSummary = summary.classes[name]
-            return cls.methods.get(rest[1])
         target = summary.imports.get(name)
         if target is not None and hops < _IMPORT_HOPS:
             return self._resolve(module, ".".join((target, *rest[1:])), hops + 1)
         return None
+
+    def _summary(self, module: str) -> Optional[ModuleSummary]:
+        digest, summary = self._index.summary(module)
+        if digest is not None:
+            self.reads[module] = digest
+        return summary
 
 
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w. \t,]+)", re.MULTILINE)
