@@ -22,16 +22,17 @@ import os
 import re
 import tempfile
 import tokenize
-from typing import Dict, List, Optional, Set, Tuple
-
-import libcst as cst
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
 from ckptlint import __version__
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.summary import FORMAT, ClassSummary, ModuleSummary, Symbol
-from ckptlint.semantic.model import SemanticModel
 from ckptlint.semantic.program.locate import ModuleLocator
-from ckptlint.semantic.program.summarize import summarize
+
+# Every linted file gets a view, also the many that cannot matter and are never parsed: libcst,
+# the model and the summarizer are imported only when a summary has to be built.
+if TYPE_CHECKING:
+    from ckptlint.semantic.model import SemanticModel
 
 _IMPORT_HOPS = 4  # re-exports followed through `__init__.py` files
 _MAX_MODULE_SIZE = 4 * 1024 * 1024
@@ -70,8 +71,10 @@ class ProjectIndex:
             self._store(digest, summary)
         return digest, summary
 
-    def record(self, path: str, text: str, model: SemanticModel) -> None:
+    def record(self, path: str, text: str, model: "SemanticModel") -> None:
         """Keep the summary of a file just linted, from the model its lint built (no second parse)."""
+        from ckptlint.semantic.program.summarize import summarize
+
         path = os.path.abspath(path)
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         if path in self._summaries and self._summaries[path][0] == digest:
@@ -81,6 +84,11 @@ class ProjectIndex:
         self._store(digest, summary)
 
     def _build(self, path: str, text: str) -> Optional[ModuleSummary]:
+        import libcst as cst
+
+        from ckptlint.semantic.model import SemanticModel
+        from ckptlint.semantic.program.summarize import summarize
+
         self._building.add(path)
         try:
             module = cst.parse_module(text)
