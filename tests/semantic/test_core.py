@@ -152,3 +152,11 @@ def test_a_call_of_a_call_has_no_name() -> None:
 def test_a_name_bound_two_ways_is_ambiguous() -> None:
     calls = _calls("if a:\n    from torch import load\nelse:\n    from pickle import load\nload(p)\n")
     assert calls["load(p)"] is None
+
+
+def test_an_optional_import_names_the_module() -> None:
+    # `except ImportError: hvd = None` is a placeholder: a call through `hvd` can only run with the import.
+    calls = _calls("try:\n    import horovod.torch as hvd\nexcept ImportError:\n    hvd = None\nhvd.DistributedOptimizer(opt)\n")
+    assert calls["hvd.DistributedOptimizer(opt)"] == "horovod.torch.DistributedOptimizer"
+    both = _calls("try:\n    import horovod.torch as hvd\nexcept ImportError:\n    import other as hvd\nhvd.f()\n")
+    assert both["hvd.f()"] is None

@@ -78,4 +78,5 @@ class NameResolver:
             if self._scopes.is_builtin(root.value):
                 return frozenset({f"builtins.{root.value}{suffix}"})
             return frozenset()
-        return frozenset(canonical(binding_qualname(b, scope) + suffix) for b in bindings)
+        meaningful = [b for b in bindings if not self._scopes.assigns_none(b)] or bindings
+        return frozenset(canonical(binding_qualname(b, scope) + suffix) for b in meaningful)

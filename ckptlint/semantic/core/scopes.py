@@ -245,6 +245,15 @@ class Scopes:
             return None, ()
         return found, tuple(found.bindings[name.value])
 
+    def assigns_none(self, binding: NameBinding) -> bool:
+        """``binding`` is `name = None` (a placeholder, as in `except ImportError: hvd = None`)."""
+        if binding.kind != ASSIGNMENT:
+            return False
+        target = self._tree.parents.get(binding.node)
+        statement = self._tree.parents.get(target) if isinstance(target, cst.AssignTarget) else None
+        value = statement.value if isinstance(statement, cst.Assign) else None
+        return isinstance(value, cst.Name) and value.value == "None"
+
     @staticmethod
     def is_builtin(name: str) -> bool:
         return hasattr(builtins, name)
