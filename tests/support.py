@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 import textwrap
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Type
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 
@@ -13,6 +15,7 @@ from ckptlint.config.loader import build_settings
 from ckptlint.config.settings import ProjectSettings, Settings
 from ckptlint.diagnostics import Diagnostic
 from ckptlint.engine.fixer import FixOutcome
+from ckptlint.engine.session.process import project_view
 from ckptlint.rules.base import Rule
 from ckptlint.semantic.model import SemanticModel
 
@@ -28,14 +31,38 @@ def dedent(code: str) -> str:
     return textwrap.dedent(code).lstrip("\n")
 
 
+@contextlib.contextmanager
+def project(
+    code: str, table: Optional[Mapping[str, object]], path: str, modules: Mapping[str, str]
+) -> Iterator[Tuple[str, str, Settings, object]]:
+    """``(text, path, settings, view)`` for linting ``code`` as ``path``: alone, or
+    with ``modules`` (path -> source) as the other files of a temporary project,
+    seen through the project index as the CLI sees them."""
+    text = dedent(code)
+    if not modules:
+        yield text, path, settings(table), None
+        return
+    with tempfile.TemporaryDirectory() as root:
+        for name, source in {**modules, path: code}.items():
+            target = os.path.join(root, name)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "w") as handle:
+                handle.write(dedent(source))
+        project_settings = settings(table, root=root)
+        target = os.path.join(root, path)
+        yield text, target, project_settings, project_view(target, project_settings)
+
+
 def lint(
     code: str,
     *,
     rules: Optional[Sequence[Type[Rule]]] = None,
     table: Optional[Mapping[str, object]] = None,
     path: str = "example.py",
+    modules: Mapping[str, str] = {},
 ) -> List[Diagnostic]:
-    outcome = lint_source(dedent(code), path, settings(table), rules=rules)
+    with project(code, table, path, modules) as (text, target, config, view):
+        outcome = lint_source(text, target, config, rules=rules, view=view)
     assert not outcome.errors, outcome.errors
     return outcome.diagnostics
 
@@ -51,8 +78,10 @@ def fix(
     table: Optional[Mapping[str, object]] = None,
     unsafe: bool = False,
     path: str = "example.py",
+    modules: Mapping[str, str] = {},
 ) -> FixOutcome:
-    return fix_source(dedent(code), path, settings(table), unsafe_fixes=unsafe, rules=rules)
+    with project(code, table, path, modules) as (text, target, config, view):
+        return fix_source(text, target, config, unsafe_fixes=unsafe, rules=rules, view=view)
 
 
 def build_model(code: str, project: Optional[ProjectSettings] = None) -> SemanticModel:

@@ -41,10 +41,12 @@ class FixAvailability(enum.Enum):
 
 @dataclass(frozen=True)
 class Valid:
-    """Code on which the rule must stay silent."""
+    """Code on which the rule must stay silent. With ``modules`` (path -> source,
+    the other modules of its project) the example is the project's `train.py`."""
 
     code: str
     settings: Mapping[str, object] = field(default_factory=dict)  # `[tool.ckptlint]` keys
+    modules: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -60,6 +62,7 @@ class Invalid:
     fixed: Optional[str] = None
     applicability: Applicability = Applicability.SAFE
     settings: Mapping[str, object] = field(default_factory=dict)
+    modules: Mapping[str, str] = field(default_factory=dict)  # as in `Valid`
 
     @property
     def source(self) -> str:

@@ -10,7 +10,7 @@ nothing.
 from __future__ import annotations
 
 import re
-from typing import List, Tuple, Type
+from typing import Dict, List, Tuple, Type
 
 import libcst as cst
 import pytest
@@ -34,16 +34,23 @@ def _id(case: Tuple[Type[Rule], int, object]) -> str:
     return f"{case[0].code}-{case[1]}"
 
 
+def _where(example: object) -> Dict[str, object]:
+    """How an example is linted: its settings, and for a multi-module example
+    the project it is the `train.py` of."""
+    modules = getattr(example, "modules")
+    return {"table": getattr(example, "settings"), "modules": modules, "path": "train.py" if modules else "example.py"}
+
+
 @pytest.mark.parametrize("case", _cases("VALID"), ids=_id)
 def test_valid_example_is_silent(case: Tuple[Type[Rule], int, Valid]) -> None:
     rule, _, example = case
-    assert lint(example.source, rules=[rule], table=example.settings) == []
+    assert lint(example.source, rules=[rule], **_where(example)) == []
 
 
 @pytest.mark.parametrize("case", _cases("INVALID"), ids=_id)
 def test_invalid_example_fires(case: Tuple[Type[Rule], int, Invalid]) -> None:
     rule, _, example = case
-    found = lint(example.source, rules=[rule], table=example.settings)
+    found = lint(example.source, rules=[rule], **_where(example))
     assert found, f"{rule.code} did not fire"
     assert {d.code for d in found} == {rule.code}
     for diagnostic in found:
@@ -61,16 +68,16 @@ def test_invalid_example_fires(case: Tuple[Type[Rule], int, Invalid]) -> None:
 def test_invalid_example_fix(case: Tuple[Type[Rule], int, Invalid]) -> None:
     rule, _, example = case
     unsafe = example.applicability is Applicability.UNSAFE
-    outcome = fix(example.source, rules=[rule], table=example.settings, unsafe=unsafe)
+    outcome = fix(example.source, rules=[rule], unsafe=unsafe, **_where(example))
     assert outcome.error is None
     assert outcome.text == example.fixed_source
     cst.parse_module(outcome.text)  # 1. parses
     leftover = [d for d in outcome.outcome.diagnostics if d.fix and d.fix.applicability.allowed(unsafe)]
     assert leftover == []  # 2. nothing fixable of this rule remains
-    again = fix(outcome.text, rules=[rule], table=example.settings, unsafe=unsafe)
+    again = fix(outcome.text, rules=[rule], unsafe=unsafe, **_where(example))
     assert again.text == outcome.text and again.applied == 0  # 3. idempotent
     if unsafe:  # the declared tier is the one that produces the result
-        assert fix(example.source, rules=[rule], table=example.settings).text != example.fixed_source
+        assert fix(example.source, rules=[rule], **_where(example)).text != example.fixed_source
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)

@@ -84,6 +84,18 @@ class PartialSeeding(Rule):
             np.random.rand(2)
             """
         ),
+        Valid(
+            """
+            import random
+            import torch
+            from common import seed_python
+
+            seed_python(0)  # `common.py` seeds `random`
+            torch.manual_seed(0)
+            random.shuffle(list(range(10)))
+            """,
+            modules={"common.py": "import random\n\ndef seed_python(seed):\n    random.seed(seed)\n"},
+        ),
     ]
     INVALID = [
         Invalid(
@@ -111,6 +123,18 @@ class PartialSeeding(Rule):
             g = manual_seed(1)  # its value is used: no fix
             random.shuffle([1, 2, 3])
             """,
+        ),
+        Invalid(
+            """
+            import random
+            import torch
+            from common import seed_python
+
+            seed_python(0)  # `common.py` seeds only numpy
+            torch.manual_seed(0)
+            random.shuffle(list(range(10)))
+            """,
+            modules={"common.py": "import numpy as np\n\ndef seed_python(seed):\n    np.random.seed(seed)\n"},
         ),
     ]
 

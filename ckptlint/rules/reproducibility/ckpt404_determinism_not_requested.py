@@ -82,6 +82,28 @@ class DeterminismNotRequested(Rule):
                     np.random.seed(seed)
             """
         ),
+        Valid(
+            """
+            import torch
+            from common import set_seed
+
+            def train(model, optimizer, loader):
+                set_seed(0)  # `common.py` also sets cudnn.deterministic
+                for x, y in loader:
+                    optimizer.zero_grad()
+                    model(x).sum().backward()
+                    optimizer.step()
+            """,
+            modules={
+                "common.py": """
+                    import torch
+
+                    def set_seed(seed, deterministic=True):
+                        torch.manual_seed(seed)
+                        torch.backends.cudnn.deterministic = deterministic
+                """
+            },
+        ),
     ]
     INVALID = [
         Invalid(
@@ -95,6 +117,20 @@ class DeterminismNotRequested(Rule):
             for x, y in loader:
                 loss_fn(model(x), y).backward()
             """,
+        ),
+        Invalid(
+            """
+            import torch
+            from common import set_seed
+
+            def train(model, optimizer, loader):
+                set_seed(0)  # reported here: the seeding helper of `common.py`
+                for x, y in loader:
+                    optimizer.zero_grad()
+                    model(x).sum().backward()
+                    optimizer.step()
+            """,
+            modules={"common.py": "import torch\n\ndef set_seed(seed):\n    torch.manual_seed(seed)\n"},
         ),
     ]
 

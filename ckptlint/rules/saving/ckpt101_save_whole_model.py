@@ -11,6 +11,25 @@ from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.semantic.facts.saves import SaveSite
 
 
+# The other modules of a project in which the multi-module examples are `train.py`.
+_PROJECT = {
+    "model.py": """
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 2)
+    """,
+    "utils.py": """
+        import torch
+
+        def save_checkpoint(obj, path):
+            torch.save(obj, path)
+    """,
+}
+
+
 class SaveWholeModel(Rule):
     """
     ## What it does
@@ -99,6 +118,26 @@ class SaveWholeModel(Rule):
                 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
                 torch.save(model.state_dict(), "model.pt")
             """
+        ),
+        Valid(
+            """
+            from model import Net
+            from utils import save_checkpoint
+
+            model = Net()
+            save_checkpoint(model.state_dict(), "/ckpt/model.pt")  # the helper saves what it is given
+            """,
+            modules=_PROJECT,
+        ),
+        Valid(
+            """
+            from model import Net
+            from vendor.io import save_checkpoint  # not in the project: unknown, silent
+
+            model = Net()
+            save_checkpoint(model, "/ckpt/model.pt")
+            """,
+            modules=_PROJECT,
         ),
     ]
     INVALID = [
@@ -266,6 +305,31 @@ class SaveWholeModel(Rule):
                 torch.save(model.module.state_dict(), "model.pt")
             """,
             applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            from model import Net
+            from utils import save_checkpoint
+
+            model = Net()  # a model class of the sibling module `model.py`
+            save_checkpoint(model, "/ckpt/model.pt")  # `utils.py` passes its object to torch.save
+            """,
+            modules=_PROJECT,
+        ),
+        Invalid(
+            """
+            from mypkg import Net
+            from mypkg.io import save_checkpoint
+
+            model = Net()  # re-exported by `mypkg/__init__.py`
+            save_checkpoint(model, "/ckpt/model.pt")  # `mypkg/io.py` imports it relatively
+            """,
+            modules={
+                "mypkg/__init__.py": "from .model import Net\n",
+                "mypkg/model.py": _PROJECT["model.py"],
+                "mypkg/io.py": "from .base import save_checkpoint\n",
+                "mypkg/base.py": _PROJECT["utils.py"],
+            },
         ),
     ]
 
