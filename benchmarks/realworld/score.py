@@ -147,9 +147,15 @@ def lint(command: Sequence[str], corpus: str, source: dict) -> List[Key]:
     if run.returncode != 0:
         raise SystemExit(f"{source_name(source)}: ckptlint exited {run.returncode}:\n{run.stderr}")
     return [
-        (f"{source_name(source)}/{finding['filename']}", finding["location"]["row"], finding["code"])
-        for finding in json.loads(run.stdout or "[]")
+        (f"{source_name(source)}/{os.path.relpath(finding['filename'], root)}", finding["location"]["row"], finding["code"])
+        for finding in _findings(json.loads(run.stdout or "[]"))
     ]
+
+
+def _findings(output: object) -> List[dict]:
+    """The findings of a JSON run: the `ckptlint.check/1` envelope's list (or a bare list, before it);
+    file names may be absolute, and are made relative to the source's root by the caller."""
+    return output["findings"] if isinstance(output, dict) else output  # type: ignore[return-value]
 
 
 # --- reporting -------------------------------------------------------------------------------
