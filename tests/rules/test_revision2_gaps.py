@@ -23,7 +23,6 @@ from ckptlint.rules.loading.ckpt201_load_without_map_location import LoadWithout
 from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithoutWeightsOnly
 from ckptlint.rules.loading.ckpt203_resume_off_by_one import ResumeOffByOne
 from ckptlint.rules.reproducibility.ckpt401_unseeded_dataloader_workers import UnseededDataloaderWorkers
-from ckptlint.rules.saving.ckpt102_missing_optimizer_state import MissingOptimizerState
 
 
 class Gap(NamedTuple):
@@ -63,23 +62,6 @@ def main(model):
 """
 
 GAPS = {
-    "102-local-optimizer-by-scheduler": Gap(
-        MissingOptimizerState,
-        """
-        import torch
-        from torch import nn
-        from torch.optim.lr_scheduler import StepLR
-
-        def main(cfg):
-            model = nn.Linear(4, 2)
-            optimizer = build_optimizer(cfg, model)  # unknown, but the scheduler's optimizer
-            scheduler = StepLR(optimizer, step_size=10)
-            torch.save({"model": model.state_dict(), "scheduler": scheduler.state_dict()}, "last.pt")
-        """,
-        ["torch.save("],
-        "Checkpoints.in_scope asks ObjectKinds.of_binding, which ignores kinds by use for a local "
-        "(ObjectKinds.of(name) and attribute_kind do use them): the optimizer is not in scope",
-    ),
     "201-bytes-io": Gap(LoadWithoutMapLocation, BYTES_LOAD, [], "201 checks every `torch.load` call; "
         "the in-memory exclusion lives in Resume.loads only"),
     "202-bytes-io": Gap(LoadWithoutWeightsOnly, BYTES_LOAD, [], "as 201"),
