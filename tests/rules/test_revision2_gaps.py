@@ -15,8 +15,6 @@ import pytest
 from support import dedent, lint
 
 from ckptlint.rules.base import Rule
-from ckptlint.rules.distributed.ckpt301_all_ranks_save import AllRanksSave
-from ckptlint.rules.distributed.ckpt302_missing_barrier import MissingBarrier
 from ckptlint.rules.distributed.ckpt303_sampler_epoch_not_set import SamplerEpochNotSet
 from ckptlint.rules.distributed.ckpt305_fsdp_state_dict_without_policy import FsdpStateDictWithoutPolicy
 from ckptlint.rules.loading.ckpt203_resume_off_by_one import ResumeOffByOne
@@ -33,23 +31,6 @@ class Gap(NamedTuple):
         lines = dedent(self.code).splitlines()
         return [next(i for i, line in enumerate(lines, 1) if anchor in line) for anchor in self.anchors]
 
-
-SAVE_ON_MASTER = """
-import torch
-import torch.distributed as dist
-
-def is_main_process():
-    return dist.get_rank() == 0
-
-def save_on_master(*args, **kwargs):
-    if is_main_process():
-        torch.save(*args, **kwargs)
-
-def main(model):
-    dist.init_process_group("nccl")
-    save_on_master(model.state_dict(), "init.pt")
-    model.load_state_dict(torch.load("init.pt", map_location="cpu"))
-"""
 
 GAPS = {
     "203-save-through-a-method": Gap(
@@ -85,19 +66,6 @@ GAPS = {
         "CKPT203's _saves_loop_variable wants the save lexically in the epoch loop and the saved "
         "value spelled as the loop variable: `self._save_snapshot(epoch)` passes it through a "
         "parameter (the torchrun multinode example)",
-    ),
-    "301-save-on-master-guarded-inside": Gap(
-        AllRanksSave,
-        SAVE_ON_MASTER,
-        [],
-        "a false positive: Guards.guard_of(helper call) is None although the helper's save runs "
-        "under `if is_main_process():` (catalog: such a helper's call is a rank-guarded save)",
-    ),
-    "302-save-on-master-then-load": Gap(
-        MissingBarrier,
-        SAVE_ON_MASTER,
-        ["save_on_master(model.state_dict()"],
-        "as 301: the helper call has no guard, so 302 sees an unguarded save",
     ),
     "303-loader-from-a-helper": Gap(
         SamplerEpochNotSet,
