@@ -17,7 +17,6 @@ from support import dedent, lint
 from ckptlint.rules.base import Rule
 from ckptlint.rules.distributed.ckpt303_sampler_epoch_not_set import SamplerEpochNotSet
 from ckptlint.rules.distributed.ckpt305_fsdp_state_dict_without_policy import FsdpStateDictWithoutPolicy
-from ckptlint.rules.loading.ckpt203_resume_off_by_one import ResumeOffByOne
 from ckptlint.rules.reproducibility.ckpt401_unseeded_dataloader_workers import UnseededDataloaderWorkers
 
 
@@ -33,40 +32,6 @@ class Gap(NamedTuple):
 
 
 GAPS = {
-    "203-save-through-a-method": Gap(
-        ResumeOffByOne,
-        """
-        import os
-        import torch
-
-        class Trainer:
-            def __init__(self, model, snapshot_path):
-                self.model = model
-                self.epochs_run = 0
-                self.snapshot_path = snapshot_path
-                if os.path.exists(snapshot_path):
-                    self._load_snapshot(snapshot_path)
-
-            def _load_snapshot(self, snapshot_path):
-                snapshot = torch.load(snapshot_path, map_location="cpu")
-                self.model.load_state_dict(snapshot["MODEL_STATE"])
-                self.epochs_run = snapshot["EPOCHS_RUN"]
-
-            def _save_snapshot(self, epoch):
-                snapshot = {"MODEL_STATE": self.model.state_dict(), "EPOCHS_RUN": epoch}
-                torch.save(snapshot, self.snapshot_path)
-
-            def train(self, max_epochs):
-                for epoch in range(self.epochs_run, max_epochs):
-                    for source, targets in self.train_data:
-                        self._run_batch(source, targets)
-                    self._save_snapshot(epoch)
-        """,
-        ['self.epochs_run = snapshot["EPOCHS_RUN"]'],
-        "CKPT203's _saves_loop_variable wants the save lexically in the epoch loop and the saved "
-        "value spelled as the loop variable: `self._save_snapshot(epoch)` passes it through a "
-        "parameter (the torchrun multinode example)",
-    ),
     "303-loader-from-a-helper": Gap(
         SamplerEpochNotSet,
         """

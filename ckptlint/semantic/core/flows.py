@@ -10,6 +10,11 @@ The value of an expression is used where it is read. It is followed
 A use that is none of these is a *terminal* use: a key read (`x["k"]`,
 `x.get("k", d)`), the state argument of `X.load_state_dict(...)`, or anything
 else (passed to an unknown function, stored, iterated: the value *escapes*).
+
+Backwards, `sources(expr)` says where a value comes from: a name that reads a
+parameter of its function, unchanged since the call, has the values every
+same-file call binds to that parameter (`self._save_snapshot(epoch)` for
+`"EPOCHS_RUN": epoch` in `_save_snapshot(self, epoch)`), followed in turn.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Iterator, List, Optional, Tuple
 
 import libcst as cst
 
+from ckptlint.semantic.core.bindings import Bindings
 from ckptlint.semantic.core.callgraph import CallGraph
 from ckptlint.semantic.core.scopes import Scopes
 from ckptlint.semantic.core.syntax import string_value
@@ -51,9 +57,10 @@ class ValueUses:
 
 
 class Flows:
-    def __init__(self, tree: Tree, scopes: Scopes, callgraph: CallGraph) -> None:
+    def __init__(self, tree: Tree, scopes: Scopes, bindings: Bindings, callgraph: CallGraph) -> None:
         self._tree = tree
         self._scopes = scopes
+        self._bindings = bindings
         self._callgraph = callgraph
 
     # -- following a value ---------------------------------------------------
@@ -102,6 +109,30 @@ class Flows:
             if value is expr:
                 return function, name  # type: ignore[return-value]
         return None
+
+    def sources(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[Tuple[cst.BaseExpression, ...]]:
+        """The expressions ``expr``'s value comes from: for a name that reads a parameter of its
+        function unchanged, the argument (or default) each same-file call binds to it, followed in
+        turn; ``expr`` itself otherwise. None when some call's value is unknown (`*args`), or the
+        function has no call in the file (its callers are elsewhere)."""
+        if not isinstance(expr, cst.Name) or depth >= _MAX_DEPTH:
+            return (expr,)
+        binding = self._bindings.reaching(expr.value, expr)
+        if binding is None or not binding.is_parameter:
+            return (expr,)
+        function = self._tree.parents[self._tree.parents[binding.node]]
+        calls = self._callgraph.callers(function) if isinstance(function, cst.FunctionDef) else ()
+        if not calls:
+            return None
+        found: List[cst.BaseExpression] = []
+        for call in calls:
+            bound = self._callgraph.bind(call, function)  # type: ignore[arg-type]
+            value = bound.value(expr.value) if bound is not None else None
+            more = self.sources(value, depth + 1) if value is not None else None
+            if more is None:
+                return None
+            found.extend(more)
+        return tuple(found)
 
     # -- what a use is -------------------------------------------------------
     def key_read(self, use: cst.BaseExpression) -> Optional[KeyRead]:
