@@ -15,7 +15,6 @@ import pytest
 from support import dedent, lint
 
 from ckptlint.rules.base import Rule
-from ckptlint.rules.distributed.ckpt303_sampler_epoch_not_set import SamplerEpochNotSet
 from ckptlint.rules.distributed.ckpt305_fsdp_state_dict_without_policy import FsdpStateDictWithoutPolicy
 from ckptlint.rules.reproducibility.ckpt401_unseeded_dataloader_workers import UnseededDataloaderWorkers
 
@@ -32,26 +31,6 @@ class Gap(NamedTuple):
 
 
 GAPS = {
-    "303-loader-from-a-helper": Gap(
-        SamplerEpochNotSet,
-        """
-        from torch.utils.data import DataLoader, DistributedSampler
-
-        def prepare_dataloaders(args):
-            sampler = DistributedSampler(dataset)
-            loader = DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
-            return loader, sampler
-
-        def main(args):
-            train_loader, sampler = prepare_dataloaders(args)
-            for epoch in range(args.epochs):
-                for batch in train_loader:
-                    step(batch)
-        """,
-        ["for epoch in range"],
-        "DistributedFacts.sampler_uses matches the loader by its spelling in the sampler's "
-        "function; it does not follow `return loader, sampler` to the caller's unpacking",
-    ),
     "305-state-dict-taken-under-the-policy": Gap(
         FsdpStateDictWithoutPolicy,
         """

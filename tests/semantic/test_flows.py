@@ -57,3 +57,34 @@ def test_unknown_sources() -> None:
         reassigned(model)
         """
     ) == [None, None, ["state"]]
+
+
+def test_holders_follow_returns_and_unpacking() -> None:
+    model = build_model(
+        """
+        from torch.utils.data import DataLoader
+
+        def build(args):
+            loader = DataLoader(dataset)
+            return loader, args
+
+        def build_one():
+            return DataLoader(dataset)
+
+        def spread():
+            return *extra, DataLoader(dataset)
+
+        class Trainer:
+            def setup(self, args):
+                self.loader, _ = build(args)
+                first, *rest = build(args)
+                self.other = build_one()
+                kept = spread()
+        """
+    )
+    built = [site.node for site in model.calls_to("torch.utils.data.DataLoader")]
+    assert [[model.code(h) for h in model.flows.holders(call)] for call in built] == [
+        ["loader", "self.loader", "first"],
+        ["self.other"],
+        [],
+    ]
