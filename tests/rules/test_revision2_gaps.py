@@ -15,7 +15,6 @@ import pytest
 from support import dedent, lint
 
 from ckptlint.rules.base import Rule
-from ckptlint.rules.distributed.ckpt305_fsdp_state_dict_without_policy import FsdpStateDictWithoutPolicy
 from ckptlint.rules.reproducibility.ckpt401_unseeded_dataloader_workers import UnseededDataloaderWorkers
 
 
@@ -31,21 +30,6 @@ class Gap(NamedTuple):
 
 
 GAPS = {
-    "305-state-dict-taken-under-the-policy": Gap(
-        FsdpStateDictWithoutPolicy,
-        """
-        import torch
-        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
-
-        model = FSDP(net)
-        with FSDP.state_dict_type(model, StateDictType.FULL_STATE_DICT):
-            state = {"model": model.state_dict()}
-        torch.save(state, "last.pt")
-        """,
-        [],
-        "a false positive: 305 asks FsdpPolicy.governs(save call), not of the `state_dict()` "
-        "call, which is what the policy governs",
-    ),
     "401-evaluation-loader-with-workers": Gap(
         UnseededDataloaderWorkers,
         """
