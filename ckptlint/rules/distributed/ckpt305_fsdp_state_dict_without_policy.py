@@ -94,7 +94,8 @@ class FsdpStateDictWithoutPolicy(Rule):
             import torch
             from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
 
-            def save(model: FSDP, path):
+            def save(net, path):
+                model = FSDP(net)
                 with FSDP.state_dict_type(model, StateDictType.FULL_STATE_DICT):
                     weights = model.state_dict()
                 torch.save({"model": weights}, path)
