@@ -11,8 +11,8 @@ between facts are visible here and nowhere else:
     saves(core, buffers)             checkpoints(core, kinds, saves)
     paths(core, saves, loops)        distributed(core, kinds, loops)
     guards(core, distributed)        resume(core, loops, buffers)
-    files(core, resume)
-    seeding(core)  dataloaders(core)  fsdp_policy(core)
+    files(core, resume)              dataloaders(core, loops)
+    seeding(core)  fsdp_policy(core)
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ class SemanticModel(ModuleCore):
 
     @cached_property
     def dataloaders(self) -> DataLoaders:
-        return DataLoaders(self._core_view)
+        return DataLoaders(self._core_view, self.loops)
 
     @cached_property
     def fsdp_policy(self) -> FsdpPolicy:
