@@ -202,6 +202,21 @@ class UnseededDataloaderWorkers(Rule):
                     validate(val_loader, model)
             """,
         ),
+        Invalid(
+            """
+            import torch
+            from accelerate import Accelerator
+            from torch.utils.data import DataLoader
+
+            accelerator = Accelerator()
+            torch.manual_seed(0)
+            loader = DataLoader(dataset, batch_size=32, num_workers=4)
+            model, optimizer, loader = accelerator.prepare(model, optimizer, loader)  # the same loader, prepared
+            for x, y in loader:
+                accelerator.backward(loss_fn(model(x), y))
+                optimizer.step()
+            """,
+        ),
     ]
 
     def check_module(self, ctx: Context) -> None:
