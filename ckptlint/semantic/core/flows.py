@@ -257,12 +257,8 @@ class Flows:
 
 def _single_name_target(parent: Optional[cst.CSTNode], value: cst.BaseExpression) -> Optional[cst.Name]:
     """`x` in `x = value` / `x: T = value` (one plain-name target)."""
-    if isinstance(parent, cst.Assign) and parent.value is value and len(parent.targets) == 1:
-        target = parent.targets[0].target
-        return target if isinstance(target, cst.Name) else None
-    if isinstance(parent, cst.AnnAssign) and parent.value is value and isinstance(parent.target, cst.Name):
-        return parent.target
-    return None
+    target = _single_target(parent, value)
+    return target if isinstance(target, cst.Name) else None
 
 
 def _single_target(parent: Optional[cst.CSTNode], value: cst.BaseExpression) -> Optional[cst.BaseExpression]:
