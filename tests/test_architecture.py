@@ -23,7 +23,7 @@ from support import REPO
 SEMANTIC = os.path.join(REPO, "ckptlint", "semantic")
 FACETS = {
     "kinds", "saves", "checkpoints", "loops", "paths", "distributed", "guards", "resume",
-    "seeding", "dataloaders", "fsdp_policy", "files",
+    "seeding", "dataloaders", "fsdp_policy", "files", "buffers",
 }
 
 

@@ -146,15 +146,19 @@ def lint(command: Sequence[str], corpus: str, source: dict) -> List[Key]:
     run = subprocess.run([*command, "check", *LINT_ARGS, *paths], cwd=root, capture_output=True, text=True)
     if run.returncode != 0:
         raise SystemExit(f"{source_name(source)}: ckptlint exited {run.returncode}:\n{run.stderr}")
-    document = json.loads(run.stdout or "[]")
-    findings = document["findings"] if isinstance(document, dict) else document  # ckptlint.check/1, or the older list
     keys = []
-    for finding in findings:
+    for finding in _findings(json.loads(run.stdout or "[]")):
         if finding.get("code") is None:
             raise SystemExit(f"{source_name(source)}: {finding['filename']}: {finding.get('message')}")
         relative = os.path.relpath(finding["filename"], root) if os.path.isabs(finding["filename"]) else finding["filename"]
         keys.append((f"{source_name(source)}/{relative}", finding["location"]["row"], finding["code"]))
     return keys
+
+
+def _findings(output: object) -> List[dict]:
+    """The findings of a JSON run: the `ckptlint.check/1` envelope's list (or a bare list, before it);
+    file names may be absolute, and are made relative to the source's root by the caller."""
+    return output["findings"] if isinstance(output, dict) else output  # type: ignore[return-value]
 
 
 # --- reporting -------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ first use from the core and the facts its constructor names, so the cost of
 a lint is the cost of what the selected rules read, and the dependencies
 between facts are visible here and nowhere else:
 
-    kinds(core)                      saves(core)            loops(core)
-    checkpoints(core, kinds, saves)  paths(core, saves, loops)
-    distributed(core, kinds, loops)  guards(core, distributed)
-    resume(core, loops)              files(core, resume)
-    seeding(core)  dataloaders(core)  fsdp_policy(core)
+    kinds(core)                      buffers(core)          loops(core)
+    saves(core, buffers)             checkpoints(core, kinds, saves)
+    paths(core, saves, loops)        distributed(core, kinds, loops)
+    guards(core, distributed)        resume(core, loops, buffers)
+    files(core, resume)              dataloaders(core, loops)
+    seeding(core)  fsdp_policy(core)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import libcst as cst
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.summary import ProjectView
+from ckptlint.semantic.facts.buffers import Buffers
 from ckptlint.semantic.facts.checkpoints import Checkpoints
 from ckptlint.semantic.facts.dataloaders import DataLoaders
 from ckptlint.semantic.facts.files import CheckpointFiles
@@ -56,9 +58,14 @@ class SemanticModel(ModuleCore):
         return ObjectKinds(self._core_view)
 
     @cached_property
+    def buffers(self) -> Buffers:
+        """In-memory buffers and broadcast objects: what saves write into and loads read from that is no file."""
+        return Buffers(self._core_view)
+
+    @cached_property
     def saves(self) -> Saves:
         """Save sites: `torch.save`, Accelerate's and Fabric's saves, helpers, `save-functions`."""
-        return Saves(self._core_view)
+        return Saves(self._core_view, self.buffers)
 
     @cached_property
     def checkpoints(self) -> Checkpoints:
@@ -88,7 +95,7 @@ class SemanticModel(ModuleCore):
     @cached_property
     def resume(self) -> Resume:
         """Load sites, what is read from them and what they restore."""
-        return Resume(self._core_view, self.loops)
+        return Resume(self._core_view, self.loops, self.buffers)
 
     @cached_property
     def files(self) -> CheckpointFiles:
@@ -102,7 +109,7 @@ class SemanticModel(ModuleCore):
 
     @cached_property
     def dataloaders(self) -> DataLoaders:
-        return DataLoaders(self._core_view)
+        return DataLoaders(self._core_view, self.loops)
 
     @cached_property
     def fsdp_policy(self) -> FsdpPolicy:

@@ -92,7 +92,9 @@ def test_fix_goes_next_to_the_last_subscript_assignment() -> None:
     ) in outcome.text
 
 
-def test_branch_dependent_scheduler_is_not_in_scope() -> None:
+def test_a_scheduler_every_branch_builds_is_in_scope() -> None:
+    """Both branches build a scheduler: the name holds one whichever runs (catalog "Names": every
+    branch gives the same kind), so its state is missing either way."""
     assert codes(
         """
         import torch
@@ -104,6 +106,23 @@ def test_branch_dependent_scheduler_is_not_in_scope() -> None:
                 sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, 10)
             else:
                 sched = torch.optim.lr_scheduler.StepLR(opt, 10)
+            torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "a.pt")
+        """,
+        rules=RULES,
+    ) == ["CKPT103"]
+
+
+def test_a_scheduler_some_path_does_not_build_is_not_in_scope() -> None:
+    """`sched` may be unassigned at the save (no scheduler requested): not in scope."""
+    assert codes(
+        """
+        import torch
+        import torch.nn as nn
+        def main(args):
+            model = nn.Linear(2, 2)
+            opt = torch.optim.AdamW(model.parameters())
+            if args.cosine:
+                sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, 10)
             torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "a.pt")
         """,
         rules=RULES,

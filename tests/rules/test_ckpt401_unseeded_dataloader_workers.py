@@ -28,9 +28,66 @@ def test_silent_in_a_file_that_does_not_seed() -> None:
     assert codes(code, rules=RULES) == []
 
 
-def test_fires_for_workers_alone_and_anchors_at_the_loader() -> None:
-    found = lint(HEAD + "loader = DataLoader(\n    ds,\n    num_workers=args.workers,\n)\n", rules=RULES)
+def test_fires_for_workers_alone_under_a_training_loop_and_anchors_at_the_loader() -> None:
+    training = "for x, y in loader:\n    loss_fn(model(x), y).backward()\n"
+    found = lint(HEAD + "loader = DataLoader(\n    ds,\n    num_workers=args.workers,\n)\n" + training, rules=RULES)
     assert [(d.code, d.span.line) for d in found] == [("CKPT401", 4)]
+
+
+def test_workers_alone_are_silent_without_a_training_loop() -> None:
+    """Revision 2: a loader that does not shuffle fires only when a training loop iterates it."""
+    assert codes(HEAD + "loader = DataLoader(ds, num_workers=args.workers)\n", rules=RULES) == []
+
+
+def test_workers_alone_fire_for_the_loader_a_training_loop_iterates_only() -> None:
+    """The loader is followed into the function it is passed to, and into `self.x` across the
+    methods of a trainer; the loop trains through a project function."""
+    found = lint(
+        """
+        import torch
+        from torch.utils.data import DataLoader
+
+        class Trainer:
+            def __init__(self, train_set, val_set, workers):
+                torch.manual_seed(0)
+                self.train_loader = DataLoader(train_set, num_workers=workers)
+                self.val_loader = DataLoader(val_set, num_workers=workers)
+
+            def fit(self):
+                for epoch in range(10):
+                    for batch in self.train_loader:
+                        self.training_step(batch)
+                    evaluate(self.model, self.val_loader)
+
+            def training_step(self, batch):
+                self.model(batch).sum().backward()
+
+        def evaluate(model, loader):
+            with torch.no_grad():
+                for batch in loader:
+                    model(batch)
+        """,
+        rules=RULES,
+    )
+    assert [d.span.line for d in found] == [7]  # `self.train_loader = ...`
+
+
+def test_a_loader_iterated_through_a_progress_bar_is_iterated() -> None:
+    found = lint(
+        """
+        import torch
+        from torch.utils.data import DataLoader
+        from tqdm.auto import tqdm
+
+        torch.manual_seed(0)
+        loader = DataLoader(ds, num_workers=4)
+        batches = tqdm(loader, desc="train")
+        for step, batch in enumerate(batches):
+            model(batch).sum().backward()
+        """,
+        rules=RULES,
+    )
+    assert [d.span.line for d in found] == [6]
 
 
 def test_fix_zero_workers_adds_the_generator_only() -> None:

@@ -23,7 +23,8 @@ class AllRanksSave(Rule):
     enclosing `if rank == 0:` (or `is_main_process()`, `args.local_rank in
     [-1, 0]`, a `master_process` flag...), no early `return` on the negation,
     no `@rank_zero_only`, and not in a same-file function that is only
-    called under such a guard. A helper that the file never calls, in a
+    called under such a guard. The call of a save helper whose own save runs
+    only under a rank guard (`save_on_master`) is a rank-guarded save. A helper that the file never calls, in a
     module that is distributed only because it reads `RANK`/`LOCAL_RANK`
     (a utility module), is not checked: its callers decide.
 
@@ -156,6 +157,23 @@ class AllRanksSave(Rule):
             dist.broadcast_object_list([buffer.getvalue()], src=0)
             """
         ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def is_main_process():
+                return dist.get_rank() == 0
+
+            def save_on_master(*args, **kwargs):
+                if is_main_process():
+                    torch.save(*args, **kwargs)
+
+            def main(model):
+                dist.init_process_group("nccl")
+                save_on_master(model.state_dict(), "checkpoint.pth")  # the helper guards its save
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -224,7 +242,7 @@ class AllRanksSave(Rule):
     def check_save(self, save: SaveSite, ctx: Context) -> None:
         model = ctx.model
         guards = model.guards
-        if save.guarded_inside or guards.guard_of(save.call) is not None or guards.context_unknown(save.call):
+        if guards.save_guard(save) is not None or guards.context_unknown(save.call):
             return
         if guards.mentions_rank(save.path, save.call) or guards.mentions_rank(save.obj, save.call):
             return

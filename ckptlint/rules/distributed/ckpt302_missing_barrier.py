@@ -28,7 +28,10 @@ class MissingBarrier(Rule):
     same-file function that runs one. A collective earlier in an enclosing
     loop's body counts (the next iteration waits for rank 0). With an
     early-return guard, a barrier right after the call of that function in
-    its same-file caller counts too. Saves of other tensors (feature dumps,
+    its same-file caller counts too. The call of a save helper whose own
+    save runs only under a rank guard (`save_on_master`) is a rank-guarded
+    save: a barrier after the call, or after the guarded block inside the
+    helper, counts. Saves of other tensors (feature dumps,
     evaluation results) are not checked, nor is a save that no rank reads
     back (a periodic save, the final export: DDP keeps the ranks' weights
     identical, and launchers wait for rank 0).
@@ -144,6 +147,41 @@ class MissingBarrier(Rule):
                 model.load_state_dict(torch.load("init.pt", map_location="cpu"))
             """
         ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def is_main_process():
+                return dist.get_rank() == 0
+
+            def save_on_master(*args, **kwargs):
+                if is_main_process():
+                    torch.save(*args, **kwargs)
+
+            def main(model):
+                dist.init_process_group("nccl")
+                save_on_master(model.state_dict(), "init.pt")
+                dist.barrier()
+                model.load_state_dict(torch.load("init.pt", map_location="cpu"))
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def save_on_master(state, path):
+                if dist.get_rank() == 0:
+                    torch.save(state, path)
+                dist.barrier()  # every rank that calls the helper waits here
+
+            def main(model):
+                dist.init_process_group("nccl")
+                save_on_master(model.state_dict(), "init.pt")
+                model.load_state_dict(torch.load("init.pt", map_location="cpu"))
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -216,6 +254,24 @@ class MissingBarrier(Rule):
             """,
             applicability=Applicability.UNSAFE,
         ),
+        Invalid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def is_main_process():
+                return dist.get_rank() == 0
+
+            def save_on_master(*args, **kwargs):
+                if is_main_process():
+                    torch.save(*args, **kwargs)
+
+            def main(model):
+                dist.init_process_group("nccl")
+                save_on_master(model.state_dict(), "init.pt")  # the helper guards its save
+                model.load_state_dict(torch.load("init.pt", map_location="cpu"))
+            """,
+        ),
     ]
 
     def applies(self, ctx: Context) -> bool:
@@ -224,12 +280,16 @@ class MissingBarrier(Rule):
     def check_save(self, save: SaveSite, ctx: Context) -> None:
         model = ctx.model
         guards = model.guards
-        guard = guards.guard_of(save.call)
+        guard = guards.save_guard(save)
         if guard is None or guard.kind in ("decorator", "caller"):
             return  # the barrier, if any, is the caller's business
         if not model.checkpoints.writes_state_dict(save) or not self._read_by_other_ranks(ctx, save):
             return  # feature dumps and evaluation results; files no other rank reads
-        if guard.kind == "early_return":
+        if guard.kind == "helper":  # the helper guards its own save: the barrier goes after the call
+            waits_inside = guard.inner in ("if", "else") and guards.barrier_after(guard.statement)
+            if not waits_inside and not guards.barrier_after(save.call):
+                ctx.report(save.call)  # no fix: only the caller knows where every rank passes
+        elif guard.kind == "early_return":
             if not guards.barrier_after(save.call) and not self._caller_waits(ctx, guard.function):
                 ctx.report(save.call)
         elif not guards.barrier_after(guard.statement):

@@ -19,7 +19,10 @@ class SamplerEpochNotSet(Rule):
     `DistributedSampler` (no `shuffle=False`) when the loop never calls
     `set_epoch`: neither directly (`sampler.set_epoch(epoch)`,
     `loader.sampler.set_epoch(epoch)`) nor in a same-file function it calls.
-    A sampler built with a non-literal `shuffle=` is not checked.
+    A sampler built with a non-literal `shuffle=` is not checked. The loader
+    and the sampler are followed through returns: a helper that builds them
+    and returns them (`train_loader, sampler = prepare_dataloaders(args)`)
+    hands them to its caller's epoch loop.
 
     ## Why is this bad?
     `DistributedSampler` seeds its shuffle with `seed + epoch`, and the epoch
@@ -97,6 +100,22 @@ class SamplerEpochNotSet(Rule):
                     train_one_epoch(loader, epoch)
             """
         ),
+        Valid(
+            """
+            from torch.utils.data import DataLoader, DistributedSampler
+
+            def prepare_dataloaders(args):
+                sampler = DistributedSampler(dataset)
+                return DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
+
+            def main(args):
+                train_loader = prepare_dataloaders(args)
+                for epoch in range(args.epochs):
+                    train_loader.sampler.set_epoch(epoch)
+                    for batch in train_loader:
+                        step(batch)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -137,6 +156,37 @@ class SamplerEpochNotSet(Rule):
                 loader.sampler.set_epoch(epoch)
                 for batch in loader:
                     step(batch)
+            """,
+        ),
+        Invalid(
+            """
+            from torch.utils.data import DataLoader, DistributedSampler
+
+            def prepare_dataloaders(args):
+                sampler = DistributedSampler(dataset)
+                loader = DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
+                return loader, sampler
+
+            def main(args):
+                train_loader, sampler = prepare_dataloaders(args)
+                for epoch in range(args.epochs):
+                    for batch in train_loader:
+                        step(batch)
+            """,
+            fixed="""
+            from torch.utils.data import DataLoader, DistributedSampler
+
+            def prepare_dataloaders(args):
+                sampler = DistributedSampler(dataset)
+                loader = DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
+                return loader, sampler
+
+            def main(args):
+                train_loader, sampler = prepare_dataloaders(args)
+                for epoch in range(args.epochs):
+                    sampler.set_epoch(epoch)
+                    for batch in train_loader:
+                        step(batch)
             """,
         ),
     ]

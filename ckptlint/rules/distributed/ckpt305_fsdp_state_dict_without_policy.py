@@ -6,7 +6,6 @@ import libcst as cst
 
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, STATE_DICT, TORCH
-from ckptlint.semantic.core.syntax import is_state_dict_call
 from ckptlint.semantic.facts.saves import SaveSite
 
 
@@ -14,9 +13,11 @@ class FsdpStateDictWithoutPolicy(Rule):
     """
     ## What it does
     Flags `state_dict()` of a model wrapped in `FullyShardedDataParallel`
-    when a save writes it (alone or in a checkpoint dict) outside a
-    `with FSDP.state_dict_type(...)` block, in a file that never calls
-    `FSDP.set_state_dict_type(...)`. Saves through
+    that a save writes (alone, in a checkpoint dict, or through a name it
+    is assigned to) when it is taken outside a `with
+    FSDP.state_dict_type(...)` block, in a file that never calls
+    `FSDP.set_state_dict_type(...)`. What counts is where `state_dict()`
+    runs, not where the save is. Saves through
     `torch.distributed.checkpoint` and state taken with
     `get_model_state_dict`/`get_state_dict` are not flagged.
 
@@ -77,6 +78,29 @@ class FsdpStateDictWithoutPolicy(Rule):
             torch.save(model.state_dict(), f"shard{rank}.pt")
             """
         ),
+        Valid(
+            """
+            import torch
+            from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
+
+            model = FSDP(net)
+            with FSDP.state_dict_type(model, StateDictType.FULL_STATE_DICT):
+                state = {"model": model.state_dict()}  # taken under the policy
+            torch.save(state, "last.pt")
+            """
+        ),
+        Valid(
+            """
+            import torch
+            from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
+
+            def save(net, path):
+                model = FSDP(net)
+                with FSDP.state_dict_type(model, StateDictType.FULL_STATE_DICT):
+                    weights = model.state_dict()
+                torch.save({"model": weights}, path)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -87,6 +111,17 @@ class FsdpStateDictWithoutPolicy(Rule):
             torch.save({"model": model.state_dict(), "epoch": 3}, "ckpt.pt")
             """
         ),
+        Invalid(
+            """
+            import torch
+            from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
+
+            model = FSDP(net)
+            weights = model.state_dict()  # taken before the policy is chosen
+            with FSDP.state_dict_type(model, StateDictType.FULL_STATE_DICT):
+                torch.save(weights, "last.pt")
+            """
+        ),
     ]
 
     def applies(self, ctx: Context) -> bool:
@@ -94,14 +129,11 @@ class FsdpStateDictWithoutPolicy(Rule):
 
     def check_save(self, save: SaveSite, ctx: Context) -> None:
         model = ctx.model
-        if model.fsdp_policy.governs(save.call):
-            return
-        checkpoint = model.checkpoints.of(save)
-        values = [e.value for e in checkpoint.entries] if checkpoint is not None else []
-        if save.obj is not None and not values:
-            values = [save.obj]
-        for value in values:
-            if isinstance(value, cst.Call) and is_state_dict_call(value):
-                kind = model.kinds.of(cst.ensure_type(value.func, cst.Attribute).value)
-                if kind is not None and kind.wrap == "fsdp":
-                    ctx.report(value)
+        checkpoints = model.checkpoints
+        for entry in checkpoints.saved_values(save):
+            state = checkpoints.state_dict_call(entry.value)  # also through `sd = model.state_dict()`
+            if state is None or model.fsdp_policy.governs(state):
+                continue  # the policy applies where the state dict is taken, not where it is saved
+            kind = model.kinds.of(cst.ensure_type(state.func, cst.Attribute).value)
+            if kind is not None and kind.wrap == "fsdp":
+                ctx.report(state)

@@ -12,7 +12,9 @@ class LoadWithoutMapLocation(Rule):
     """
     ## What it does
     Flags `torch.load(...)` calls that do not pass `map_location`, by keyword
-    or by position.
+    or by position. A load from an in-memory buffer (`io.BytesIO(...)`, a
+    name bound to one, an object received from a broadcast) is no checkpoint
+    load: it moves an object between processes, which must keep its devices.
 
     ## Why is this bad?
     Without `map_location`, every tensor goes back to the device it was saved
@@ -86,6 +88,31 @@ class LoadWithoutMapLocation(Rule):
             load("ckpt.pt")
             """
         ),
+        Valid(
+            """
+            import io
+            import torch
+
+            def receive_state(payload):
+                return torch.load(io.BytesIO(payload))  # objects moved between processes keep their devices
+            """
+        ),
+        Valid(
+            """
+            import io
+            import torch
+            import torch.distributed as dist
+
+            def broadcast_state(state, rank):
+                objects = [None]
+                if rank == 0:
+                    buffer = io.BytesIO()
+                    torch.save(state, buffer)
+                    objects[0] = buffer.getvalue()
+                dist.broadcast_object_list(objects, src=0)
+                return torch.load(io.BytesIO(objects[0]))
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -132,6 +159,8 @@ class LoadWithoutMapLocation(Rule):
     def check_call(self, call: CallSite, ctx: Context) -> None:
         if call.may_supply("map_location"):
             return
+        if not ctx.model.resume.is_checkpoint_load(call.node):
+            return  # an object moved between processes keeps its devices and types
         only_restores = ctx.model.flows.only_restores_state(call.node)
         edit = builders.add_keyword_argument(
             ctx.model, call.node, "map_location", builders.string_literal("cpu")

@@ -18,7 +18,9 @@ class LoadWithoutWeightsOnly(Rule):
     ## What it does
     Flags `torch.load(...)` without `weights_only=` when the project targets a
     torch older than 2.6, and `torch.load(..., weights_only=False)` at any
-    version.
+    version. A load from an in-memory buffer (`io.BytesIO(...)`, a name bound
+    to one, an object received from a broadcast) is no checkpoint load: it
+    moves objects between the processes of one job, whatever their types.
 
     ## Why is this bad?
     A checkpoint is a pickle. Loading it with `weights_only=False` (the default
@@ -72,6 +74,27 @@ class LoadWithoutWeightsOnly(Rule):
         ),
         Valid(
             """
+            import io
+            import torch
+
+            def receive_state(payload):
+                with io.BytesIO(payload) as buffer:
+                    return torch.load(buffer)  # an object moved between processes, not a file
+            """
+        ),
+        Valid(
+            """
+            import torch
+            import torch.distributed as dist
+
+            def receive(rank):
+                objects = [None]
+                dist.broadcast_object_list(objects, src=0)
+                return torch.load(objects[0], map_location="cpu")  # what rank 0 sent
+            """
+        ),
+        Valid(
+            """
             import torch
             sd = torch.load("ckpt.pt", map_location="cpu")  # torch >= 2.6 defaults to True
             """,
@@ -116,6 +139,8 @@ class LoadWithoutWeightsOnly(Rule):
     def check_call(self, call: CallSite, ctx: Context) -> None:
         if call.arguments.has_star_kwargs or call.may_supply("pickle_module"):
             return
+        if not ctx.model.resume.is_checkpoint_load(call.node):
+            return  # an object moved between processes keeps its devices and types
         given = call.arg("weights_only")
         if given is not None:
             if isinstance(given.value, cst.Name) and given.value.value == "False":

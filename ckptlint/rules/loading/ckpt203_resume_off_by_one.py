@@ -7,6 +7,7 @@ import libcst as cst
 from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import EPOCHS, LOADS, SAVES, TORCH
+from ckptlint.semantic.core.syntax import is_name
 from ckptlint.semantic.facts.loops import Loop
 
 
@@ -139,6 +140,35 @@ class ResumeOffByOne(Rule):
                         torch.save({"MODEL_STATE": self.model.state_dict(), "EPOCHS_RUN": epoch + 1}, self.snapshot_path)
             """
         ),
+        Valid(
+            """
+            import os
+            import torch
+
+            class Trainer:
+                def __init__(self, model, snapshot_path):
+                    self.model = model
+                    self.epochs_run = 0
+                    self.snapshot_path = snapshot_path
+                    if os.path.exists(snapshot_path):
+                        self._load_snapshot(snapshot_path)
+
+                def _load_snapshot(self, snapshot_path):
+                    snapshot = torch.load(snapshot_path, map_location="cpu")
+                    self.model.load_state_dict(snapshot["MODEL_STATE"])
+                    self.epochs_run = snapshot["EPOCHS_RUN"]
+
+                def _save_snapshot(self, epoch):
+                    snapshot = {"MODEL_STATE": self.model.state_dict(), "EPOCHS_RUN": epoch}
+                    torch.save(snapshot, self.snapshot_path)
+
+                def train(self, max_epochs):
+                    for epoch in range(self.epochs_run, max_epochs):
+                        for source, targets in self.train_data:
+                            self._run_batch(source, targets)
+                        self._save_snapshot(epoch + 1)  # the saved epoch is this method's parameter
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -221,6 +251,63 @@ class ResumeOffByOne(Rule):
             """,
             applicability=Applicability.UNSAFE,
         ),
+        Invalid(
+            """
+            import os
+            import torch
+
+            class Trainer:
+                def __init__(self, model, snapshot_path):
+                    self.model = model
+                    self.epochs_run = 0
+                    self.snapshot_path = snapshot_path
+                    if os.path.exists(snapshot_path):
+                        self._load_snapshot(snapshot_path)
+
+                def _load_snapshot(self, snapshot_path):
+                    snapshot = torch.load(snapshot_path, map_location="cpu")
+                    self.model.load_state_dict(snapshot["MODEL_STATE"])
+                    self.epochs_run = snapshot["EPOCHS_RUN"]
+
+                def _save_snapshot(self, epoch):
+                    snapshot = {"MODEL_STATE": self.model.state_dict(), "EPOCHS_RUN": epoch}
+                    torch.save(snapshot, self.snapshot_path)
+
+                def train(self, max_epochs):
+                    for epoch in range(self.epochs_run, max_epochs):
+                        for source, targets in self.train_data:
+                            self._run_batch(source, targets)
+                        self._save_snapshot(epoch)  # the saved epoch is this method's parameter
+            """,
+            fixed="""
+            import os
+            import torch
+
+            class Trainer:
+                def __init__(self, model, snapshot_path):
+                    self.model = model
+                    self.epochs_run = 0
+                    self.snapshot_path = snapshot_path
+                    if os.path.exists(snapshot_path):
+                        self._load_snapshot(snapshot_path)
+
+                def _load_snapshot(self, snapshot_path):
+                    snapshot = torch.load(snapshot_path, map_location="cpu")
+                    self.model.load_state_dict(snapshot["MODEL_STATE"])
+                    self.epochs_run = snapshot["EPOCHS_RUN"] + 1
+
+                def _save_snapshot(self, epoch):
+                    snapshot = {"MODEL_STATE": self.model.state_dict(), "EPOCHS_RUN": epoch}
+                    torch.save(snapshot, self.snapshot_path)
+
+                def train(self, max_epochs):
+                    for epoch in range(self.epochs_run, max_epochs):
+                        for source, targets in self.train_data:
+                            self._run_batch(source, targets)
+                        self._save_snapshot(epoch)  # the saved epoch is this method's parameter
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
     ]
 
     def check_module(self, ctx: Context) -> None:
@@ -237,8 +324,12 @@ class ResumeOffByOne(Rule):
                     ctx.report(start.statement, fix=self._fix(ctx, start.assign))
 
     def _saves_loop_variable(self, ctx: Context, loop: Loop, key: str) -> bool:
-        """A save in ``loop`` (not in a loop nested in it) writes ``key``: the loop variable,
-        and no save in the file writes ``key`` as anything else (`epoch + 1`)."""
+        """A save writes ``key`` as the loop variable at the end of an epoch of ``loop``, and no save
+        in the file writes ``key`` as anything else (`epoch + 1`). The saved value is followed back
+        through the parameters of the function that saves it (`self._save_snapshot(epoch)`): each
+        source must be the loop variable, and the save (or, through a parameter, the call that
+        passes it, with the save in no loop of its own function) sits in ``loop`` and in no loop
+        nested in it."""
         model = ctx.model
         unchanged = False
         for save in model.saves.sites:
@@ -248,11 +339,16 @@ class ResumeOffByOne(Rule):
             for entry in checkpoint.entries:
                 if entry.path != (key,):
                     continue
-                if not (isinstance(entry.value, cst.Name) and entry.value.value == loop.variable):
-                    return False  # `epoch + 1` (or something else) is saved under that key
-                enclosing = model.loops.enclosing(save.call)
-                if enclosing and enclosing[0].node is loop.node:
-                    unchanged = True
+                sources = model.flows.sources(entry.value)
+                if sources is None or not all(is_name(source, loop.variable) for source in sources):
+                    return False  # `epoch + 1`, something else, or a value whose callers are not seen
+                for source in sources:
+                    at = save.call if source is entry.value else source
+                    if source is not entry.value and model.loops.inside_any_loop(save.call):
+                        continue
+                    enclosing = model.loops.enclosing(at)
+                    if enclosing and enclosing[0].node is loop.node:
+                        unchanged = True
         return unchanged
 
     def _fix(self, ctx: Context, assign: cst.Assign) -> Fix:

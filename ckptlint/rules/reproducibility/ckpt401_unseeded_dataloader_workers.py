@@ -20,7 +20,11 @@ class UnseededDataloaderWorkers(Rule):
     Flags, in a file that seeds, a `DataLoader(...)` that shuffles
     (`shuffle=True`, a name assigned `True`, or a `RandomSampler` sampler) or
     whose `num_workers` is not literally 0, and that has no `generator=`.
-    A missing `num_workers` means 0; `shuffle=args.x` is not shuffling.
+    A missing `num_workers` means 0; `shuffle=args.x` is not shuffling. A
+    loader that does not shuffle is flagged only when a training loop
+    iterates it (a `for` over it whose body runs `backward()` or an
+    optimizer step, directly or through a project function): evaluation and
+    inference loaders with workers are not.
 
     ## Why is this bad?
     Without a generator of its own, the loader draws its shuffling order and
@@ -95,6 +99,18 @@ class UnseededDataloaderWorkers(Rule):
             loader = DataLoader(range(10), shuffle=True, num_workers=4)  # the file never seeds
             """
         ),
+        Valid(
+            """
+            import torch
+            from torch.utils.data import DataLoader
+
+            torch.manual_seed(0)
+            val_loader = DataLoader(dataset, batch_size=32, num_workers=4)  # evaluation only
+            with torch.no_grad():
+                for x, y in val_loader:
+                    metric.update(model(x), y)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -164,6 +180,43 @@ class UnseededDataloaderWorkers(Rule):
             """,
             applicability=Applicability.UNSAFE,
         ),
+        Invalid(
+            """
+            import torch
+            from torch.utils.data import DataLoader
+
+            def train_one_epoch(model, loader, optimizer):
+                for images, target in loader:
+                    update(model, images, target, optimizer)  # a project function that trains
+
+            def update(model, images, target, optimizer):
+                criterion(model(images), target).backward()
+                optimizer.step()
+
+            def main(args):
+                torch.manual_seed(args.seed)
+                train_loader = DataLoader(train_set, batch_size=256, num_workers=args.workers)
+                val_loader = DataLoader(val_set, batch_size=256, num_workers=args.workers)  # silent
+                for epoch in range(args.epochs):
+                    train_one_epoch(model, train_loader, optimizer)
+                    validate(val_loader, model)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from accelerate import Accelerator
+            from torch.utils.data import DataLoader
+
+            accelerator = Accelerator()
+            torch.manual_seed(0)
+            loader = DataLoader(dataset, batch_size=32, num_workers=4)
+            model, optimizer, loader = accelerator.prepare(model, optimizer, loader)  # the same loader, prepared
+            for x, y in loader:
+                accelerator.backward(loss_fn(model(x), y))
+                optimizer.step()
+            """,
+        ),
     ]
 
     def check_module(self, ctx: Context) -> None:
@@ -173,8 +226,8 @@ class UnseededDataloaderWorkers(Rule):
         for loader in model.dataloaders.calls:
             if loader.has_generator or loader.opaque:
                 continue
-            if loader.shuffles or not loader.workers_literally_zero:
-                ctx.report(loader.call, fix=self._fix(ctx, loader))
+            if loader.shuffles or not loader.workers_literally_zero and model.dataloaders.trained_on(loader):
+                ctx.report(loader.call, fix=self._fix(ctx, loader))  # workers alone: only a training loader
 
     def _fix(self, ctx: Context, loader: LoaderCall) -> Optional[Fix]:
         model = ctx.model

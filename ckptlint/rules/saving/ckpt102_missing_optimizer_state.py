@@ -14,8 +14,10 @@ class MissingOptimizerState(Rule):
     ## What it does
     Flags a training checkpoint (a dict holding a model's `state_dict()`)
     saved where an optimizer is in scope (a local, a global, a `self.x` of
-    the class, or a parameter annotated as an optimizer) when no value of the
-    checkpoint is that optimizer's `state_dict()`. It stays silent when the
+    the class, or a parameter) when no value of the checkpoint is that
+    optimizer's `state_dict()`. An object is an optimizer when it is built as
+    one, used as one (a scheduler's first argument), or, for a parameter,
+    annotated as one or passed one at every call. It stays silent when the
     same function or class also saves another checkpoint that holds it (a
     weights-only "best" file next to a full resume checkpoint), and when the
     dict spreads an unknown mapping (`**extra`).
@@ -232,6 +234,30 @@ class MissingOptimizerState(Rule):
 
                 def save(self, path):
                     torch.save({"model": self.model.state_dict(), "scheduler": self.scheduler.state_dict(), "optimizer": self.optimizer.state_dict()}, path)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            from torch.optim.lr_scheduler import StepLR
+
+            def main(cfg):
+                model = nn.Linear(4, 2)
+                optimizer = build_optimizer(cfg, model)  # unknown, but the scheduler's optimizer
+                scheduler = StepLR(optimizer, step_size=10)
+                torch.save({"model": model.state_dict(), "scheduler": scheduler.state_dict()}, "last.pt")
+            """,
+            fixed="""
+            import torch
+            from torch import nn
+            from torch.optim.lr_scheduler import StepLR
+
+            def main(cfg):
+                model = nn.Linear(4, 2)
+                optimizer = build_optimizer(cfg, model)  # unknown, but the scheduler's optimizer
+                scheduler = StepLR(optimizer, step_size=10)
+                torch.save({"model": model.state_dict(), "scheduler": scheduler.state_dict(), "optimizer": optimizer.state_dict()}, "last.pt")
             """,
         ),
         Invalid(

@@ -167,6 +167,11 @@ class Bindings:
             return (state,)
         return state.candidates if isinstance(state, _Merged) else ()
 
+    def maybe_unbound(self, name: str, at: cst.CSTNode) -> bool:
+        """Some path to ``at`` assigns ``name`` nothing (`if train: optimizer = ...` before it)."""
+        state = self._state(name, at)
+        return state is None or isinstance(state, _Merged) and state.maybe_unbound
+
     def _state(self, name: str, at: cst.CSTNode) -> State:
         function = self.enclosing_function(at)
         while function is not None and name not in self.local_names(function):

@@ -10,6 +10,16 @@ The value of an expression is used where it is read. It is followed
 A use that is none of these is a *terminal* use: a key read (`x["k"]`,
 `x.get("k", d)`), the state argument of `X.load_state_dict(...)`, or anything
 else (passed to an unknown function, stored, iterated: the value *escapes*).
+
+`holders(expr)` gives the assignment targets that hold a value, across
+returns: `loader = DataLoader(...)` then `return loader, sampler` in
+`prepare_dataloaders`, and `train_loader, sampler = prepare_dataloaders(args)`
+in its caller hold it as `loader` and as `train_loader`.
+
+Backwards, `sources(expr)` says where a value comes from: a name that reads a
+parameter of its function, unchanged since the call, has the values every
+same-file call binds to that parameter (`self._save_snapshot(epoch)` for
+`"EPOCHS_RUN": epoch` in `_save_snapshot(self, epoch)`), followed in turn.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from typing import Iterator, List, Optional, Tuple
 
 import libcst as cst
 
+from ckptlint.semantic.core.bindings import Bindings
 from ckptlint.semantic.core.callgraph import CallGraph
 from ckptlint.semantic.core.scopes import Scopes
 from ckptlint.semantic.core.syntax import string_value
@@ -51,9 +62,10 @@ class ValueUses:
 
 
 class Flows:
-    def __init__(self, tree: Tree, scopes: Scopes, callgraph: CallGraph) -> None:
+    def __init__(self, tree: Tree, scopes: Scopes, bindings: Bindings, callgraph: CallGraph) -> None:
         self._tree = tree
         self._scopes = scopes
+        self._bindings = bindings
         self._callgraph = callgraph
 
     # -- following a value ---------------------------------------------------
@@ -102,6 +114,76 @@ class Flows:
             if value is expr:
                 return function, name  # type: ignore[return-value]
         return None
+
+    def holders(self, expr: cst.BaseExpression, depth: int = 0) -> Tuple[cst.BaseExpression, ...]:
+        """The assignment targets (names, attributes) that hold ``expr``'s value: the target of
+        `x = expr`, and where the value is returned (alone, or as an element of a returned tuple),
+        the targets every same-file call's result is assigned (or unpacked, position for position)
+        to, followed in turn."""
+        parent = self._tree.parents.get(expr)
+        target = _single_target(parent, expr)
+        if target is not None:
+            return self._held_by(target, depth)
+        return self._returned_to(expr, depth)
+
+    def _held_by(self, target: cst.BaseExpression, depth: int) -> Tuple[cst.BaseExpression, ...]:
+        """``target``, and where the value it holds goes when a read of it is returned."""
+        found: List[cst.BaseExpression] = [target]
+        if isinstance(target, cst.Name):
+            for read in self._reads(target):
+                found.extend(self._returned_to(read, depth))
+        return tuple(found)
+
+    def _returned_to(self, expr: cst.BaseExpression, depth: int) -> Tuple[cst.BaseExpression, ...]:
+        """The holders, in the callers, of ``expr`` returned as `return expr` or `return a, expr`."""
+        parents = self._tree.parents
+        returned, position = expr, None
+        element = parents.get(expr)
+        if isinstance(element, cst.Element) and isinstance(parents.get(element), cst.Tuple):
+            returned = parents[element]
+            elements = returned.elements  # type: ignore[attr-defined]
+            position = elements.index(element)
+            if any(isinstance(e, cst.StarredElement) for e in elements[:position]):
+                return ()  # `return *a, expr`: its position in the result is not known
+        statement = parents.get(returned)
+        if not isinstance(statement, cst.Return) or depth >= _MAX_DEPTH:
+            return ()
+        function = self._tree.enclosing(statement, (cst.FunctionDef, cst.Lambda))
+        if not isinstance(function, cst.FunctionDef):
+            return ()
+        found: List[cst.BaseExpression] = []
+        for call in self._callgraph.callers(function):
+            if position is None:
+                found.extend(self.holders(call, depth + 1))
+                continue
+            target = _unpacked_target(parents.get(call), call, position)
+            if target is not None:
+                found.extend(self._held_by(target, depth + 1))
+        return tuple(found)
+
+    def sources(self, expr: cst.BaseExpression, depth: int = 0) -> Optional[Tuple[cst.BaseExpression, ...]]:
+        """The expressions ``expr``'s value comes from: for a name that reads a parameter of its
+        function unchanged, the argument (or default) each same-file call binds to it, followed in
+        turn; ``expr`` itself otherwise. None when some call's value is unknown (`*args`), or the
+        function has no call in the file (its callers are elsewhere)."""
+        if not isinstance(expr, cst.Name) or depth >= _MAX_DEPTH:
+            return (expr,)
+        binding = self._bindings.reaching(expr.value, expr)
+        if binding is None or not binding.is_parameter:
+            return (expr,)
+        function = self._tree.parents[self._tree.parents[binding.node]]
+        calls = self._callgraph.callers(function) if isinstance(function, cst.FunctionDef) else ()
+        if not calls:
+            return None
+        found: List[cst.BaseExpression] = []
+        for call in calls:
+            bound = self._callgraph.bind(call, function)  # type: ignore[arg-type]
+            value = bound.value(expr.value) if bound is not None else None
+            more = self.sources(value, depth + 1) if value is not None else None
+            if more is None:
+                return None
+            found.extend(more)
+        return tuple(found)
 
     # -- what a use is -------------------------------------------------------
     def key_read(self, use: cst.BaseExpression) -> Optional[KeyRead]:
@@ -175,9 +257,28 @@ class Flows:
 
 def _single_name_target(parent: Optional[cst.CSTNode], value: cst.BaseExpression) -> Optional[cst.Name]:
     """`x` in `x = value` / `x: T = value` (one plain-name target)."""
+    target = _single_target(parent, value)
+    return target if isinstance(target, cst.Name) else None
+
+
+def _single_target(parent: Optional[cst.CSTNode], value: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """`x` in `x = value`, `self.x` in `self.x = value` (one target, a name or an attribute)."""
     if isinstance(parent, cst.Assign) and parent.value is value and len(parent.targets) == 1:
         target = parent.targets[0].target
-        return target if isinstance(target, cst.Name) else None
-    if isinstance(parent, cst.AnnAssign) and parent.value is value and isinstance(parent.target, cst.Name):
+        return target if isinstance(target, (cst.Name, cst.Attribute)) else None
+    if isinstance(parent, cst.AnnAssign) and parent.value is value and isinstance(parent.target, (cst.Name, cst.Attribute)):
         return parent.target
     return None
+
+
+def _unpacked_target(parent: Optional[cst.CSTNode], value: cst.BaseExpression, position: int) -> Optional[cst.BaseExpression]:
+    """The target at ``position`` in `a, b = value` (a name or an attribute; none after a starred one)."""
+    if not (isinstance(parent, cst.Assign) and parent.value is value and len(parent.targets) == 1):
+        return None
+    pattern = parent.targets[0].target
+    if not isinstance(pattern, (cst.Tuple, cst.List)) or position >= len(pattern.elements):
+        return None
+    if any(isinstance(e, cst.StarredElement) for e in pattern.elements[: position + 1]):
+        return None
+    target = pattern.elements[position].value
+    return target if isinstance(target, (cst.Name, cst.Attribute)) else None

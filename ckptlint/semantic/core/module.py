@@ -87,7 +87,7 @@ class ModuleCore:
     @cached_property
     def flows(self) -> Flows:
         """Where a value goes: through names, returns and parameters."""
-        return Flows(self.tree, self.scopes, self.callgraph)
+        return Flows(self.tree, self.scopes, self.bindings, self.callgraph)
 
     def reads_of_target(self, target: cst.Name) -> List[cst.Name]:
         """Every read of the variable that the assignment target ``target`` binds."""

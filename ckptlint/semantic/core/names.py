@@ -15,7 +15,21 @@ stay silent. Only `Name` and `Attribute` chains have names: the callee of
 
 This gives the answers libcst's `Scope.get_qualified_names_for` gives, without
 its scope analysis pass (a test compares the two on the fixtures, the rule
-examples and real code).
+examples and real code), with two deliberate differences:
+- `int.from_bytes` is `builtins.int.from_bytes` (libcst: `builtins.int`);
+- a read of a name its own scope binds only at or after the read (`x, y =
+  f(x, y)` with `x` first bound there, `use(ckpt)` before `ckpt = ...` in a
+  loop body) resolves to that scope's bindings, as Python's compiler scopes
+  it. libcst drops the assignments that follow the access and looks in the
+  enclosing scope instead (there: nothing, or a builtin). That is wrong in a
+  function, where the name is local everywhere (reading it first raises
+  `UnboundLocalError`, it never reads the global or the builtin), and in a
+  loop, where the later assignment reaches the next iteration's read. It is
+  right only for straight-line module or class code (`print = wrap(print)`
+  at module level reads the builtin), where our answer names a binding that
+  has not run yet: whether a value reaches a read is the statement-order
+  question `bindings.py` answers (there: none, so no fact gets a value), and
+  a rule that matches an API by name never matches such a local.
 """
 
 from __future__ import annotations

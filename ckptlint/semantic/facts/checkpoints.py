@@ -116,7 +116,7 @@ class Checkpoints:
         self._kinds = kinds
         self._saves = saves
         self._by_save: Dict[int, Optional[Checkpoint]] = {}
-        self._names_in_scope: Dict[int, Tuple[Tuple[str, Optional[Binding]], ...]] = {}
+        self._names_in_scope: Dict[int, Tuple[Tuple[str, ObjectKind], ...]] = {}
         self._rng_functions: Dict[int, bool] = {}
 
     # -- contents ----------------------------------------------------------
@@ -376,13 +376,13 @@ class Checkpoints:
 
     # -- scope ---------------------------------------------------------------
     def in_scope(self, save: SaveSite, kind: Kind) -> Tuple[ScopedObject, ...]:
-        """Objects of ``kind`` in scope at ``save`` (catalog "In scope"), in a stable order: locals,
-        module globals and parameters whose kind is known, and `self.x` of the class and its bases."""
+        """Objects of ``kind`` in scope at ``save`` (catalog "In scope"), in a stable order: the
+        function's locals and parameters and the module's globals with that kind at the save (as
+        `ObjectKinds.of_name` gives it: built, used or passed), and `self.x` of the class and its bases."""
         found: Dict[str, ScopedObject] = {}
         function = save.function
-        for name, binding in self._reaching_at(save):
-            object_kind = self._kinds.of_binding(binding)
-            if object_kind is not None and object_kind.kind is kind:
+        for name, object_kind in self._kinded_at(save):
+            if object_kind.kind is kind:
                 found[name] = ScopedObject(name, object_kind)
         self_name = self._core.callgraph.self_name(function) if function is not None else None
         if save.class_def is not None and self_name is not None:
@@ -393,26 +393,29 @@ class Checkpoints:
                     found[text] = ScopedObject(text, object_kind)
         return tuple(found.values())
 
-    def _reaching_at(self, save: SaveSite) -> Tuple[Tuple[str, Optional[Binding]], ...]:
-        """Every name in scope at ``save`` that may hold an object of a known kind, with its
-        reaching binding, once per save (all kinds ask)."""
+    def _kinded_at(self, save: SaveSite) -> Tuple[Tuple[str, ObjectKind], ...]:
+        """Every name in scope at ``save`` that holds an object of a known kind there, with that
+        kind, once per save (all kinds ask)."""
         key = id(save.call)
         if key not in self._names_in_scope:
-            bindings = self._core.bindings
-            local = bindings.local_names(save.function) if save.function is not None else frozenset()
-            names = sorted(local | (self._module_objects - local))
-            self._names_in_scope[key] = tuple((name, bindings.reaching(name, save.call)) for name in names)
+            local = self._core.bindings.local_names(save.function) if save.function is not None else frozenset()
+            kinded = []
+            for name in sorted(local | (self._module_objects - local)):
+                object_kind = self._kinds.of_name(name, save.call)
+                if object_kind is not None:
+                    kinded.append((name, object_kind))
+            self._names_in_scope[key] = tuple(kinded)
         return self._names_in_scope[key]
 
     @cached_property
     def _module_objects(self) -> FrozenSet[str]:
-        """Module-level names some assignment of which builds an object of a known kind: the only
-        module names worth following to each save (a module of a thousand constants has none)."""
+        """Module-level names some assignment of which builds an object of a known kind, or that a
+        use gives a kind: the only module names worth following to each save (a module of a
+        thousand constants has none)."""
         bindings = self._core.bindings
-        return frozenset(
-            name
-            for name in bindings.module_names()
-            if any(self._kinds.of(value) is not None for value in bindings.module_values(name))
+        names = bindings.module_names()
+        return (names & self._kinds.names_kinded_by_use) | frozenset(
+            name for name in names if any(self._kinds.of(value) is not None for value in bindings.module_values(name))
         )
 
     def missing(self, save: SaveSite, kind: Kind) -> Tuple[ScopedObject, ...]:

@@ -11,7 +11,10 @@
   `consolidate_state_dict` in the same function.
 - `sampler_uses` (CKPT303): every shuffling `DistributedSampler` with an epoch
   loop that iterates its loader, and whether that loop calls `set_epoch`
-  (directly, or in a same-file function it calls).
+  (directly, or in a same-file function it calls). The sampler and its loader
+  are followed through returns (`core/flows.py`, `holders`): a loader built
+  in `prepare_dataloaders` and returned with its sampler is iterated by the
+  caller's epoch loop under the caller's names.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import libcst as cst
 
@@ -47,8 +50,8 @@ class SamplerUse:
     """A shuffling `DistributedSampler`, its loader, and an epoch loop that iterates that loader."""
 
     sampler_call: cst.Call
-    sampler: Optional[str]  # how the loop's function spells the sampler (`train_sampler`), if named
-    loader: str  # how it spells the loader (`train_loader`, `self.loader`)
+    sampler: Optional[str]  # how the loop's function spells the sampler (`train_sampler`), if it holds it
+    loader: Optional[str]  # how it spells the loader (`train_loader`, `self.loader`), if it holds it
     loop: Loop  # the epoch loop
     sets_epoch: bool  # the loop calls `set_epoch`, directly or in a same-file function it calls
 
@@ -134,15 +137,17 @@ class DistributedFacts:
 
         A sampler that does not shuffle (`shuffle=` anything but a missing argument or
         literal `True`) is skipped: `shuffle=args.shuffle` may be False, so it is silent.
-        The loader is the `DataLoader(..., sampler=<sampler>)` assigned to a name or
-        attribute in the same function; the epoch loops are those of that function
-        whose body mentions the loader or the sampler."""
+        The loader is a `DataLoader(..., sampler=<sampler>)` of the sampler's function
+        that some name or attribute holds; the epoch loops are those of the functions
+        that hold the loader or the sampler (there, or through returns), after they
+        are assigned, whose body mentions either."""
         core = self._core
         uses: List[SamplerUse] = []
         loaders = core.calls_to(*catalog.DATALOADER_CLASSES)
         for site in core.calls_to(*catalog.DISTRIBUTED_SAMPLERS):
             if not _shuffles(site.node):
                 continue
+            sampler_holders = core.flows.holders(site.node)
             sampler = self._assigned_spelling(site.node)
             for loader_call in loaders:
                 argument = next(
@@ -150,17 +155,41 @@ class DistributedFacts:
                 )
                 if argument is None or not (argument is site.node or sampler is not None and core.code(argument) == sampler):
                     continue
-                loader = self._assigned_spelling(loader_call.node)
-                if loader is None or loader_call.function is not site.function:
+                if loader_call.function is not site.function:
+                    continue
+                loader_holders = core.flows.holders(loader_call.node)
+                if not loader_holders:
                     continue
                 for loop in self._loops.epoch_loops:
-                    if loop.function is not site.function or not core.tree.before(loader_call.node, loop.node):
-                        continue
-                    body = core.code(loop.node.body)
-                    if not any(re.search(rf"(?<![\w.]){re.escape(n)}\b", body) for n in (loader, sampler) if n):
-                        continue
-                    uses.append(SamplerUse(site.node, sampler, loader, loop, self._sets_epoch(loop.node.body, body)))
+                    use = self._use(site.node, loop, loader_holders, sampler_holders)
+                    if use is not None:
+                        uses.append(use)
         return uses
+
+    def _use(
+        self,
+        sampler_call: cst.Call,
+        loop: Loop,
+        loader_holders: Tuple[cst.BaseExpression, ...],
+        sampler_holders: Tuple[cst.BaseExpression, ...],
+    ) -> Optional[SamplerUse]:
+        """``loop`` iterates the loader: its function holds the loader or the sampler before it,
+        and its body mentions one of them."""
+        core = self._core
+        loader = self._held_in(loop, loader_holders)
+        sampler = self._held_in(loop, sampler_holders)
+        body = core.code(loop.node.body)
+        if not any(re.search(rf"(?<![\w.]){re.escape(n)}\b", body) for n in (loader, sampler) if n):
+            return None
+        return SamplerUse(sampler_call, sampler, loader, loop, self._sets_epoch(loop.node.body, body))
+
+    def _held_in(self, loop: Loop, holders: Tuple[cst.BaseExpression, ...]) -> Optional[str]:
+        """How ``loop``'s function spells the holder assigned there before the loop, if one."""
+        tree = self._core.tree
+        for target in holders:
+            if tree.enclosing_function(target) is loop.function and tree.before(target, loop.node):
+                return self._core.code(target)
+        return None
 
     def _assigned_spelling(self, call: cst.Call) -> Optional[str]:
         parent = self._core.parents.get(call)

@@ -13,7 +13,11 @@ group (`not args.distributed or rank == 0`). Its *negation* (`rank != 0`,
 A node is rank-guarded when it sits in the body of an `if` with a rank test
 (or the `else` of a negation), after an early `return`/`raise`/`continue` on
 a negation in the same function, in a function decorated `@rank_zero_only`,
-or in a same-file function whose every call site is rank-guarded.
+or in a same-file function whose every call site is rank-guarded. A save is
+rank-guarded when its call is, or when it is the call of a helper whose save
+runs only under a rank guard (`save_on_master`: `if is_main_process():
+torch.save(*args, **kwargs)`), of this file or of another module (its summary
+says so): the catalog's last sentence of "Rank guard".
 
 Barriers are every collective (`dist.barrier()`, `all_reduce`, ...,
 `accelerator.wait_for_everyone()`, `ckptlint.runtime.barrier()`), and calls
@@ -34,6 +38,7 @@ from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.syntax import int_literal, last_name
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.facts.distributed import DistributedFacts
+from ckptlint.semantic.facts.saves import SaveSite
 
 _EXITS = (cst.Return, cst.Raise, cst.Continue)
 _ZERO_OR_MINUS_ONE = {"0", "-1"}
@@ -43,9 +48,11 @@ _ZERO_OR_MINUS_ONE = {"0", "-1"}
 class RankGuard:
     """Why a node runs on the main process only."""
 
-    kind: str  # "if", "else", "early_return", "decorator", "caller"
-    statement: cst.CSTNode  # the guarding `if` (for "early_return": the `if ...: return`), or the function
-    function: Optional[cst.FunctionDef]
+    kind: str  # "if", "else", "early_return", "decorator", "caller", or "helper" (inside a save helper)
+    statement: cst.CSTNode  # the guarding `if` (for "early_return": the `if ...: return`), or the function;
+    # for "helper", the guard inside the helper (the helper call, for a helper of another module)
+    function: Optional[cst.FunctionDef]  # for "helper", the helper's function (None in another module)
+    inner: Optional[str] = None  # for "helper": the kind of the guard inside it (None in another module)
 
 
 class Guards:
@@ -265,6 +272,20 @@ class Guards:
             if callers and all(self.guard_of(call, _depth + 1) is not None for call in callers):
                 return RankGuard("caller", function, function)
         return None
+
+    def save_guard(self, save: SaveSite) -> Optional[RankGuard]:
+        """The rank guard of a save: that of its call, or else, for the call of a save helper whose
+        save runs only under a rank guard, a "helper" guard (the guard of the inner save, or what
+        the summary of another module's helper says)."""
+        found = self.guard_of(save.call)
+        if found is not None:
+            return found
+        if save.guarded_inside:
+            return RankGuard("helper", save.call, None)
+        if save.helper is None:
+            return None
+        inner = self.guard_of(save.torch_save)
+        return RankGuard("helper", inner.statement, inner.function, inner.kind) if inner is not None else None
 
     def context_unknown(self, node: cst.CSTNode) -> bool:
         """``node`` is in a library helper whose rank context the file cannot show: its

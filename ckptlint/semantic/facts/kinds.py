@@ -162,10 +162,9 @@ class ObjectKinds:
         if isinstance(expr, cst.Call):
             return self._of_call(expr, seen)
         if isinstance(expr, cst.Name):
-            binding = self._core.bindings.reaching(expr.value, expr)
-            if binding is None:
-                return self._every_branch(expr, seen)
-            found = self.of_binding(binding, seen) or self._used_as(_binding_key(binding))
+            parent = self._core.parents.get(expr)
+            dereferenced = isinstance(parent, cst.Attribute) and parent.value is expr
+            found = self._of_name(expr.value, expr, dereferenced, seen)
             return found or _summary_kind(self._core.external(expr), constructed=False)
         if isinstance(expr, cst.Attribute):
             inner = self._self_attribute(expr, seen)
@@ -180,13 +179,26 @@ class ObjectKinds:
             return body if body == orelse else None
         return None
 
-    def _every_branch(self, name: cst.Name, seen: Seen) -> Optional[ObjectKind]:
+    def of_name(self, name: str, at: cst.CSTNode) -> Optional[ObjectKind]:
+        """The kind of the variable ``name`` at ``at`` (built, used or passed; every branch agreeing),
+        where ``at`` need not read it: the kind `of` gives a read of ``name`` there. A name some path
+        to ``at`` leaves unassigned has none (`if train: optimizer = ...`)."""
+        if self._core.bindings.maybe_unbound(name, at):
+            return None
+        return self._of_name(name, at, False, frozenset())
+
+    def _of_name(self, name: str, at: cst.CSTNode, dereferenced: bool, seen: Seen) -> Optional[ObjectKind]:
+        binding = self._core.bindings.reaching(name, at)
+        if binding is None:
+            return self._every_branch(name, at, dereferenced, seen)
+        return self.of_binding(binding, seen) or self._used_as(_binding_key(binding))
+
+    def _every_branch(self, name: str, at: cst.CSTNode, dereferenced: bool, seen: Seen) -> Optional[ObjectKind]:
         """A branch-dependent name has a kind when every branch gives it the same one (catalog,
         "Names"). A branch that assigns `None` does not count where the name is dereferenced
         (`optimizer.state_dict()`: it is not None there)."""
-        candidates = self._core.bindings.candidates(name.value, name)
-        parent = self._core.parents.get(name)
-        if isinstance(parent, cst.Attribute) and parent.value is name:
+        candidates = self._core.bindings.candidates(name, at)
+        if dereferenced:
             candidates = tuple(b for b in candidates if not is_name(b.value, "None"))
         kinds = set()
         for binding in candidates:
@@ -377,6 +389,11 @@ class ObjectKinds:
             if class_def is not None:
                 return (id(class_def), f"self.{expr.attr.value}")
         return None
+
+    @cached_property
+    def names_kinded_by_use(self) -> FrozenSet[str]:
+        """The variable names (not `self.x`) that some use gives a kind."""
+        return frozenset(name for _, name in self._uses if "." not in name)
 
     def _used_as(self, key: Optional[UseKey]) -> Optional[ObjectKind]:
         return self._uses.get(key) if key is not None else None

@@ -202,6 +202,33 @@ class Loops:
         external = self._core.external_function(call)
         return external is not None and external.trains
 
+    def is_training_loop(self, loop: Loop) -> bool:
+        """The catalog's training loop (CKPT401): its body runs `backward()` or an optimizer step,
+        directly or through a project function (of this file, through the call graph, or of
+        another module, by its summary)."""
+        if loop.runs_step:
+            return True
+        callgraph = self._core.callgraph
+        training = self._training_functions
+        return any(
+            self._trains(call) or id(callgraph.function_of(call)) in training
+            for call in self._core.tree.nodes_within(loop.node.body, cst.Call)
+        )
+
+    @cached_property
+    def _training_functions(self) -> Set[int]:
+        """Ids of the same-file functions that run a training step: directly, through each other,
+        or through a function of another module that trains."""
+        tree = self._core.tree
+        direct = {
+            id(function)
+            for call in tree.nodes(cst.Call)
+            if self._trains(call)
+            for function in [tree.enclosing_function(call)]
+            if function is not None
+        }
+        return self._core.callgraph.reaches(direct)
+
     def innermost_step_loop(self, node: cst.CSTNode) -> Optional[Loop]:
         """The innermost enclosing `for` whose body runs a training step."""
         return next((loop for loop in self.enclosing(node) if loop.runs_step), None)

@@ -4,7 +4,7 @@
   happens to its result (`core/flows.py`: through names, returns and
   parameters): the keys read from it (`ckpt["epoch"]`, `ckpt.get("epoch", 0)`)
   and the `X.load_state_dict(...)` calls it feeds. A load from an in-memory
-  buffer (`io.BytesIO`) is no checkpoint load.
+  buffer is no checkpoint load (`buffers.py`; `is_checkpoint_load`).
 - `is_resume(load)`: the catalog's resume load: its result restores an
   optimizer, scheduler or scaler, or it sits under a resume flag
   (`if args.resume:`, `if os.path.exists(...)`), or an epoch read from it
@@ -31,10 +31,10 @@ from ckptlint.semantic.core.flows import KeyRead, Restore
 from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.syntax import is_name
 from ckptlint.semantic.data import catalog
+from ckptlint.semantic.facts.buffers import Buffers, load_source
 from ckptlint.semantic.facts.loops import Loop, Loops
 
 TORCH_LOAD = "torch.load"
-IN_MEMORY_BUFFERS = frozenset({"io.BytesIO"})
 Read = KeyRead  # what rules call a key read from a load
 
 
@@ -59,17 +59,16 @@ class EpochStart:
 
 
 class Resume:
-    def __init__(self, core: ModuleCore, loops: Loops) -> None:
+    def __init__(self, core: ModuleCore, loops: Loops, buffers: Buffers) -> None:
         self._core = core
         self._loops = loops
+        self._buffers = buffers
         self._load_names = (TORCH_LOAD, *core.project.load_functions)
 
     @cached_property
     def loads(self) -> Tuple[LoadSite, ...]:
         return tuple(
-            self._load_site(site.node)
-            for site in self._core.calls_to(*self._load_names)
-            if not self._from_memory(site.node)
+            self._load_site(site.node) for site in self._core.calls_to(*self._load_names) if self.is_checkpoint_load(site.node)
         )
 
     def _load_site(self, call: cst.Call) -> LoadSite:
@@ -77,13 +76,10 @@ class Resume:
         function = self._core.tree.enclosing_function(call)
         return LoadSite(call, uses.variable, function, uses.reads, uses.restores, uses.escapes)
 
-    def _from_memory(self, call: cst.Call) -> bool:
-        """`torch.load(buffer)` of an `io.BytesIO` (an object moved between processes)."""
-        source = self.load_path_of(call)
-        if isinstance(source, cst.Name):
-            binding = self._core.bindings.reaching(source.value, source)
-            source = binding.value if binding is not None else None
-        return isinstance(source, cst.Call) and self._core.qualname(source.func) in IN_MEMORY_BUFFERS
+    def is_checkpoint_load(self, call: cst.Call) -> bool:
+        """A load call reads a checkpoint file: not an in-memory buffer or a broadcast object
+        (catalog "Save": such a load moves an object between processes)."""
+        return not self._buffers.loads_from_buffer(call)
 
     # -- resume loads ------------------------------------------------------
     def under_resume_flag(self, load: LoadSite) -> bool:
@@ -205,15 +201,9 @@ class Resume:
         return table
 
     @staticmethod
-    def load_path_of(call: cst.Call) -> Optional[cst.BaseExpression]:
+    def load_path(load: LoadSite) -> Optional[cst.BaseExpression]:
         """The file a load reads (its first argument, or `f=`)."""
-        for index, arg in enumerate(call.args):
-            if arg.keyword is not None and arg.keyword.value == "f" or arg.keyword is None and index == 0 and not arg.star:
-                return arg.value
-        return None
-
-    def load_path(self, load: LoadSite) -> Optional[cst.BaseExpression]:
-        return self.load_path_of(load.call)
+        return load_source(load.call)
 
     @staticmethod
     def keys_read(load: LoadSite) -> FrozenSet[str]:

@@ -17,7 +17,7 @@ helper):
   what is written (`sites`), and each call of the helper is a save of that
   path (`path_sites`).
 Helpers are followed through helpers, to a fixed depth. A save into an
-in-memory buffer (`io.BytesIO`) is no checkpoint save for any rule.
+in-memory buffer (`buffers.py`) is no checkpoint save for any rule.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from ckptlint.semantic.core.syntax import callee_name
 from ckptlint.semantic.core.tree import parameters
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.data.signatures import SIGNATURES
+from ckptlint.semantic.facts.buffers import Buffers
 
 TORCH_SAVE = "torch.save"
 # The runtime's atomic write is a save too: what it writes is checked like `torch.save`'s
@@ -47,7 +48,6 @@ SAVE_FUNCTIONS: Dict[str, Tuple[str, str]] = {
     catalog.ACCELERATOR_SAVE: ("obj", "f"),
     catalog.FABRIC_SAVE: ("state", "path"),
 }
-IN_MEMORY_BUFFERS = frozenset({"io.BytesIO", "io.StringIO"})
 LOG_CALLS = frozenset({"print", "debug", "info", "warning", "warn", "log", "print_to_log_file"})
 _MAX_HELPER_DEPTH = 3
 
@@ -92,8 +92,9 @@ class SaveSite:
 
 
 class Saves:
-    def __init__(self, core: ModuleCore) -> None:
+    def __init__(self, core: ModuleCore, buffers: Buffers) -> None:
         self._core = core
+        self._buffers = buffers
         self.helpers: Dict[int, SaveHelper] = {}  # by id() of the helper function
         self.sites: List[SaveSite] = []  # where what is written is checked (101-108, 3xx)
         self.path_sites: List[SaveSite] = []  # where the path is checked (109, 501-505)
@@ -107,7 +108,7 @@ class Saves:
         direct = [self._direct(site.node, site.qualname) for site in core.calls_to(*SAVE_FUNCTIONS)]
         direct += [self._direct(site.node, TORCH_SAVE) for site in core.calls_to(*project.save_functions)]
         direct += self._external_sites()
-        frontier = [site for site in direct if not self._in_memory(site.path)]
+        frontier = [site for site in direct if not self._buffers.is_buffer(site.path)]
         for depth in range(_MAX_HELPER_DEPTH + 1):
             following: List[SaveSite] = []
             for site in frontier:
@@ -195,14 +196,6 @@ class Saves:
     def _function_and_class(self, node: cst.CSTNode) -> Tuple[Optional[cst.FunctionDef], Optional[cst.ClassDef]]:
         function = self._core.tree.enclosing_function(node)
         return function, (self._core.tree.class_of(function) if function is not None else None)
-
-    def _in_memory(self, path: Optional[cst.BaseExpression]) -> bool:
-        """A buffer in memory (`io.BytesIO()`, or a name bound to one), not a file."""
-        value = path
-        if isinstance(path, cst.Name):
-            binding = self._core.bindings.reaching(path.value, path)
-            value = binding.value if binding is not None else None
-        return isinstance(value, cst.Call) and self._core.qualname(value.func) in IN_MEMORY_BUFFERS
 
     # -- helpers -------------------------------------------------------------
     def _as_helper(self, site: SaveSite) -> Optional[SaveHelper]:
