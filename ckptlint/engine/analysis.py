@@ -29,6 +29,7 @@ from ckptlint.engine.suppressions.unused import META_CODES, UNUSED
 # cached, starts and finishes without them.
 if TYPE_CHECKING:
     from ckptlint.engine.fixer import FixOutcome
+    from ckptlint.engine.options import LintOptions
     from ckptlint.engine.runner import LintOutcome
     from ckptlint.rules.base import Rule
 
@@ -54,12 +55,14 @@ def lint_source(
     settings: Settings,
     *,
     rules: "Optional[Sequence[Type[Rule]]]" = None,
+    options: "Optional[LintOptions]" = None,
 ) -> "LintOutcome":
-    """Lint ``text`` as if it were the file ``path``."""
+    """Lint ``text`` as if it were the file ``path`` (``options``: `engine.options`)."""
+    from ckptlint.engine.options import DEFAULT
     from ckptlint.engine.runner import lint_text
 
     with _silenced():
-        outcome = lint_text(text, path, selected_rules(path, settings, rules), settings.project)
+        outcome = lint_text(text, path, selected_rules(path, settings, rules), settings.project, options or DEFAULT)
     if not outcome.parsed:
         outcome.errors = [python_syntax_error(text, error) for error in outcome.errors]
     return outcome

@@ -2,32 +2,40 @@
 
 This is the per-file boundary: whatever goes wrong with one file or one rule
 becomes a `FileError`, and the run goes on with the other rules and files.
+Fixes are built here only when the caller reads them (`LintOptions.fixes`);
+otherwise each finding keeps its builder, which reports a failure as no fix.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, List, Optional, Sequence, Type
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Type
 
 import libcst as cst
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Diagnostic, FileError
+from ckptlint.engine.options import DEFAULT, LintOptions
 from ckptlint.engine.preflight import nesting_problem
 from ckptlint.engine.prefilter import rules_that_can_fire
 from ckptlint.engine.suppressions.apply import Suppressions
 from ckptlint.engine.suppressions.directives import read_file
 from ckptlint.engine.suppressions.unused import META_CODES, check_suppressions
 from ckptlint.fixes.model import Applicability, Fix
-from ckptlint.rules.base import Context, Rule
+from ckptlint.rules.base import Context, Report, Rule
 from ckptlint.rules.info import RuleInfo
 from ckptlint.semantic.model import SemanticModel
 
 if TYPE_CHECKING:
-    from ckptlint.semantic.program.index import FileView
+    from ckptlint.semantic.program.index import FileView, ProjectIndex
 
 CACHE_DIR_NAME = ".ckptlint_cache"
+# Every suppression comment contains one of these words (`engine/suppressions/directives.py`):
+# a text without them has none, and its comments are never collected.
+_DIRECTIVE_WORDS = ("noqa", "ckptlint")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,6 +45,7 @@ class LintOutcome:
     diagnostics: List[Diagnostic] = field(default_factory=list)
     errors: List[FileError] = field(default_factory=list)
     parsed: bool = True
+    view: "Optional[FileView]" = None  # how the lint saw the project: `view.reads` are the modules it read
 
 
 def parse(text: str, path: str) -> "cst.Module | FileError":
@@ -60,13 +69,15 @@ def lint_text(
     path: str,
     rules: "Sequence[Type[Rule] | RuleInfo]",
     project: ProjectSettings,
+    options: LintOptions = DEFAULT,
 ) -> LintOutcome:
     """Run ``rules`` on ``text``: the findings that survive suppression.
 
     ``rules`` are rule classes or their `RuleInfo`s; a rule is imported only
     when the pre-filter says it can fire on this text. Every one of ``rules``
     counts as having run (for unused-suppression checks): one that was skipped
-    could not have reported anything.
+    could not have reported anything. Raises `Cancelled` when ``options`` say
+    the lint is no longer wanted.
     """
     runnable = [_rule_class(rule) for rule in rules_that_can_fire(text, rules, project)]
     if not runnable:
@@ -74,15 +85,19 @@ def lint_text(
     parsed = parse(text, path)
     if isinstance(parsed, FileError):
         return LintOutcome(errors=[parsed], parsed=False)
-    view = _project_view(project, path)
+    options.checkpoint()
+    view = None if options.standalone else project_view(project, path)
     model = SemanticModel(parsed, text, project, view)
-    outcome = LintOutcome()
+    outcome = LintOutcome(view=view)
     for rule_class in runnable:
-        _run_rule(rule_class(), model, path, project, outcome)
+        options.checkpoint()
+        _run_rule(rule_class(), model, path, project, outcome, options)
     ran = frozenset(rule.code for rule in rules)
-    check_comments = bool(ran & META_CODES) and ("CKPT" in text or "ckptlint" in text.lower())
+    lowered = text.lower()
+    check_comments = bool(ran & META_CODES) and ("CKPT" in text or "ckptlint" in lowered)
+    has_directives = any(word in lowered for word in _DIRECTIVE_WORDS)
     if outcome.diagnostics or check_comments:
-        directives = read_file(model.comments, text)
+        directives = read_file(model.comments if has_directives else (), text)
         suppressions = Suppressions.from_directives(directives)
         meta = (
             check_suppressions(path, text, directives, outcome.diagnostics, ran, suppressions)
@@ -97,15 +112,20 @@ def lint_text(
     return outcome
 
 
-def _project_view(project: ProjectSettings, path: str) -> "Optional[FileView]":
-    """How this file sees the other modules of its project (none for a text without a project;
+def project_index(project: ProjectSettings) -> "Optional[ProjectIndex]":
+    """The index the files of ``project`` are linted with (none for a text without a project;
     `CKPTLINT_NO_INDEX=1` lints every file alone, for comparisons)."""
     if not project.root or os.environ.get("CKPTLINT_NO_INDEX") == "1":
         return None
     from ckptlint.semantic.program.index import index_for
 
     cache_dir = os.environ.get("CKPTLINT_CACHE_DIR") or os.path.join(project.root, CACHE_DIR_NAME)
-    index = index_for(project, cache_dir)
+    return index_for(project, cache_dir)
+
+
+def project_view(project: ProjectSettings, path: str) -> "Optional[FileView]":
+    """How this file sees the other modules of its project."""
+    index = project_index(project)
     return index.view(path) if index is not None else None
 
 
@@ -114,7 +134,12 @@ def _rule_class(rule: "Type[Rule] | RuleInfo") -> Type[Rule]:
 
 
 def _run_rule(
-    rule: Rule, model: SemanticModel, path: str, project: ProjectSettings, outcome: LintOutcome
+    rule: Rule,
+    model: SemanticModel,
+    path: str,
+    project: ProjectSettings,
+    outcome: LintOutcome,
+    options: LintOptions = DEFAULT,
 ) -> None:
     """Route the model's sites to the hooks ``rule`` implements (the sites of a hook it does not
     implement are never computed), behind its `applies` gate, asked once there is work."""
@@ -127,16 +152,22 @@ def _run_rule(
         if (calls or saves or loads or rule.implements("check_module")) and rule.applies(ctx):
             for call in calls:
                 at = call.node
+                options.checkpoint()
                 rule.check_call(call, ctx)
             for save in saves:
                 at = save.call
+                options.checkpoint()
                 rule.check_save(save, ctx)
             for load in loads:
                 at = load.call
+                options.checkpoint()
                 rule.check_load(load, ctx)
             at = None
             rule.check_module(ctx)
-        diagnostics = [_diagnostic(report, rule, model, path, project) for report in ctx.reports]
+        diagnostics = []
+        for report in ctx.reports:
+            at = report.node
+            diagnostics.append(_diagnostic(report, rule, model, path, project, options.fixes))
     except Exception as exc:  # one rule's bug must not stop the others
         line = model.span(at).line if at is not None else None
         detail = " ".join(str(exc).split())
@@ -152,17 +183,35 @@ def _run_rule(
     outcome.diagnostics.extend(diagnostics)
 
 
-def _diagnostic(report, rule: Rule, model: SemanticModel, path: str, project: ProjectSettings) -> Diagnostic:
+def _diagnostic(
+    report: Report, rule: Rule, model: SemanticModel, path: str, project: ProjectSettings, build_fix: bool
+) -> Diagnostic:
     span = model.span(report.node)
+    fix = _effective_fix(report.build_fix(), project) if build_fix else None
     return Diagnostic(
         path=path,
         code=rule.code,
         name=rule.name,
         message=report.message,
         span=span,
-        fix=_effective_fix(report.fix, project),
+        fix=fix,
         noqa_line=span.line,
+        fix_later=None if build_fix else _fix_later(report, rule, project),
     )
+
+
+def _fix_later(report: Report, rule: Rule, project: ProjectSettings) -> "Callable[[], Optional[Fix]]":
+    """What builds ``report``'s fix when it is asked for; a builder that fails gives no fix (and
+    says so in the log), as the lint that did not build it could not have reported the failure."""
+
+    def build() -> Optional[Fix]:
+        try:
+            return _effective_fix(report.build_fix(), project)
+        except Exception:
+            log.exception("building the fix of %s (%s) failed", rule.code, rule.name)
+            return None
+
+    return build
 
 
 def _effective_fix(fix: Optional[Fix], project: ProjectSettings) -> Optional[Fix]:
