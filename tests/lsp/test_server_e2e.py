@@ -96,12 +96,16 @@ def test_open_diagnose_fix_disable_and_exit(client, tmp_path):
     assert fix_201["kind"] == "quickfix" and fix_201.get("isPreferred") is True
     assert "unsafe" in fix_202["title"] and not fix_202.get("isPreferred")
     assert "Disable CKPT201 for this line" in titles and "Disable CKPT202 for this line" in titles
+    # Fix-all is offered without its edit, which is computed only if the user picks it.
     fix_all = [a for a in actions if a["kind"] == "source.fixAll.ckptlint"]
-    assert len(fix_all) == 1
+    assert len(fix_all) == 1 and "edit" not in fix_all[0]
+    resolved = client.request("codeAction/resolve", fix_all[0])
+    assert 'map_location="cpu"' in apply_text_edits(TEXT, resolved["edit"]["changes"][uri])
 
-    # Only the fixAll source action when the client asks for it (e.g. on save).
+    # Only the fixAll source action, with its edit, when the client asks for it (e.g. on save).
     only_source = _actions(client, uri, diagnostics, only=["source.fixAll"])
     assert [a["kind"] for a in only_source] == ["source.fixAll.ckptlint"]
+    assert only_source[0]["edit"]["changes"][uri] == resolved["edit"]["changes"][uri]
 
     # Apply the safe fix for CKPT201.
     text = apply_text_edits(TEXT, fix_201["edit"]["changes"][uri])
@@ -141,7 +145,7 @@ def test_fix_all_and_noqa_merge(client, tmp_path):
     text = 'import torch\nsd = torch.load("a.pt")  # noqa: E501\n'
     merged, actions = _disabled(client, uri, text, "CKPT201")
     assert merged.splitlines()[1].endswith("# noqa: E501, CKPT201")
-    fix_all = next(a for a in actions if a["kind"] == "source.fixAll.ckptlint")
+    fix_all = client.request("codeAction/resolve", next(a for a in actions if a["kind"] == "source.fixAll.ckptlint"))
     fixed = apply_text_edits(text, fix_all["edit"]["changes"][uri])
     assert 'map_location="cpu"' in fixed and "weights_only" not in fixed  # safe fixes only
     assert client.shutdown() == 0
