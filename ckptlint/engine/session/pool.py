@@ -1,11 +1,13 @@
 """A run over many files: discovery, then `process_file` for each, on worker
-processes when there are enough files to pay for them."""
+processes when there are enough files to pay for them. Each file is linted
+with its own project's settings when the run has per-file configurations
+(`config.hierarchy`)."""
 
 from __future__ import annotations
 
 import functools
 import os
-from typing import Callable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
 
 from ckptlint.config.settings import Settings
 from ckptlint.engine.discovery import discover
@@ -17,6 +19,9 @@ PARALLEL_THRESHOLD = 8
 
 Progress = Callable[[int, int], None]
 
+if TYPE_CHECKING:
+    from ckptlint.config.hierarchy import Configurations
+
 
 def lint_paths(
     paths: Sequence[str],
@@ -27,23 +32,34 @@ def lint_paths(
     jobs: int = 1,
     cache_dir: Optional[str] = None,
     progress: Optional[Progress] = None,
+    configurations: "Optional[Configurations]" = None,
 ) -> RunReport:
     """Discover the files under ``paths`` and process each of them.
 
-    With ``jobs`` > 1 the files are spread over worker processes; reports
-    come back in discovery order, so the output never depends on ``jobs``.
-    ``progress(done, total)`` is called after each file.
+    ``settings`` are the run's (discovery reads them); each file is linted with
+    ``configurations.for_path(file)`` when given (which raises `ConfigError`
+    here, before any file is linted, for a broken configuration), else with
+    ``settings``. With ``jobs`` > 1 the files are spread over worker
+    processes; reports come back in discovery order, so the output never
+    depends on ``jobs``. ``progress(done, total)`` is called after each file.
     """
     files = [path for path in discover(paths, settings) if path != "-"]
+    per_file = {path: configurations.for_path(path) for path in files} if configurations is not None else {}
     cache = None
     if cache_dir is not None and mode is FixMode.CHECK:
         from ckptlint.engine.cache import ResultCache
 
-        cache = ResultCache(cache_dir, settings)
-    work = functools.partial(process_guarded, settings=settings, mode=mode, unsafe_fixes=unsafe_fixes, cache=cache)
+        cache = ResultCache(cache_dir, settings, per_file)
+    work = functools.partial(
+        _process, settings=settings, per_file=per_file, mode=mode, unsafe_fixes=unsafe_fixes, cache=cache
+    )
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         return RunReport(_in_process(files, work, progress), unsafe_fixes)
     return RunReport(_in_pool(files, work, jobs, progress), unsafe_fixes)
+
+
+def _process(path: str, settings: Settings, per_file: Dict[str, Settings], mode: FixMode, unsafe_fixes: bool, cache) -> FileReport:  # type: ignore[no-untyped-def]
+    return process_guarded(path, per_file.get(path, settings), mode, unsafe_fixes, cache)
 
 
 def _in_process(files: List[str], work: Callable[[str], FileReport], progress: Optional[Progress]) -> List[FileReport]:
