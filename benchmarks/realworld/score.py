@@ -148,7 +148,7 @@ def lint(command: Sequence[str], corpus: str, source: dict) -> List[Key]:
         raise SystemExit(f"{source_name(source)}: ckptlint exited {run.returncode}:\n{run.stderr}")
     return [
         (f"{source_name(source)}/{finding['filename']}", finding["location"]["row"], finding["code"])
-        for finding in json.loads(run.stdout or "[]")
+        for finding in json.loads(run.stdout)["findings"]
     ]
 
 
