@@ -36,8 +36,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -58,6 +58,9 @@ from ckptlint.lsp.positions import PositionMapper
 from ckptlint.lsp.scheduler import Job, Scheduler
 from ckptlint.lsp.workspace_index import WorkspaceIndex
 
+if TYPE_CHECKING:
+    from ckptlint.semantic.program.index import FileView
+
 SOURCE = "ckptlint"
 # Changes closer together than this are linted once (a burst of notifications); typing is
 # handled by superseding, not by waiting.
@@ -77,7 +80,7 @@ class Linted:
     text: str
     path: str
     diagnostics: List[Diagnostic]
-    reads: FrozenSet[str] = field(default_factory=frozenset)  # the modules the lint read
+    view: "Optional[FileView]" = None  # how the lint saw the project (`view.reads`: the modules it read)
 
 
 class CkptlintServer(LanguageServer):
@@ -149,10 +152,8 @@ class CkptlintServer(LanguageServer):
         Raises `Cancelled` when ``options`` say the lint is superseded."""
         path = self.path_of(uri)
         outcome = lint_source(text, path, settings, options=options)
-        self.index.linted(path, outcome.view)
         problem = "; ".join(error.render() for error in outcome.errors) or None
-        reads = frozenset(outcome.view.reads) if outcome.view is not None else frozenset()
-        return Linted(version, text, path, outcome.diagnostics, reads), problem
+        return Linted(version, text, path, outcome.diagnostics, outcome.view), problem
 
     def schedule(self, uri: str, delay: float) -> Job:
         """Lint ``uri`` after ``delay`` seconds, superseding the lint scheduled or running for it."""
@@ -179,6 +180,7 @@ class CkptlintServer(LanguageServer):
                     types.LogMessageParams(type=types.MessageType.Error, message=f"ckptlint: {type(exc).__name__}: {exc}")
                 )
                 return
+        self.index.linted(path, linted.view)
         current = self.workspace.text_documents.get(uri)
         if job.stop.is_set() or current is None or current.version != version:
             return  # closed, or edited while we linted: a newer lint is on its way
@@ -195,6 +197,7 @@ class CkptlintServer(LanguageServer):
         for module in modules:
             async with self.scheduler.turn(job):
                 await self.scheduler.call(self.index.summarise, settings.project, module)
+            self.index.summarised(module)
         if uri in self.workspace.text_documents and not self.scheduler.busy(uri):
             self.schedule(uri, 0)
 

@@ -51,10 +51,12 @@ class WorkspaceIndex:
         return [module for module in reversed(list(modules)) if module not in self._summarised]
 
     def summarise(self, project: ProjectSettings, module: str) -> None:
-        """Build ``module``'s summary (in the worker thread)."""
+        """Build ``module``'s summary (in the worker thread; `summarised` records it afterwards)."""
         index = self.index(project)
         if index is not None:
             index.summary(module)
+
+    def summarised(self, module: str) -> None:
         self._summarised.add(module)
 
     def opened(self, path: str, text: str) -> None:
@@ -66,7 +68,8 @@ class WorkspaceIndex:
         self._reads.pop(path, None)
 
     def linted(self, path: str, view: "Optional[FileView]") -> None:
-        """Record what the lint of the document ``path`` read (nothing for a lint on its own)."""
+        """Record what the lint of the document ``path`` read (nothing for a lint on its own).
+        Called in the event loop's thread, as every method here but `summarise`."""
         if view is None:
             return
         self._reads[os.path.abspath(path)] = frozenset(view.reads)
