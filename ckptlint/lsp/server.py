@@ -198,6 +198,8 @@ class CkptlintServer(LanguageServer):
             async with self.scheduler.turn(job):
                 await self.scheduler.call(self.index.summarise, settings.project, module)
             self.index.summarised(module)
+            if job.stop.is_set():
+                return  # superseded during its turn: the job that replaced it goes on
         if uri in self.workspace.text_documents and not self.scheduler.busy(uri):
             self.schedule(uri, 0)
 
