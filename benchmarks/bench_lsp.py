@@ -11,8 +11,9 @@ and the project index apply), and for each script measures:
 - change: didChange (one line added) -> the diagnostics of that version, warm, median;
 - typing: `--keys` keystrokes 200 ms apart (5 keys/s) into a new line in the middle of the file,
   each a didChange; the time from the last key to the diagnostics of the final text, how many
-  stale versions were published, and the most threads the server ran meanwhile (a server
-  that lints each keystroke on a thread of its own grows one per lint still running);
+  intermediate versions were published (each was current when published: a lint shorter
+  than the time between two keys finishes), and the most threads the server ran meanwhile
+  (a server that lints each keystroke on a thread of its own grows one per lint still running);
 - code action: the quick fixes of the first finding with a fix (warm), median; fix-all asked
   for explicitly (`only: source.fixAll`);
 - the server's peak memory (VmHWM) at the end.
@@ -192,12 +193,12 @@ def typing(session: Session, keys: int) -> Dict[str, object]:
     sampling.set()
     sampler.join()
     session.text = before + typed + "\n" + after
-    stale = [
+    intermediate = [
         m for m in session.client.notifications
         if m.get("method") == "textDocument/publishDiagnostics" and first_version <= (m["params"].get("version") or 0) < version
     ]
     session.client.notifications.clear()
-    return {"typing_final_ms": final_ms, "typing_stale_publishes": len(stale), "typing_max_threads": max(threads or [0])}
+    return {"typing_final_ms": final_ms, "typing_intermediate_publishes": len(intermediate), "typing_max_threads": max(threads or [0])}
 
 
 def code_actions(session: Session, repeat: int) -> Tuple[Optional[float], Optional[float]]:
@@ -248,7 +249,7 @@ def main() -> int:
         return 2
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     columns = ("lines", "diagnostics", "open_first_ms", "open_indexed_ms", "change_median_ms", "typing_final_ms",
-               "typing_stale_publishes", "typing_max_threads", "code_action_ms", "fix_all_ms", "peak_rss_mib")
+               "typing_intermediate_publishes", "typing_max_threads", "code_action_ms", "fix_all_ms", "peak_rss_mib")
     results = {}
     with tempfile.TemporaryDirectory() as workdir:
         for name in names:

@@ -82,6 +82,7 @@ def lint_text(
     runnable = [_rule_class(rule) for rule in rules_that_can_fire(text, rules, project)]
     if not runnable:
         return LintOutcome()
+    options.checkpoint()  # the parse cannot stop once started: superseded before it, it never starts
     parsed = parse(text, path)
     if isinstance(parsed, FileError):
         return LintOutcome(errors=[parsed], parsed=False)
