@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Optional
 
 import libcst as cst
@@ -293,7 +294,7 @@ class MissingBarrier(Rule):
             if not guards.barrier_after(save.call) and not self._caller_waits(ctx, guard.function):
                 ctx.report(save.call)
         elif not guards.barrier_after(guard.statement):
-            ctx.report(save.call, fix=self._fix(ctx, guard.statement))
+            ctx.report(save.call, fix=partial(self._fix, ctx, guard.statement))
 
     def _read_by_other_ranks(self, ctx: Context, save: SaveSite) -> bool:
         """A load of the same file runs on every rank after the save (catalog revision 2: a save

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ckptlint.fixes import Applicability, builders
+from functools import partial
+
+import libcst as cst
+
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.core.calls import CallSite
 from ckptlint.rules.words import LOADS, TORCH
@@ -161,9 +165,10 @@ class LoadWithoutMapLocation(Rule):
             return
         if not ctx.model.resume.is_checkpoint_load(call.node):
             return  # an object moved between processes keeps its devices and types
-        only_restores = ctx.model.flows.only_restores_state(call.node)
-        edit = builders.add_keyword_argument(
-            ctx.model, call.node, "map_location", builders.string_literal("cpu")
-        )
+        ctx.report(call.node, fix=partial(self._fix, ctx, call.node))
+
+    def _fix(self, ctx: Context, call: cst.Call) -> Fix:
+        only_restores = ctx.model.flows.only_restores_state(call)
+        edit = builders.add_keyword_argument(ctx.model, call, "map_location", builders.string_literal("cpu"))
         applicability = Applicability.SAFE if only_restores else Applicability.UNSAFE
-        ctx.report(call.node, fix=ctx.fix([edit], applicability))
+        return ctx.fix([edit], applicability)

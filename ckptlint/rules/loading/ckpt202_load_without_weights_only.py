@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.core.calls import CallSite
 from ckptlint.rules.words import LOADS, TORCH
@@ -148,5 +150,8 @@ class LoadWithoutWeightsOnly(Rule):
             return
         if ctx.project.target_torch_version >= SAFE_DEFAULT_SINCE:
             return
-        edit = builders.add_keyword_argument(ctx.model, call.node, "weights_only", builders.true_literal())
-        ctx.report(call.node, fix=ctx.fix([edit], Applicability.UNSAFE))
+        ctx.report(call.node, fix=partial(self._fix, ctx, call.node))
+
+    def _fix(self, ctx: Context, call: cst.Call) -> Fix:
+        edit = builders.add_keyword_argument(ctx.model, call, "weights_only", builders.true_literal())
+        return ctx.fix([edit], Applicability.UNSAFE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import List, Optional, Tuple
 
 import libcst as cst
@@ -227,7 +228,7 @@ class UnseededDataloaderWorkers(Rule):
             if loader.has_generator or loader.opaque:
                 continue
             if loader.shuffles or not loader.workers_literally_zero and model.dataloaders.trained_on(loader):
-                ctx.report(loader.call, fix=self._fix(ctx, loader))  # workers alone: only a training loader
+                ctx.report(loader.call, fix=partial(self._fix, ctx, loader))  # workers alone: only a training loader
 
     def _fix(self, ctx: Context, loader: LoaderCall) -> Optional[Fix]:
         model = ctx.model

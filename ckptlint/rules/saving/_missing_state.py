@@ -11,8 +11,12 @@ take it. Each rule keeps its own file, documentation and examples, as ruff's
 
 from __future__ import annotations
 
-from ckptlint.fixes import Applicability, builders
+from functools import partial
+from typing import Optional
+
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.rules.base import Context
+from ckptlint.semantic.facts.checkpoints import Checkpoint
 from ckptlint.semantic.facts.kinds import Kind
 from ckptlint.semantic.facts.saves import SaveSite
 
@@ -28,6 +32,10 @@ def report_missing_state(save: SaveSite, ctx: Context, kind: Kind, key: str) -> 
     missing = checkpoints.missing(save, kind)
     several = len(checkpoints.in_scope(save, kind)) > 1
     for obj in missing:
-        edit = builders.add_state_dict_entry(model, checkpoint, obj.text, key, several)
-        fix = ctx.fix([edit], Applicability.SAFE) if edit is not None else None
+        fix = partial(_fix, ctx, checkpoint, obj.text, key, several)
         ctx.report(save.call, message=f"Training checkpoint without `{obj.text}.state_dict()`", fix=fix)
+
+
+def _fix(ctx: Context, checkpoint: Checkpoint, obj: str, key: str, several: bool) -> Optional[Fix]:
+    edit = builders.add_state_dict_entry(ctx.model, checkpoint, obj, key, several)
+    return ctx.fix([edit], Applicability.SAFE) if edit is not None else None

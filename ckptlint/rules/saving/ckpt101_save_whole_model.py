@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Optional
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, TORCH
 from ckptlint.semantic.facts.kinds import Kind
@@ -340,9 +343,12 @@ class SaveWholeModel(Rule):
             return
         fix = None
         if kind.wrap != "fsdp" and isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
-            receiver: cst.BaseExpression = obj
-            if kind.unwrap_attribute is not None:
-                receiver = cst.Attribute(value=obj, attr=cst.Name(kind.unwrap_attribute))
-            edit = builders.replace_node(ctx.model, obj, builders.method_call(receiver, "state_dict"))
-            fix = ctx.fix([edit], Applicability.UNSAFE)
+            fix = partial(self._fix, ctx, obj, kind.unwrap_attribute)
         ctx.report(save.call, fix=fix)
+
+    def _fix(self, ctx: Context, obj: cst.BaseExpression, unwrap_attribute: Optional[str]) -> Fix:
+        receiver: cst.BaseExpression = obj
+        if unwrap_attribute is not None:
+            receiver = cst.Attribute(value=obj, attr=cst.Name(unwrap_attribute))
+        edit = builders.replace_node(ctx.model, obj, builders.method_call(receiver, "state_dict"))
+        return ctx.fix([edit], Applicability.UNSAFE)

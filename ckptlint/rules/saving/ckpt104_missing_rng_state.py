@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Optional
 
 import libcst as cst
@@ -234,7 +235,7 @@ class MissingRngState(Rule):
                 "use `ckptlint.runtime.save_checkpoint`, which gathers every rank's RNG)",
             )
             return
-        ctx.report(save.call, fix=self._fix(ctx, checkpoint))
+        ctx.report(save.call, fix=partial(self._fix, ctx, checkpoint))
 
     def _fix(self, ctx: Context, checkpoint: Checkpoint) -> Optional[Fix]:
         key = checkpoint.free_key("rng", "rng_state")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, STATE_DICT, TORCH
 from ckptlint.semantic.facts.saves import SaveSite
@@ -200,11 +202,14 @@ class DdpPrefixedStateDict(Rule):
             kind = entry.state_of  # the kind of that call's receiver
             if call is None or kind is None or kind.wrap not in PREFIXES or kind.unwrap_attribute is None:
                 continue
-            receiver = cst.ensure_type(call.func, cst.Attribute).value
-            unwrapped = cst.Attribute(value=receiver, attr=cst.Name(kind.unwrap_attribute))
-            edit = builders.replace_node(ctx.model, receiver, unwrapped)
             ctx.report(
                 call,
                 message=f"`state_dict()` of a wrapped model: its keys start with `{PREFIXES[kind.wrap]}`",
-                fix=ctx.fix([edit], Applicability.UNSAFE),
+                fix=partial(self._fix, ctx, call, kind.unwrap_attribute),
             )
+
+    def _fix(self, ctx: Context, call: cst.Call, unwrap_attribute: str) -> Fix:
+        receiver = cst.ensure_type(call.func, cst.Attribute).value
+        unwrapped = cst.Attribute(value=receiver, attr=cst.Name(unwrap_attribute))
+        edit = builders.replace_node(ctx.model, receiver, unwrapped)
+        return ctx.fix([edit], Applicability.UNSAFE)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.facts.saves import TORCH_SAVE as TORCH_SAVE_NAME
@@ -218,7 +220,10 @@ class NonAtomicSave(Rule):
             inner = save.torch_save
             plain = not any(a.star or (a.keyword and a.keyword.value not in ("obj", "f")) for a in inner.args)
             if save.saver == TORCH_SAVE_NAME and len(inner.args) == 2 and plain:
-                spelling, import_edit = runtime_reference(model, "atomic_save")
-                edit = builders.replace_node(model, inner.func, builders.dotted(spelling))
-                fix = ctx.fix([edit, import_edit], Applicability.SAFE)
+                fix = partial(self._fix, ctx, inner)
             ctx.report(save.call, fix=fix)
+
+    def _fix(self, ctx: Context, inner: cst.Call) -> Fix:
+        spelling, import_edit = runtime_reference(ctx.model, "atomic_save")
+        edit = builders.replace_node(ctx.model, inner.func, builders.dotted(spelling))
+        return ctx.fix([edit, import_edit], Applicability.SAFE)
