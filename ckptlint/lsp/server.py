@@ -326,6 +326,8 @@ def did_change_watched_files(ls: CkptlintServer, params: types.DidChangeWatchedF
         ls.configuration_changed()
         return
     for path in paths:
+        if path.endswith(".py"):
+            ls.index.on_disk(path)  # created, changed or deleted
         if path.endswith(".py") and os.path.abspath(path) not in ls.index.unsaved:
             ls.module_changed(path)  # an open document's own text is the editor's, not the disk's
 

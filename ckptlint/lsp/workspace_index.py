@@ -66,6 +66,13 @@ class WorkspaceIndex:
     def summarised(self, module: str) -> None:
         self._summarised.add(module)
 
+    def on_disk(self, path: str) -> None:
+        """A module file was created, changed or deleted on disk: the indexes read it, and look up
+        where imports lead, afresh (a server lives longer than any file it has read)."""
+        from ckptlint.semantic.program.index import forget_file
+
+        forget_file(path)
+
     def opened(self, path: str, text: str) -> None:
         self.unsaved[os.path.abspath(path)] = text
 

@@ -57,3 +57,15 @@ def test_the_importers_of_a_module_are_the_documents_whose_last_lint_read_it(pro
     assert index.importers(helpers) == [str(project / "train.py")]
     index.closed(str(project / "train.py"))
     assert index.importers(os.path.relpath(helpers)) == []
+
+
+def test_a_module_created_on_disk_during_the_session_is_found(project) -> None:
+    settings = load_settings(str(project))
+    index = WorkspaceIndex()
+    train = str(project / "train.py")
+    text = "import torch\nimport late\nlate.save({}, 'a.pt')\n"
+    assert index.missing(settings.project, train, text) == []  # `late.py` does not exist yet
+    (project / "late.py").write_text("from helpers import save\n")
+    index.on_disk(str(project / "late.py"))  # the watcher's event
+    assert str(project / "late.py") in index.missing(settings.project, train, text)
+    assert index.view(settings.project, train).resolve("late.save") is not None

@@ -162,6 +162,12 @@ class ProjectIndex:
             frontier = following
         return found
 
+    def forget(self, path: str) -> None:
+        """Read ``path`` afresh next time, and look up where imports lead afresh (a new module
+        file may now be the one an import finds)."""
+        self._texts.pop(path, None)
+        self.locator.forget()
+
     def _text(self, path: str) -> Optional[str]:
         if path in self.unsaved:
             return self.unsaved[path]
@@ -178,6 +184,9 @@ class FileView:
         self._index = index
         self.path = path
         self.reads: Dict[str, str] = {}  # module file -> content digest, for every summary read
+        # Each module file is read and hashed once per view (one lint): a lint resolves many names
+        # of one module, and the module cannot change in between as far as this lint is concerned.
+        self._seen: Dict[str, Optional[ModuleSummary]] = {}
 
     def resolve(self, qualname: str) -> Optional[Symbol]:
         return self._resolve(self.path, qualname, 0)
@@ -231,9 +240,12 @@ class FileView:
         return None
 
     def _summary(self, module: str) -> Optional[ModuleSummary]:
+        if module in self._seen:
+            return self._seen[module]
         digest, summary = self._index.summary(module)
         if digest is not None:
             self.reads[module] = digest
+        self._seen[module] = summary
         return summary
 
 
@@ -271,6 +283,13 @@ def _read(path: str) -> Optional[str]:
 
 
 _INDEXES: Dict[Tuple[str, Tuple[str, ...], str], ProjectIndex] = {}
+
+
+def forget_file(path: str) -> None:
+    """A file was created, changed or removed on disk (a long-lived process such as the language
+    server hears of it): every index reads it, and looks up where imports lead, afresh."""
+    for index in _INDEXES.values():
+        index.forget(os.path.abspath(path))
 
 
 def index_for(project: ProjectSettings, cache_dir: Optional[str] = None) -> Optional[ProjectIndex]:

@@ -24,6 +24,11 @@ class ModuleLocator:
         # again (every call of `utils.x`), and the answer depends only on these two.
         self._located: dict = {}
 
+    def forget(self) -> None:
+        """Look files up again: one was created or removed."""
+        self._files.clear()
+        self._located.clear()
+
     def locate(self, importer: str, qualname: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
         """``(module file, attribute path)`` for ``qualname`` as ``importer`` (a file) names it."""
         key = (os.path.dirname(os.path.abspath(importer)), qualname)
