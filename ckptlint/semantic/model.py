@@ -10,7 +10,7 @@ between facts are visible here and nowhere else:
     kinds(core)                      saves(core)            loops(core)
     checkpoints(core, kinds, saves)  paths(core, saves, loops)
     distributed(core, kinds, loops)  guards(core, distributed)
-    resume(core, loops)              files(core, resume)
+    resume(core, loops)              files(core, resume, kinds, checkpoints)
     seeding(core)  dataloaders(core)  fsdp_policy(core)
 """
 
@@ -93,7 +93,7 @@ class SemanticModel(ModuleCore):
     @cached_property
     def files(self) -> CheckpointFiles:
         """Which saves and loads name the same file, and which load reads a save back."""
-        return CheckpointFiles(self._core_view, self.resume)
+        return CheckpointFiles(self._core_view, self.resume, self.kinds, self.checkpoints)
 
     @cached_property
     def seeding(self) -> Seeding:

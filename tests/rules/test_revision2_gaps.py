@@ -19,8 +19,6 @@ from ckptlint.rules.distributed.ckpt301_all_ranks_save import AllRanksSave
 from ckptlint.rules.distributed.ckpt302_missing_barrier import MissingBarrier
 from ckptlint.rules.distributed.ckpt303_sampler_epoch_not_set import SamplerEpochNotSet
 from ckptlint.rules.distributed.ckpt305_fsdp_state_dict_without_policy import FsdpStateDictWithoutPolicy
-from ckptlint.rules.loading.ckpt201_load_without_map_location import LoadWithoutMapLocation
-from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithoutWeightsOnly
 from ckptlint.rules.loading.ckpt203_resume_off_by_one import ResumeOffByOne
 from ckptlint.rules.reproducibility.ckpt401_unseeded_dataloader_workers import UnseededDataloaderWorkers
 from ckptlint.rules.saving.ckpt102_missing_optimizer_state import MissingOptimizerState
@@ -36,14 +34,6 @@ class Gap(NamedTuple):
         lines = dedent(self.code).splitlines()
         return [next(i for i, line in enumerate(lines, 1) if anchor in line) for anchor in self.anchors]
 
-
-BYTES_LOAD = """
-import io
-import torch
-
-def receive_state(payload):
-    return torch.load(io.BytesIO(payload))  # objects moved between processes keep their devices
-"""
 
 SAVE_ON_MASTER = """
 import torch
@@ -80,9 +70,6 @@ GAPS = {
         "Checkpoints.in_scope asks ObjectKinds.of_binding, which ignores kinds by use for a local "
         "(ObjectKinds.of(name) and attribute_kind do use them): the optimizer is not in scope",
     ),
-    "201-bytes-io": Gap(LoadWithoutMapLocation, BYTES_LOAD, [], "201 checks every `torch.load` call; "
-        "the in-memory exclusion lives in Resume.loads only"),
-    "202-bytes-io": Gap(LoadWithoutWeightsOnly, BYTES_LOAD, [], "as 201"),
     "203-save-through-a-method": Gap(
         ResumeOffByOne,
         """

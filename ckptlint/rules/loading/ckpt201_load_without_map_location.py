@@ -43,8 +43,11 @@ class LoadWithoutMapLocation(Rule):
     flows into `load_state_dict` calls, directly or through its keys:
     `load_state_dict` copies the values into tensors that already live on the
     right device. Otherwise it is unsafe: code that uses the loaded tensors
-    directly would now get them on the CPU. Calls that pass `**kwargs` (or
-    `*args` that may hold `map_location`) are not flagged.
+    directly would now get them on the CPU, and so does a value stored in a
+    `global` (other code, maybe in other modules, reads it). Calls that pass
+    `**kwargs` (or `*args` that may hold `map_location`) are not flagged, nor
+    is a load from an in-memory buffer (`io.BytesIO`): it moves objects
+    between processes, which must keep their devices.
     """
 
     code = "CKPT201"
@@ -84,6 +87,14 @@ class LoadWithoutMapLocation(Rule):
             with open("data.pkl", "rb") as f:
                 data = pickle.load(f)
             load("ckpt.pt")
+            """
+        ),
+        Valid(
+            """
+            import io
+            import torch
+            def receive(payload):
+                return torch.load(io.BytesIO(payload))  # an object sent by another process, not a checkpoint file
             """
         ),
     ]
@@ -127,10 +138,27 @@ class LoadWithoutMapLocation(Rule):
             """,
             applicability=Applicability.UNSAFE,
         ),
+        Invalid(
+            """
+            import torch
+
+            def load(path):
+                global STATE  # other code reads it: its uses are not all in view
+                STATE = torch.load(path)
+            """,
+            fixed="""
+            import torch
+
+            def load(path):
+                global STATE  # other code reads it: its uses are not all in view
+                STATE = torch.load(path, map_location="cpu")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
     ]
 
     def check_call(self, call: CallSite, ctx: Context) -> None:
-        if call.may_supply("map_location"):
+        if call.may_supply("map_location") or ctx.model.resume.from_memory(call.node):
             return
         only_restores = ctx.model.flows.only_restores_state(call.node)
         edit = builders.add_keyword_argument(

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, builders, paired
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.core.calls import CallSite
 from ckptlint.rules.words import LOADS, TORCH
 
 # From torch 2.6 on, `weights_only` defaults to True.
 SAFE_DEFAULT_SINCE = (2, 6)
+# What to store instead of a value `weights_only=True` refuses: the advice `ckptlint inspect`
+# gives for such a file (`inspection/layouts.py: UNSAFE_GLOBAL_ADVICE`; a test keeps them equal).
+ADVICE = {
+    "argparse.Namespace": "store vars(args), a plain dict",
+    "pathlib.PosixPath": "store str(path)",
+    "a numpy value": "store tensors or float(x) / int(x), not numpy values",
+}
 
 
 class LoadWithoutWeightsOnly(Rule):
@@ -48,9 +57,16 @@ class LoadWithoutWeightsOnly(Rule):
     The fix adds `weights_only=True`. It is unsafe: a checkpoint that holds
     other objects (an `argparse.Namespace`, numpy scalars, custom classes)
     stops loading, and the load site must then change what it saves or
-    allow-list those globals. An explicit `weights_only=False` is reported
-    without a fix, since only its author knows whether the file is trusted.
-    Calls with `**kwargs` or a custom `pickle_module=` are not flagged.
+    allow-list those globals. There is no fix where the module shows that
+    this would happen: the same program saves into that file a value
+    `weights_only=True` refuses (the message names the key and the value,
+    as `ckptlint inspect` names the class for the file), or the load uses
+    what it loads as a model (`ckpt["model"].eval()`), or the load sits in a
+    branch that chose how to load (`if not weights_only:`). An explicit
+    `weights_only=False` is reported without a fix, since only its author
+    knows whether the file is trusted. Calls with `**kwargs` or a custom
+    `pickle_module=` are not flagged, nor are loads from an in-memory buffer
+    (`io.BytesIO`).
     """
 
     code = "CKPT202"
@@ -91,6 +107,14 @@ class LoadWithoutWeightsOnly(Rule):
                 return torch.load(path, **kwargs)
             """
         ),
+        Valid(
+            """
+            import io
+            import torch
+            def receive(payload):
+                return torch.load(io.BytesIO(payload))  # an object sent by another process, not a checkpoint file
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -111,10 +135,33 @@ class LoadWithoutWeightsOnly(Rule):
             """,
             settings={"target-torch-version": "2.8"},
         ),
+        Invalid(
+            """
+            import argparse
+            import torch
+
+            args = argparse.ArgumentParser().parse_args()
+            if args.resume:
+                ckpt = torch.load(args.resume, map_location="cpu")  # no fix: the file holds `args`
+                model.load_state_dict(ckpt["model"])
+            torch.save({"model": model.state_dict(), "args": args}, "last.pt")
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+
+            def load_checkpoint(path, weights_only=True):
+                if not weights_only:
+                    return torch.load(path, map_location="cpu")  # no fix: the caller chose
+                return torch.load(path, map_location="cpu", weights_only=True)
+            """,
+        ),
     ]
 
     def check_call(self, call: CallSite, ctx: Context) -> None:
-        if call.arguments.has_star_kwargs or call.may_supply("pickle_module"):
+        model = ctx.model
+        if call.arguments.has_star_kwargs or call.may_supply("pickle_module") or model.resume.from_memory(call.node):
             return
         given = call.arg("weights_only")
         if given is not None:
@@ -123,5 +170,32 @@ class LoadWithoutWeightsOnly(Rule):
             return
         if ctx.project.target_torch_version >= SAFE_DEFAULT_SINCE:
             return
-        edit = builders.add_keyword_argument(ctx.model, call.node, "weights_only", builders.true_literal())
+        problem = self._unreadable(ctx, call.node)
+        if problem is not None:
+            ctx.report(call.node, message=f"{self.message} (no fix: {problem})")
+            return
+        edit = builders.add_keyword_argument(model, call.node, "weights_only", builders.true_literal())
         ctx.report(call.node, fix=ctx.fix([edit], Applicability.UNSAFE))
+
+    @staticmethod
+    def _unreadable(ctx: Context, call: cst.Call) -> Optional[str]:
+        """Why `weights_only=True` would break this load, if the module shows it: the code chose
+        how to load (`if not weights_only:`), the load uses an object a state dict is not, or the
+        program saves into that file a value `weights_only=True` refuses."""
+        model = ctx.model
+        if model.resume.in_weights_only_branch(call):
+            return "the enclosing `if` chose to load this way"
+        load = next((load for load in model.resume.loads if load.call is call), None)
+        if load is None:
+            return None
+        use = model.resume.object_use(load)
+        if use is not None:
+            return ("it uses what it loads as an object (a pickled model), which `weights_only=True` "
+                    "refuses: save state dicts instead")
+        for save in model.files.saves_of_load(model.saves.sites, load):
+            for value in model.checkpoints.unreadable_values(save):
+                where = f"`{value.key}: {model.code(value.value)}`" if value.key else f"`{model.code(value.value)}`"
+                advice = ADVICE.get(value.refused, "store plain types and tensors only")
+                return (f"the save {paired.where(model, save.call)} writes {where}, {value.refused}, "
+                        f"which `weights_only=True` refuses: {advice}")
+        return None

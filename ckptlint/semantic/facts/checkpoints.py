@@ -13,6 +13,20 @@ among its values, or with an optimizer's `state_dict()` and another object's
 `state_dict()` (whatever that object is). A save that converts objects
 itself (Fabric's `fabric.save(path, {"model": model, ...})`) counts a model or
 optimizer object as its state dict.
+
+For fixes that change what a checkpoint holds (catalog revision 2):
+- `counterpart(save, obj, at)`: how the object a save holds (an optimizer in
+  scope there) is spelled where the program resumes (``at``), if it exists
+  there: the same local (the same assignment reaching both), the same
+  `self.x` of the class (built in `__init__`, before ``at`` when ``at`` is in
+  `__init__`), the same name of an object of that kind, or the only object of
+  that kind at both places.
+- `unreadable_values(save)`: the values a save writes that
+  `torch.load(weights_only=True)` refuses to read back (the classes
+  `ckptlint inspect` names for such a file): an `argparse.Namespace`
+  (`parser.parse_args()`), a `pathlib` path, a numpy value, a model,
+  optimizer or other object itself rather than its state dict, an instance
+  of a class of this file.
 """
 
 from __future__ import annotations
@@ -100,6 +114,20 @@ class Checkpoint:
             if key not in self.top_keys:
                 return key
         return None
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A value `weights_only=True` cannot read back: the entry's key (None: the saved object
+    itself), its value, and the class the unpickler refuses."""
+
+    key: Optional[str]
+    value: cst.BaseExpression
+    refused: str  # `argparse.Namespace`, `a model object`...
+
+
+NAMESPACE = "argparse.Namespace"
+_PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"})
 
 
 @dataclass(frozen=True)
@@ -427,6 +455,126 @@ class Checkpoints:
             for obj in self.in_scope(save, kind)
             if not checkpoint.holds(obj.text) and not self._saved_nearby(save, obj.text)
         )
+
+    # -- where the program resumes -------------------------------------------
+    def counterpart(self, save: SaveSite, obj: ScopedObject, at: cst.CSTNode) -> Optional[str]:
+        """How ``obj`` (in scope at ``save``) is spelled at ``at``, if it exists there (module docstring)."""
+        present = self.objects_at(at, obj.kind.kind)
+        by_text = {found.text: found for found in present}
+        function = self._core.tree.enclosing_function(at)
+        if "." not in obj.text and obj.text in by_text:
+            if function is not save.function:
+                return obj.text
+            bindings = self._core.bindings
+            here, there = bindings.reaching(obj.text, at), bindings.reaching(obj.text, save.call)
+            return obj.text if here is not None and there is not None and here.node is there.node else None
+        attribute = obj.text.split(".", 1)[1] if obj.text.count(".") == 1 else None
+        self_name = self._core.callgraph.self_name(function) if function is not None else None
+        if attribute is not None and self_name is not None and f"{self_name}.{attribute}" in by_text:
+            return f"{self_name}.{attribute}" if self._same_class(save, function) else None
+        if len(present) == 1 and len(self.in_scope(save, obj.kind.kind)) == 1:
+            return present[0].text
+        return None
+
+    def _same_class(self, save: SaveSite, function: Optional[cst.FunctionDef]) -> bool:
+        class_def = self._core.tree.class_of(function) if function is not None else None
+        if class_def is None or save.class_def is None:
+            return False
+        callgraph = self._core.callgraph
+        return class_def in callgraph.bases(save.class_def) or save.class_def in callgraph.bases(class_def)
+
+    def objects_at(self, at: cst.CSTNode, kind: Kind) -> Tuple[ScopedObject, ...]:
+        """Objects of ``kind`` that exist at ``at``: names bound there to one (locals, module
+        globals, parameters), and `self.x` attributes the class builds in `__init__`."""
+        tree, bindings = self._core.tree, self._core.bindings
+        function = tree.enclosing_function(at)
+        local = bindings.local_names(function) if function is not None else frozenset()
+        found: Dict[str, ScopedObject] = {}
+        for name in sorted(local | (self._module_objects - local)):
+            object_kind = self._kinds.of_binding(bindings.reaching(name, at))
+            if object_kind is not None and object_kind.kind is kind:
+                found[name] = ScopedObject(name, object_kind)
+        class_def = tree.class_of(function) if function is not None else None
+        self_name = self._core.callgraph.self_name(function) if function is not None else None
+        if class_def is not None and self_name is not None:
+            for attribute in sorted(self._kinds.attributes(class_def)):
+                object_kind = self._kinds.attribute_kind(class_def, attribute)
+                if object_kind is not None and object_kind.kind is kind and self._built_before(class_def, attribute, at):
+                    found[f"{self_name}.{attribute}"] = ScopedObject(f"{self_name}.{attribute}", object_kind)
+        return tuple(found.values())
+
+    def _built_before(self, class_def: cst.ClassDef, attribute: str, at: cst.CSTNode) -> bool:
+        """`self.<attribute>` is assigned in `__init__` of the class or a base (before ``at`` when
+        ``at`` is in that `__init__`)."""
+        tree = self._core.tree
+        for owner in self._core.callgraph.bases(class_def):
+            for binding in self._core.bindings.attribute_bindings(owner, attribute):
+                function = tree.enclosing_function(binding.node)
+                if function is None or function.name.value != "__init__":
+                    continue
+                if not tree.contains(function, at) or tree.before(binding.node, at):
+                    return True
+        return False
+
+    # -- what weights_only=True reads back ----------------------------------------
+    def unreadable_values(self, save: SaveSite) -> Tuple[Unreadable, ...]:
+        """The values ``save`` writes that `torch.load(weights_only=True)` refuses (module docstring)."""
+        checkpoint = self.of(save)
+        if checkpoint is None:
+            obj = save.obj
+            refused = self._refused(obj, save.call, save) if obj is not None else None
+            return (Unreadable(None, obj, refused),) if obj is not None and refused is not None else ()
+        found = []
+        for entry in checkpoint.entries:
+            refused = self._refused(entry.value, entry.value, save)
+            if refused is not None:
+                key = "][".join(f'"{k}"' if k is not None else "?" for k in entry.path) if entry.path else None
+                found.append(Unreadable(key, entry.value, refused))
+        return tuple(found)
+
+    def _refused(self, value: cst.BaseExpression, at: cst.CSTNode, save: SaveSite, depth: int = 0) -> Optional[str]:
+        """The class `weights_only=True` would refuse for ``value``, when it is known."""
+        if self.state_dict_call(value) is not None:
+            return None
+        if isinstance(value, cst.Name) and depth < 3:
+            binding = self._core.bindings.reaching(value.value, at)
+            if binding is not None and binding.value is not None:
+                return self._refused(binding.value, binding.value, save, depth + 1)
+            if binding is not None and binding.unpacked_from is not None and binding.position == 0:
+                first = binding.unpacked_from  # `args, unknown = parser.parse_known_args()`
+                if isinstance(first, cst.Call) and isinstance(first.func, cst.Attribute) and first.func.attr.value == "parse_known_args":
+                    return NAMESPACE
+            if binding is not None and binding.is_parameter and isinstance(binding.node, cst.Param):
+                return self._refused_argument(binding.node, save, depth)
+        if not save.converts_objects and isinstance(value, (cst.Name, cst.Attribute, cst.Call)):
+            kind = self._kinds.of(value)
+            if kind is not None:
+                return f"a {kind.kind.value} object, not its state dict"
+        if not isinstance(value, cst.Call):
+            return None
+        name = self._core.qualname(value.func) or ""
+        if name in _PATH_CLASSES:
+            return "pathlib.PosixPath"
+        if name == NAMESPACE or isinstance(value.func, cst.Attribute) and value.func.attr.value == "parse_args":
+            return NAMESPACE
+        if name.startswith("numpy."):
+            return "a numpy value"
+        target = self._core.callgraph.target(value)
+        if isinstance(target, cst.ClassDef):
+            return f"`{target.name.value}` (a class of this file)"
+        return None
+
+    def _refused_argument(self, param: cst.Param, save: SaveSite, depth: int) -> Optional[str]:
+        """What every call of the parameter's function passes for it, when they all agree."""
+        function = self._core.parents.get(self._core.parents.get(param))  # type: ignore[arg-type]
+        if not isinstance(function, cst.FunctionDef):
+            return None
+        found = set()
+        for call in self._core.callgraph.callers(function):
+            bound = self._core.callgraph.bind(call, function)
+            argument = bound.value(param.name.value) if bound is not None else None
+            found.add(self._refused(argument, argument, save, depth + 1) if argument is not None else None)
+        return found.pop() if len(found) == 1 else None
 
     def _saved_nearby(self, save: SaveSite, owner: str) -> bool:
         """Another save of the same function (or class) holds it: a weights-only "best" next to a resume checkpoint."""

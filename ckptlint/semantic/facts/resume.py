@@ -8,7 +8,8 @@
 - `is_resume(load)`: the catalog's resume load: its result restores an
   optimizer, scheduler or scaler, or it sits under a resume flag
   (`if args.resume:`, `if os.path.exists(...)`), or an epoch read from it
-  starts a training loop. A load for evaluation or export only is none of these.
+  (as it is, or with 1 added) starts a training loop. A load for evaluation
+  or export only is none of these.
 - `epoch_starts`: assignments of an epoch read unchanged from a load to what
   starts an epoch loop's `range(start, ...)`: a local of the loop's function
   (assigned before the loop), or a `self.x` of the loop's class, assigned in
@@ -17,6 +18,24 @@
   anything adds to it (`+=`).
 - `strict_false_unchecked()`: `load_state_dict(..., strict=False)` calls
   whose result (missing / unexpected keys) is thrown away.
+
+For fixes that change what a checkpoint holds (catalog revision 2, "A fix
+keeps the program working"):
+- `restore_point(load)`: the statement after which a new restore of what a
+  load returns goes: the load is `var = torch.load(...)`, a statement of its
+  own, and the restore follows the last statement of that block (from the
+  load on) that reads `var`, stopping before the first statement that leaves
+  the block, starts a loop or defines something (`return ckpt["epoch"] + 1`,
+  `for epoch in range(ckpt["epoch"], ...)`): the program has the loaded value
+  there, and has not started training.
+- `object_use(load)`: where the loaded value (or a value read from it by key)
+  is used as an object a state dict is not: called (`net(x)`), or asked for
+  what only a module has (`.eval()`, `.state_dict()`, `.parameters()`,
+  `.yaml`...). Such a load reads a pickled object, which `weights_only=True`
+  refuses and a state dict cannot stand in for.
+- `in_weights_only_branch(call)`: the load sits in a branch of an `if` that
+  tests `weights_only` (`if not weights_only: return torch.load(path)`): the
+  code chose how to load, per call.
 """
 
 from __future__ import annotations
@@ -35,6 +54,12 @@ from ckptlint.semantic.facts.loops import Loop, Loops
 
 TORCH_LOAD = "torch.load"
 IN_MEMORY_BUFFERS = frozenset({"io.BytesIO"})
+# What only a module (or another pickled object) has: a state dict, a tensor or a plain dict has none.
+MODULE_ATTRIBUTES = frozenset({
+    "state_dict", "load_state_dict", "eval", "train", "parameters", "named_parameters", "modules",
+    "named_modules", "children", "named_children", "forward", "module", "yaml", "buffers", "apply",
+})
+_LEAVES_BLOCK = (cst.Return, cst.Raise, cst.Continue, cst.Break, cst.Del)
 Read = KeyRead  # what rules call a key read from a load
 
 
@@ -69,7 +94,7 @@ class Resume:
         return tuple(
             self._load_site(site.node)
             for site in self._core.calls_to(*self._load_names)
-            if not self._from_memory(site.node)
+            if not self.from_memory(site.node)
         )
 
     def _load_site(self, call: cst.Call) -> LoadSite:
@@ -77,13 +102,96 @@ class Resume:
         function = self._core.tree.enclosing_function(call)
         return LoadSite(call, uses.variable, function, uses.reads, uses.restores, uses.escapes)
 
-    def _from_memory(self, call: cst.Call) -> bool:
+    def from_memory(self, call: cst.Call) -> bool:
         """`torch.load(buffer)` of an `io.BytesIO` (an object moved between processes)."""
         source = self.load_path_of(call)
         if isinstance(source, cst.Name):
             binding = self._core.bindings.reaching(source.value, source)
             source = binding.value if binding is not None else None
         return isinstance(source, cst.Call) and self._core.qualname(source.func) in IN_MEMORY_BUFFERS
+
+    # -- what a fix that changes the checkpoint must know about its loads ---------
+    def restore_point(self, load: LoadSite) -> Optional[cst.BaseStatement]:
+        """The statement after which a restore of ``load``'s value goes (module docstring)."""
+        statement = self._own_assignment(load)
+        block = self._core.parents.get(statement) if statement is not None else None
+        if statement is None or not isinstance(block, (cst.IndentedBlock, cst.Module)):
+            return None
+        body = list(block.body)
+        anchor: cst.BaseStatement = statement
+        for later in body[body.index(statement) + 1 :]:
+            if self._ends_the_resume(later):
+                break
+            if self._reads_variable(later, load):
+                anchor = later  # type: ignore[assignment]
+        return anchor
+
+    def _own_assignment(self, load: LoadSite) -> Optional[cst.SimpleStatementLine]:
+        """`var = torch.load(...)` as a statement line of its own."""
+        assign = self._core.parents.get(load.call)
+        line = self._core.parents.get(assign)
+        if load.variable is None or not isinstance(assign, cst.Assign) or not isinstance(line, cst.SimpleStatementLine):
+            return None
+        return line if len(line.body) == 1 else None
+
+    def _ends_the_resume(self, statement: cst.CSTNode) -> bool:
+        """A statement after which a restore may not go: it starts a loop, defines a function or
+        class, holds a loop, or may leave the block (a `return`, `raise`, `break`, `continue` or `del` in it
+        that is not inside a loop or function of its own)."""
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            return True
+        tree = self._core.tree
+        if tree.nodes_within(statement, cst.For, cst.While):
+            return True  # training may start there
+        for node in tree.nodes_within(statement, *_LEAVES_BLOCK):
+            inner = tree.enclosing(node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda))
+            if inner is None or not tree.contains(statement, inner):
+                return True
+        return False
+
+    def _reads_variable(self, statement: cst.CSTNode, load: LoadSite) -> bool:
+        scopes = self._core.scopes
+        return any(
+            name.value == load.variable and scopes.is_read(name)
+            for name in self._core.tree.nodes_within(statement, cst.Name)
+        )
+
+    def object_use(self, load: LoadSite) -> Optional[cst.CSTNode]:
+        """Where ``load``'s value, or a value read from it by key, is used as an object (module docstring)."""
+        flows = self._core.flows
+        uses = list(flows.terminal_uses(load.call))
+        for read in load.reads:
+            uses.extend(flows.terminal_uses(read.node))
+        for use in uses:
+            if self._used_as_object(use):
+                return use
+        return None
+
+    def _used_as_object(self, use: cst.CSTNode) -> bool:
+        """``use`` is called, or a chain of attributes and calls on it asks for a module's attribute."""
+        parents = self._core.parents
+        current, parent = use, parents.get(use)
+        if isinstance(parent, cst.Call) and parent.func is use:
+            return True
+        while isinstance(parent, (cst.Attribute, cst.Call)):
+            if isinstance(parent, cst.Attribute):
+                if parent.value is not current:
+                    return False
+                if parent.attr.value in MODULE_ATTRIBUTES:
+                    return True
+            elif parent.func is not current:
+                return False
+            current, parent = parent, parents.get(parent)
+        return False
+
+    def in_weights_only_branch(self, call: cst.Call) -> bool:
+        """An `if` around ``call`` (in its function) tests `weights_only`."""
+        for ancestor in self._core.tree.ancestors(call):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                return False
+            if isinstance(ancestor, (cst.If, cst.IfExp)) and "weights_only" in self._core.code(ancestor.test):
+                return True
+        return False
 
     # -- resume loads ------------------------------------------------------
     def under_resume_flag(self, load: LoadSite) -> bool:
@@ -102,7 +210,21 @@ class Resume:
         is an optimizer, scheduler or scaler, as the caller's kinds say)."""
         if restores_training_state or self.under_resume_flag(load):
             return True
-        return any(start.load is load for start in self.epoch_starts)
+        return any(start.load is load for start in self.epoch_starts) or self._starts_epoch_loop(load)
+
+    def _starts_epoch_loop(self, load: LoadSite) -> bool:
+        """An epoch read from ``load`` reaches the start of an epoch loop, changed or not
+        (`start_epoch = ckpt["epoch"] + 1`, then `range(start_epoch, ...)`)."""
+        reads = {id(read.node) for read in load.reads if catalog.EPOCH_KEY.search(read.key)}
+        if not reads:
+            return False
+        for loop in self._loops.epoch_loops:
+            target = self.epoch_start_target(loop)
+            assignments = self._assignments_reaching(target, loop.node) if target is not None else None
+            for _, assign in assignments or ():
+                if any(id(node) in reads for node in self._core.tree.nodes_within(assign.value, cst.Subscript, cst.Call)):
+                    return True
+        return False
 
     @cached_property
     def epoch_starts(self) -> Tuple[EpochStart, ...]:
