@@ -77,7 +77,7 @@ def test_case_3_weights_only_is_not_offered_for_a_file_that_holds_a_namespace() 
         rules=_rules("CKPT202"),
     )
     assert found.fix is None
-    assert '`"args": args`, argparse.Namespace' in found.message
+    assert '`"args": args` (argparse.Namespace, from `parser.parse_args()`)' in found.message
     assert "store vars(args), a plain dict" in found.message
 
 

@@ -100,3 +100,31 @@ def test_silent_without_optimizer_state_or_with_unknown_spread() -> None:
         """,
         rules=RULES,
     ) == []
+
+
+def test_no_fix_for_a_save_on_the_main_process_only() -> None:
+    # Accelerate runs one process per device; rank 0's RNG restored everywhere correlates the ranks.
+    [found] = lint(
+        """
+        import torch
+        from accelerate import Accelerator
+
+        class Trainer:
+            def __init__(self, model):
+                self.accelerator = Accelerator()
+                self.model = model
+                self.opt = torch.optim.AdamW(model.parameters())
+
+            def save(self, path):
+                if not self.accelerator.is_local_main_process:
+                    return
+                torch.save({"model": self.model.state_dict(), "opt": self.opt.state_dict()}, path)
+
+            def load(self, path):
+                data = torch.load(path, map_location="cpu")
+                self.opt.load_state_dict(data["opt"])
+        """,
+        rules=RULES,
+        table={"runtime": True},
+    )
+    assert found.fix is None and "main process only" in found.message

@@ -10,6 +10,8 @@ from ckptlint.fixes import Applicability, builders, paired
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.core.calls import CallSite
 from ckptlint.rules.words import LOADS, TORCH
+from ckptlint.semantic.facts.weights_only import Unreadable
+from ckptlint.semantic.model import SemanticModel
 
 # From torch 2.6 on, `weights_only` defaults to True.
 SAFE_DEFAULT_SINCE = (2, 6)
@@ -190,12 +192,35 @@ class LoadWithoutWeightsOnly(Rule):
             return None
         use = model.resume.object_use(load)
         if use is not None:
-            return ("it uses what it loads as an object (a pickled model), which `weights_only=True` "
-                    "refuses: save state dicts instead")
-        for save in model.files.saves_of_load(model.saves.sites, load):
+            return ("it uses what it loads as an object (a pickled model or other object), which "
+                    "`weights_only=True` refuses: save state dicts and plain values instead")
+        saves = model.files.saves_of_load(model.saves.sites, load, any_reader=True)
+        for save in saves:
+            other = next((o for o in model.files.loads_of_checkpoint(save, any_reader=True) if model.resume.object_use(o)), None)
+            if other is not None:
+                return (f"the load {paired.where(model, other.call)} of the same file uses what it loads as an "
+                        "object, which `weights_only=True` refuses: save state dicts and plain values instead")
             for value in model.checkpoints.unreadable_values(save):
-                where = f"`{value.key}: {model.code(value.value)}`" if value.key else f"`{model.code(value.value)}`"
                 advice = ADVICE.get(value.refused, "store plain types and tensors only")
-                return (f"the save {paired.where(model, save.call)} writes {where}, {value.refused}, "
+                return (f"the save {paired.where(model, save.call)} writes {_written(model, value)}, "
                         f"which `weights_only=True` refuses: {advice}")
         return None
+
+
+def _written(model: SemanticModel, value: Unreadable) -> str:
+    """`"args": args` (argparse.Namespace, from `parser.parse_args()`): the entry, the class
+    the unpickler refuses, and what makes it when that is written elsewhere."""
+    code = " ".join(model.code(value.value).split())
+    shown = code if len(code) <= 40 else None
+    if value.key is None:
+        entry = f"`{shown or _short(code)}`"
+    else:
+        entry = f"`{value.key}: {shown}`" if shown else f"`{value.key}`"
+    origin = "" if value.culprit is value.value else f", from `{_short(model.code(value.culprit))}`"
+    return f"{entry} ({value.refused}{origin})"
+
+
+def _short(code: str, limit: int = 60) -> str:
+    """One line of ``code``, cut to ``limit`` characters."""
+    line = " ".join(code.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -64,9 +64,12 @@ class MissingRngState(Rule):
     the module, nothing would restore the entry: there is no fix, and the
     message says what to add. It is safe when the project declares the runtime; adding the
     file's first `ckptlint.runtime` import otherwise makes it unsafe. In a
-    distributed script there is no fix: a capture inside a rank-0 guard
-    holds rank 0's RNG only, so use `ckptlint.runtime.save_checkpoint`,
-    which every rank calls and which gathers every rank's RNG.
+    distributed script, and for a save that runs on the main process only
+    (under a rank guard: Accelerate and Fabric scripts run one process per
+    device too), there is no fix: the capture would hold rank 0's RNG only,
+    and restoring it on every rank makes them draw the same numbers, so use
+    `ckptlint.runtime.save_checkpoint`, which every rank calls and which
+    gathers every rank's RNG.
     """
 
     code = "CKPT104"
@@ -139,6 +142,28 @@ class MissingRngState(Rule):
             opt = torch.optim.SGD(model.parameters(), lr=0.1)
             if dist.get_rank() == 0:
                 torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "last.pt")
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from accelerate import Accelerator
+
+            class Trainer:  # one process per device: rank 0's RNG is not every rank's
+                def __init__(self, model):
+                    self.accelerator = Accelerator()
+                    self.model = model
+                    self.opt = torch.optim.AdamW(model.parameters())
+
+                def save(self, path):
+                    if not self.accelerator.is_local_main_process:
+                        return
+                    torch.save({"model": self.model.state_dict(), "opt": self.opt.state_dict()}, path)
+
+                def load(self, path):
+                    data = torch.load(path, map_location="cpu")
+                    self.model.load_state_dict(data["model"])
+                    self.opt.load_state_dict(data["opt"])
             """,
         ),
         Invalid(
@@ -240,10 +265,11 @@ class MissingRngState(Rule):
         checkpoint = model.checkpoints.of(save)
         if checkpoint is None or not checkpoint.is_for_resuming or checkpoint.has_unknown_spread or checkpoint.holds_rng:
             return
-        if model.distributed.is_distributed:
+        if model.distributed.is_distributed or model.guards.guard_of(save.call) is not None:
+            where = "in a distributed script" if model.distributed.is_distributed else "for a save on the main process only"
             ctx.report(
                 save.call,
-                message="Resume checkpoint without RNG state (in a distributed script, "
+                message=f"Resume checkpoint without RNG state ({where}, "
                 "use `ckptlint.runtime.save_checkpoint`, which gathers every rank's RNG)",
             )
             return

@@ -22,11 +22,7 @@ For fixes that change what a checkpoint holds (catalog revision 2):
   `__init__`), the same name of an object of that kind, or the only object of
   that kind at both places.
 - `unreadable_values(save)`: the values a save writes that
-  `torch.load(weights_only=True)` refuses to read back (the classes
-  `ckptlint inspect` names for such a file): an `argparse.Namespace`
-  (`parser.parse_args()`), a `pathlib` path, a numpy value, a model,
-  optimizer or other object itself rather than its state dict, an instance
-  of a class of this file.
+  `torch.load(weights_only=True)` refuses to read back (`weights_only.py`).
 """
 
 from __future__ import annotations
@@ -44,6 +40,7 @@ from ckptlint.semantic.core.syntax import is_name, is_state_dict_call, reads_key
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.facts.kinds import Kind, ObjectKind, ObjectKinds
 from ckptlint.semantic.facts.saves import SaveSite, Saves
+from ckptlint.semantic.facts.weights_only import Unreadable, WeightsOnlyValues
 
 Container = Union[cst.Dict, cst.Call]
 
@@ -117,20 +114,6 @@ class Checkpoint:
 
 
 @dataclass(frozen=True)
-class Unreadable:
-    """A value `weights_only=True` cannot read back: the entry's key (None: the saved object
-    itself), its value, and the class the unpickler refuses."""
-
-    key: Optional[str]
-    value: cst.BaseExpression
-    refused: str  # `argparse.Namespace`, `a model object`...
-
-
-NAMESPACE = "argparse.Namespace"
-_PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"})
-
-
-@dataclass(frozen=True)
 class ScopedObject:
     """An optimizer / scheduler / scaler in scope at a save."""
 
@@ -146,6 +129,7 @@ class Checkpoints:
         self._by_save: Dict[int, Optional[Checkpoint]] = {}
         self._names_in_scope: Dict[int, Tuple[Tuple[str, Optional[Binding]], ...]] = {}
         self._rng_functions: Dict[int, bool] = {}
+        self._weights_only = WeightsOnlyValues(core, kinds)
 
     # -- contents ----------------------------------------------------------
     def of(self, save: SaveSite) -> Optional[Checkpoint]:
@@ -518,63 +502,10 @@ class Checkpoints:
 
     # -- what weights_only=True reads back ----------------------------------------
     def unreadable_values(self, save: SaveSite) -> Tuple[Unreadable, ...]:
-        """The values ``save`` writes that `torch.load(weights_only=True)` refuses (module docstring)."""
+        """The values ``save`` writes that `torch.load(weights_only=True)` refuses (`weights_only.py`)."""
         checkpoint = self.of(save)
-        if checkpoint is None:
-            obj = save.obj
-            refused = self._refused(obj, save.call, save) if obj is not None else None
-            return (Unreadable(None, obj, refused),) if obj is not None and refused is not None else ()
-        found = []
-        for entry in checkpoint.entries:
-            refused = self._refused(entry.value, entry.value, save)
-            if refused is not None:
-                key = "][".join(f'"{k}"' if k is not None else "?" for k in entry.path) if entry.path else None
-                found.append(Unreadable(key, entry.value, refused))
-        return tuple(found)
-
-    def _refused(self, value: cst.BaseExpression, at: cst.CSTNode, save: SaveSite, depth: int = 0) -> Optional[str]:
-        """The class `weights_only=True` would refuse for ``value``, when it is known."""
-        if self.state_dict_call(value) is not None:
-            return None
-        if isinstance(value, cst.Name) and depth < 3:
-            binding = self._core.bindings.reaching(value.value, at)
-            if binding is not None and binding.value is not None:
-                return self._refused(binding.value, binding.value, save, depth + 1)
-            if binding is not None and binding.unpacked_from is not None and binding.position == 0:
-                first = binding.unpacked_from  # `args, unknown = parser.parse_known_args()`
-                if isinstance(first, cst.Call) and isinstance(first.func, cst.Attribute) and first.func.attr.value == "parse_known_args":
-                    return NAMESPACE
-            if binding is not None and binding.is_parameter and isinstance(binding.node, cst.Param):
-                return self._refused_argument(binding.node, save, depth)
-        if not save.converts_objects and isinstance(value, (cst.Name, cst.Attribute, cst.Call)):
-            kind = self._kinds.of(value)
-            if kind is not None:
-                return f"a {kind.kind.value} object, not its state dict"
-        if not isinstance(value, cst.Call):
-            return None
-        name = self._core.qualname(value.func) or ""
-        if name in _PATH_CLASSES:
-            return "pathlib.PosixPath"
-        if name == NAMESPACE or isinstance(value.func, cst.Attribute) and value.func.attr.value == "parse_args":
-            return NAMESPACE
-        if name.startswith("numpy."):
-            return "a numpy value"
-        target = self._core.callgraph.target(value)
-        if isinstance(target, cst.ClassDef):
-            return f"`{target.name.value}` (a class of this file)"
-        return None
-
-    def _refused_argument(self, param: cst.Param, save: SaveSite, depth: int) -> Optional[str]:
-        """What every call of the parameter's function passes for it, when they all agree."""
-        function = self._core.parents.get(self._core.parents.get(param))  # type: ignore[arg-type]
-        if not isinstance(function, cst.FunctionDef):
-            return None
-        found = set()
-        for call in self._core.callgraph.callers(function):
-            bound = self._core.callgraph.bind(call, function)
-            argument = bound.value(param.name.value) if bound is not None else None
-            found.add(self._refused(argument, argument, save, depth + 1) if argument is not None else None)
-        return found.pop() if len(found) == 1 else None
+        entries = [(entry.path, entry.value) for entry in checkpoint.entries] if checkpoint is not None else None
+        return self._weights_only.unreadable(save, entries, checkpoint is None or checkpoint.has_unknown_spread)
 
     def _saved_nearby(self, save: SaveSite, owner: str) -> bool:
         """Another save of the same function (or class) holds it: a weights-only "best" next to a resume checkpoint."""

@@ -30,9 +30,10 @@ keeps the program working"):
   there, and has not started training.
 - `object_use(load)`: where the loaded value (or a value read from it by key)
   is used as an object a state dict is not: called (`net(x)`), or asked for
-  what only a module has (`.eval()`, `.state_dict()`, `.parameters()`,
-  `.yaml`...). Such a load reads a pickled object, which `weights_only=True`
-  refuses and a state dict cannot stand in for.
+  an attribute no dict, list, string or tensor has (`.eval()`,
+  `.state_dict()`, `.yaml`, `.r_max`, `args.lr`). Such a load reads a pickled
+  object, which `weights_only=True` refuses and a state dict cannot stand
+  in for.
 - `in_weights_only_branch(call)`: the load sits in a branch of an `if` that
   tests `weights_only` (`if not weights_only: return torch.load(path)`): the
   code chose how to load, per call.
@@ -54,10 +55,26 @@ from ckptlint.semantic.facts.loops import Loop, Loops
 
 TORCH_LOAD = "torch.load"
 IN_MEMORY_BUFFERS = frozenset({"io.BytesIO"})
-# What only a module (or another pickled object) has: a state dict, a tensor or a plain dict has none.
-MODULE_ATTRIBUTES = frozenset({
-    "state_dict", "load_state_dict", "eval", "train", "parameters", "named_parameters", "modules",
-    "named_modules", "children", "named_children", "forward", "module", "yaml", "buffers", "apply",
+# What a value `weights_only=True` gives back has: a dict, list, tuple or string's methods and a
+# tensor's. Any other attribute asked of a loaded value is an object's (`ckpt["model"].yaml`,
+# `foundation.r_max`, `ckpt["args"].lr`).
+LOADABLE_ATTRIBUTES = frozenset({
+    # dict, list, tuple, str
+    "keys", "values", "items", "get", "pop", "popitem", "update", "copy", "setdefault", "clear",
+    "append", "extend", "insert", "remove", "index", "count", "sort", "reverse",
+    "split", "strip", "join", "replace", "startswith", "endswith", "format", "lower", "upper",
+    "encode", "decode",
+    # torch.Tensor
+    "to", "cpu", "cuda", "float", "half", "double", "bfloat16", "int", "long", "short", "bool", "byte",
+    "numpy", "item", "tolist", "shape", "size", "dim", "ndim", "numel", "dtype", "device", "detach",
+    "clone", "contiguous", "view", "view_as", "reshape", "permute", "transpose", "t", "T", "squeeze",
+    "unsqueeze", "sum", "mean", "std", "var", "max", "min", "abs", "argmax", "argmin", "type",
+    "type_as", "data", "requires_grad", "requires_grad_", "grad", "norm", "flatten", "split", "chunk",
+    "expand", "expand_as", "repeat", "fill_", "copy_", "zero_", "add", "sub", "mul", "div", "pow",
+    "sqrt", "exp", "log", "clamp", "clip", "softmax", "sort", "topk", "eq", "ne", "gt", "lt", "ge",
+    "le", "all", "any", "new_zeros", "new_ones", "new_tensor", "new_empty", "new_full", "is_cuda",
+    "is_floating_point", "element_size", "index_select", "gather", "narrow", "unbind", "cumsum",
+    "prod", "round", "floor", "ceil", "nonzero", "unique", "isnan", "isinf", "dot", "matmul",
 })
 _LEAVES_BLOCK = (cst.Return, cst.Raise, cst.Continue, cst.Break, cst.Del)
 Read = KeyRead  # what rules call a key read from a load
@@ -168,7 +185,8 @@ class Resume:
         return None
 
     def _used_as_object(self, use: cst.CSTNode) -> bool:
-        """``use`` is called, or a chain of attributes and calls on it asks for a module's attribute."""
+        """``use`` is called, or a chain of attributes and calls on it asks for an attribute that no
+        dict, list, string or tensor has."""
         parents = self._core.parents
         current, parent = use, parents.get(use)
         if isinstance(parent, cst.Call) and parent.func is use:
@@ -177,7 +195,7 @@ class Resume:
             if isinstance(parent, cst.Attribute):
                 if parent.value is not current:
                     return False
-                if parent.attr.value in MODULE_ATTRIBUTES:
+                if parent.attr.value not in LOADABLE_ATTRIBUTES:
                     return True
             elif parent.func is not current:
                 return False
