@@ -19,8 +19,8 @@ For fixes that change what a checkpoint holds (catalog revision 2):
   scope there) is spelled where the program resumes (``at``), if it exists
   there: the same local (the same assignment reaching both), the same
   `self.x` of the class (built in `__init__`, before ``at`` when ``at`` is in
-  `__init__`), the same name of an object of that kind, or the only object of
-  that kind at both places.
+  `__init__`), the same name of an object of that kind, or, for a name, the
+  only object of that kind at both places.
 - `unreadable_values(save)`: the values a save writes that
   `torch.load(weights_only=True)` refuses to read back (`weights_only.py`).
 """
@@ -452,10 +452,12 @@ class Checkpoints:
             bindings = self._core.bindings
             here, there = bindings.reaching(obj.text, at), bindings.reaching(obj.text, save.call)
             return obj.text if here is not None and there is not None and here.node is there.node else None
-        attribute = obj.text.split(".", 1)[1] if obj.text.count(".") == 1 else None
-        self_name = self._core.callgraph.self_name(function) if function is not None else None
-        if attribute is not None and self_name is not None and f"{self_name}.{attribute}" in by_text:
-            return f"{self_name}.{attribute}" if self._same_class(save, function) else None
+        if "." in obj.text:  # `self.x`: the same attribute of the same class, or nothing
+            attribute = obj.text.split(".", 1)[1]
+            self_name = self._core.callgraph.self_name(function) if function is not None else None
+            if self_name is not None and f"{self_name}.{attribute}" in by_text and self._same_class(save, function):
+                return f"{self_name}.{attribute}"
+            return None
         if len(present) == 1 and len(self.in_scope(save, obj.kind.kind)) == 1:
             return present[0].text
         return None

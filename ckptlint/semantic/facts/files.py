@@ -112,7 +112,6 @@ class CheckpointFiles:
             return False
         return any(self._runs_after(call, load, depth + 1) for call in self._core.callgraph.callers(function))
 
-
     # -- the loads of a checkpoint (paired edits) -----------------------------
     def loads_of_checkpoint(self, save: SaveSite, any_reader: bool = False) -> Tuple[LoadSite, ...]:
         """The loads that read the file ``save`` writes (see the module docstring), in source order;
