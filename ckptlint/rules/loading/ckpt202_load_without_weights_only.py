@@ -20,6 +20,7 @@ SAFE_DEFAULT_SINCE = (2, 6)
 ADVICE = {
     "argparse.Namespace": "store vars(args), a plain dict",
     "pathlib.PosixPath": "store str(path)",
+    "torch.torch_version.TorchVersion": "store str(torch.__version__)",
     "a numpy value": "store tensors or float(x) / int(x), not numpy values",
 }
 
