@@ -245,9 +245,9 @@ class AllRanksSave(Rule):
         guards = model.guards
         if guards.save_guard(save) is not None or guards.context_unknown(save.call):
             return
-        if guards.mentions_rank(save.path, save.call) or guards.mentions_rank(save.obj, save.call):
+        if guards.path_mentions_rank(save.path) or guards.mentions_rank(save.obj, save.call):
             return
-        if save.helper is not None and guards.mentions_rank(save.inner_path, save.torch_save):
+        if save.helper is not None and guards.path_mentions_rank(save.inner_path):
             return
         if model.distributed.writes_collective_state(save):
             return

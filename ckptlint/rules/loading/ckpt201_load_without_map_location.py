@@ -49,8 +49,11 @@ class LoadWithoutMapLocation(Rule):
     flows into `load_state_dict` calls, directly or through its keys:
     `load_state_dict` copies the values into tensors that already live on the
     right device. Otherwise it is unsafe: code that uses the loaded tensors
-    directly would now get them on the CPU. Calls that pass `**kwargs` (or
-    `*args` that may hold `map_location`) are not flagged.
+    directly would now get them on the CPU, and so does a value stored in a
+    `global` (other code, maybe in other modules, reads it). Calls that pass
+    `**kwargs` (or `*args` that may hold `map_location`) are not flagged, nor
+    is a load from an in-memory buffer (`io.BytesIO`): it moves objects
+    between processes, which must keep their devices.
     """
 
     code = "CKPT201"
@@ -155,6 +158,23 @@ class LoadWithoutMapLocation(Rule):
             import torch
             ckpt = torch.load("ckpt.pt", map_location="cpu")
             start_epoch = ckpt["epoch"] + 1
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
+        Invalid(
+            """
+            import torch
+
+            def load(path):
+                global STATE  # other code reads it: its uses are not all in view
+                STATE = torch.load(path)
+            """,
+            fixed="""
+            import torch
+
+            def load(path):
+                global STATE  # other code reads it: its uses are not all in view
+                STATE = torch.load(path, map_location="cpu")
             """,
             applicability=Applicability.UNSAFE,
         ),

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Optional
-
 import libcst as cst
 
-from ckptlint.fixes import Applicability, Fix, builders
+from ckptlint.fixes import Applicability, builders, paired
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, TORCH
 from ckptlint.semantic.facts.kinds import Kind
@@ -69,7 +66,9 @@ class SaveWholeModel(Rule):
 
     ## Fix safety
     Unsafe: the file then holds a state dict, not a model, so the code that
-    loads it must build the model and call `load_state_dict`. For a DDP or
+    loads it must build the model and call `load_state_dict`. Where this
+    module loads that file itself, the load uses what it loads as a model:
+    there is no fix, and the message names the load to change first. For a DDP or
     DataParallel wrap the fix saves `model.module.state_dict()` (and
     `model._orig_mod.state_dict()` for `torch.compile`) so the keys carry no
     wrapper prefix. An FSDP-wrapped model gets no fix: how to gather its
@@ -341,14 +340,15 @@ class SaveWholeModel(Rule):
         kind = ctx.model.kinds.of(obj) if obj is not None else None
         if obj is None or kind is None or kind.kind is not Kind.MODEL:
             return
-        fix = None
-        if kind.wrap != "fsdp" and isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
-            fix = partial(self._fix, ctx, obj, kind.unwrap_attribute)
-        ctx.report(save.call, fix=fix)
-
-    def _fix(self, ctx: Context, obj: cst.BaseExpression, unwrap_attribute: Optional[str]) -> Fix:
+        if kind.wrap == "fsdp" or not isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
+            ctx.report(save.call)
+            return
+        pairing = paired.whole_model_loads(ctx.model, save)
+        if not pairing.complete:
+            ctx.report(save.call, message=f"{self.message} (no fix: {pairing.problem})")
+            return
         receiver: cst.BaseExpression = obj
-        if unwrap_attribute is not None:
-            receiver = cst.Attribute(value=obj, attr=cst.Name(unwrap_attribute))
+        if kind.unwrap_attribute is not None:
+            receiver = cst.Attribute(value=obj, attr=cst.Name(kind.unwrap_attribute))
         edit = builders.replace_node(ctx.model, obj, builders.method_call(receiver, "state_dict"))
-        return ctx.fix([edit], Applicability.UNSAFE)
+        ctx.report(save.call, fix=ctx.fix([edit], Applicability.UNSAFE))
