@@ -43,7 +43,7 @@ def source_map(model: "SemanticModel") -> "SourceMap":
     """The map of ``model``'s file (rendered once per model, when a fix needs it)."""
     found = _MAPS.get(model)
     if found is None:
-        found = _MAPS[model] = SourceMap(model.text, model.module.code)
+        found = _MAPS[model] = SourceMap(model.text, model.rendered)
     return found
 
 

@@ -25,7 +25,7 @@ from ckptlint.semantic.data.aliases import canonical
 from ckptlint.semantic.core.names import LOCAL_PREFIX, NameResolver, binding_qualname, dotted_parts
 from ckptlint.semantic.core.positions import LineIndex
 from ckptlint.semantic.core.scopes import Scopes
-from ckptlint.semantic.core.spans import node_ranges
+from ckptlint.semantic.core.spans import Positions, node_ranges
 from ckptlint.semantic.core.tree import Tree
 
 
@@ -104,6 +104,13 @@ def test_same_spans_as_position_provider(name: str, text: str) -> None:
         start = lines.offset(code_range.start.line, code_range.start.column)
         end = lines.offset(code_range.end.line, code_range.end.column)
         assert ranges[node] == (start, end), module.code_for_node(node)
+
+
+@pytest.mark.parametrize("name, text", CASES, ids=IDS)
+def test_the_spans_generation_renders_the_module_as_libcst_does(name: str, text: str) -> None:
+    module = cst.parse_module(text)
+    positions = Positions(module, LineIndex(text))
+    assert positions.rendered == module.code  # fix builders edit this rendering (fixes/source_map.py)
 
 
 def _names(text: str):  # type: ignore[no-untyped-def]

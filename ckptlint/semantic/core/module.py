@@ -256,6 +256,11 @@ class ModuleCore:
     def span(self, node: cst.CSTNode) -> Span:
         return self._positions.span(node)
 
+    @property
+    def rendered(self) -> str:
+        """The module's code as libcst renders it (`module.code`: what fix builders edit)."""
+        return self._positions.rendered
+
     def code(self, node: cst.CSTNode) -> str:
         """The source text of ``node`` as written (a statement without its leading comment lines)."""
         key = id(node)

@@ -69,9 +69,13 @@ class _OffsetRecorder(CodegenState):
 
 def node_ranges(module: cst.Module) -> Dict[cst.CSTNode, Tuple[int, int]]:
     """``{node: (start offset, end offset)}`` for every node of ``module``, from one code generation."""
+    return _generate(module).ranges
+
+
+def _generate(module: cst.Module) -> _OffsetRecorder:
     recorder = _OffsetRecorder(module)
     module._codegen(recorder)
-    return recorder.ranges
+    return recorder
 
 
 class Positions:
@@ -81,11 +85,24 @@ class Positions:
         self._module = module
         self._lines = lines
         self._ranges: Optional[Dict[cst.CSTNode, Tuple[int, int]]] = None
+        self._rendered: Optional[str] = None
+
+    def _generate(self) -> None:
+        recorder = _generate(self._module)
+        self._ranges, self._rendered = recorder.ranges, "".join(recorder.tokens)
+
+    @property
+    def rendered(self) -> str:
+        """The module's code as libcst renders it (`module.code`), from the same one generation
+        as the spans: a file with findings and fixes renders once."""
+        if self._rendered is None:
+            self._generate()
+        return self._rendered  # type: ignore[return-value]
 
     def span(self, node: cst.CSTNode) -> Span:
         if self._ranges is None:
-            self._ranges = node_ranges(self._module)
-        start, end = self._ranges[node]
+            self._generate()
+        start, end = self._ranges[node]  # type: ignore[index]
         start_line, end_line = self._lines.line_of(start), self._lines.line_of(end)
         return Span(
             line=start_line,
