@@ -19,6 +19,7 @@ import argparse
 import compileall
 import os
 import sys
+import tempfile
 from typing import Dict, List
 
 from bench_lint import ENV, HERE, REPO, corpus_files, run_measured, sample
@@ -30,7 +31,10 @@ def lint_command(files: List[str]) -> List[str]:
 
 def timed_with(checkout: str, files: List[str]) -> float:
     """Wall seconds of one cold lint of ``files`` by the build in ``checkout``."""
-    return run_measured(lint_command(files), env=dict(ENV, PYTHONPATH=os.path.abspath(checkout)))["wall"]
+    # Run outside both checkouts: `python -m` puts the working directory first on sys.path,
+    # so a run from inside one would import that checkout whatever PYTHONPATH says.
+    env = dict(ENV, PYTHONPATH=os.path.abspath(checkout))
+    return run_measured(lint_command(files), cwd=tempfile.gettempdir(), env=env)["wall"]
 
 
 def main() -> int:
