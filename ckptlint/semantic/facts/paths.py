@@ -8,7 +8,8 @@ once in the same function. Everything else is unknown, and rules stay silent.
 
 A save *overwrites* its checkpoint (CKPT109, revision 2) when it runs more
 than once per process with the same path: it sits in a loop of its
-function, or in a same-file function called from one, and its path
+function, or in a same-file function called from one (a helper's call: the
+call repeats, or the save sits in a loop of the helper), and its path
 (followed through locals) names no enclosing loop variable and no epoch,
 step or iteration counter. A save that runs once per process (a final
 export) writes a new file once; a path that the function receives from its
@@ -202,12 +203,18 @@ class PathFacts:
                 return False
             if self._varies_apart_from(path, save.torch_save, frozenset(save.path_arguments)):
                 return False
-            return self.runs_repeatedly(save.call)
+            return self._repeats(save)
         if self.varies_per_run(path, save.call):
             return False
         if self.depends_on_parameters(path, save.call) and not self._loops.inside_any_loop(save.call):
             return False  # the caller picks the path (maybe a temporary it renames): unknown
-        return self.runs_repeatedly(save.call)
+        return self._repeats(save)
+
+    def _repeats(self, save: SaveSite) -> bool:
+        """The save writes its path again: its call repeats, or (a helper's call) the helper's
+        save sits in a loop of the helper (`def train(path): for epoch ...: torch.save(s, path)`)."""
+        helper_loops = save.torch_save is not save.call and self._loops.inside_any_loop(save.torch_save)
+        return helper_loops or self.runs_repeatedly(save.call)
 
     def varies_per_run(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
         """The path (followed through the locals it is built from) names an enclosing `for`
