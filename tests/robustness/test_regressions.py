@@ -149,3 +149,18 @@ def test_fix_output_that_python_rejects_leaves_the_file_untouched() -> None:
     outcome = run_fix(code, rules=[MakesPythonReject])
     assert outcome.text == code and outcome.applied == 0
     assert outcome.error is not None and "Python rejects" in outcome.error.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'sd = torch.load(p)\n    sd = sd["model"]\n    model.load_state_dict(sd)\n',  # accelerate fsdp_utils.py
+        "x = torch.load(p)\n    y = x\n    x = y\n    model.load_state_dict(x)\n",
+    ],
+    ids=["reassigned-from-its-own-key", "names-holding-each-other"],
+)
+def test_a_value_that_flows_back_into_its_own_name_is_no_internal_error(body) -> None:
+    # RecursionError in CKPT201/202 (found by benchmarks/robustness_corpus.py on accelerate 1.6.0)
+    text = "import torch\n\ndef f(model, p):\n    " + body
+    outcome = lint_source(text, "train.py", all_rules())
+    assert outcome.errors == [] and {d.code for d in outcome.diagnostics} >= {"CKPT201"}
