@@ -110,7 +110,7 @@ def test_same_spans_as_position_provider(name: str, text: str) -> None:
 def test_the_spans_generation_renders_the_module_as_libcst_does(name: str, text: str) -> None:
     module = cst.parse_module(text)
     positions = Positions(module, LineIndex(text))
-    assert positions.rendered == module.code  # fix builders edit this rendering (fixes/source_map.py)
+    assert positions.source_map.rendered == module.code  # fix builders edit this rendering (core/source_map.py)
 
 
 def _names(text: str):  # type: ignore[no-untyped-def]
@@ -228,3 +228,19 @@ def test_a_name_bound_before_the_read_is_not_the_difference() -> None:
     scopes = Scopes(tree)
     x, y = [n for n in tree.nodes(cst.Name) if scopes.is_read(n) and n.value in ("x", "y")]
     assert not _bound_only_after(tree, scopes, x) and _bound_only_after(tree, scopes, y)
+
+
+def test_spans_are_in_the_text_where_libcst_drops_a_form_feed() -> None:
+    # libcst renders `\f` at a line's start as nothing: a finding after it must still point at
+    # its text, and a fix builder still gets libcst's own (rendered) position
+    text = "import os\n\fimport torch\n\ndef f(loader):\n    for x in loader:\n        torch.save(x, 'a.pt')\n"
+    module = cst.parse_module(text)
+    positions = Positions(module, LineIndex(text))
+    assert not positions.source_map.exact
+    save = module.body[2].body.body[0].body.body[0].body[0].value  # type: ignore[attr-defined]
+    span = positions.span(save)
+    assert (span.line, span.column) == (6, 9)
+    assert text[span.start_offset : span.end_offset] == "torch.save(x, 'a.pt')"
+    rendered = positions.rendered_span(save)
+    assert positions.source_map.rendered[rendered.start_offset : rendered.end_offset] == "torch.save(x, 'a.pt')"
+    assert rendered.start_offset == span.start_offset - 1  # one character (the form feed) fewer before it
