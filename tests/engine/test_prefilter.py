@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from support import FIXTURES, settings
 
 from ckptlint.api import lint_source
@@ -111,3 +114,22 @@ def test_a_case_insensitive_word() -> None:
     words = SourceWords("state = ckpt['Epoch']  # CkptLint: disable=CKPT203\n")
     assert "(?i)*epoch*" in words and "(?i)*ckptlint*" in words
     assert "*epoch*" not in words
+
+
+@given(
+    core=st.text(alphabet="ab._", min_size=1, max_size=4),
+    text=st.text(alphabet="ab._ \nxé", max_size=40),
+    star_start=st.booleans(),
+    star_end=st.booleans(),
+    ignore_case=st.booleans(),
+)
+@example(core="a.a", text="xa.a.a", star_start=False, star_end=False, ignore_case=False)  # overlapping: the second counts
+def test_a_word_occurs_exactly_when_the_lookbehind_regex_finds_it(core, text, star_start, star_end, ignore_case) -> None:
+    # SourceWords checks the character before an occurrence apart from its regex (a regex that
+    # starts with a lookbehind is 15x slower); the answer must be the lookbehind regex's.
+    word = ("(?i)" if ignore_case else "") + ("*" if star_start else "") + core + ("*" if star_end else "")
+    reference = re.compile(
+        ("" if star_start else r"(?<!\w)") + re.escape(core) + ("" if star_end else r"(?!\w)"),
+        re.IGNORECASE if ignore_case else 0,
+    )
+    assert (word in SourceWords(text)) == (reference.search(text) is not None)
