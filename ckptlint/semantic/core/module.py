@@ -52,6 +52,8 @@ class ModuleCore:
         self.scopes = Scopes(self.tree)
         self._names = NameResolver(self.scopes)
         self._code: Dict[int, str] = {}
+        # the other module's function each call runs, asked of most calls by several facts
+        self._external_calls: Dict[int, Optional[Tuple[FunctionSummary, bool]]] = {}
 
     # -- names -------------------------------------------------------------
     def qualname(self, node: cst.CSTNode) -> Optional[str]:
@@ -131,6 +133,12 @@ class ModuleCore:
     def _external_call(self, call: cst.Call) -> Optional[Tuple[FunctionSummary, bool]]:
         if self.view is None:
             return None
+        key = id(call)
+        if key not in self._external_calls:
+            self._external_calls[key] = self._resolve_external_call(call)
+        return self._external_calls[key]
+
+    def _resolve_external_call(self, call: cst.Call) -> Optional[Tuple[FunctionSummary, bool]]:
         symbol = self.external(call.func)
         if isinstance(symbol, FunctionSummary):
             return symbol, False
