@@ -58,3 +58,28 @@ def test_saves_of_path_keeps_source_order_and_same_file_semantics() -> None:
     assert [model.span(s.call).line for s in found] == [14, 24]  # train_1's save, the last line's
     save = model.saves.sites[0]
     assert model.files.loads_of(save) == [model.resume.loads[0]]
+
+
+def test_the_loads_of_a_state_dict_save_are_found_by_spelling(monkeypatch: pytest.MonkeyPatch) -> None:
+    # bench_lsp's synthetic file: CKPT202 asks, for each load, which saves it reads; a save of a
+    # bare state dict can only be read through a path spelled as its own, so the loads are
+    # looked up, not each checked (142 x 142 pairs in that file)
+    from ckptlint.rules.loading.ckpt202_load_without_weights_only import LoadWithoutWeightsOnly
+
+    checked = [0]
+    reads = CheckpointFiles._reads_file_of
+
+    def counting(self, save, load, any_reader):  # type: ignore[no-untyped-def]
+        checked[0] += 1
+        return reads(self, save, load, any_reader)
+
+    monkeypatch.setattr(CheckpointFiles, "_reads_file_of", counting)
+    step = """
+def step_{i}(model, path):
+    state = torch.load(os.path.join(path, "ckpt_{i}.pt"))
+    model.load_state_dict(state["model"])
+    torch.save(model.state_dict(), f"{{path}}/out_{i}.pt")
+"""
+    code = "import os\nimport torch\n" + "".join(step.format(i=i) for i in range(30))
+    assert [d.code for d in lint(code, rules=[LoadWithoutWeightsOnly])] == ["CKPT202"] * 30
+    assert checked[0] == 0  # no save's path is spelled as any load's

@@ -59,6 +59,7 @@ class CheckpointFiles:
         self._checkpoints = checkpoints
         self._loads_of: Dict[Tuple[int, bool], Tuple[LoadSite, ...]] = {}
         # saves by their path's spelling, per list of saves (the list is kept so its id stays its own)
+        self._names: Dict[int, List[cst.BaseExpression]] = {}  # by id() of a load's call
         self._spellings: Dict[int, Tuple[Sequence[SaveSite], Dict[str, List[SaveSite]]]] = {}
 
     def same_file(self, a: Optional[cst.BaseExpression], b: Optional[cst.BaseExpression]) -> bool:
@@ -147,8 +148,27 @@ class CheckpointFiles:
         resume load (to withhold a fix that would break it, never to add code to it)."""
         key = (id(save), any_reader)
         if key not in self._loads_of:
-            self._loads_of[key] = tuple(load for load in self._resume.loads if self._reads_file_of(save, load, any_reader))
+            self._loads_of[key] = tuple(load for load in self._candidates(save) if self._reads_file_of(save, load, any_reader))
         return self._loads_of[key]
+
+    def _candidates(self, save: SaveSite) -> Sequence[LoadSite]:
+        """The loads that may read ``save``'s file, in source order: every load when the save
+        writes a dict with keys (a resume load is tied to it by the keys it reads), else the loads
+        one of whose names is spelled as the save's path (`same_file` and one class's spelling
+        need the same spelling): one lookup, not one check per load."""
+        checkpoint = self._checkpoints.of(save)
+        if checkpoint is not None and checkpoint.top_keys:
+            return self._resume.loads
+        return self._loads_by_name.get(self._core.code(save.path), ()) if save.path is not None else ()
+
+    @cached_property
+    def _loads_by_name(self) -> Dict[str, List[LoadSite]]:
+        """The loads by the spelling of each name of their path (`_names_of`), in source order."""
+        found: Dict[str, List[LoadSite]] = {}
+        for load in self._resume.loads:
+            for spelling in {self._core.code(name) for name in self._load_names(load, self._resume.load_path(load))}:
+                found.setdefault(spelling, []).append(load)
+        return found
 
     def saves_of_load(self, saves: List[SaveSite], load: LoadSite, any_reader: bool = False) -> Tuple[SaveSite, ...]:
         """The saves among ``saves`` whose file ``load`` reads."""
@@ -164,7 +184,7 @@ class CheckpointFiles:
 
     def _reads_file_of(self, save: SaveSite, load: LoadSite, any_reader: bool) -> bool:
         path = self._resume.load_path(load)
-        if any(self.same_file(save.path, named) for named in self._names_of(path, 0)):
+        if any(self.same_file(save.path, named) for named in self._load_names(load, path)):
             return True
         return self._same_class_spelling(save, path) or self._by_keys(save, load, path, any_reader)
 
@@ -180,6 +200,13 @@ class CheckpointFiles:
             and function is not None
             and tree.class_of(function) is save.class_def
         )
+
+    def _load_names(self, load: LoadSite, path: Optional[cst.BaseExpression]) -> List[cst.BaseExpression]:
+        """`_names_of` a load's path, once per load (every save of the file is checked against it)."""
+        key = id(load.call)
+        if key not in self._names:
+            self._names[key] = self._names_of(path, 0)
+        return self._names[key]
 
     def _names_of(self, path: Optional[cst.BaseExpression], depth: int) -> List[cst.BaseExpression]:
         """``path``, and when it is a parameter, what the function's callers pass for it."""
