@@ -244,9 +244,7 @@ class AllRanksSave(Rule):
         guards = model.guards
         if guards.save_guard(save) is not None or guards.context_unknown(save.call):
             return
-        if guards.mentions_rank(save.path, save.call) or guards.mentions_rank(save.obj, save.call):
-            return
-        if save.helper is not None and guards.mentions_rank(save.inner_path, save.torch_save):
+        if guards.save_depends_on_rank(save):
             return
         if model.distributed.writes_collective_state(save):
             return

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Optional, Protocol, Tuple, Union
 
-FORMAT = 2  # bump when the fields below change: cached summaries of another format are ignored
+FORMAT = 3  # bump when the fields below change: cached summaries of another format are ignored
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class FunctionSummary:
     saves_path: Optional[str] = None  # the parameter saved to as the path
     forwards_save: bool = False  # passes `*args, **kwargs` to a save (`save_on_master`)
     builds_checkpoint: bool = False  # saves an object it builds itself (a path-only helper)
-    save_guarded: bool = False  # its save runs only under a rank guard (`save_on_master`)
+    save_guarded: bool = False  # its save runs only under a rank guard inside it (`save_on_master`)
+    save_per_rank: bool = False  # what its save writes, or where, depends on the rank
     returns_kind: Optional[str] = None  # every return has this kind ("model", "optimizer"...)
     returns_rank_test: bool = False  # `def is_main_process(): return get_rank() == 0`
     returns_rank: bool = False  # `def get_rank(): ... return dist.get_rank()`

@@ -125,6 +125,16 @@ class Guards:
                 return self.mentions_rank(binding.value)
         return False
 
+    def save_depends_on_rank(self, save: SaveSite) -> bool:
+        """What ``save`` writes, or where, depends on the rank (CKPT301 is silent): its path or object
+        at the call, the path inside a save helper, or, for a helper of another module, what its
+        summary says of its own save."""
+        if self.mentions_rank(save.path, save.call) or self.mentions_rank(save.obj, save.call):
+            return True
+        if save.helper is not None and self.mentions_rank(save.inner_path, save.torch_save):
+            return True
+        return save.external is not None and save.external.save_per_rank
+
     def test(self, expr: cst.BaseExpression) -> Optional[bool]:
         """True for a rank test, False for its negation, None for anything else."""
         if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):

@@ -96,6 +96,7 @@ class Saves:
         self._core = core
         self._buffers = buffers
         self.helpers: Dict[int, SaveHelper] = {}  # by id() of the helper function
+        self.helper_saves: Dict[int, SaveSite] = {}  # the save in each helper's body, by id() of the helper
         self.sites: List[SaveSite] = []  # where what is written is checked (101-108, 3xx)
         self.path_sites: List[SaveSite] = []  # where the path is checked (109, 501-505)
         self._build()
@@ -135,6 +136,7 @@ class Saves:
             return []
         callers = self._core.callgraph.callers(helper.function)
         self.helpers[id(helper.function)] = helper
+        self.helper_saves[id(helper.function)] = site
         calls = [c for c in (self._helper_site(call, helper, site) for call in callers) if c is not None]
         if helper.obj_parameter is None and not helper.forwards:  # path only: the object is built here
             self.sites.append(site)

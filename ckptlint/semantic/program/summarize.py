@@ -45,7 +45,8 @@ def _function(model: SemanticModel, function: cst.FunctionDef) -> FunctionSummar
         saves_path=helper.path_parameter if helper is not None else None,
         forwards_save=helper is not None and helper.forwards,
         builds_checkpoint=helper is not None and helper.obj_parameter is None and not helper.forwards,
-        save_guarded=helper is not None and model.guards.guard_of(helper.inner) is not None,
+        save_guarded=helper is not None and _guarded_inside(model, helper.inner),
+        save_per_rank=helper is not None and model.guards.save_depends_on_rank(model.saves.helper_saves[id(function)]),
         returns_kind=returns_kind.kind.value if returns_kind is not None else None,
         returns_rank_test=model.guards.returns_rank_test(function),
         returns_rank=model.guards.returns_rank(function),
@@ -59,6 +60,13 @@ def _function(model: SemanticModel, function: cst.FunctionDef) -> FunctionSummar
         syncs=model.guards.syncs(function),
         sets_epoch=model.distributed.sets_epoch(function),
     )
+
+
+def _guarded_inside(model: SemanticModel, save: cst.Call) -> bool:
+    """The save runs only under a rank guard of its own function (or a decorator): a guard that
+    holds only because every caller in this module is guarded says nothing of other modules' calls."""
+    guard = model.guards.guard_of(save)
+    return guard is not None and guard.kind != "caller"
 
 
 def _seed_parameter(seeding, params) -> Optional[str]:  # type: ignore[no-untyped-def]
