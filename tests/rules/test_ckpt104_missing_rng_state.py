@@ -73,3 +73,28 @@ def test_silent_without_optimizer_state_or_with_unknown_spread() -> None:
         """,
         rules=RULES,
     ) == []
+
+
+SAVED_TWICE = """
+    import os
+    import torch
+    import torch.nn as nn
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    ckpt = {{"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 1}}
+    torch.save(ckpt, "epoch_1.pt")
+    {between}
+    torch.save(ckpt, "tmp.pt")
+    os.replace("tmp.pt", "latest.pt")
+    """
+
+
+def test_an_earlier_save_of_the_same_dict_adds_no_key() -> None:
+    # A save only reads what it writes: the second save of `ckpt` writes the same dict.
+    found = lint(SAVED_TWICE.format(between="pass"), rules=RULES)
+    assert [(d.code, d.span.line) for d in found] == [("CKPT104", 7), ("CKPT104", 9)]
+
+
+def test_a_call_that_may_add_keys_in_between_is_unknown() -> None:
+    found = lint(SAVED_TWICE.format(between="add_rng_state(ckpt)"), rules=RULES)
+    assert [(d.code, d.span.line) for d in found] == [("CKPT104", 7)]

@@ -304,13 +304,24 @@ class Checkpoints:
         return frozenset(self._core.code(node) for node in found), opaque
 
     def _names_passed(self, node: cst.CSTNode) -> FrozenSet[str]:
+        """Names handed to a call that may change them; a save only reads what it writes (an earlier
+        save of the same dict, `torch.save(ckpt, tmp)`, adds no key to it)."""
+        parents = self._core.parents
         return frozenset(
-            arg.value.value for arg in self._core.tree.nodes_within(node, cst.Arg) if isinstance(arg.value, cst.Name)
+            arg.value.value
+            for arg in self._core.tree.nodes_within(node, cst.Arg)
+            if isinstance(arg.value, cst.Name) and id(parents.get(arg)) not in self._save_calls
         ) | frozenset(
             call.func.value.value  # type: ignore[attr-defined]
             for call in self._core.tree.nodes_within(node, cst.Call)
             if is_state_dict_call(call) and isinstance(call.func.value, cst.Name)  # type: ignore[attr-defined]
         )
+
+    @cached_property
+    def _save_calls(self) -> FrozenSet[int]:
+        """The ids of every save call: the calls that write, and the calls of save helpers."""
+        sites = (*self._saves.sites, *self._saves.path_sites)
+        return frozenset(id(s.call) for s in sites) | frozenset(id(s.torch_save) for s in sites)
 
     def _is_rng(self, value: cst.BaseExpression, depth: int = 0) -> bool:
         """An RNG getter, a same-file function that calls one, or a name bound to either."""
