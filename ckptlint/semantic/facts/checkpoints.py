@@ -367,14 +367,19 @@ class Checkpoints:
         return save.obj is not None and is_state_dict_call(save.obj)
 
     def calls_in(self, entry: Entry, qualnames: FrozenSet[str]) -> Tuple[cst.Call, ...]:
-        """Calls of ``qualnames`` in an entry's value (or in the value of the name it is)."""
-        value = entry.value
-        if isinstance(value, cst.Name):
-            binding = self._core.bindings.reaching(value.value, value)
-            if binding is None or binding.value is None:
-                return ()
-            value = binding.value
-        return tuple(c for c in self._core.tree.nodes_within(value, cst.Call) if self._core.qualname(c.func) in qualnames)
+        """Calls of ``qualnames`` in an entry's value, or in the value of the name it is: of every
+        branch's (`state = torch.cuda.get_rng_state() if cuda else None` written as an `if`: what
+        one branch stores is stored whenever that branch runs)."""
+        values: Tuple[cst.BaseExpression, ...] = (entry.value,)
+        if isinstance(entry.value, cst.Name):
+            bindings = self._core.bindings.candidates(entry.value.value, entry.value)
+            values = tuple(b.value for b in bindings if b.value is not None)
+        return tuple(
+            c
+            for value in values
+            for c in self._core.tree.nodes_within(value, cst.Call)
+            if self._core.qualname(c.func) in qualnames
+        )
 
     def calls_reading_key(self, qualnames: FrozenSet[str], key: str) -> Tuple[cst.Call, ...]:
         """Calls of ``qualnames`` whose only argument reads ``key`` from a mapping (`x["key"]`, `x.get("key")`)."""
