@@ -98,3 +98,27 @@ def test_an_earlier_save_of_the_same_dict_adds_no_key() -> None:
 def test_a_call_that_may_add_keys_in_between_is_unknown() -> None:
     found = lint(SAVED_TWICE.format(between="add_rng_state(ckpt)"), rules=RULES)
     assert [(d.code, d.span.line) for d in found] == [("CKPT104", 7)]
+
+
+def test_an_optimizer_known_by_its_use_in_scaler_step() -> None:
+    # The base trainer never builds its optimizer (subclasses do); `scaler.step(self.optimizer)`
+    # says what it is, so the checkpoint holds optimizer state next to the network's.
+    code = """
+        import torch
+        from torch.cuda.amp import GradScaler
+
+        class NetworkTrainer:
+            def __init__(self):
+                self.network = None
+                self.optimizer = None
+                self.scaler = GradScaler()
+
+            def step(self, loss):
+                self.scaler.scale(loss).backward()
+                self.scaler.step(self.optimizer)
+
+            def save_checkpoint(self, fname):
+                torch.save({"state_dict": self.network.state_dict(), "optimizer": self.optimizer.state_dict(), "epoch": 1}, fname)
+        """
+    assert [(d.code, d.span.line) for d in lint(code, rules=RULES)] == [("CKPT104", 15)]
+    assert codes(code.replace("GradScaler()", "make_scaler()"), rules=RULES) == []  # `step` of an unknown object

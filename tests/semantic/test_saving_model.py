@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 import libcst as cst
+import pytest
 from support import build_model, dedent
 
 from ckptlint.config.settings import ProjectSettings
@@ -174,6 +175,36 @@ def test_optimizer_scheduler_scaler_names() -> None:
     elements = model.saves.sites[0].obj.elements  # type: ignore[union-attr]
     kinds = [model.kinds.of(e.value).kind for e in elements]  # type: ignore[union-attr]
     assert kinds == [Kind.OPTIMIZER, Kind.OPTIMIZER, Kind.SCHEDULER, Kind.SCHEDULER, Kind.SCALER, Kind.DATALOADER]
+
+
+@pytest.mark.parametrize(
+    "setup, passed",
+    [
+        ("scaler = torch.cuda.amp.GradScaler(); scaler.step(b)", [None, Kind.OPTIMIZER]),
+        ("scaler = torch.amp.GradScaler(); scaler.unscale_(b)", [None, Kind.OPTIMIZER]),
+        ("scaler = make_scaler(); scaler.step(b)", [None, None]),  # not known to be a GradScaler
+        ("fabric = L.Fabric(); a, b = fabric.setup(a, b)", [Kind.MODEL, Kind.OPTIMIZER]),
+        ("fabric = L.Fabric(); b = fabric.setup_optimizers(b)", [None, Kind.OPTIMIZER]),
+        ("accelerator = Accelerator(); a = accelerator.prepare_model(a)", [Kind.MODEL, None]),
+        ("accelerator = Accelerator(); a = accelerator.prepare(a)", [None, None]),  # keeps kinds, gives none
+    ],
+)
+def test_framework_methods_that_take_one_kind_give_it_to_their_arguments(setup: str, passed: List[Optional[Kind]]) -> None:
+    model = build(
+        f"""
+        import torch
+        import lightning as L
+        from accelerate import Accelerator
+        from mylib import build, make_optimizer, make_scaler
+        a = build()
+        b = make_optimizer(a)
+        {setup}
+        torch.save([a, b], "x.pt")
+        """
+    )
+    elements = model.saves.sites[0].obj.elements  # type: ignore[union-attr]
+    found = [model.kinds.of(e.value) for e in elements]  # type: ignore[union-attr]
+    assert [k.kind if k is not None else None for k in found] == passed
 
 
 # -- saves and helpers -----------------------------------------------------------

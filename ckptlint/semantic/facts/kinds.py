@@ -10,7 +10,10 @@ The catalog's "Kinds" (revision 2), from how an object is built, used and passed
   their arguments' kinds, in order;
 - **used**: a name (the binding that reaches it, or `self.x`) whose `.parameters()` feeds an optimizer's
   constructor is a model, so is the first argument of a wrap or of
-  `fully_shard`; the first argument of a scheduler's constructor is an optimizer;
+  `fully_shard`; the first argument of a scheduler's constructor is an optimizer; an
+  argument of a framework method that takes one kind by its signature
+  (`fabric.setup(model, *optimizers)`, `fabric.setup_optimizers(opt)`,
+  `scaler.step(optimizer)`: `catalog.TYPED_ARGUMENTS`) has that kind;
 - **passed**: an unannotated parameter has the kind every call of its function
   in the file passes (at least one call); an annotated one its annotation's.
 `self.x` has the kind every (non-None) assignment of it in the class and its
@@ -32,6 +35,7 @@ from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.summary import ClassSummary, FunctionSummary, ObjectSummary, Symbol
 from ckptlint.semantic.core.syntax import is_name
 from ckptlint.semantic.data import catalog
+from ckptlint.semantic.data.aliases import canonical
 
 
 class Kind(enum.Enum):
@@ -414,6 +418,8 @@ class ObjectKinds:
             found[key] = kind
 
         for call in self._core.tree.nodes(cst.Call):
+            for argument, typed in self._typed_arguments(call):
+                record(argument, typed)
             qualname = self._core.qualname(call.func)
             first = _first_argument(call)
             if qualname in catalog.WRAPS or qualname in catalog.FULLY_SHARD:
@@ -429,6 +435,23 @@ class ObjectKinds:
         for key in conflicts:
             found.pop(key, None)
         return found
+
+    def _typed_arguments(self, call: cst.Call) -> List[Tuple[cst.BaseExpression, ObjectKind]]:
+        """The positional arguments of a framework method that takes objects of one kind
+        (`fabric.setup_optimizers(opt)`, `scaler.step(opt)`: catalog data), with that kind."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in catalog.TYPED_ARGUMENT_METHODS:
+            return []
+        owner = self._core.instance_type(func.value)
+        kinds = catalog.TYPED_ARGUMENTS.get(canonical(f"{owner}.{func.attr.value}")) if owner is not None else None
+        if kinds is None:
+            return []
+        typed = []
+        for index, arg in enumerate(call.args):
+            if arg.star or arg.keyword is not None:
+                break
+            typed.append((arg.value, ObjectKind(Kind(kinds[min(index, len(kinds) - 1)]))))
+        return typed
 
     def _parameter_owners(self, params: Optional[cst.BaseExpression]) -> List[cst.BaseExpression]:
         """`X` of every `X.parameters()` / `X.named_parameters()` in an optimizer's params argument
