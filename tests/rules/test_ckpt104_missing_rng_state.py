@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import List, Tuple
+
 from support import codes, fix, lint
 
 from ckptlint.fixes.model import Applicability
@@ -122,3 +124,50 @@ def test_an_optimizer_known_by_its_use_in_scaler_step() -> None:
         """
     assert [(d.code, d.span.line) for d in lint(code, rules=RULES)] == [("CKPT104", 15)]
     assert codes(code.replace("GradScaler()", "make_scaler()"), rules=RULES) == []  # `step` of an unknown object
+
+
+STATE_FLOWS_INTO_FIT = """
+    import torch
+    import torch.nn as nn
+
+    def save_checkpoint(state, path):
+        model = state["model"]  # looks an item up: still saves `state` as it was given
+        {helper_extra}
+        torch.save(state, path)
+
+    def fit(state, loader, out):
+        model, optimizer = state["model"], state["optimizer"]
+        for x in loader:
+            optimizer.step()
+            state["step"] += 1
+            {fit_extra}
+        save_checkpoint(state, out + "/last.pt")
+
+    def main(loader, out):
+        model = nn.Linear(2, 2)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        state = {{"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": 0}}
+        fit(state, loader, out)
+        {main_extra}
+        save_checkpoint(state, out + "/final.pt")
+    """
+
+
+def _found(helper_extra: str = "pass", fit_extra: str = "pass", main_extra: str = "pass") -> List[Tuple[str, int]]:
+    code = STATE_FLOWS_INTO_FIT.format(helper_extra=helper_extra, fit_extra=fit_extra, main_extra=main_extra)
+    return [(d.code, d.span.line) for d in lint(code, rules=RULES)]
+
+
+def test_a_dict_followed_through_parameters_and_a_helper_that_reads_its_items() -> None:
+    # The helper's calls are the saves: in main (the dict built there; `fit` only reads and updates
+    # its items) and in fit (the dict its one caller passes).
+    assert _found() == [("CKPT104", 15), ("CKPT104", 23)]
+
+
+def test_what_may_add_keys_on_the_way_makes_the_dict_unknown() -> None:
+    # the helper stores an item: it saves no longer what it was given, so its own save is the save
+    assert _found(helper_extra='state["rng"] = torch.get_rng_state()') == []
+    # fit hands the dict to a call that may add keys, before its own save and before main's
+    assert _found(fit_extra="add_rng(state)") == []
+    # a second call of fit: which dict its parameter holds is not one dict
+    assert _found(main_extra="fit({}, loader, out)") == [("CKPT104", 23)]

@@ -221,3 +221,24 @@ def test_a_name_bound_before_the_read_is_not_the_difference() -> None:
     scopes = Scopes(tree)
     x, y = [n for n in tree.nodes(cst.Name) if scopes.is_read(n) and n.value in ("x", "y")]
     assert not _bound_only_after(tree, scopes, x) and _bound_only_after(tree, scopes, y)
+
+
+@pytest.mark.parametrize(
+    "statement, access",
+    [
+        ('x = state["model"]', "read"),
+        ('a, b = state["model"], state["opt"]', "read"),
+        ('f(state["model"])', "read"),
+        ('state["step"] += 1', "update"),
+        ('state["rng"] = r', None),
+        ('a, state["rng"] = r', None),
+        ('for state["k"] in r: pass', None),
+        ('del state["k"]', None),
+        ('state["k"]: int = 1', None),
+        ("f(state)", None),
+    ],
+)
+def test_item_access_tells_lookups_and_updates_from_stores(statement: str, access: object) -> None:
+    tree = Tree(cst.parse_module(statement + "\n"))
+    [name] = [n for n in tree.nodes(cst.Name) if n.value == "state"][:1]
+    assert tree.item_access(name) == access
