@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import List, Tuple
 
+import pytest
+
 from support import codes, fix, lint
 
 from ckptlint.fixes.model import Applicability
@@ -171,3 +173,61 @@ def test_what_may_add_keys_on_the_way_makes_the_dict_unknown() -> None:
     assert _found(fit_extra="add_rng(state)") == []
     # a second call of fit: which dict its parameter holds is not one dict
     assert _found(main_extra="fit({}, loader, out)") == [("CKPT104", 23)]
+
+
+RUNNER_BASE = """
+    import torch
+
+    class RunnerBase:
+        def __init__(self, model):
+            self._model = model
+            self._optimizer = None
+            self._scaler = None
+
+        @property
+        def optimizer(self):
+            if self._optimizer is None:
+                self._optimizer = torch.optim.AdamW(self._model.parameters(), lr=1e-4)
+            return self._optimizer
+
+        @property
+        def scaler(self):
+            if self._scaler is None:
+                self._scaler = torch.cuda.amp.GradScaler()
+            return self._scaler
+    """
+SAVES_THROUGH_PROPERTIES = """
+        def _save_checkpoint(self, epoch):
+            state = {
+                "model": self._model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scaler": self.scaler.state_dict() if self.scaler else None,
+                "epoch": epoch,
+            }
+            torch.save(state, "checkpoint_%d.pth" % epoch)
+"""
+
+
+def test_an_attribute_read_through_a_property_has_the_kind_it_returns() -> None:
+    # `self.optimizer` runs the property, which returns the AdamW in `self._optimizer`: the dict holds
+    # optimizer state (104), and it holds `self._optimizer`'s and `self._scaler`'s (no 102, no 105).
+    from ckptlint.rules.saving.ckpt102_missing_optimizer_state import MissingOptimizerState
+    from ckptlint.rules.saving.ckpt105_missing_scaler_state import MissingScalerState
+
+    code = RUNNER_BASE + SAVES_THROUGH_PROPERTIES
+    found = lint(code, rules=[*RULES, MissingOptimizerState, MissingScalerState])
+    assert [(d.code, d.span.line) for d in found] == [("CKPT104", 28)]
+    assert codes(code.replace("@property", ""), rules=RULES) == []  # a method read, not called: unknown
+
+
+@pytest.mark.parametrize("base_module", ["runner_base", "vendor.runners"])
+def test_a_property_of_a_base_class_in_another_module(base_module: str) -> None:
+    code = f"""
+    import torch
+    from {base_module} import RunnerBase
+
+    class RunnerIter(RunnerBase):
+    """ + SAVES_THROUGH_PROPERTIES
+    found = lint(code, rules=RULES, modules={"runner_base.py": RUNNER_BASE}, path="runner_iter.py")
+    # the base class's summary gives `optimizer` its kind; a base outside the project is unknown
+    assert [(d.code, d.span.line) for d in found] == ([("CKPT104", 13)] if base_module == "runner_base" else [])

@@ -88,6 +88,23 @@ class CallGraph:
                     return statement
         return None
 
+    def property_method(self, class_def: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:
+        """The method ``name`` of ``class_def`` or of its same-file bases, when it is a `@property`:
+        reading `self.<name>` runs it."""
+        method = self.method(class_def, name)
+        return method if method is not None and "property" in _decorator_names(method) else None
+
+    def property_attribute(self, class_def: cst.ClassDef, name: str) -> Optional[str]:
+        """The `self.x` attribute that every return of the property ``name`` returns
+        (`def optimizer(self): ...; return self._optimizer`), if one."""
+        method = self.property_method(class_def, name)
+        self_name = self.self_name(method) if method is not None else None
+        returned = {
+            value.attr.value if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value == self_name else None
+            for value in (self.returns(method) if method is not None else ())
+        }
+        return next(iter(returned)) if len(returned) == 1 else None
+
     def self_name(self, function: cst.FunctionDef) -> Optional[str]:
         """The name of a method's `self` (or `cls`); None for a function or a static method."""
         if self._tree.class_of(function) is None or _is_static(function):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Optional, Protocol, Tuple, Union
 
-FORMAT = 3  # bump when the fields below change: cached summaries of another format are ignored
+FORMAT = 4  # bump when the fields below change: cached summaries of another format are ignored
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,9 @@ class FunctionSummary:
 class ClassSummary:
     kind: Optional[str] = None  # the kind of its instances ("model" for an `nn.Module` subclass)
     methods: Dict[str, FunctionSummary] = field(default_factory=dict)
+    # The kinds of its instances' attributes, where known: `self.x` assigned in the class or its
+    # bases, and `@property`s (`self.optimizer` of a runner that builds it on first use).
+    attributes: Dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class ModuleSummary:
             return cls(
                 functions={k: _function(v) for k, v in data["functions"].items()},
                 classes={
-                    k: ClassSummary(v["kind"], {m: _function(f) for m, f in v["methods"].items()})
+                    k: ClassSummary(v["kind"], {m: _function(f) for m, f in v["methods"].items()}, dict(v["attributes"]))
                     for k, v in data["classes"].items()
                 },
                 objects={k: ObjectSummary(v["kind"]) for k, v in data["objects"].items()},

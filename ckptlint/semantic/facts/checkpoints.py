@@ -337,7 +337,21 @@ class Checkpoints:
         for arg in tree.nodes_within(value, cst.Arg):
             if isinstance(arg.value, (cst.Name, cst.Attribute)):
                 found.append(arg.value)
-        return frozenset(self._core.code(node) for node in found), opaque
+        texts = {self._core.code(node) for node in found}
+        texts.update(filter(None, (self._property_target(node) for node in found)))
+        return frozenset(texts), opaque
+
+    def _property_target(self, expr: cst.BaseExpression) -> Optional[str]:
+        """`self._optimizer` for `self.optimizer` when `optimizer` is a property of the class that
+        returns `self._optimizer`: the state of the one is the state of the other."""
+        if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)):
+            return None
+        function = self._core.tree.enclosing_function(expr)
+        class_def = self._core.tree.class_of(function) if function is not None else None
+        if class_def is None or self._core.callgraph.self_name(function) != expr.value.value:  # type: ignore[arg-type]
+            return None
+        target = self._core.callgraph.property_attribute(class_def, expr.attr.value)
+        return f"{expr.value.value}.{target}" if target is not None else None
 
     def _names_passed(self, node: cst.CSTNode) -> FrozenSet[str]:
         """Names handed to a call that may add keys to them (not one that keeps the keys of

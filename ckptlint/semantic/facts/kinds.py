@@ -357,11 +357,42 @@ class ObjectKinds:
             for b in self._core.bindings.attribute_bindings(owner, attribute)
             if not is_name(b.value, "None")
         ]
+        if not candidates:
+            self._attributes[key] = None  # guards against a property that reads itself
+            found = self._declared(class_def, attribute, seen) or self._used_as((id(class_def), f"self.{attribute}"))
+            self._attributes[key] = found
+            return found
         own = [b for b in candidates if not self._reads_attribute(b, attribute)]
         self._attributes[key] = self._agreed(own, class_def, attribute, seen)  # provisional, for the others
         found = self._agreed(candidates, class_def, attribute, seen)
         self._attributes[key] = found
         return found
+
+    def _declared(self, class_def: cst.ClassDef, attribute: str, seen: Seen) -> Optional[ObjectKind]:
+        """An attribute no method of the class (or of its same-file bases) assigns: a `@property`
+        (the kind of what it returns), or one that a base class of another project module gives a
+        kind (its summary)."""
+        method = self._core.callgraph.property_method(class_def, attribute)
+        if method is not None:
+            return self._factory_kind(method, seen)
+        for owner in self._core.callgraph.bases(class_def):
+            for base in owner.bases:
+                symbol = self._core.external(base.value)
+                kind = symbol.attributes.get(attribute) if isinstance(symbol, ClassSummary) else None
+                if kind is not None:
+                    return ObjectKind(Kind(kind))
+        return None
+
+    def external_attributes(self, class_def: cst.ClassDef) -> FrozenSet[str]:
+        """Attributes that the bases of ``class_def`` (or of its same-file bases) from other project
+        modules give a kind."""
+        names: FrozenSet[str] = frozenset()
+        for owner in self._core.callgraph.bases(class_def):
+            for base in owner.bases:
+                symbol = self._core.external(base.value)
+                if isinstance(symbol, ClassSummary):
+                    names |= frozenset(symbol.attributes)
+        return names
 
     def _agreed(self, bindings: List[Binding], class_def: cst.ClassDef, attribute: str, seen: Seen) -> Optional[ObjectKind]:
         """The kind the assignments agree on; an assignment of unknown kind takes the attribute's

@@ -30,7 +30,7 @@ def summarize(model: SemanticModel) -> ModuleSummary:
             methods = {
                 s.name.value: _function(model, s) for s in statement.body.body if isinstance(s, cst.FunctionDef)
             }
-            classes[statement.name.value] = ClassSummary(kind.value if kind is not None else None, methods)
+            classes[statement.name.value] = ClassSummary(kind.value if kind is not None else None, methods, _attributes(model, statement))
     return ModuleSummary(functions, classes, _objects(model), _imports(model))
 
 
@@ -60,6 +60,24 @@ def _function(model: SemanticModel, function: cst.FunctionDef) -> FunctionSummar
         syncs=model.guards.syncs(function),
         sets_epoch=model.distributed.sets_epoch(function),
     )
+
+
+def _attributes(model: SemanticModel, class_def: cst.ClassDef) -> Dict[str, str]:
+    """The kinds of the class's instance attributes that are known: assigned `self.x`, properties,
+    and what its bases of other modules give."""
+    properties = {
+        method.name.value
+        for owner in model.callgraph.bases(class_def)
+        for method in owner.body.body
+        if isinstance(method, cst.FunctionDef) and model.callgraph.property_method(class_def, method.name.value) is method
+    }
+    names = model.kinds.attributes(class_def) | properties | model.kinds.external_attributes(class_def)
+    found: Dict[str, str] = {}
+    for name in sorted(names):
+        kind = model.kinds.attribute_kind(class_def, name)
+        if kind is not None:
+            found[name] = kind.kind.value
+    return found
 
 
 def _guarded_inside(model: SemanticModel, save: cst.Call) -> bool:
