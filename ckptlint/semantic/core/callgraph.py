@@ -8,8 +8,8 @@ One policy for "which function does this call reach", used by every fact:
   its same-file bases, in method resolution order; `super().m(...)`: the
   bases only;
 - `obj.m(...)` where `obj` is bound to an instance of a same-file class
-  (`trainer = Trainer(...)`, or `self.x = Trainer(...)` in every assignment of
-  the class): that class's `m`.
+  (`trainer = Trainer(...)`, `self.x = Trainer(...)` in every assignment of
+  the class, or a parameter annotated `trainer: Trainer`): that class's `m`.
 Anything else (a callable passed around, a name bound twice, an import) has
 no target here: unknown, and the facts that need it stay silent.
 
@@ -160,7 +160,7 @@ class CallGraph:
                 function = self._tree.parents[self._tree.parents[binding.node]]
                 if isinstance(function, cst.FunctionDef) and self.self_name(function) == expr.value:
                     return self._tree.class_of(function)
-                return None
+                return self._annotated(binding.annotation)
             return self._constructed(binding.value)
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             owner = self.instance_class(expr.value, _depth + 1)
@@ -175,6 +175,13 @@ class CallGraph:
             classes = [self._constructed(v) for v in values]
             if classes and all(c is not None for c in classes) and len({id(c) for c in classes}) == 1:
                 return classes[0]
+        return None
+
+    def _annotated(self, annotation: Optional[cst.BaseExpression]) -> Optional[cst.ClassDef]:
+        """The same-file class a parameter is annotated with (`state: CheckpointState`)."""
+        if isinstance(annotation, cst.Name):
+            found = self.definition(annotation)
+            return found if isinstance(found, cst.ClassDef) else None
         return None
 
     def _constructed(self, value: Optional[cst.BaseExpression]) -> Optional[cst.ClassDef]:

@@ -17,8 +17,12 @@ The catalog's "Kinds" (revision 2), from how an object is built, used and passed
 - **passed**: an unannotated parameter has the kind every call of its function
   in the file passes (at least one call); an annotated one its annotation's.
 `self.x` has the kind every (non-None) assignment of it in the class and its
-same-file bases agrees on. When the answer is unknown, or candidates disagree,
-it is None and rules stay silent.
+same-file bases agrees on; one that no method assigns, the kind a `@property`
+of that name returns, or the class body's annotation of it (a dataclass field),
+or what a base class of another project module gives it (its summary). `x.attr`
+of an instance of a same-file class (built there, or a parameter annotated with
+it) is that class's attribute. When the answer is unknown, or candidates
+disagree, it is None and rules stay silent.
 """
 
 from __future__ import annotations
@@ -171,7 +175,7 @@ class ObjectKinds:
             found = self._of_name(expr.value, expr, dereferenced, seen)
             return found or _summary_kind(self._core.external(expr), constructed=False)
         if isinstance(expr, cst.Attribute):
-            inner = self._self_attribute(expr, seen)
+            inner = self._self_attribute(expr, seen) or self._instance_attribute(expr, seen)
             if inner is not None:
                 return inner
             owner = self._of(expr.value, seen)
@@ -333,6 +337,14 @@ class ObjectKinds:
         class_def = self._self_class(expr)
         return self.attribute_kind(class_def, expr.attr.value, seen) if class_def is not None else None
 
+    def _instance_attribute(self, expr: cst.Attribute, seen: Seen) -> Optional[ObjectKind]:
+        """`x.attr` where `x` is an instance of a same-file class other than the method's own
+        (`state: CheckpointState`, `trainer = Trainer()`): what that class gives the attribute."""
+        if not isinstance(expr.value, cst.Name) or self._self_class(expr) is not None:
+            return None
+        class_def = self._core.callgraph.instance_class(expr.value)
+        return self.attribute_kind(class_def, expr.attr.value, seen) if class_def is not None else None
+
     def _self_class(self, expr: cst.Attribute) -> Optional[cst.ClassDef]:
         if not isinstance(expr.value, cst.Name):
             return None
@@ -375,12 +387,28 @@ class ObjectKinds:
         method = self._core.callgraph.property_method(class_def, attribute)
         if method is not None:
             return self._factory_kind(method, seen)
+        annotation = self._class_annotation(class_def, attribute)
+        if annotation is not None:
+            kind = self.class_kind(self._core.qualname(_without_none(annotation)))
+            return ObjectKind(kind) if kind is not None else None
         for owner in self._core.callgraph.bases(class_def):
             for base in owner.bases:
                 symbol = self._core.external(base.value)
                 kind = symbol.attributes.get(attribute) if isinstance(symbol, ClassSummary) else None
                 if kind is not None:
                     return ObjectKind(Kind(kind))
+        return None
+
+    def _class_annotation(self, class_def: cst.ClassDef, attribute: str) -> Optional[cst.BaseExpression]:
+        """The annotation the class body (or a same-file base's) declares ``attribute`` with (a
+        dataclass field, `model: torch.nn.Module`)."""
+        for owner in self._core.callgraph.bases(class_def):
+            for statement in owner.body.body:
+                if not isinstance(statement, cst.SimpleStatementLine):
+                    continue
+                for small in statement.body:
+                    if isinstance(small, cst.AnnAssign) and is_name(small.target, attribute):
+                        return small.annotation.annotation
         return None
 
     def external_attributes(self, class_def: cst.ClassDef) -> FrozenSet[str]:
