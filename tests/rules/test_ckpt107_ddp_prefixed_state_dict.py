@@ -85,3 +85,24 @@ def test_fix_unwraps_once_and_is_idempotent() -> None:
     assert first.text.count("model.module.state_dict()") == 1 and first.applied == 1
     assert fix(first.text, rules=RULES, unsafe=True).applied == 0
     assert fix(code, rules=RULES).applied == 0  # unsafe only
+
+
+def test_branches_that_wrap_with_different_prefixes_are_silent() -> None:
+    # a model either way, but `module.` in one branch and `_orig_mod.` in the other: no one prefix
+    assert codes(
+        """
+        import torch
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        from torch import nn
+        def main(distributed):
+            model = nn.Linear(2, 2)
+            if distributed:
+                model = DDP(model, device_ids=[0])
+            else:
+                model = torch.compile(model)
+            torch.save({"model": model.state_dict()}, "last.pt")
+            other = DDP(model) if distributed else model
+            torch.save({"model": other.state_dict()}, "other.pt")
+        """,
+        rules=RULES,
+    ) == []

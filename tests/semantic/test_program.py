@@ -235,3 +235,22 @@ def test_a_helper_guarded_only_by_its_own_modules_callers_is_unguarded_elsewhere
     modules = {"trainer.py": TRAINER_MODULE.replace("{path}", path), "job.py": SPAWNED_JOB}
     assert ((8, "CKPT301") in lint_project(tmp_path, modules, "job.py")) is fires
     assert all(code != "CKPT301" for _, code in lint_project(tmp_path, modules, "trainer.py"))
+
+
+@pytest.mark.parametrize("annotation, fires", [(": Net", True), ("", False)])
+def test_a_helper_that_gives_its_argument_back_and_an_annotation_with_a_project_class(tmp_path, annotation: str, fires: bool) -> None:
+    modules = {
+        "model.py": MODEL,
+        "utils.py": "def to_device(model, device):\n    if device == 'cpu':\n        return model\n    return model.to(device)\n",
+        "train.py": f"""
+            import torch
+            from model import Net
+            from utils import to_device
+
+            def export(net{annotation}, path):
+                model = to_device(net, "cuda")
+                torch.save(model, path)
+            """,
+    }
+    # `to_device` returns its argument (utils.py's summary); `net: Net` is a model.py class instance
+    assert ((7, "CKPT101") in lint_project(tmp_path, modules, "train.py")) is fires

@@ -9,7 +9,7 @@ import pytest
 from support import build_model, dedent
 
 from ckptlint.config.settings import ProjectSettings
-from ckptlint.semantic.facts.kinds import Kind, ObjectKind
+from ckptlint.semantic.facts.kinds import MIXED_WRAP, Kind, ObjectKind
 from ckptlint.semantic.model import SemanticModel
 
 
@@ -44,7 +44,9 @@ def test_statement_order_sees_the_wrap() -> None:
     ) == [MODEL, DDP]
 
 
-def test_branch_dependent_binding_is_ambiguous_when_the_wraps_differ() -> None:
+def test_branches_that_wrap_differently_agree_on_a_model_of_unknown_wrap() -> None:
+    # Every branch gives a model (catalog "Names": the same kind), but the keys' prefix is not one
+    # prefix: a rule that needs the wrap (107, 101's fix) finds none.
     assert saved_kinds(
         """
         import torch
@@ -55,7 +57,7 @@ def test_branch_dependent_binding_is_ambiguous_when_the_wraps_differ() -> None:
                 model = torch.compile(model)
             torch.save(model, "a.pt")
         """
-    ) == [None]
+    ) == [ObjectKind(Kind.MODEL, MIXED_WRAP)]
 
 
 def test_branch_dependent_binding_is_ambiguous() -> None:
@@ -314,3 +316,22 @@ def test_distributed_script_forms() -> None:
         "from torch.utils.data.distributed import DistributedSampler as DS\ns = DS(ds)\n"
     ).distributed.is_distributed
     assert not build("import os\nx = os.environ['WORLD']\n").distributed.is_distributed
+
+
+def test_a_conditional_expression_that_wraps_in_one_branch_gives_a_model_of_unknown_wrap() -> None:
+    model = build(
+        """
+        import torch
+        from torch import nn
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        def main(distributed):
+            model = DDP(nn.Linear(2, 2)) if distributed else nn.Linear(2, 2)
+            torch.save(model, "a.pt")
+            torch.save(model.module, "b.pt")
+        """
+    )
+    whole, inner = (s.obj for s in model.saves.sites)
+    assert model.kinds.of(whole) == ObjectKind(Kind.MODEL, MIXED_WRAP)
+    # `.module` of a model that may not be wrapped is nothing known, kept wrap or not
+    assert model.kinds.of(inner) is None and model.kinds.of_keeping_wrap(inner) is None
+    assert ObjectKind(Kind.MODEL, MIXED_WRAP).unwrap_attribute is None

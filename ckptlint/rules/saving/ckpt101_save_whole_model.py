@@ -7,7 +7,7 @@ import libcst as cst
 from ckptlint.fixes import Applicability, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, TORCH
-from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.semantic.facts.kinds import MIXED_WRAP, Kind
 from ckptlint.semantic.facts.saves import SaveSite
 
 
@@ -26,6 +26,9 @@ _PROJECT = {
 
         def save_checkpoint(obj, path):
             torch.save(obj, path)
+
+        def to_device(model, device):
+            return model.to(device)  # gives back what it is given
     """,
 }
 
@@ -318,6 +321,24 @@ class SaveWholeModel(Rule):
         ),
         Invalid(
             """
+            import torch
+            import torch.nn as nn
+            from model import Net
+            from utils import to_device
+
+            class Trainer:
+                def __init__(self, model: Net, device, multi_gpu=False):
+                    self.model = to_device(model, device)  # returns its argument: a Net
+                    if multi_gpu:
+                        self.model = nn.DataParallel(self.model)
+
+                def save(self, path):
+                    torch.save(self.model, path)  # a model either way (no fix: which prefix is unknown)
+            """,
+            modules=_PROJECT,
+        ),
+        Invalid(
+            """
             from mypkg import Net
             from mypkg.io import save_checkpoint
 
@@ -339,7 +360,7 @@ class SaveWholeModel(Rule):
         if obj is None or kind is None or kind.kind is not Kind.MODEL:
             return
         fix = None
-        if kind.wrap != "fsdp" and isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
+        if kind.wrap not in ("fsdp", MIXED_WRAP) and isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
             receiver: cst.BaseExpression = obj
             if kind.unwrap_attribute is not None:
                 receiver = cst.Attribute(value=obj, attr=cst.Name(kind.unwrap_attribute))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Optional, Protocol, Tuple, Union
 
-FORMAT = 4  # bump when the fields below change: cached summaries of another format are ignored
+FORMAT = 5  # bump when the fields below change: cached summaries of another format are ignored
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class FunctionSummary:
     save_guarded: bool = False  # its save runs only under a rank guard inside it (`save_on_master`)
     save_per_rank: bool = False  # what its save writes, or where, depends on the rank
     returns_kind: Optional[str] = None  # every return has this kind ("model", "optimizer"...)
+    returns_parameter: Optional[str] = None  # every return gives this parameter back (`return model.to(d)`)
     returns_rank_test: bool = False  # `def is_main_process(): return get_rank() == 0`
     returns_rank: bool = False  # `def get_rank(): ... return dist.get_rank()`
     seeds: Tuple[str, ...] = ()  # the RNGs it seeds ("torch", "random", "numpy")

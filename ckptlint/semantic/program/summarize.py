@@ -48,6 +48,7 @@ def _function(model: SemanticModel, function: cst.FunctionDef) -> FunctionSummar
         save_guarded=helper is not None and _guarded_inside(model, helper.inner),
         save_per_rank=helper is not None and model.guards.save_depends_on_rank(model.saves.helper_saves[id(function)]),
         returns_kind=returns_kind.kind.value if returns_kind is not None else None,
+        returns_parameter=model.kinds.returned_parameter(function) if returns_kind is None else None,
         returns_rank_test=model.guards.returns_rank_test(function),
         returns_rank=model.guards.returns_rank(function),
         seeds=tuple(sorted(seeding[1])) if seeding is not None else (),
