@@ -23,11 +23,10 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider
 from bench_lint import HERE, REPO, corpus_files
 
 sys.path[:0] = [os.path.join(REPO, "tests"), os.path.join(REPO, "tests", "semantic")]
-from test_walk import Recorder, ReferenceIndexer  # noqa: E402
+from test_walk import Recorder, ReferenceIndexer, walk_order  # noqa: E402
 
 from ckptlint.semantic.core.index import Index  # noqa: E402
 from ckptlint.semantic.core.tree import Tree  # noqa: E402
-from ckptlint.semantic.core.walk import visit_tree  # noqa: E402
 
 
 def differences(module: cst.Module) -> list:
@@ -38,11 +37,10 @@ def differences(module: cst.Module) -> list:
     calls = [(id(c.node), id(c.function), id(c.class_def)) for c in index.calls]
     if calls != reference.calls or index.statement_calls != reference.statement_calls:
         found.append("call index")
-    expected_events, events = Recorder(), Recorder()
-    module.visit(expected_events)
-    visit_tree(module, events)
-    if events.events != expected_events.events:
-        found.append("visit_tree events")
+    expected_order = Recorder()
+    module.visit(expected_order)
+    if walk_order(module) != expected_order.visited:
+        found.append("walk order")
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
     if {id(c): id(p) for c, p in Tree(module).parents.items()} != {id(c): id(p) for c, p in expected.items()}:
         found.append("parent map")

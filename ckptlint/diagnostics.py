@@ -4,7 +4,7 @@ FileError for a file that could not be linted."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from ckptlint.fixes.model import Edit, Fix
 
@@ -40,6 +40,9 @@ class Diagnostic:
     # goes into the first cell).
     cell: Optional[int] = None
     edit_cells: Tuple[int, ...] = ()
+    # A lint that did not build fixes (`engine.options.LintOptions.fixes`): what builds this
+    # finding's fix when asked (`engine.options.fix_of`); not part of the finding's identity.
+    fix_later: Optional[Callable[[], Optional[Fix]]] = field(default=None, compare=False, repr=False)
 
     @property
     def line(self) -> int:

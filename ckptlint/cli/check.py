@@ -97,20 +97,21 @@ def check(
     """Lint PATHS (default: the current directory); `-` reads stdin."""
     from ckptlint.api import FixMode, lint_paths
     from ckptlint.config.errors import ConfigError
+    from ckptlint.config.hierarchy import Configurations
     from ckptlint.config.loader import CliOptions, load_settings
 
+    options = CliOptions(
+        select=_split(select) if select else None,
+        extend_select=_split(extend_select),
+        ignore=_split(ignore),
+        force_exclude=force_exclude,
+    )
     try:
-        settings = load_settings(
-            os.getcwd(),
-            config_path=config_path,
-            isolated=isolated,
-            cli=CliOptions(
-                select=_split(select) if select else None,
-                extend_select=_split(extend_select),
-                ignore=_split(ignore),
-                force_exclude=force_exclude,
-            ),
-        )
+        settings = load_settings(os.getcwd(), config_path=config_path, isolated=isolated, cli=options)
+        # Each file uses the nearest configuration above it, unless one is imposed.
+        configurations = Configurations(settings, options, hierarchical=not (config_path or isolated))
+        if stdin_filename and (paths == ("-",) or not paths):
+            settings = configurations.for_path(stdin_filename)
     except ConfigError as exc:
         echo_error(f"ckptlint: error: {exc}")
         sys.exit(EXIT_ERROR)
@@ -122,7 +123,7 @@ def check(
         sys.exit(_check_stdin(settings, mode, unsafe_fixes, stdin_filename, output_format, exit_zero, quiet, targets))
 
     if add_noqa:
-        sys.exit(_add_noqa(list(paths) or ["."], settings, quiet))
+        sys.exit(_add_noqa(list(paths) or ["."], settings, quiet, configurations))
     baseline = _load_baseline(baseline_path) if baseline_path and not write_baseline_path else None
     from ckptlint.engine.cache import CACHE_DIR_NAME
 
@@ -130,9 +131,20 @@ def check(
     from ckptlint.cli.progress import ProgressBar, wants_progress
 
     bar = ProgressBar(sys.stderr) if wants_progress(sys.stderr, output_format, quiet) else None
-    report = lint_paths(
-        list(paths) or ["."], settings, mode, unsafe_fixes, jobs=jobs or os.cpu_count() or 1, cache_dir=cache, progress=bar
-    )
+    try:
+        report = lint_paths(
+            list(paths) or ["."],
+            settings,
+            mode,
+            unsafe_fixes,
+            jobs=jobs or os.cpu_count() or 1,
+            cache_dir=cache,
+            progress=bar,
+            configurations=configurations,
+        )
+    except ConfigError as exc:  # another project's configuration, read when its files came up
+        echo_error(f"ckptlint: error: {exc}")
+        sys.exit(EXIT_ERROR)
     if bar is not None:
         bar.close()
     if write_baseline_path or baseline is not None:
@@ -172,10 +184,15 @@ def _baseline(report, settings, baseline, write_path: Optional[str], quiet: bool
     apply_baseline(report, baseline, settings.root)
 
 
-def _add_noqa(paths: List[str], settings, quiet: bool) -> int:
+def _add_noqa(paths: List[str], settings, quiet: bool, configurations=None) -> int:
     from ckptlint.api import add_noqa_paths
+    from ckptlint.config.errors import ConfigError
 
-    result = add_noqa_paths(paths, settings)
+    try:
+        result = add_noqa_paths(paths, settings, configurations)
+    except ConfigError as exc:
+        echo_error(f"ckptlint: error: {exc}")
+        return EXIT_ERROR
     for error in result.errors:
         echo_error(error.render())
     for skipped in result.skipped:

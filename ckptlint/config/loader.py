@@ -2,7 +2,9 @@
 
 Configuration lives in `[tool.ckptlint]` of a `pyproject.toml`, or at the top
 level of a `ckptlint.toml` / `.ckptlint.toml`. The nearest one above the
-starting directory wins and its directory is the project root. Unknown keys,
+starting directory wins and its directory is the project root; without one,
+the nearest `pyproject.toml` above it (a project that declares its
+dependencies but does not configure ckptlint) is the project. Unknown keys,
 wrong types and unknown rule selectors are errors that name the culprit.
 """
 
@@ -26,6 +28,7 @@ from ckptlint.config.settings import (
     OLDEST_SUPPORTED_TORCH,
     PerFileIgnore,
     ProjectSettings,
+    SaveFunction,
     Settings,
 )
 
@@ -67,6 +70,39 @@ def _per_file_ignores(value: Any, where: str) -> Dict[str, Tuple[str, ...]]:
     return {pattern: _str_list(codes, f"{where}.\"{pattern}\"") for pattern, codes in value.items()}
 
 
+_SAVE_FUNCTION_KEYS = ("name", "parameters", "obj", "path")
+
+
+def _save_functions(value: Any, where: str) -> Tuple[SaveFunction, ...]:
+    """Names (called with `torch.save`'s signature) or tables that list the helper's parameters
+    in order and name its object and path parameters."""
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list of names and {{ name = ..., parameters = [...], obj = ..., path = ... }} tables")
+    return tuple(_save_function(entry, f"{where}[{index}]") for index, entry in enumerate(value))
+
+
+def _save_function(entry: Any, where: str) -> SaveFunction:
+    if isinstance(entry, str):
+        return SaveFunction(entry)
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a name or a table")
+    unknown = sorted(set(entry) - set(_SAVE_FUNCTION_KEYS))
+    missing = [key for key in _SAVE_FUNCTION_KEYS if key not in entry]
+    if unknown or missing:
+        problem = f"unknown key `{unknown[0]}`" if unknown else f"missing `{missing[0]}`"
+        raise ConfigError(f"{where}: {problem} (a table has {', '.join(_SAVE_FUNCTION_KEYS)})")
+    name = entry["name"]
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: `name`: expected a qualified name")
+    parameters = _str_list(entry["parameters"], f"{where}: `parameters`")
+    for key in ("obj", "path"):
+        if entry[key] not in parameters:
+            raise ConfigError(f"{where}: `{key}`: expected one of `parameters` ({', '.join(parameters)})")
+    if entry["obj"] == entry["path"]:
+        raise ConfigError(f"{where}: `obj` and `path` name the same parameter")
+    return SaveFunction(name, parameters, entry["obj"], entry["path"])
+
+
 KEYS: Dict[str, Callable[[Any, str], Any]] = {
     "select": _str_list,
     "extend-select": _str_list,
@@ -80,7 +116,7 @@ KEYS: Dict[str, Callable[[Any, str], Any]] = {
     "runtime": _bool,
     "target-torch-version": _version,
     "rank-guards": _str_list,
-    "save-functions": _str_list,
+    "save-functions": _save_functions,
     "load-functions": _str_list,
     "optimizer-classes": _str_list,
     "model-classes": _str_list,
@@ -142,6 +178,19 @@ def find_config(start: str) -> Optional[str]:
         directory = parent
 
 
+def nearest_pyproject(start: str) -> Optional[str]:
+    """The nearest `pyproject.toml` at or above ``start``, configured or not."""
+    directory = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(directory, "pyproject.toml")
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
 def _project_pyproject(root: str) -> Mapping[str, Any]:
     path = os.path.join(root, "pyproject.toml")
     return _read_toml(path) if os.path.isfile(path) else {}
@@ -181,7 +230,8 @@ def build_settings(
             "target-torch-version", declared.torch_lower_bound or OLDEST_SUPPORTED_TORCH
         ),
         rank_guards=values.get("rank-guards", ()),
-        save_functions=values.get("save-functions", ()),
+        save_functions=tuple(entry.name for entry in values.get("save-functions", ())),
+        save_signatures=tuple(entry for entry in values.get("save-functions", ()) if entry.parameters),
         load_functions=values.get("load-functions", ()),
         optimizer_classes=values.get("optimizer-classes", ()),
         model_classes=values.get("model-classes", ()),
@@ -225,7 +275,8 @@ def load_settings(
         return build_settings({}, root=os.path.abspath(start), cli=cli)
     path = config_path or find_config(start)
     if path is None:
-        root = os.path.abspath(start)
+        pyproject = nearest_pyproject(start)
+        root = os.path.dirname(pyproject) if pyproject is not None else os.path.abspath(start)
         return build_settings({}, root=root, pyproject=_project_pyproject(root), cli=cli)
     if config_path is not None and not os.path.isfile(config_path):
         raise ConfigError(f"{config_path}: no such configuration file")

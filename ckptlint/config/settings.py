@@ -43,13 +43,26 @@ OLDEST_SUPPORTED_TORCH = (2, 0)
 
 
 @dataclass(frozen=True)
+class SaveFunction:
+    """A `save-functions` entry: a project helper that saves like `torch.save`. A name alone is
+    called with `torch.save`'s signature (no ``parameters``); a table lists the helper's
+    parameters in order and names the one that is the object saved and the one that is the path."""
+
+    name: str
+    parameters: Tuple[str, ...] = ()
+    obj: str = "obj"
+    path: str = "f"
+
+
+@dataclass(frozen=True)
 class ProjectSettings:
     """The settings rules read (the catalog's "Settings that rules read")."""
 
     runtime_available: bool = False
     target_torch_version: Tuple[int, int] = OLDEST_SUPPORTED_TORCH
     rank_guards: Tuple[str, ...] = ()
-    save_functions: Tuple[str, ...] = ()
+    save_functions: Tuple[str, ...] = ()  # every `save-functions` name
+    save_signatures: Tuple[SaveFunction, ...] = ()  # the entries given as tables, with their parameters
     load_functions: Tuple[str, ...] = ()
     optimizer_classes: Tuple[str, ...] = ()
     model_classes: Tuple[str, ...] = ()

@@ -29,6 +29,7 @@ from ckptlint.engine.suppressions.unused import META_CODES, UNUSED
 # cached, starts and finishes without them.
 if TYPE_CHECKING:
     from ckptlint.engine.fixer import FixOutcome
+    from ckptlint.engine.options import LintOptions
     from ckptlint.engine.runner import LintOutcome
     from ckptlint.rules.base import Rule
     from ckptlint.semantic.program.index import FileView
@@ -56,13 +57,15 @@ def lint_source(
     *,
     rules: "Optional[Sequence[Type[Rule]]]" = None,
     view: "Optional[FileView]" = None,
+    options: "Optional[LintOptions]" = None,
 ) -> "LintOutcome":
-    """Lint ``text`` as if it were the file ``path`` (seeing the other modules of its project
-    through ``view``, when the caller gives one)."""
+    """Lint ``text`` as if it were the file ``path``, seeing the other modules of its project
+    through ``view`` when the caller gives one (``options``: `engine.options`)."""
+    from ckptlint.engine.options import DEFAULT
     from ckptlint.engine.runner import lint_text
 
     with _silenced():
-        outcome = lint_text(text, path, selected_rules(path, settings, rules), settings.project, view)
+        outcome = lint_text(text, path, selected_rules(path, settings, rules), settings.project, view, options or DEFAULT)
     if not outcome.parsed:
         outcome.errors = [python_syntax_error(text, error) for error in outcome.errors]
     return outcome

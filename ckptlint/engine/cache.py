@@ -114,15 +114,25 @@ def decode(data: Dict[str, Any], path: str) -> Tuple[List[Diagnostic], List[File
 
 
 class ResultCache:
-    """Check results on disk, safe to share between concurrent runs."""
+    """Check results on disk, safe to share between concurrent runs. A file linted with settings
+    of its own (``per_file``: its project's, `config.hierarchy`) is keyed by those."""
 
-    def __init__(self, directory: str, settings: Settings) -> None:
+    def __init__(self, directory: str, settings: Settings, per_file: Optional[Dict[str, Settings]] = None) -> None:
         self.root = directory  # the cache folder the project index keeps its summaries in too
         self.directory = os.path.join(directory, __version__)
-        self.salt = f"{FORMAT}:{__version__}:{code_fingerprint()}:{settings_fingerprint(settings)}"
+        self._per_file = per_file or {}
+        self._salts: Dict[Settings, str] = {}
+        self._settings = settings
+
+    def _salt(self, settings: Settings) -> str:
+        salt = self._salts.get(settings)
+        if salt is None:
+            salt = self._salts[settings] = f"{FORMAT}:{__version__}:{code_fingerprint()}:{settings_fingerprint(settings)}"
+        return salt
 
     def key(self, path: str, text: str) -> str:
-        digest = hashlib.sha256(self.salt.encode())
+        settings = self._per_file.get(path, self._settings)
+        digest = hashlib.sha256(self._salt(settings).encode())
         digest.update(b"\0" + os.path.normpath(path).encode("utf-8", "surrogateescape") + b"\0")
         digest.update(text.encode("utf-8", "surrogatepass"))
         return digest.hexdigest()

@@ -2,31 +2,40 @@
 
 This is the per-file boundary: whatever goes wrong with one file or one rule
 becomes a `FileError`, and the run goes on with the other rules and files.
+Fixes are built here only when the caller reads them (`LintOptions.fixes`);
+otherwise each finding keeps its builder, which reports a failure as no fix.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, List, Optional, Sequence, Type
+from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, Sequence, Type
 
 import libcst as cst
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Diagnostic, FileError
+from ckptlint.engine.options import DEFAULT, LintOptions
 from ckptlint.engine.preflight import nesting_problem
 from ckptlint.engine.prefilter import rules_that_can_fire
 from ckptlint.engine.suppressions.apply import Suppressions
 from ckptlint.engine.suppressions.directives import read_file
 from ckptlint.engine.suppressions.unused import META_CODES, check_suppressions
 from ckptlint.fixes.model import Applicability, Fix
-from ckptlint.rules.base import Context, Rule
+from ckptlint.rules.base import Context, Report, Rule
 from ckptlint.rules.info import RuleInfo
 from ckptlint.semantic.model import SemanticModel
 
 if TYPE_CHECKING:
     from ckptlint.semantic.program.index import FileView
+
+# Every suppression comment contains one of these words (`engine/suppressions/directives.py`):
+# a text without them has none, and its comments are never collected.
+_DIRECTIVE_WORDS = ("noqa", "ckptlint")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,6 +45,7 @@ class LintOutcome:
     diagnostics: List[Diagnostic] = field(default_factory=list)
     errors: List[FileError] = field(default_factory=list)
     parsed: bool = True
+    view: "Optional[FileView]" = None  # how the lint saw the project: `view.reads` are the modules it read
 
 
 def parse(text: str, path: str) -> "cst.Module | FileError":
@@ -75,6 +85,7 @@ def lint_text(
     rules: "Sequence[Type[Rule] | RuleInfo]",
     project: ProjectSettings,
     view: "Optional[FileView]" = None,
+    options: LintOptions = DEFAULT,
 ) -> LintOutcome:
     """Run ``rules`` on ``text``: the findings that survive suppression.
 
@@ -83,23 +94,29 @@ def lint_text(
     counts as having run (for unused-suppression checks): one that was skipped
     could not have reported anything. ``view`` is how the file sees the other
     modules of its project (their summaries, and their words for the
-    pre-filter); without one the text is linted on its own.
+    pre-filter); without one the text is linted on its own. Raises `Cancelled`
+    when ``options`` say the lint is no longer wanted.
     """
     words = view.with_imported_texts(text) if view is not None else text
     runnable = [_rule_class(rule) for rule in rules_that_can_fire(words, rules, project)]
     if not runnable:
         return LintOutcome()
+    options.checkpoint()  # the parse cannot stop once started: superseded before it, it never starts
     parsed = parse(text, path)
     if isinstance(parsed, FileError):
         return LintOutcome(errors=[parsed], parsed=False)
+    options.checkpoint()
     model = SemanticModel(parsed, text, project, view)
-    outcome = LintOutcome()
+    outcome = LintOutcome(view=view)
     for rule_class in runnable:
-        _run_rule(rule_class(), model, path, project, outcome)
+        options.checkpoint()
+        _run_rule(rule_class(), model, path, project, outcome, options)
     ran = frozenset(rule.code for rule in rules)
-    check_comments = bool(ran & META_CODES) and ("CKPT" in text or "ckptlint" in text.lower())
+    lowered = text.lower()
+    check_comments = bool(ran & META_CODES) and ("CKPT" in text or "ckptlint" in lowered)
+    has_directives = any(word in lowered for word in _DIRECTIVE_WORDS)
     if outcome.diagnostics or check_comments:
-        directives = read_file(model.comments, text)
+        directives = read_file(model.comments if has_directives else (), text)
         suppressions = Suppressions.from_directives(directives)
         meta = (
             check_suppressions(path, text, directives, outcome.diagnostics, ran, suppressions)
@@ -119,7 +136,12 @@ def _rule_class(rule: "Type[Rule] | RuleInfo") -> Type[Rule]:
 
 
 def _run_rule(
-    rule: Rule, model: SemanticModel, path: str, project: ProjectSettings, outcome: LintOutcome
+    rule: Rule,
+    model: SemanticModel,
+    path: str,
+    project: ProjectSettings,
+    outcome: LintOutcome,
+    options: LintOptions = DEFAULT,
 ) -> None:
     """Route the model's sites to the hooks ``rule`` implements (the sites of a hook it does not
     implement are never computed), behind its `applies` gate, asked once there is work."""
@@ -132,16 +154,22 @@ def _run_rule(
         if (calls or saves or loads or rule.implements("check_module")) and rule.applies(ctx):
             for call in calls:
                 at = call.node
+                options.checkpoint()
                 rule.check_call(call, ctx)
             for save in saves:
                 at = save.call
+                options.checkpoint()
                 rule.check_save(save, ctx)
             for load in loads:
                 at = load.call
+                options.checkpoint()
                 rule.check_load(load, ctx)
             at = None
             rule.check_module(ctx)
-        diagnostics = [_diagnostic(report, rule, model, path, project) for report in ctx.reports]
+        diagnostics = []
+        for report in ctx.reports:
+            at = report.node
+            diagnostics.append(_diagnostic(report, rule, model, path, project, options.fixes))
     except Exception as exc:  # one rule's bug must not stop the others
         line = model.span(at).line if at is not None else None
         detail = " ".join(str(exc).split())
@@ -157,17 +185,35 @@ def _run_rule(
     outcome.diagnostics.extend(diagnostics)
 
 
-def _diagnostic(report, rule: Rule, model: SemanticModel, path: str, project: ProjectSettings) -> Diagnostic:
+def _diagnostic(
+    report: Report, rule: Rule, model: SemanticModel, path: str, project: ProjectSettings, build_fix: bool
+) -> Diagnostic:
     span = model.span(report.node)
+    fix = _effective_fix(report.build_fix(), project) if build_fix else None
     return Diagnostic(
         path=path,
         code=rule.code,
         name=rule.name,
         message=report.message,
         span=span,
-        fix=_effective_fix(report.fix, project),
+        fix=fix,
         noqa_line=span.line,
+        fix_later=None if build_fix else _fix_later(report, rule, project),
     )
+
+
+def _fix_later(report: Report, rule: Rule, project: ProjectSettings) -> "Callable[[], Optional[Fix]]":
+    """What builds ``report``'s fix when it is asked for; a builder that fails gives no fix (and
+    says so in the log), as the lint that did not build it could not have reported the failure."""
+
+    def build() -> Optional[Fix]:
+        try:
+            return _effective_fix(report.build_fix(), project)
+        except Exception:
+            log.exception("building the fix of %s (%s) failed", rule.code, rule.name)
+            return None
+
+    return build
 
 
 def _effective_fix(fix: Optional[Fix], project: ProjectSettings) -> Optional[Fix]:

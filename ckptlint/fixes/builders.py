@@ -227,9 +227,10 @@ def insert_statement_first(model: SemanticModel, block: cst.IndentedBlock, state
     return _insert_line(model, where, where.lines.line_start(line), _indentation(model, where, first), statement, first)
 
 
-def insert_statement_after(model: SemanticModel, anchor: cst.BaseStatement, statement: cst.SimpleStatementLine) -> Edit:
-    """An edit that inserts ``statement`` on the line after ``anchor`` (a statement
-    line, or a compound statement with all its blocks), at ``anchor``'s indentation."""
+def insert_statement_after(model: SemanticModel, anchor: cst.BaseStatement, statement: cst.BaseStatement) -> Edit:
+    """An edit that inserts ``statement`` (a line, or a compound statement with its block) on the
+    line after ``anchor`` (a statement line, or a compound statement with all its blocks), at
+    ``anchor``'s indentation."""
     where = source_map(model)
     after = where.lines.next_line_start(model.span(anchor).end_line)
     return _insert_line(model, where, after, _indentation(model, where, anchor), statement, anchor)
@@ -249,12 +250,16 @@ def _indentation(model: SemanticModel, where: SourceMap, statement: cst.CSTNode)
 
 
 def _insert_line(
-    model: SemanticModel, where: SourceMap, offset: int, indent: str, statement: cst.SimpleStatementLine, near: cst.CSTNode
+    model: SemanticModel, where: SourceMap, offset: int, indent: str, statement: cst.BaseStatement, near: cst.CSTNode
 ) -> Edit:
     """Insert ``statement`` at the line start ``offset`` of the rendered code; the strings
-    it copies from ``near`` keep their quotes, those the fix creates take the file's."""
+    it copies from ``near`` keep their quotes, those the fix creates take the file's. A
+    compound statement's block is indented one more level than ``indent``, as the file does."""
     statement = follow_quotes(model, statement, string_ids(near))  # type: ignore[assignment]
     code = model.module.code_for_node(statement)
+    if not isinstance(statement, cst.SimpleStatementLine):
+        first, newline, rest = code.partition(model.module.default_newline)
+        code = first + newline + "".join(indent + line if line.strip() else line for line in rest.splitlines(keepends=True))
     point = where.after(offset)
     text = model.text
     prefix = model.module.default_newline if point == len(text) and text and not text.endswith(("\n", "\r")) else ""
@@ -277,18 +282,13 @@ def add_checkpoint_entry(model: SemanticModel, checkpoint: "Checkpoint", key: st
     return None
 
 
-def add_state_dict_entry(
-    model: SemanticModel, checkpoint: "Checkpoint", owner: str, preferred_key: str, several: bool
-) -> Optional[Edit]:
-    """Add `"<key>": <owner>.state_dict()` to a checkpoint. The key is the one users
-    expect (`"optimizer"`), or the object's own name when several of that kind are in
-    scope (`"opt_d"`); None when both keys are already taken."""
+def state_dict_key(checkpoint: "Checkpoint", owner: str, preferred_key: str, several: bool) -> Optional[str]:
+    """The key under which `<owner>.state_dict()` goes: the one users expect (`"optimizer"`), or
+    the object's own name when several of that kind are in scope (`"opt_d"`); None when both
+    keys are already taken."""
     own_name = owner.rsplit(".", 1)[-1]
     first, second = (own_name, preferred_key) if several else (preferred_key, own_name)
-    key = checkpoint.free_key(first, second)
-    if key is None:
-        return None
-    return add_checkpoint_entry(model, checkpoint, key, state_dict_call(owner))
+    return checkpoint.free_key(first, second)
 
 
 # -- where a fix can go ------------------------------------------------------------------

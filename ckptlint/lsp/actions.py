@@ -10,15 +10,22 @@
   that cannot take a comment (it ends inside a string, or continues with a
   backslash), so nothing is ever written into a string.
 - `source.fixAll.ckptlint`: the safe fixes of `fix_source`, as one edit.
+
+Fixes are built here, when an action is asked for, and only for the findings
+in the requested range (`engine.options.fix_of`): the lint that published the
+findings built none. Fix-all is computed when the client asks for it (`only`
+names it), or offered unresolved in the plain list and computed on
+`codeAction/resolve`.
 """
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from lsprotocol import types
 
 from ckptlint.diagnostics import Diagnostic
+from ckptlint.engine.options import fix_of
 from ckptlint.engine.suppressions.writer import noqa_edit
 from ckptlint.fixes.model import Applicability, Edit, minimal_edit
 from ckptlint.lsp.positions import PositionMapper
@@ -34,8 +41,32 @@ def _edit(uri: str, mapper: PositionMapper, edits: Sequence[Edit]) -> types.Work
     return types.WorkspaceEdit(changes={uri: text_edits})
 
 
+def quick_fixes(
+    uri: str,
+    text: str,
+    mapper: PositionMapper,
+    diagnostics: Sequence[Diagnostic],
+    within: types.Range,
+    to_lsp: Callable[[Diagnostic, PositionMapper], types.Diagnostic],
+) -> List[types.CodeAction]:
+    """The fixes, then the "Disable" actions, of the findings that overlap ``within``."""
+    fixes: List[types.CodeAction] = []
+    disables: List[types.CodeAction] = []
+    for diagnostic in diagnostics:
+        lsp_diagnostic = to_lsp(diagnostic, mapper)
+        if not overlaps(lsp_diagnostic.range, within):
+            continue
+        fix = fix_action(uri, mapper, diagnostic, lsp_diagnostic)
+        if fix is not None:
+            fixes.append(fix)
+        disable = noqa_action(uri, text, mapper, diagnostic, lsp_diagnostic)
+        if disable is not None:
+            disables.append(disable)
+    return fixes + disables
+
+
 def fix_action(uri: str, mapper: PositionMapper, diagnostic: Diagnostic, lsp_diagnostic: types.Diagnostic) -> Optional[types.CodeAction]:
-    fix = diagnostic.fix
+    fix = fix_of(diagnostic)
     if fix is None or fix.applicability is Applicability.DISPLAY_ONLY:
         return None
     safe = fix.applicability is Applicability.SAFE
@@ -66,17 +97,39 @@ def fix_all_action(uri: str, mapper: PositionMapper, fixed_text: str) -> Optiona
         return None
     edit = minimal_edit(mapper.text, fixed_text, 0)
     return types.CodeAction(
-        title="ckptlint: fix all safe fixes",
+        title=FIX_ALL_TITLE,
         kind=FIX_ALL_KIND,
         edit=_edit(uri, mapper, [edit]),
     )
+
+
+FIX_ALL_TITLE = "ckptlint: fix all safe fixes"
+
+
+def unresolved_fix_all(uri: str, version: Optional[int]) -> types.CodeAction:
+    """Fix-all without its edit, which `codeAction/resolve` computes if the user picks it."""
+    return types.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL_KIND, data={"uri": uri, "version": version})
+
+
+def unresolved_target(action: types.CodeAction) -> Tuple[Optional[str], Optional[int]]:
+    """The document (and its version) an unresolved fix-all was offered for."""
+    data: Any = action.data
+    if action.kind != FIX_ALL_KIND or not isinstance(data, dict) or not isinstance(data.get("uri"), str):
+        return None, None
+    version = data.get("version")
+    return data["uri"], version if isinstance(version, int) else None
 
 
 def wanted(only: Optional[Sequence[str]], kind: str) -> bool:
     """Whether a client's `context.only` filter admits ``kind`` (prefix match, as LSP defines)."""
     if not only:
         return True
-    return any(kind == k or kind.startswith(k + ".") for k in only)
+    return asked_for(only, kind)
+
+
+def asked_for(only: Optional[Sequence[str]], kind: str) -> bool:
+    """Whether `context.only` names ``kind`` (or a kind it is part of): the client asks for it."""
+    return bool(only) and any(kind == k or kind.startswith(k + ".") for k in only or ())
 
 
 def overlaps(a: types.Range, b: types.Range) -> bool:
@@ -86,4 +139,15 @@ def overlaps(a: types.Range, b: types.Range) -> bool:
     return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
 
 
-__all__ = ["FIX_ALL_KIND", "fix_action", "noqa_action", "fix_all_action", "wanted", "overlaps"]
+__all__ = [
+    "FIX_ALL_KIND",
+    "asked_for",
+    "fix_action",
+    "fix_all_action",
+    "noqa_action",
+    "overlaps",
+    "quick_fixes",
+    "unresolved_fix_all",
+    "unresolved_target",
+    "wanted",
+]

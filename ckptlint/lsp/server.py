@@ -1,24 +1,34 @@
 """`ckptlint server`: a pygls 2 language server over stdio.
 
-A buffer's unsaved text goes through the pipeline a file on the command line
-goes through (`api.process_document`: pre-filter, rule selection with
+A buffer's unsaved text goes through the analysis a file on the command line
+goes through (`api.lint_source`: pre-filter, rule selection with
 `per-file-ignores`, analysis), with the configuration `load_settings` finds
-from the document's folder. A document the configuration excludes
-(`exclude`, `extend-exclude`, `.gitignore`: what a walk of the project, or
-`--force-exclude`, skips) gets no diagnostics, as in `ruff server`.
-Configurations are read once per folder and read again only when the client
-reports a configuration or `.gitignore` file changed (saved in the editor,
-or a watched-files event), never on every lint.
+from the document's folder (the nearest one above it). A document the
+configuration excludes (`exclude`, `extend-exclude`, `.gitignore`: what a walk
+of the project, or `--force-exclude`, skips) gets no diagnostics, as in `ruff
+server`. Configurations are read once per folder and read again only when the
+client reports a configuration or `.gitignore` file changed (saved in the
+editor, or a watched-files event), never on every lint.
 
-Each open/change/save schedules a lint after a short debounce; the lint runs
-in a worker thread so the connection stays responsive, and its result is
-published only if the document is still at the version it was computed
-from, so a slow lint can never overwrite a newer one. A buffer that does not
-parse gets an empty diagnostic list (the editor's Python support reports the
-syntax error), so nothing stale stays on screen.
+Speed (issue #19): each open/change/save schedules a lint of the document
+(`scheduler`): one lint at a time on one worker thread, a superseded lint
+stops at its next checkpoint, and a lint reads the newest text when its turn
+comes, so no stale work is ever queued; its result is published only if the
+document is still at the version it was computed from. Lints build no fixes:
+each finding keeps its fix's builder, and a code action builds the fixes of
+the findings under the cursor only; fix-all runs when the client asks for
+`source.fixAll`, or resolves the action it was offered.
 
-Findings are published as warnings: they are advice about a training script,
-not errors that stop anything in the editor.
+Other modules (issue #17): a document is linted with its project's index
+(`workspace_index`): the first lint of a document whose imports were never
+summarised runs on its own, the summaries are built in the background, and
+the document is linted again with them; an edit to a module (in the editor,
+saved, or on disk) re-lints the open documents whose last lint read it.
+
+A buffer that does not parse gets an empty diagnostic list (the editor's
+Python support reports the syntax error), so nothing stale stays on screen.
+Findings are published as warnings: they are advice about a training
+script, not errors that stop anything in the editor.
 """
 
 from __future__ import annotations
@@ -27,27 +37,36 @@ import asyncio
 import logging
 import os
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 
 from ckptlint import __version__
-from ckptlint.api import FixMode, fix_source, process_document
+from ckptlint.api import fix_source, lint_source
 from ckptlint.config.errors import ConfigError
 from ckptlint.config.loader import CONFIG_FILES, build_settings, load_settings
 from ckptlint.config.settings import Settings
 from ckptlint.diagnostics import Diagnostic
 from ckptlint.engine.discovery import Discovery
-from ckptlint.engine.session.documents import text_document
+from ckptlint.engine.options import Cancelled, LintOptions
 from ckptlint.engine.session.notebook import NOTEBOOK_SUFFIX
 from ckptlint.links import rule_url
 from ckptlint.lsp import actions
 from ckptlint.lsp.positions import PositionMapper
+from ckptlint.lsp.scheduler import Job, Scheduler
+from ckptlint.lsp.workspace_index import WorkspaceIndex
+
+if TYPE_CHECKING:
+    from ckptlint.semantic.program.index import FileView
 
 SOURCE = "ckptlint"
-DEBOUNCE_SECONDS = 0.15
+# Changes closer together than this are linted once (a burst of notifications); typing is
+# handled by superseding, not by waiting.
+DEBOUNCE_SECONDS = 0.02
+# A module's change re-lints the documents that import it once the typing in it pauses.
+IMPORTERS_DELAY_SECONDS = 0.3
 # Files whose change changes settings or exclusions: re-read on change only.
 WATCHED = (*CONFIG_FILES, ".gitignore")
 log = logging.getLogger(__name__)
@@ -55,18 +74,20 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Linted:
-    """The findings of one version of one document."""
+    """The findings of one version of one document (each with its fix's builder)."""
 
     version: Optional[int]
     text: str
     path: str
     diagnostics: List[Diagnostic]
+    view: "Optional[FileView]" = None  # how the lint saw the project (`view.reads`: the modules it read)
 
 
 class CkptlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("ckptlint", __version__)
-        self.pending: Dict[str, asyncio.Task] = {}
+        self.scheduler = Scheduler()
+        self.index = WorkspaceIndex()
         self.results: Dict[str, Linted] = {}
         self.reported_config_errors: set = set()
         self.configurations: Dict[str, Tuple[Settings, Discovery]] = {}  # by folder
@@ -82,7 +103,7 @@ class CkptlintServer(LanguageServer):
                 if best is None or len(root) > len(best):
                     best = root
         # The nearest configuration above the document wins (as on the command
-        # line run from its folder); the workspace folder bounds nothing.
+        # line); the workspace folder bounds nothing.
         return folder if os.path.isdir(folder) else (best or os.getcwd())
 
     def configuration(self, path: str) -> Tuple[Settings, Discovery]:
@@ -126,48 +147,74 @@ class CkptlintServer(LanguageServer):
         as notebook documents, which this server does not take)."""
         return not path.endswith(NOTEBOOK_SUFFIX) and not discovery.is_excluded(path)
 
-    def lint_now(self, uri: str, text: str, version: Optional[int], settings: Settings) -> Tuple[Linted, Optional[str]]:
-        """Lint one text (in a worker thread): the findings and why some are missing, if so."""
+    def lint_now(
+        self, uri: str, text: str, version: Optional[int], settings: Settings, options: LintOptions, alone: bool = False
+    ) -> Tuple[Linted, Optional[str]]:
+        """Lint one text (in the worker thread): the findings and why some are missing, if so.
+        ``alone``: without the other modules of its project (their summaries are not built yet).
+        Raises `Cancelled` when ``options`` say the lint is superseded."""
         path = self.path_of(uri)
-        report = process_document(text_document(text, path), settings, FixMode.CHECK)
-        problem = "; ".join(error.render() for error in report.errors) or None
-        return Linted(version, text, path, report.diagnostics), problem
+        view = None if alone else self.index.view(settings.project, path)
+        outcome = lint_source(text, path, settings, view=view, options=options)
+        problem = "; ".join(error.render() for error in outcome.errors) or None
+        return Linted(version, text, path, outcome.diagnostics, outcome.view), problem
 
-    def schedule(self, uri: str, delay: float) -> None:
-        previous = self.pending.pop(uri, None)
-        if previous is not None:
-            previous.cancel()
-        self.pending[uri] = asyncio.get_running_loop().create_task(self._lint_later(uri, delay))
+    def schedule(self, uri: str, delay: float) -> Job:
+        """Lint ``uri`` after ``delay`` seconds, superseding the lint scheduled or running for it."""
+        return self.scheduler.schedule(uri, delay, lambda job: self._lint(job, uri))
 
-    async def _lint_later(self, uri: str, delay: float) -> None:
-        try:
-            if delay:
-                await asyncio.sleep(delay)
-            document = self.workspace.get_text_document(uri)
-            text, version = document.source, document.version
-            settings, discovery = self.configuration(self.path_of(uri))
-            if not self.lintable(self.path_of(uri), discovery):
-                linted, problem = Linted(version, text, self.path_of(uri), []), None
-            else:
-                loop = asyncio.get_running_loop()
-                linted, problem = await loop.run_in_executor(None, self.lint_now, uri, text, version, settings)
-        except asyncio.CancelledError:
-            return
-        except Exception as exc:  # a lint must never take the server down
-            self.window_log_message(
-                types.LogMessageParams(type=types.MessageType.Error, message=f"ckptlint: {type(exc).__name__}: {exc}")
-            )
-            return
-        finally:
-            if self.pending.get(uri) is asyncio.current_task():
-                del self.pending[uri]
+    async def _lint(self, job: Job, uri: str) -> None:
+        async with self.scheduler.turn(job):
+            document = self.workspace.text_documents.get(uri)
+            if document is None:
+                return  # closed meanwhile
+            text, version, path = document.source, document.version, self.path_of(uri)
+            try:
+                settings, discovery = self.configuration(path)
+                if not self.lintable(path, discovery):
+                    linted, problem, missing = Linted(version, text, path, []), None, []
+                else:
+                    missing = self.index.missing(settings.project, path, text)
+                    options = LintOptions(fixes=False, cancelled=job.stop.is_set)
+                    linted, problem = await self.scheduler.call(
+                        self.lint_now, uri, text, version, settings, options, bool(missing)
+                    )
+            except Cancelled:
+                return  # superseded: a newer lint is on its way
+            except Exception as exc:  # a lint must never take the server down
+                self.window_log_message(
+                    types.LogMessageParams(type=types.MessageType.Error, message=f"ckptlint: {type(exc).__name__}: {exc}")
+                )
+                return
+        self.index.linted(path, linted.view)
         current = self.workspace.text_documents.get(uri)
-        if current is None or current.version != version:
+        if job.stop.is_set() or current is None or current.version != version:
             return  # closed, or edited while we linted: a newer lint is on its way
         if problem:
             self.window_log_message(types.LogMessageParams(type=types.MessageType.Log, message=f"{uri}: {problem}"))
         self.results[uri] = linted
         self.publish(uri, linted)
+        if missing:
+            self.scheduler.schedule(f"index:{uri}", 0, lambda job: self._summarise(job, uri, settings, missing))
+
+    async def _summarise(self, job: Job, uri: str, settings: Settings, modules: List[str]) -> None:
+        """Build the summaries a document lacked, one module per turn (lints come between), then
+        lint it with them."""
+        for module in modules:
+            async with self.scheduler.turn(job):
+                await self.scheduler.call(self.index.summarise, settings.project, module)
+            self.index.summarised(module)
+            if job.stop.is_set():
+                return  # superseded during its turn: the job that replaced it goes on
+        if uri in self.workspace.text_documents and not self.scheduler.busy(uri):
+            self.schedule(uri, 0)
+
+    def module_changed(self, path: str) -> None:
+        """A module's text changed (edited, saved, or on disk): re-lint the documents that read it."""
+        for importer in self.index.importers(path):
+            uri = from_fs_path(importer)
+            if uri is not None and uri in self.workspace.text_documents:
+                self.schedule(uri, IMPORTERS_DELAY_SECONDS)
 
     def to_lsp(self, diagnostic: Diagnostic, mapper: PositionMapper) -> types.Diagnostic:
         return types.Diagnostic(
@@ -177,7 +224,7 @@ class CkptlintServer(LanguageServer):
             code=diagnostic.code,
             code_description=types.CodeDescription(href=rule_url(diagnostic.code)),
             source=SOURCE,
-            data={"name": diagnostic.name, "fixable": diagnostic.fix is not None},
+            data={"name": diagnostic.name},
         )
 
     def mapper(self, text: str) -> PositionMapper:
@@ -194,24 +241,32 @@ class CkptlintServer(LanguageServer):
         )
 
     def clear(self, uri: str) -> None:
-        task = self.pending.pop(uri, None)
-        if task is not None:
-            task.cancel()
+        self.scheduler.supersede(uri)
+        self.scheduler.supersede(f"index:{uri}")
         self.results.pop(uri, None)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
-    async def current(self, uri: str) -> Linted:
-        """The findings of the document's current text (re-linted if the cache is stale)."""
-        document = self.workspace.get_text_document(uri)
-        cached = self.results.get(uri)
-        if cached is not None and cached.version == document.version and cached.text == document.source:
-            return cached
-        settings, discovery = self.configuration(self.path_of(uri))
-        if not self.lintable(self.path_of(uri), discovery):
-            return Linted(document.version, document.source, self.path_of(uri), [])
-        loop = asyncio.get_running_loop()
-        linted, _ = await loop.run_in_executor(None, self.lint_now, uri, document.source, document.version, settings)
-        return linted
+    async def current(self, uri: str) -> Optional[Linted]:
+        """The findings of the document's current text: the published ones, or those of the lint
+        on its way (None if the document is closed)."""
+        for _ in range(10):  # each round waits for one lint; more rounds only while edits arrive
+            document = self.workspace.text_documents.get(uri)
+            if document is None:
+                return None
+            cached = self.results.get(uri)
+            if cached is not None and cached.version == document.version and cached.text == document.source:
+                return cached
+            if not self.scheduler.busy(uri):
+                self.schedule(uri, 0)
+            await self.scheduler.wait(uri)
+        return None
+
+    async def fix_all(self, linted: Linted) -> str:
+        """The text with every safe fix applied (in a turn of the worker thread)."""
+        settings = self.settings_for(linted.path)
+        async with self.scheduler.turn(Job("fix-all")):
+            fixed = await self.scheduler.call(lambda: fix_source(linted.text, linted.path, settings))
+        return fixed.text
 
 
 server = CkptlintServer()
@@ -219,30 +274,38 @@ server = CkptlintServer()
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: CkptlintServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.index.opened(ls.path_of(params.text_document.uri), params.text_document.text)
     ls.schedule(params.text_document.uri, 0)  # nothing to coalesce yet: lint at once
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: CkptlintServer, params: types.DidChangeTextDocumentParams) -> None:
-    ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+    uri = params.text_document.uri
+    document = ls.workspace.text_documents.get(uri)
+    if document is not None:
+        ls.index.opened(ls.path_of(uri), document.source)
+    ls.schedule(uri, DEBOUNCE_SECONDS)
+    ls.module_changed(ls.path_of(uri))
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: CkptlintServer, params: types.DidSaveTextDocumentParams) -> None:
-    if os.path.basename(ls.path_of(params.text_document.uri)) in WATCHED:
+    path = ls.path_of(params.text_document.uri)
+    if os.path.basename(path) in WATCHED:
         ls.configuration_changed()
     else:
         ls.schedule(params.text_document.uri, 0)
+        ls.module_changed(path)
 
 
 @server.feature(types.INITIALIZED)
 def initialized(ls: CkptlintServer, params: types.InitializedParams) -> None:
-    """Ask the client to report changes to configuration files, where it can."""
+    """Ask the client to report changes to configuration files and modules, where it can."""
     workspace = ls.client_capabilities.workspace
     watched = workspace.did_change_watched_files if workspace is not None else None
     if watched is None or not watched.dynamic_registration:
-        return  # such clients still report configurations saved in the editor (did_save)
-    watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in WATCHED]
+        return  # such clients still report files saved in the editor (did_save)
+    watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in (*WATCHED, "*.py")]
     ls.client_register_capability(
         types.RegistrationParams(
             registrations=[
@@ -258,50 +321,70 @@ def initialized(ls: CkptlintServer, params: types.InitializedParams) -> None:
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 def did_change_watched_files(ls: CkptlintServer, params: types.DidChangeWatchedFilesParams) -> None:
-    if any(os.path.basename(ls.path_of(change.uri)) in WATCHED for change in params.changes):
+    paths = [ls.path_of(change.uri) for change in params.changes]
+    if any(os.path.basename(path) in WATCHED for path in paths):
         ls.configuration_changed()
+        return
+    for path in paths:
+        if path.endswith(".py"):
+            ls.index.on_disk(path)  # created, changed or deleted
+        if path.endswith(".py") and os.path.abspath(path) not in ls.index.unsaved:
+            ls.module_changed(path)  # an open document's own text is the editor's, not the disk's
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: CkptlintServer, params: types.DidCloseTextDocumentParams) -> None:
+    path = ls.path_of(params.text_document.uri)
+    ls.index.closed(path)
     ls.clear(params.text_document.uri)
+    ls.module_changed(path)  # the importers read the file on disk again
 
 
 @server.feature(
     types.TEXT_DOCUMENT_CODE_ACTION,
     types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, actions.FIX_ALL_KIND],
-        resolve_provider=False,
+        resolve_provider=True,
     ),
 )
 async def code_action(ls: CkptlintServer, params: types.CodeActionParams) -> List[types.CodeAction]:
+    """Quick fixes and "Disable" actions for the findings in the range (their fixes built now, and
+    only theirs); fix-all when the client asks for `source.fixAll`, or, in the plain list, as an
+    action resolved (`codeAction/resolve`) only if picked, for clients that resolve actions."""
     uri = params.text_document.uri
     only = params.context.only
     linted = await ls.current(uri)
+    if linted is None:
+        return []
     mapper = ls.mapper(linted.text)
     result: List[types.CodeAction] = []
     if actions.wanted(only, types.CodeActionKind.QuickFix):
-        fixes: List[types.CodeAction] = []
-        disables: List[types.CodeAction] = []
-        for diagnostic in linted.diagnostics:
-            lsp_diagnostic = ls.to_lsp(diagnostic, mapper)
-            if not actions.overlaps(lsp_diagnostic.range, params.range):
-                continue
-            fix = actions.fix_action(uri, mapper, diagnostic, lsp_diagnostic)
-            if fix is not None:
-                fixes.append(fix)
-            disable = actions.noqa_action(uri, linted.text, mapper, diagnostic, lsp_diagnostic)
-            if disable is not None:
-                disables.append(disable)
-        result.extend(fixes + disables)
-    if actions.wanted(only, actions.FIX_ALL_KIND) and linted.diagnostics:
-        settings = ls.settings_for(linted.path)
-        loop = asyncio.get_running_loop()
-        fixed = await loop.run_in_executor(None, lambda: fix_source(linted.text, linted.path, settings))
-        action = actions.fix_all_action(uri, mapper, fixed.text)
+        result.extend(actions.quick_fixes(uri, linted.text, mapper, linted.diagnostics, params.range, ls.to_lsp))
+    if linted.diagnostics and actions.asked_for(only, actions.FIX_ALL_KIND):
+        action = actions.fix_all_action(uri, mapper, await ls.fix_all(linted))
         if action is not None:
             result.append(action)
+    elif linted.diagnostics and actions.wanted(only, actions.FIX_ALL_KIND) and _resolves_edits(ls):
+        result.append(actions.unresolved_fix_all(uri, linted.version))
     return result
+
+
+@server.feature(types.CODE_ACTION_RESOLVE)
+async def resolve_code_action(ls: CkptlintServer, action: types.CodeAction) -> types.CodeAction:
+    """The edit of the fix-all action offered unresolved, for the text it was offered for."""
+    uri, version = actions.unresolved_target(action)
+    linted = await ls.current(uri) if uri is not None else None
+    if linted is None or linted.version != version:
+        return action  # the document moved on: no edit (the client asks again)
+    resolved = actions.fix_all_action(uri, ls.mapper(linted.text), await ls.fix_all(linted))
+    return resolved if resolved is not None else action
+
+
+def _resolves_edits(ls: CkptlintServer) -> bool:
+    text_document = ls.client_capabilities.text_document
+    code_action = text_document.code_action if text_document is not None else None
+    support = code_action.resolve_support if code_action is not None else None
+    return support is not None and "edit" in support.properties
 
 
 def serve() -> None:

@@ -12,6 +12,12 @@ is about one site and never iterates the model for it:
 - `check_module(ctx)`: once, for rules about the whole file.
 `applies(ctx)` is the module-level condition of all of them ("a distributed
 script"): asked once, only when there is something to check.
+
+A fix is passed to `ctx.report` as what builds it (`functools.partial(self._fix,
+ctx, ...)`), not built: the engine builds it only when the caller reads fixes
+(the command line does; the language server asks for the ones under the
+cursor). A builder takes its values at the call, so a loop's next site never
+changes the fix of the previous one.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 import enum
 import textwrap
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, ClassVar, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -73,11 +79,18 @@ class Invalid:
         return None if self.fixed is None else textwrap.dedent(self.fixed).lstrip("\n")
 
 
+# A fix, or what builds it when someone reads it (None from the builder: no fix after all).
+FixBuilder = Callable[[], Optional[Fix]]
+
+
 @dataclass(frozen=True)
 class Report:
     node: cst.CSTNode
     message: str
-    fix: Optional[Fix]
+    fix: Union[Fix, FixBuilder, None]
+
+    def build_fix(self) -> Optional[Fix]:
+        return self.fix() if callable(self.fix) else self.fix
 
 
 class Context:
@@ -90,10 +103,13 @@ class Context:
         self.reports: List[Report] = []
         self._reported: Set[Tuple[int, str]] = set()
 
-    def report(self, node: cst.CSTNode, *, message: Optional[str] = None, fix: Optional[Fix] = None) -> None:
+    def report(
+        self, node: cst.CSTNode, *, message: Optional[str] = None, fix: Union[Fix, FixBuilder, None] = None
+    ) -> None:
         """Report a finding anchored at ``node`` (its first line is the noqa line). A finding the
         rule already reported (same node, same message) is one finding: a `state_dict()` call
-        that two saves write is reported once."""
+        that two saves write is reported once. ``fix`` is best given as its builder (see the
+        module's docstring): it is then built only if it is read."""
         text = message or self.rule.message
         if (id(node), text) not in self._reported:
             self._reported.add((id(node), text))

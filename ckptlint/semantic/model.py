@@ -11,7 +11,7 @@ between facts are visible here and nowhere else:
     saves(core, buffers)             checkpoints(core, kinds, saves)
     paths(core, saves, loops)        distributed(core, kinds, loops)
     guards(core, distributed)        resume(core, loops, buffers)
-    files(core, resume)              dataloaders(core, loops)
+    files(core, resume, kinds, checkpoints)                 dataloaders(core, loops)
     seeding(core)  fsdp_policy(core)
 """
 
@@ -100,7 +100,7 @@ class SemanticModel(ModuleCore):
     @cached_property
     def files(self) -> CheckpointFiles:
         """Which saves and loads name the same file, and which load reads a save back."""
-        return CheckpointFiles(self._core_view, self.resume)
+        return CheckpointFiles(self._core_view, self.resume, self.kinds, self.checkpoints)
 
     @cached_property
     def seeding(self) -> Seeding:

@@ -11,14 +11,17 @@ from support import enter_project
 
 from ckptlint.cli import cli
 
-# CKPT201: a safe fix. CKPT202: unsafe. CKPT104: safe, but it adds the first
-# `import ckptlint.runtime`, so it is unsafe unless the runtime is declared.
+# CKPT201: a safe fix. CKPT202: unsafe. CKPT104: safe (it restores the RNG where the
+# job resumes), but it adds the first `import ckptlint.runtime`, so it is unsafe
+# unless the runtime is declared.
 TRAIN = """\
 import torch
 import torch.nn as nn
 model = nn.Linear(4, 2)
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
-init = torch.load("init.pt")
+if args.resume:
+    init = torch.load("/ckpt/last.pt")
+    opt.load_state_dict(init["optimizer"])
 torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "/ckpt/last.pt")
 """
 

@@ -130,7 +130,21 @@ def test_fix_mode_never_uses_the_cache(tree, tmp_path_factory, spy) -> None:
     assert len(spy) == 10
 
 
-def test_jobs_1_and_2_give_identical_output(tmp_path, monkeypatch) -> None:
+def test_workers_start_only_when_the_time_left_pays_for_them() -> None:
+    from ckptlint.engine.session.pool import POOL_PAYS_SECONDS, PROBE_SECONDS, pool_pays
+
+    assert not pool_pays(PROBE_SECONDS / 2, 1000, 10**9)  # not measured long enough yet
+    assert not pool_pays(PROBE_SECONDS, 1000, int(1000 * (POOL_PAYS_SECONDS / PROBE_SECONDS) * 0.9))
+    assert pool_pays(PROBE_SECONDS, 1000, int(1000 * (POOL_PAYS_SECONDS / PROBE_SECONDS) * 1.1))
+    assert not pool_pays(PROBE_SECONDS, 0, 10**9)
+
+
+@pytest.mark.parametrize("pool", ["never", "after the first file"])
+def test_jobs_1_and_2_give_identical_output(tmp_path, monkeypatch, pool) -> None:
+    """Whether the workers start or not."""
+    from ckptlint.engine.session import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "pool_pays", lambda *args: pool != "never")
     shutil.copytree(FIXTURES, tmp_path / "fixtures")
     for index in range(12):
         (tmp_path / "fixtures" / f"extra{index}.py").write_text(BAD)

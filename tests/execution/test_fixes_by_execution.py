@@ -8,10 +8,10 @@ for the reason the fixture's findings name; after it, the job must resume bit
 for bit, and its loaders must load what its savers write (every run executes
 all of the job's loads).
 
-Where a fixed job cannot resume yet because a fix adds a saved entry that
-nothing restores, or changes what a save writes without the load that reads it
-(#18 part 1: paired edits), the test is an expected failure that turns into
-a failure the day the pair lands. `python tests/execution/report.py` prints
+A fix that changes what a save writes changes the loads of that checkpoint in
+the same edit (#18 part 1: paired edits), so every fixed job resumes bit for
+bit but the FSDP one, whose findings (CKPT304) have no fix: it is an expected
+failure, for the reason it names. `python tests/execution/report.py` prints
 the table of all runs.
 """
 
@@ -45,43 +45,14 @@ BREAKS = {
     ),
 }
 
-PART_1 = "#18 part 1 (paired edits): "
-# Why a fixed job does not resume bit for bit yet: the pattern of its `Verdict.reason`, and
-# the cause. Another reason fails the test (a new bug); bit for bit fails it too (strict).
+# Why a fixed job does not resume bit for bit: the pattern of its `Verdict.reason`, and the
+# cause. Another reason fails the test (a new bug); bit for bit fails it too (strict).
 NOT_YET = {
-    "resume_from_checkpoint": (
-        r"^epoch 2 step 0: loss",
-        PART_1 + "the `rng` entry the CKPT104 fix adds (with the CKPT401 loader generator it captures) is never "
-        "restored where the job resumes (no `ckptlint.runtime.restore_rng_state`)",
-    ),
-    "trainer_amp_cosine": (
-        r"Error\(s\) in loading state_dict for DataParallel",
-        PART_1 + "the CKPT107 fix saves `self.model.module.state_dict()` but `Trainer.resume` still loads into the "
-        "DataParallel wrap; the `scheduler` and `scaler` entries the CKPT103/105 fixes add are never restored",
-    ),
-    "ddp_amp_loop": (
-        r"Error\(s\) in loading state_dict for DistributedDataParallel",
-        PART_1 + "the CKPT107 fix saves `model.module.state_dict()` but the resume still loads into the DDP wrap; "
-        "the `scaler` entry the CKPT105 fix adds is never restored",
-    ),
-    "dcgan": (
-        r"'collections.OrderedDict' object has no attribute 'eval'",
-        PART_1 + "the CKPT101 fix saves `netG.state_dict()` but `sample()` still uses the loaded object as a model; "
-        "the `optimizerD` and `rng` entries the CKPT102/104 fixes add are never restored",
-    ),
-    "seeded_classifier": (
-        r"^epoch 2 step 0: loss",
-        PART_1 + "the `rng` entry the CKPT104 fix adds (torch, numpy, random and the CKPT401 loader generator) is "
-        "never restored at `--resume`",
-    ),
-    "mp_spawn_ddp": (
-        r"^epoch 2 step 1: loss",
-        PART_1 + "the `optimizer` entry the CKPT102 fix adds is never restored at `--resume`",
-    ),
     "fsdp_train": (
         r"^epoch 2 step [0-3]: loss",
-        "CKPT304 has no fix: only rank 0 restores optimizer state, rank 1 resumes with a fresh AdamW; and the "
-        "CKPT301 guard makes rank 0 write only its own shard (rank 1's is never saved: #18 case 9, a precondition)",
+        "CKPT304 has no fix (the catalog's): only rank 0 restores optimizer state, rank 1 resumes with a "
+        "fresh AdamW; and the CKPT301 guard makes rank 0 write only its own optimizer shard (rank 1's is "
+        "never saved): the job needs per-rank optimizer files, which no fix writes",
     ),
 }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from typing import Dict, List, Set, Tuple
+from typing import Dict, List, Set
 
 import pytest
 from support import FIXTURES, settings
@@ -22,14 +22,6 @@ from ckptlint.diagnostics import Diagnostic
 from ckptlint.engine.source import read_source
 
 ALL = {"select": ["ALL"]}
-PART_1 = "#18 part 1 (paired edits): "
-# Where this does not hold yet: the fix adds an entry that nothing restores, and
-# CKPT205 reports it (the resume load reads the path the save writes).
-NOT_YET: Dict[Tuple[str, bool], str] = {
-    ("ddp_amp_loop", False): PART_1 + 'CKPT205 about the `"scaler"` entry the CKPT105 fix adds, never restored',
-    ("ddp_amp_loop", True): PART_1 + 'CKPT205 about the `"scaler"` entry the CKPT105 fix adds, never restored',
-    ("resume_from_checkpoint", True): PART_1 + 'CKPT205 about the `"rng"` entry the CKPT104 fix adds, never restored',
-}
 
 
 def _old_lines(before: str, after: str) -> Dict[int, Set[int]]:
@@ -57,13 +49,11 @@ def about_the_fix(before: str, original: List[Diagnostic], after: str, fixed: Li
 
 def _cases() -> List[object]:
     names = sorted(name[:-3] for name in os.listdir(os.path.join(FIXTURES, "bad")) if name.endswith(".py"))
-    cases = []
-    for name in names:
-        for unsafe in (False, True):
-            reason = NOT_YET.get((name, unsafe))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            cases.append(pytest.param(name, unsafe, marks=marks, id=f"{name}-{'unsafe' if unsafe else 'safe'}"))
-    return cases
+    return [
+        pytest.param(name, unsafe, id=f"{name}-{'unsafe' if unsafe else 'safe'}")
+        for name in names
+        for unsafe in (False, True)
+    ]
 
 
 @pytest.mark.parametrize("name, unsafe", _cases())

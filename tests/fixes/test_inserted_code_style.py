@@ -157,11 +157,14 @@ def test_single_quoted_dict_gains_a_single_quoted_key() -> None:
         def main():
             model = torch.nn.Linear(2, 2)
             opt = torch.optim.SGD(model.parameters(), lr=0.1)
+            if args.resume:
+                state = torch.load('last.pt')
+                model.load_state_dict(state['model'])
             torch.save({'model': model.state_dict(), 'epoch': 1}, 'last.pt')
         """
-    assert "torch.save({'model': model.state_dict(), 'epoch': 1, 'optimizer': opt.state_dict()}, 'last.pt')" in _fixed(
-        source, "CKPT102"
-    )
+    fixed = _fixed(source, "CKPT102")
+    assert "torch.save({'model': model.state_dict(), 'epoch': 1, 'optimizer': opt.state_dict()}, 'last.pt')" in fixed
+    assert "        if 'optimizer' in state:\n            opt.load_state_dict(state['optimizer'])\n" in fixed
 
 
 def test_single_quoted_file_gains_a_single_quoted_subscript_key() -> None:
@@ -172,12 +175,17 @@ def test_single_quoted_file_gains_a_single_quoted_subscript_key() -> None:
         def main():
             model = torch.nn.Linear(2, 2)
             opt = torch.optim.SGD(model.parameters(), lr=0.1)
+            if args.resume:
+                state = torch.load('last.pt')
+                opt.load_state_dict(state['optimizer'])
             ckpt = {'model': model.state_dict()}
             ckpt['optimizer'] = opt.state_dict()
             ckpt['epoch'] = 3
             torch.save(ckpt, 'last.pt')
         """
-    assert "    ckpt['epoch'] = 3\n    ckpt['rng'] = ckptlint.runtime.capture_rng_state()\n" in _fixed(source, "CKPT104")
+    fixed = _fixed(source, "CKPT104")
+    assert "    ckpt['epoch'] = 3\n    ckpt['rng'] = ckptlint.runtime.capture_rng_state()\n" in fixed
+    assert "        if 'rng' in state:\n            ckptlint.runtime.restore_rng_state(state['rng'])\n" in fixed
 
 
 def test_a_fix_never_reindents_lines_it_does_not_own() -> None:

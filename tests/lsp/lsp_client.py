@@ -110,7 +110,8 @@ class LspClient:
             "textDocument": {
                 "publishDiagnostics": {"versionSupport": True},
                 "codeAction": {
-                    "codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix", "source.fixAll"]}}
+                    "codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix", "source.fixAll"]}},
+                    "resolveSupport": {"properties": ["edit"]},
                 },
             }
         }

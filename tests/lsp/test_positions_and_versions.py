@@ -79,16 +79,16 @@ def test_slow_lint_never_overwrites_a_newer_version():
         def window_log_message(self, params):
             pass
 
-        def lint_now(self, uri, text, version, settings):
-            result = super().lint_now(uri, text, version, settings)
+        def lint_now(self, uri, text, version, settings, options, alone=False):
+            result = super().lint_now(uri, text, version, settings, options, alone)
             document.version = 2  # an edit arrives while we lint
             return result
 
     fake = Fake()
 
     async def run():
-        fake.schedule(uri, 0)
-        await asyncio.wait_for(fake.pending[uri], 10)
+        job = fake.schedule(uri, 0)
+        await asyncio.wait_for(job.task, 10)
 
     asyncio.run(run())
     assert published == []  # version 1's findings were dropped

@@ -96,12 +96,16 @@ def test_open_diagnose_fix_disable_and_exit(client, tmp_path):
     assert fix_201["kind"] == "quickfix" and fix_201.get("isPreferred") is True
     assert "unsafe" in fix_202["title"] and not fix_202.get("isPreferred")
     assert "Disable CKPT201 for this line" in titles and "Disable CKPT202 for this line" in titles
+    # Fix-all is offered without its edit, which is computed only if the user picks it.
     fix_all = [a for a in actions if a["kind"] == "source.fixAll.ckptlint"]
-    assert len(fix_all) == 1
+    assert len(fix_all) == 1 and "edit" not in fix_all[0]
+    resolved = client.request("codeAction/resolve", fix_all[0])
+    assert 'map_location="cpu"' in apply_text_edits(TEXT, resolved["edit"]["changes"][uri])
 
-    # Only the fixAll source action when the client asks for it (e.g. on save).
+    # Only the fixAll source action, with its edit, when the client asks for it (e.g. on save).
     only_source = _actions(client, uri, diagnostics, only=["source.fixAll"])
     assert [a["kind"] for a in only_source] == ["source.fixAll.ckptlint"]
+    assert only_source[0]["edit"]["changes"][uri] == resolved["edit"]["changes"][uri]
 
     # Apply the safe fix for CKPT201.
     text = apply_text_edits(TEXT, fix_201["edit"]["changes"][uri])
@@ -141,7 +145,7 @@ def test_fix_all_and_noqa_merge(client, tmp_path):
     text = 'import torch\nsd = torch.load("a.pt")  # noqa: E501\n'
     merged, actions = _disabled(client, uri, text, "CKPT201")
     assert merged.splitlines()[1].endswith("# noqa: E501, CKPT201")
-    fix_all = next(a for a in actions if a["kind"] == "source.fixAll.ckptlint")
+    fix_all = client.request("codeAction/resolve", next(a for a in actions if a["kind"] == "source.fixAll.ckptlint"))
     fixed = apply_text_edits(text, fix_all["edit"]["changes"][uri])
     assert 'map_location="cpu"' in fixed and "weights_only" not in fixed  # safe fixes only
     assert client.shutdown() == 0
@@ -276,4 +280,89 @@ def test_a_notebook_opened_as_text_gets_no_misplaced_diagnostics(client, tmp_pat
     notebook = '{"cells": [{"cell_type": "code", "source": ["import torch\\n", "torch.load(\'a\')\\n"]}]}'
     _open(client, uri, notebook)
     assert client.diagnostics(uri, version=1)["diagnostics"] == []
+    assert client.shutdown() == 0
+
+
+# -- other modules (#17, "Language server") -------------------------------------------------------
+
+TRAIN = """import torch
+import torch.distributed as dist
+import utils
+
+
+def main(model, optimizer, loader, epochs):
+    dist.init_process_group("nccl")
+    for epoch in range(epochs):
+        for x in loader:
+            optimizer.zero_grad()
+            model(x).sum().backward()
+            optimizer.step()
+        utils.save_on_master({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, "ckpt.pt")
+    if dist.get_rank() == 0:
+        torch.save(model.state_dict(), "weights.pt")
+"""
+GUARDED = """import torch
+import torch.distributed as dist
+
+
+def is_main_process():
+    return not dist.is_initialized() or dist.get_rank() == 0
+
+
+def save_on_master(*args, **kwargs):
+    if is_main_process():
+        torch.save(*args, **kwargs)
+"""
+UNGUARDED = GUARDED.replace("    if is_main_process():\n        torch.save", "    torch.save")
+
+
+def _codes_at(client: LspClient, uri: str, predicate, timeout: float = 20):
+    """The (line, code) pairs of the first publish for ``uri`` that satisfies ``predicate``."""
+    def match(message):
+        if message.get("method") != "textDocument/publishDiagnostics" or message["params"]["uri"] != uri:
+            return False
+        return predicate({(d["range"]["start"]["line"] + 1, d["code"]) for d in message["params"]["diagnostics"]})
+
+    found = client.wait(match, timeout)["params"]["diagnostics"]
+    return {(d["range"]["start"]["line"] + 1, d["code"]) for d in found}
+
+
+def test_editing_a_helper_module_changes_the_open_scripts_diagnostics(client, tmp_path):
+    (tmp_path / "utils.py").write_text(GUARDED, encoding="utf-8")
+    (tmp_path / "train.py").write_text(TRAIN, encoding="utf-8")
+    client.initialize(tmp_path.as_uri())
+    train, utils = (tmp_path / "train.py").as_uri(), (tmp_path / "utils.py").as_uri()
+    _open(client, train, TRAIN)
+    # First the script alone (utils.py was never summarised), then with utils.py's summary: the
+    # save through `utils.save_on_master` is a save (CKPT501 on its path), rank-guarded inside.
+    with_index = _codes_at(client, train, lambda found: (13, "CKPT501") in found)
+    assert (13, "CKPT301") not in with_index
+
+    # The helper loses its guard in the editor (not saved): the script's save now runs on every rank.
+    _open(client, utils, GUARDED)
+    _change(client, utils, UNGUARDED, 2)
+    assert (13, "CKPT301") in _codes_at(client, train, lambda found: (13, "CKPT301") in found)
+
+    # Closed without saving: the file on disk, guarded, counts again.
+    client.notify("textDocument/didClose", {"textDocument": {"uri": utils}})
+    assert (13, "CKPT301") not in _codes_at(client, train, lambda found: (13, "CKPT501") in found and (13, "CKPT301") not in found)
+
+    # Saved unguarded on disk and reported by the file watcher: CKPT301 again.
+    (tmp_path / "utils.py").write_text(UNGUARDED, encoding="utf-8")
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": utils, "type": 2}]})
+    assert (13, "CKPT301") in _codes_at(client, train, lambda found: (13, "CKPT301") in found)
+    assert client.shutdown() == 0
+
+
+def test_a_module_nobody_read_changes_nothing(client, tmp_path):
+    (tmp_path / "utils.py").write_text(GUARDED, encoding="utf-8")
+    (tmp_path / "other.py").write_text("x = 1\n", encoding="utf-8")
+    client.initialize(tmp_path.as_uri())
+    train = (tmp_path / "train.py").as_uri()
+    _open(client, train, TRAIN)
+    _codes_at(client, train, lambda found: (13, "CKPT501") in found)
+    client.notifications.clear()  # the first publish (the script alone) among them
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": (tmp_path / "other.py").as_uri(), "type": 2}]})
+    with pytest.raises(TimeoutError):
+        _codes_at(client, train, lambda found: True, timeout=1.5)
     assert client.shutdown() == 0

@@ -107,6 +107,9 @@ def test_an_import_far_from_the_edit_is_its_own_small_hunk(tmp_path, monkeypatch
         + f'    """Train.\n\n{story}    """\n'
         + "    model = nn.Linear(4, 2)\n"
         + "    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        + "    if args.resume:\n"
+        + '        ckpt = torch.load("/ckpt/last.pt")\n'
+        + '        opt.load_state_dict(ckpt["optimizer"])\n'
         + '    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "/ckpt/last.pt")\n'
     )
     (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\nruntime = true\n")

@@ -60,6 +60,7 @@ def test_optimizer_classes_setting() -> None:
 def test_helper_save_checkpoint_state_path() -> None:
     outcome = fix(
         """
+        import os
         import torch
         import torch.nn as nn
         def save_checkpoint(state, path):
@@ -67,11 +68,15 @@ def test_helper_save_checkpoint_state_path() -> None:
         def main():
             model = nn.Linear(2, 2)
             optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            if os.path.exists("last.pt"):
+                ckpt = torch.load("last.pt")
+                model.load_state_dict(ckpt["model"])
             save_checkpoint({"model": model.state_dict(), "epoch": 1}, "last.pt")
         """,
         rules=RULES,
     )
     assert '{"model": model.state_dict(), "epoch": 1, "optimizer": optimizer.state_dict()}' in outcome.text
+    assert '        model.load_state_dict(ckpt["model"])\n        if "optimizer" in ckpt:\n            optimizer.load_state_dict(ckpt["optimizer"])\n' in outcome.text
 
 
 def test_silent_in_export_function_with_no_optimizer_in_scope() -> None:
@@ -145,11 +150,17 @@ def test_gan_with_one_optimizer_missing_adds_it_under_its_own_name() -> None:
         D = nn.Linear(2, 2)
         opt_g = torch.optim.Adam(G.parameters())
         opt_d = torch.optim.Adam(D.parameters())
+        if args.resume:
+            ckpt = torch.load(args.resume)
+            G.load_state_dict(ckpt["G"])
+            D.load_state_dict(ckpt["D"])
+            opt_g.load_state_dict(ckpt["optimizer"])
         torch.save({"G": G.state_dict(), "D": D.state_dict(), "optimizer": opt_g.state_dict()}, "gan.pt")
         """,
         rules=RULES,
     )
     assert '"optimizer": opt_g.state_dict(), "opt_d": opt_d.state_dict()}' in outcome.text
+    assert 'if "opt_d" in ckpt:\n        opt_d.load_state_dict(ckpt["opt_d"])' in outcome.text
     assert outcome.outcome.diagnostics == []
 
 
@@ -159,6 +170,9 @@ def test_never_adds_a_key_already_there_under_another_name() -> None:
         import torch.nn as nn
         model = nn.Linear(2, 2)
         {name} = torch.optim.Adam(model.parameters())
+        if args.resume:
+            ckpt = torch.load("a.pt")
+            model.load_state_dict(ckpt["model"])
         torch.save({{"model": model.state_dict(), "optimizer": "adam"}}, "a.pt")
         """
     # "optimizer" holds something else: the entry goes under the object's own name.
@@ -167,6 +181,65 @@ def test_never_adds_a_key_already_there_under_another_name() -> None:
     # Both the usual key and the object's name are taken: reported, no fix.
     found = lint(code.format(name="optimizer"), rules=RULES)
     assert [d.code for d in found] == ["CKPT102"] and found[0].fix is None
+
+
+def test_no_fix_when_nothing_restores_the_entry() -> None:
+    # Catalog revision 2: the fix adds no entry that nothing restores; the message says what to do.
+    found = lint(
+        """
+        import torch
+        import torch.nn as nn
+        model = nn.Linear(2, 2)
+        optimizer = torch.optim.Adam(model.parameters())
+        torch.save({"model": model.state_dict(), "epoch": 1}, "a.pt")
+        """,
+        rules=RULES,
+    )
+    assert [d.code for d in found] == ["CKPT102"] and found[0].fix is None
+    assert "no fix: no load in this file resumes from it" in found[0].message
+    assert 'restore it where the job resumes: `optimizer.load_state_dict(ckpt["optimizer"])`' in found[0].message
+
+
+def test_no_fix_when_the_optimizer_does_not_exist_at_the_resume_load() -> None:
+    found = lint(
+        """
+        import torch
+        import torch.nn as nn
+        model = nn.Linear(2, 2)
+        if args.resume:
+            ckpt = torch.load(args.resume)
+            model.load_state_dict(ckpt["model"])
+        optimizer = torch.optim.Adam(model.parameters())  # built after the resume
+        torch.save({"model": model.state_dict(), "epoch": 1}, "a.pt")
+        """,
+        rules=RULES,
+    )
+    assert [d.code for d in found] == ["CKPT102"] and found[0].fix is None
+    assert "nothing to restore it into exists at the resume load at the module's top level" in found[0].message
+
+
+def test_the_restore_goes_where_the_resume_uses_another_name() -> None:
+    # Saved in `train` (a parameter), restored in the resume branch of the module, where
+    # the one optimizer there is the one every call passes.
+    outcome = fix(
+        """
+        import torch
+        import torch.nn as nn
+        def train(net, opt, epoch):
+            torch.save({"model": net.state_dict(), "epoch": epoch}, "last.pt")
+        model = nn.Linear(2, 2)
+        optimizer = torch.optim.Adam(model.parameters())
+        start = 0
+        if args.resume:
+            ckpt = torch.load("last.pt")
+            model.load_state_dict(ckpt["model"])
+            start = ckpt["epoch"] + 1
+        for epoch in range(start, 3):
+            train(model, optimizer, epoch)
+        """,
+        rules=RULES,
+    )
+    assert '    start = ckpt["epoch"] + 1\n    if "optimizer" in ckpt:\n        optimizer.load_state_dict(ckpt["optimizer"])\nfor' in outcome.text
 
 
 def test_silent_with_unknown_spread_and_optimizer_passed_to_a_call() -> None:

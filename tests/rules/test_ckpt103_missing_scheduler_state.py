@@ -80,8 +80,14 @@ def test_fix_goes_next_to_the_last_subscript_assignment() -> None:
                 ckpt["model"] = self.model.state_dict()
                 if epoch > 3:
                     ckpt["late"] = True
+                ckpt["optimizer"] = self.opt.state_dict()
                 ckpt["epoch"] = epoch
                 torch.save(ckpt, path)
+            def resume(self, path):
+                ckpt = torch.load(path, map_location="cpu")
+                self.model.load_state_dict(ckpt["model"])
+                self.opt.load_state_dict(ckpt["optimizer"])
+                return ckpt["epoch"] + 1
         """,
         rules=RULES,
     )
@@ -89,6 +95,12 @@ def test_fix_goes_next_to_the_last_subscript_assignment() -> None:
         '        ckpt["epoch"] = epoch\n'
         '        ckpt["scheduler"] = self.sched.state_dict()\n'
         "        torch.save(ckpt, path)\n"
+    ) in outcome.text
+    assert (
+        '        self.opt.load_state_dict(ckpt["optimizer"])\n'
+        '        if "scheduler" in ckpt:\n'
+        '            self.sched.load_state_dict(ckpt["scheduler"])\n'
+        '        return ckpt["epoch"] + 1\n'
     ) in outcome.text
 
 

@@ -33,6 +33,9 @@ def test_fix_multiline_dict_keeps_layout() -> None:
         import torch.nn as nn
         model = nn.Linear(2, 2)
         scaler = torch.amp.GradScaler("cuda")
+        if args.resume:
+            state = torch.load("a.pt")
+            model.load_state_dict(state["model"])
         ckpt = {
             "model": model.state_dict(),
             "epoch": 1
@@ -41,6 +44,7 @@ def test_fix_multiline_dict_keeps_layout() -> None:
         """,
         rules=RULES,
     )
+    assert 'state["model"])\n    if "scaler" in state:\n        scaler.load_state_dict(state["scaler"])\nckpt' in outcome.text
     assert outcome.text.endswith(
         'ckpt = {\n    "model": model.state_dict(),\n    "epoch": 1,\n    "scaler": scaler.state_dict()\n}\ntorch.save(ckpt, "a.pt")\n'
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support import codes, fix
+from support import codes, fix, lint
 
 from ckptlint.rules.saving.ckpt107_ddp_prefixed_state_dict import DdpPrefixedStateDict
 
@@ -106,3 +106,23 @@ def test_branches_that_wrap_with_different_prefixes_are_silent() -> None:
         """,
         rules=RULES,
     ) == []
+
+
+def test_no_fix_when_the_load_is_into_a_model_only_some_branches_wrap() -> None:
+    [found] = lint(
+        """
+        import torch
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        from torch import nn
+        def main(distributed):
+            model = DDP(nn.Linear(2, 2))
+            torch.save({"model": model.state_dict()}, "last.pt")
+            other = nn.Linear(2, 2)
+            if distributed:
+                other = DDP(other)
+            other.load_state_dict(torch.load("last.pt")["model"])
+        """,
+        rules=RULES,
+    )
+    # the load's model may or may not be wrapped: neither `other` nor `other.module` is right for both
+    assert found.fix is None and "only some branches wrap" in found.message

@@ -136,3 +136,25 @@ def test_a_save_that_runs_once_per_process_is_not_overwritten() -> None:
         """,
         rules=RULES,
     ) == []
+
+
+def test_a_helper_that_saves_in_two_branches_is_made_atomic_in_both() -> None:
+    outcome = fix(
+        """
+        import torch
+
+        class Trainer:
+            def _save_model_state(self, path):
+                if self.ddp is not None:
+                    torch.save(self.ddp.state_dict(), path)
+                else:
+                    torch.save(self.model.state_dict(), path)
+
+            def train(self):
+                for epoch in range(3):
+                    self._save_model_state("best.th")
+        """,
+        rules=RULES,
+        unsafe=True,
+    )
+    assert outcome.text.count("ckptlint.runtime.atomic_save(") == 2 and "torch.save(" not in outcome.text

@@ -14,6 +14,7 @@ from support import dedent, fix, lint
 from ckptlint.rules.registry import lookup
 
 TRAINER = """
+    import os
     import torch
     import torch.nn as nn
     from torch.nn.parallel import DistributedDataParallel as DDP
@@ -32,6 +33,13 @@ TRAINER = """
                 "epoch": epoch,
             }
             torch.save(state, path)
+
+        def resume(self, path):
+            if os.path.exists(path):
+                state = torch.load(path, map_location="cpu")
+                self.model.module.load_state_dict(state["model"])
+                return state["epoch"] + 1
+            return 0
 
         def export(self):
             torch.save(self.model, "export.pt")
@@ -54,19 +62,23 @@ SCRIPT = """
             torch.save(ckpt, "last.pt")
 
 
-    def resume():
+    def resume(model: nn.Module, opt: torch.optim.Optimizer):
         ckpt = torch.load("last.pt")
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
         torch.cuda.set_rng_state(ckpt["cuda_rng"])
     """
 
 # (rule, source, unsafe, number of changed lines the fix may touch, lines it adds)
 CASES: List[Tuple[str, str, bool, int, int]] = [
     ("CKPT101", TRAINER, True, 1, 0),
-    ("CKPT102", TRAINER, False, 1, 1),  # the last entry gets a comma, one entry is added
-    ("CKPT103", TRAINER, False, 1, 1),
-    ("CKPT105", TRAINER, False, 1, 1),
+    # one entry is added (the dict has a trailing comma), and its restore (`if "k" in state:` and the call)
+    ("CKPT102", TRAINER, False, 0, 3),
+    ("CKPT103", TRAINER, False, 0, 3),
+    ("CKPT105", TRAINER, False, 0, 3),
     ("CKPT107", TRAINER, True, 1, 0),
-    ("CKPT104", SCRIPT.replace('            ckpt["cuda_rng"] = torch.cuda.get_rng_state()\n', ""), False, 0, 2),  # the import, the `ckpt["rng"] = ...` line
+    # the import, the `ckpt["rng"] = ...` line, and its restore
+    ("CKPT104", SCRIPT.replace('            ckpt["cuda_rng"] = torch.cuda.get_rng_state()\n', ""), False, 0, 4),
     ("CKPT108", SCRIPT, True, 2, 0),  # the get and the set
     ("CKPT109", SCRIPT, False, 1, 1),  # the call and the import
 ]

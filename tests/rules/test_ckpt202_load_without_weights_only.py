@@ -54,3 +54,74 @@ def test_target_version_from_declared_dependencies(tmp_path) -> None:
     assert load_settings(str(tmp_path)).project.target_torch_version == (2, 4)
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["numpy"]\n')
     assert load_settings(str(tmp_path)).project.target_torch_version == (2, 0)
+
+
+def _no_fix_because(code: str) -> str:
+    [d] = lint(code, rules=RULE)
+    assert d.fix is None
+    return d.message
+
+
+def test_no_fix_when_a_list_the_checkpoint_holds_is_appended_numpy_values() -> None:
+    message = _no_fix_because(
+        """
+        import numpy as np
+        import torch
+
+        class Trainer:
+            def __init__(self):
+                self.losses = []
+
+            def epoch(self, batch_losses):
+                self.losses.append(np.mean(batch_losses))
+
+            def save_checkpoint(self, fname):
+                torch.save({"model": self.model.state_dict(), "plot_stuff": (self.losses, self.epoch_n)}, fname)
+
+            def load_checkpoint(self, fname):
+                saved = torch.load(fname, map_location="cpu")
+                self.model.load_state_dict(saved["model"])
+        """
+    )
+    assert '`"plot_stuff": (self.losses, self.epoch_n)` (a numpy value, from `np.mean(batch_losses)`)' in message
+
+
+def test_no_fix_when_a_branch_of_the_saved_dict_holds_a_version_object() -> None:
+    message = _no_fix_because(
+        """
+        import torch
+        from packaging import version
+
+        class Trainer:
+            def save(self, path):
+                obj = dict(model=self.model.state_dict(), version=version.parse("1.0"))
+                if self.ema:
+                    obj = {**obj, "ema": self.ema.state_dict()}
+                torch.save(obj, str(path))
+
+            def load(self, path):
+                loaded = torch.load(str(path), map_location="cpu")
+                self.model.load_state_dict(loaded["model"])
+        """
+    )
+    assert "packaging.version.Version, from `version.parse(\"1.0\")`" in message
+
+
+def test_no_fix_when_the_load_or_another_load_of_the_file_uses_an_object() -> None:
+    code = """
+        import torch
+
+        def train(weights, resume):
+            ckpt = torch.load(weights, map_location="cpu")
+            model = Model(ckpt["model"].yaml)  # a pickled model: weights_only=True refuses the file
+            if resume:
+                opt = torch.load(weights, map_location="cpu")["opt"]
+            torch.save({"model": model, "opt": vars(args)}, weights)
+        """
+    found = lint(code, rules=RULE)
+    assert [d.fix for d in found] == [None, None]
+    assert "it uses what it loads as an object" in found[0].message
+    assert "the load in `train` of the same file uses what it loads as an object" in found[1].message
+    assert "`r_max`" not in _no_fix_because(
+        "import torch\nfoundation = torch.load(path, map_location='cpu')\nprint(foundation.r_max.item())\n"
+    )

@@ -133,6 +133,8 @@ def test_barrier_fix_parses_is_idempotent_and_adds_one_line() -> None:
                 elif epoch == 0:
                     print("skip")
                 model.load_state_dict(torch.load("ckpt.pt")["model"])
+
+        main(build_model())
         """
     )
     outcome = fix(source, rules=RULES, unsafe=True, table={"runtime": True})

@@ -8,7 +8,7 @@ the editor's "Disable" action uses too.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from ckptlint.config.settings import Settings
 from ckptlint.diagnostics import UNSUPPORTED_SYNTAX, FileError
@@ -20,6 +20,9 @@ from ckptlint.engine.session.process import can_matter
 from ckptlint.engine.source import SourceError, write_source
 from ckptlint.engine.suppressions.writer import add_noqa
 
+if TYPE_CHECKING:
+    from ckptlint.config.hierarchy import Configurations
+
 
 @dataclass
 class NoqaReport:
@@ -28,12 +31,16 @@ class NoqaReport:
     errors: List[FileError] = field(default_factory=list)
 
 
-def add_noqa_paths(paths: Sequence[str], settings: Settings) -> NoqaReport:
-    """`--add-noqa`: write a `# noqa: CODE` for every finding, merging with existing ones."""
+def add_noqa_paths(
+    paths: Sequence[str], settings: Settings, configurations: "Optional[Configurations]" = None
+) -> NoqaReport:
+    """`--add-noqa`: write a `# noqa: CODE` for every finding, merging with existing ones (each file
+    with its own project's settings when ``configurations`` are given)."""
     result = NoqaReport()
-    for path in discover(paths, settings):
-        if path != "-":
-            _add_noqa_file(path, settings, result)
+    files = [path for path in discover(paths, settings) if path != "-"]
+    per_file = {path: configurations.for_path(path) for path in files} if configurations is not None else {}
+    for path in files:
+        _add_noqa_file(path, per_file.get(path, settings), result)
     return result
 
 

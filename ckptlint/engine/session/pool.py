@@ -1,11 +1,23 @@
 """A run over many files: discovery, then `process_file` for each, on worker
-processes when there are enough files to pay for them."""
+processes only when they pay. Each file is linted with its own project's
+settings when the run has per-file configurations (`config.hierarchy`).
+
+Whether workers pay is measured, not guessed (issue #19: `-j 2` was slower
+than `-j 1` on a few dozen training scripts): the run starts in its own
+process, in discovery order, and once it has spent `PROBE_SECONDS` it
+estimates the time left from the bytes done so far; only when that exceeds
+`POOL_PAYS_SECONDS` are the remaining files spread over the workers, largest
+first. The workers are forked from a process that has by then imported the
+analysis and built the summaries it met, so they start warm. A short run
+never starts a pool, so `-j N` costs what `-j 1` costs there.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
-from typing import Callable, List, Optional, Sequence
+import time
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
 
 from ckptlint.config.settings import Settings
 from ckptlint.engine.discovery import discover
@@ -14,8 +26,16 @@ from ckptlint.engine.session.report import FileReport, FixMode, RunReport
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 8
+# The run measures itself this long before it estimates the rest.
+PROBE_SECONDS = 0.5
+# Time left (estimated, in one process) below which workers do not pay: starting them, and
+# sharing a small machine's cores, costs about this much.
+POOL_PAYS_SECONDS = 3.0
 
 Progress = Callable[[int, int], None]
+
+if TYPE_CHECKING:
+    from ckptlint.config.hierarchy import Configurations
 
 
 def lint_paths(
@@ -27,23 +47,36 @@ def lint_paths(
     jobs: int = 1,
     cache_dir: Optional[str] = None,
     progress: Optional[Progress] = None,
+    configurations: "Optional[Configurations]" = None,
 ) -> RunReport:
     """Discover the files under ``paths`` and process each of them.
 
-    With ``jobs`` > 1 the files are spread over worker processes; reports
-    come back in discovery order, so the output never depends on ``jobs``.
-    ``progress(done, total)`` is called after each file.
+    ``settings`` are the run's (discovery reads them); each file is linted with
+    ``configurations.for_path(file)`` when given (which raises `ConfigError`
+    here, before any file is linted, for a broken configuration), else with
+    ``settings``. With ``jobs`` > 1 the files are spread over worker
+    processes; reports come back in discovery order, so the output never
+    depends on ``jobs``. ``progress(done, total)`` is called after each file.
     """
     files = [path for path in discover(paths, settings) if path != "-"]
+    per_file = {path: configurations.for_path(path) for path in files} if configurations is not None else {}
     cache = None
     if cache_dir is not None and mode is FixMode.CHECK:
         from ckptlint.engine.cache import ResultCache
 
-        cache = ResultCache(cache_dir, settings)
-    work = functools.partial(process_guarded, settings=settings, mode=mode, unsafe_fixes=unsafe_fixes, cache=cache)
+        cache = ResultCache(cache_dir, settings, per_file)
+    work = functools.partial(
+        _process, settings=settings, per_file=per_file, mode=mode, unsafe_fixes=unsafe_fixes, cache=cache
+    )
     if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
         return RunReport(_in_process(files, work, progress), unsafe_fixes)
-    return RunReport(_in_pool(files, work, jobs, progress), unsafe_fixes)
+    return RunReport(_adaptive(files, work, jobs, progress), unsafe_fixes)
+
+
+def _process(
+    path: str, settings: Settings, per_file: Dict[str, Settings], mode: FixMode, unsafe_fixes: bool, cache
+) -> FileReport:  # type: ignore[no-untyped-def]
+    return process_guarded(path, per_file.get(path, settings), mode, unsafe_fixes, cache)
 
 
 def _in_process(files: List[str], work: Callable[[str], FileReport], progress: Optional[Progress]) -> List[FileReport]:
@@ -53,6 +86,37 @@ def _in_process(files: List[str], work: Callable[[str], FileReport], progress: O
         if progress is not None:
             progress(done, len(files))
     return reports
+
+
+def _adaptive(files: List[str], work: Callable[[str], FileReport], jobs: int, progress: Optional[Progress]) -> List[FileReport]:
+    """In this process while the time left looks too short for workers to pay; the rest on
+    ``jobs`` workers otherwise. Reports in the order of ``files``."""
+    sizes = [_size(path) for path in files]
+    reports = [work(files[0])]  # the first pays for the imports: the clock starts after it
+    if progress is not None:
+        progress(1, len(files))
+    started, done, left = time.perf_counter(), 0, sum(sizes[1:])
+    for index in range(1, len(files)):
+        if pool_pays(time.perf_counter() - started, done, left):
+            return reports + _in_pool(files[index:], work, jobs, _offset(progress, index, len(files)))
+        reports.append(work(files[index]))
+        done, left = done + sizes[index], left - sizes[index]
+        if progress is not None:
+            progress(index + 1, len(files))
+    return reports
+
+
+def pool_pays(elapsed: float, done: int, left: int) -> bool:
+    """Whether the ``left`` bytes, at the rate of the ``done`` bytes that took ``elapsed`` seconds,
+    would take long enough for workers to pay (asked once the run has measured itself)."""
+    return elapsed >= PROBE_SECONDS and done > 0 and elapsed / done * left > POOL_PAYS_SECONDS
+
+
+def _offset(progress: Optional[Progress], before: int, total: int) -> Optional[Progress]:
+    """``progress`` for the files after the first ``before`` of ``total``."""
+    if progress is None:
+        return None
+    return lambda done, _: progress(before + done, total)
 
 
 def _in_pool(files: List[str], work: Callable[[str], FileReport], jobs: int, progress: Optional[Progress]) -> List[FileReport]:
@@ -66,7 +130,7 @@ def _in_pool(files: List[str], work: Callable[[str], FileReport], jobs: int, pro
     import multiprocessing
 
     order = sorted(range(len(files)), key=lambda index: -_size(files[index]))
-    chunksize = max(1, len(files) // (jobs * 64))
+    chunksize = max(1, len(files) // (jobs * 16))
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     reports: List[Optional[FileReport]] = [None] * len(files)

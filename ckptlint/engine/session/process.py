@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Optional
 
-from ckptlint.config.settings import Settings
+from ckptlint.config.settings import ProjectSettings, Settings
 from ckptlint.diagnostics import UNSUPPORTED_SYNTAX, FileError
 from ckptlint.engine.analysis import fix_source, lint_source
 from ckptlint.engine.prefilter import needs_analysis, prefilter_disabled
@@ -25,7 +25,7 @@ from ckptlint.engine.source import SourceError, write_source
 
 if TYPE_CHECKING:
     from ckptlint.engine.cache import ResultCache
-    from ckptlint.semantic.program.index import FileView
+    from ckptlint.semantic.program.index import FileView, ProjectIndex
 
 
 def can_matter(document: Document, settings: Settings, view: "Optional[FileView]" = None) -> bool:
@@ -37,14 +37,20 @@ def can_matter(document: Document, settings: Settings, view: "Optional[FileView]
     return needs_analysis(words, infos_for(document.path, settings), settings.project)
 
 
-def project_view(path: str, settings: Settings, cache_dir: Optional[str] = None) -> "Optional[FileView]":
-    """How the file ``path`` sees the other modules of its project (summaries kept under
-    ``cache_dir`` when given); None for a text outside a project, or with `CKPTLINT_NO_INDEX=1`."""
-    if not settings.project.root or path == "-" or os.environ.get("CKPTLINT_NO_INDEX") == "1":
+def project_index(project: ProjectSettings, cache_dir: Optional[str] = None) -> "Optional[ProjectIndex]":
+    """The index the files of ``project`` are linted with (summaries kept under ``cache_dir``
+    when given); None for a text outside a project, or with `CKPTLINT_NO_INDEX=1` (every file
+    linted alone, for comparisons)."""
+    if not project.root or os.environ.get("CKPTLINT_NO_INDEX") == "1":
         return None
     from ckptlint.semantic.program.index import index_for
 
-    index = index_for(settings.project, cache_dir)
+    return index_for(project, cache_dir)
+
+
+def project_view(path: str, settings: Settings, cache_dir: Optional[str] = None) -> "Optional[FileView]":
+    """How the file ``path`` sees the other modules of its project (`project_index`)."""
+    index = project_index(settings.project, cache_dir) if path != "-" else None
     return index.view(path) if index is not None else None
 
 

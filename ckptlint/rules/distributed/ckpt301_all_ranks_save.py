@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Optional
 
 import libcst as cst
@@ -248,7 +249,7 @@ class AllRanksSave(Rule):
             return
         if model.distributed.writes_collective_state(save):
             return
-        ctx.report(save.call, fix=self._fix(ctx, save.call))
+        ctx.report(save.call, fix=partial(self._fix, ctx, save.call))
 
     def _fix(self, ctx: Context, call: cst.Call) -> Optional[Fix]:
         model = ctx.model

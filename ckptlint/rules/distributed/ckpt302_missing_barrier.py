@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Optional
 
 import libcst as cst
@@ -67,11 +68,19 @@ class MissingBarrier(Rule):
 
     ## Fix safety
     The fix adds `ckptlint.runtime.barrier()` (a no-op outside a process
-    group) on the line after the guarded `if` block. It is unsafe: a barrier
-    that some rank never reaches hangs the whole job, and the model cannot
-    prove that every rank reaches that line (for example when the save sits
-    in a loop whose trip count differs per rank). There is no fix when the
-    guard is an early `return`: the barrier belongs in the caller.
+    group) on the line after the guarded `if` block, only where every rank
+    reaches that line exactly as often as the save runs: the `if` tests the
+    rank and nothing else (`if rank == 0 and step % N == 0:` would put a
+    barrier on every step), the save runs whenever its branch does, and the
+    conditions around the `if` (and every early exit before it) are the same
+    on every rank: loop counters, settings (`args.save_every`), constants.
+    A barrier that only the writing rank reaches hangs the job, so there is
+    no fix in a block or function guarded by a predicate the model does not
+    know (`if self.args.should_save:`, after `if not is_root: return`, in a
+    function only called under one), nor in a function this file never
+    calls, nor when the guard is an early `return` (the barrier belongs in
+    the caller). It is unsafe all the same: the model assumes that loops run
+    the same number of times on every rank, as DDP requires.
     """
 
     code = "CKPT302"
@@ -236,6 +245,9 @@ class MissingBarrier(Rule):
                 if is_main_process():
                     torch.save(model.state_dict(), "init.pt")
                 model.load_state_dict(torch.load("init.pt", map_location="cpu"))
+
+            if __name__ == "__main__":
+                main(build_model())  # every rank runs `main`
             """,
             fixed="""
             import torch
@@ -251,6 +263,9 @@ class MissingBarrier(Rule):
                     torch.save(model.state_dict(), "init.pt")
                 ckptlint.runtime.barrier()
                 model.load_state_dict(torch.load("init.pt", map_location="cpu"))
+
+            if __name__ == "__main__":
+                main(build_model())  # every rank runs `main`
             """,
             applicability=Applicability.UNSAFE,
         ),
@@ -293,7 +308,13 @@ class MissingBarrier(Rule):
             if not guards.barrier_after(save.call) and not self._caller_waits(ctx, guard.function):
                 ctx.report(save.call)
         elif not guards.barrier_after(guard.statement):
-            ctx.report(save.call, fix=self._fix(ctx, guard.statement))
+            point = guards.barrier_point(save.call)
+            if point is None:
+                ctx.report(save.call, message=f"{self.message} (no fix: no place is known where every rank "
+                           "waits exactly as often as the save runs; add a barrier that every rank reaches "
+                           "after the save and before the read)")
+            else:
+                ctx.report(save.call, fix=partial(self._fix, ctx, point))
 
     def _read_by_other_ranks(self, ctx: Context, save: SaveSite) -> bool:
         """A load of the same file runs on every rank after the save (catalog revision 2: a save

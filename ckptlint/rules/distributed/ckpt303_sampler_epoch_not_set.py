@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Optional
 
 import libcst as cst
@@ -194,7 +195,7 @@ class SamplerEpochNotSet(Rule):
     def check_module(self, ctx: Context) -> None:
         for use in ctx.model.distributed.sampler_uses:
             if not use.sets_epoch:
-                ctx.report(use.loop.node, fix=self._fix(ctx, use))
+                ctx.report(use.loop.node, fix=partial(self._fix, ctx, use))
 
     def _fix(self, ctx: Context, use: SamplerUse) -> Optional[Fix]:
         loop = use.loop

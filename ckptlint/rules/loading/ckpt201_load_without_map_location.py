@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ckptlint.fixes import Applicability, builders
+from functools import partial
+
+import libcst as cst
+
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.core.calls import CallSite
 from ckptlint.rules.words import LOADS, TORCH
@@ -45,8 +49,11 @@ class LoadWithoutMapLocation(Rule):
     flows into `load_state_dict` calls, directly or through its keys:
     `load_state_dict` copies the values into tensors that already live on the
     right device. Otherwise it is unsafe: code that uses the loaded tensors
-    directly would now get them on the CPU. Calls that pass `**kwargs` (or
-    `*args` that may hold `map_location`) are not flagged.
+    directly would now get them on the CPU, and so does a value stored in a
+    `global` (other code, maybe in other modules, reads it). Calls that pass
+    `**kwargs` (or `*args` that may hold `map_location`) are not flagged, nor
+    is a load from an in-memory buffer (`io.BytesIO`): it moves objects
+    between processes, which must keep their devices.
     """
 
     code = "CKPT201"
@@ -154,6 +161,23 @@ class LoadWithoutMapLocation(Rule):
             """,
             applicability=Applicability.UNSAFE,
         ),
+        Invalid(
+            """
+            import torch
+
+            def load(path):
+                global STATE  # other code reads it: its uses are not all in view
+                STATE = torch.load(path)
+            """,
+            fixed="""
+            import torch
+
+            def load(path):
+                global STATE  # other code reads it: its uses are not all in view
+                STATE = torch.load(path, map_location="cpu")
+            """,
+            applicability=Applicability.UNSAFE,
+        ),
     ]
 
     def check_call(self, call: CallSite, ctx: Context) -> None:
@@ -161,9 +185,10 @@ class LoadWithoutMapLocation(Rule):
             return
         if not ctx.model.resume.is_checkpoint_load(call.node):
             return  # an object moved between processes keeps its devices and types
-        only_restores = ctx.model.flows.only_restores_state(call.node)
-        edit = builders.add_keyword_argument(
-            ctx.model, call.node, "map_location", builders.string_literal("cpu")
-        )
+        ctx.report(call.node, fix=partial(self._fix, ctx, call.node))
+
+    def _fix(self, ctx: Context, call: cst.Call) -> Fix:
+        only_restores = ctx.model.flows.only_restores_state(call)
+        edit = builders.add_keyword_argument(ctx.model, call, "map_location", builders.string_literal("cpu"))
         applicability = Applicability.SAFE if only_restores else Applicability.UNSAFE
-        ctx.report(call.node, fix=ctx.fix([edit], applicability))
+        return ctx.fix([edit], applicability)

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Optional
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders, paired
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.core.calls import CallSite
 from ckptlint.rules.words import LOADS, TORCH
+from ckptlint.semantic.facts.weights_only import Unreadable
+from ckptlint.semantic.model import SemanticModel
 
 # From torch 2.6 on, `weights_only` defaults to True.
 SAFE_DEFAULT_SINCE = (2, 6)
+# What to store instead of a value `weights_only=True` refuses: the advice `ckptlint inspect`
+# gives for such a file (`inspection/layouts.py: UNSAFE_GLOBAL_ADVICE`; a test keeps them equal).
+ADVICE = {
+    "argparse.Namespace": "store vars(args), a plain dict",
+    "pathlib.PosixPath": "store str(path)",
+    "torch.torch_version.TorchVersion": "store str(torch.__version__)",
+    "a numpy value": "store tensors or float(x) / int(x), not numpy values",
+}
 
 
 class LoadWithoutWeightsOnly(Rule):
@@ -50,9 +63,16 @@ class LoadWithoutWeightsOnly(Rule):
     The fix adds `weights_only=True`. It is unsafe: a checkpoint that holds
     other objects (an `argparse.Namespace`, numpy scalars, custom classes)
     stops loading, and the load site must then change what it saves or
-    allow-list those globals. An explicit `weights_only=False` is reported
-    without a fix, since only its author knows whether the file is trusted.
-    Calls with `**kwargs` or a custom `pickle_module=` are not flagged.
+    allow-list those globals. There is no fix where the module shows that
+    this would happen: the same program saves into that file a value
+    `weights_only=True` refuses (the message names the key and the value,
+    as `ckptlint inspect` names the class for the file), or the load uses
+    what it loads as a model (`ckpt["model"].eval()`), or the load sits in a
+    branch that chose how to load (`if not weights_only:`). An explicit
+    `weights_only=False` is reported without a fix, since only its author
+    knows whether the file is trusted. Calls with `**kwargs` or a custom
+    `pickle_module=` are not flagged, nor are loads from an in-memory buffer
+    (`io.BytesIO`).
     """
 
     code = "CKPT202"
@@ -114,6 +134,14 @@ class LoadWithoutWeightsOnly(Rule):
                 return torch.load(path, **kwargs)
             """
         ),
+        Valid(
+            """
+            import io
+            import torch
+            def receive(payload):
+                return torch.load(io.BytesIO(payload))  # an object sent by another process, not a checkpoint file
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -134,6 +162,28 @@ class LoadWithoutWeightsOnly(Rule):
             """,
             settings={"target-torch-version": "2.8"},
         ),
+        Invalid(
+            """
+            import argparse
+            import torch
+
+            args = argparse.ArgumentParser().parse_args()
+            if args.resume:
+                ckpt = torch.load(args.resume, map_location="cpu")  # no fix: the file holds `args`
+                model.load_state_dict(ckpt["model"])
+            torch.save({"model": model.state_dict(), "args": args}, "last.pt")
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+
+            def load_checkpoint(path, weights_only=True):
+                if not weights_only:
+                    return torch.load(path, map_location="cpu")  # no fix: the caller chose
+                return torch.load(path, map_location="cpu", weights_only=True)
+            """,
+        ),
     ]
 
     def check_call(self, call: CallSite, ctx: Context) -> None:
@@ -148,5 +198,58 @@ class LoadWithoutWeightsOnly(Rule):
             return
         if ctx.project.target_torch_version >= SAFE_DEFAULT_SINCE:
             return
-        edit = builders.add_keyword_argument(ctx.model, call.node, "weights_only", builders.true_literal())
-        ctx.report(call.node, fix=ctx.fix([edit], Applicability.UNSAFE))
+        problem = self._unreadable(ctx, call.node)
+        if problem is not None:
+            ctx.report(call.node, message=f"{self.message} (no fix: {problem})")
+            return
+        ctx.report(call.node, fix=partial(self._fix, ctx, call.node))
+
+    def _fix(self, ctx: Context, call: cst.Call) -> Fix:
+        edit = builders.add_keyword_argument(ctx.model, call, "weights_only", builders.true_literal())
+        return ctx.fix([edit], Applicability.UNSAFE)
+
+    @staticmethod
+    def _unreadable(ctx: Context, call: cst.Call) -> Optional[str]:
+        """Why `weights_only=True` would break this load, if the module shows it: the code chose
+        how to load (`if not weights_only:`), the load uses an object a state dict is not, or the
+        program saves into that file a value `weights_only=True` refuses."""
+        model = ctx.model
+        if model.resume.in_weights_only_branch(call):
+            return "the enclosing `if` chose to load this way"
+        load = next((load for load in model.resume.loads if load.call is call), None)
+        if load is None:
+            return None
+        use = model.resume.object_use(load)
+        if use is not None:
+            return ("it uses what it loads as an object (a pickled model or other object), which "
+                    "`weights_only=True` refuses: save state dicts and plain values instead")
+        saves = model.files.saves_of_load(model.saves.sites, load, any_reader=True)
+        for save in saves:
+            other = next((o for o in model.files.loads_of_checkpoint(save, any_reader=True) if model.resume.object_use(o)), None)
+            if other is not None:
+                return (f"the load {paired.where(model, other.call)} of the same file uses what it loads as an "
+                        "object, which `weights_only=True` refuses: save state dicts and plain values instead")
+            for value in model.checkpoints.unreadable_values(save):
+                advice = ADVICE.get(value.refused, "store plain types and tensors only")
+                return (f"the save {paired.where(model, save.call)} writes {_written(model, value)}, "
+                        f"which `weights_only=True` refuses: {advice}")
+        return None
+
+
+def _written(model: SemanticModel, value: Unreadable) -> str:
+    """`"args": args` (argparse.Namespace, from `parser.parse_args()`): the entry, the class
+    the unpickler refuses, and what makes it when that is written elsewhere."""
+    code = " ".join(model.code(value.value).split())
+    shown = code if len(code) <= 40 else None
+    if value.key is None:
+        entry = f"`{shown or _short(code)}`"
+    else:
+        entry = f"`{value.key}: {shown}`" if shown else f"`{value.key}`"
+    origin = "" if value.culprit is value.value else f", from `{_short(model.code(value.culprit))}`"
+    return f"{entry} ({value.refused}{origin})"
+
+
+def _short(code: str, limit: int = 60) -> str:
+    """One line of ``code``, cut to ``limit`` characters."""
+    line = " ".join(code.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."

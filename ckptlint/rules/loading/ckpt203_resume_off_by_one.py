@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import libcst as cst
 
 from ckptlint.fixes import Applicability, Fix, builders
@@ -321,7 +323,7 @@ class ResumeOffByOne(Rule):
                 continue
             for start in resume.raw_epoch_assignments(target, loop):
                 if self._saves_loop_variable(ctx, loop, start.read.key):
-                    ctx.report(start.statement, fix=self._fix(ctx, start.assign))
+                    ctx.report(start.statement, fix=partial(self._fix, ctx, start.assign))
 
     def _saves_loop_variable(self, ctx: Context, loop: Loop, key: str) -> bool:
         """A save writes ``key`` as the loop variable at the end of an epoch of ``loop``, and no save

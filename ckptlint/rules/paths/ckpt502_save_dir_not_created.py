@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Optional
 
 from ckptlint.fixes import Applicability, builders
@@ -123,7 +124,7 @@ class SaveDirNotCreated(Rule):
         for value in paths.values:
             save = value.save
             if value.new_directory and paths.is_path_expression(value.expr) and not save.atomic:
-                ctx.report(save.call, fix=self._fix(ctx, value))
+                ctx.report(save.call, fix=partial(self._fix, ctx, value))
 
     def _fix(self, ctx: Context, value: PathValue) -> Optional[Fix]:
         model, save, path = ctx.model, value.save, value.expr

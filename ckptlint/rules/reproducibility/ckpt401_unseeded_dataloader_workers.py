@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import List, Optional, Tuple
 
 import libcst as cst
@@ -60,7 +61,17 @@ class UnseededDataloaderWorkers(Rule):
     same at the loader), and `worker_init_fn=ckptlint.runtime.seed_worker`
     when `num_workers` is not literally 0 and no `worker_init_fn` is given.
     The loader's order becomes a function of the seed alone. There is no fix
-    when no seed expression is reachable from the loader. It is safe when the
+    when no seed expression is reachable from the loader.
+
+    In a distributed script each rank's workers must draw their own random
+    numbers (augmentations): the companion's `make_generator` seeds exactly
+    what it is given and knows nothing of ranks, so the fix itself seeds per
+    rank, `make_generator(SEED + rank)`, with the rank the module has at the
+    loader (a `rank` variable, or `ckptlint.runtime.get_rank()` after
+    `init_process_group`), unless the seed already depends on the rank. A
+    loader that shuffles by itself in a distributed script gets no fix: its
+    generator also sets the order, and only the author knows whether the
+    ranks must agree on it. It is safe when the
     project declares the runtime; adding the file's first `ckptlint.runtime`
     import makes it unsafe otherwise.
     """
@@ -227,13 +238,32 @@ class UnseededDataloaderWorkers(Rule):
             if loader.has_generator or loader.opaque:
                 continue
             if loader.shuffles or not loader.workers_literally_zero and model.dataloaders.trained_on(loader):
-                ctx.report(loader.call, fix=self._fix(ctx, loader))  # workers alone: only a training loader
+                self._report(ctx, loader)  # workers alone: only a training loader
 
-    def _fix(self, ctx: Context, loader: LoaderCall) -> Optional[Fix]:
+    def _report(self, ctx: Context, loader: LoaderCall) -> None:
         model = ctx.model
         seed = model.seeding.seed_at(loader.call)
         if seed is None:
-            return None
+            ctx.report(loader.call)
+            return
+        if model.distributed.is_distributed and not model.guards.mentions_rank(seed, loader.call):
+            rank = None if loader.shuffles else model.guards.rank_at(loader.call)
+            if rank is None:
+                ctx.report(loader.call, message=f"{self.message} (no fix: in a distributed script its seed must "
+                           "differ per rank where the ranks must draw differently: pass "
+                           "`generator=ckptlint.runtime.make_generator(SEED + rank)`, or the same seed on every "
+                           "rank if they must agree on the order)")
+                return
+            if rank == "get_rank()":
+                get_rank, _ = runtime_reference(model, "get_rank")
+                rank_node: cst.BaseExpression = cst.Call(func=builders.dotted(get_rank))
+            else:
+                rank_node = cst.Name(rank)
+            seed = cst.BinaryOperation(left=seed, operator=cst.Add(), right=rank_node)
+        ctx.report(loader.call, fix=partial(self._fix, ctx, loader, seed))
+
+    def _fix(self, ctx: Context, loader: LoaderCall, seed: cst.BaseExpression) -> Fix:
+        model = ctx.model
         make_generator, import_edit = runtime_reference(model, "make_generator")
         keywords: List[Tuple[str, cst.BaseExpression]] = [
             ("generator", cst.Call(func=builders.dotted(make_generator), args=[builders.positional_arg(seed)]))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ckptlint.fixes import Applicability, builders
+from functools import partial
+
+import libcst as cst
+
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import TORCH
@@ -143,9 +147,10 @@ class PartialSeeding(Rule):
         if not seeding.unseeded_global_rngs():
             return
         for seeding_call in seeding.torch_manual_seeds():
-            fix = None
-            if seeding_call.is_statement:
-                spelling, import_edit = runtime_reference(ctx.model, "seed_everything")
-                edit = builders.replace_node(ctx.model, seeding_call.call.func, builders.dotted(spelling))
-                fix = ctx.fix([edit, import_edit], Applicability.SAFE)
+            fix = partial(self._fix, ctx, seeding_call.call) if seeding_call.is_statement else None
             ctx.report(seeding_call.call, fix=fix)
+
+    def _fix(self, ctx: Context, call: cst.Call) -> Fix:
+        spelling, import_edit = runtime_reference(ctx.model, "seed_everything")
+        edit = builders.replace_node(ctx.model, call.func, builders.dotted(spelling))
+        return ctx.fix([edit, import_edit], Applicability.SAFE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, builders, paired
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, TORCH
 from ckptlint.semantic.facts.kinds import MIXED_WRAP, Kind
@@ -69,11 +69,15 @@ class SaveWholeModel(Rule):
 
     ## Fix safety
     Unsafe: the file then holds a state dict, not a model, so the code that
-    loads it must build the model and call `load_state_dict`. For a DDP or
+    loads it must build the model and call `load_state_dict`. Where this
+    module loads that file itself, the load uses what it loads as a model:
+    there is no fix, and the message names the load to change first. For a DDP or
     DataParallel wrap the fix saves `model.module.state_dict()` (and
     `model._orig_mod.state_dict()` for `torch.compile`) so the keys carry no
     wrapper prefix. An FSDP-wrapped model gets no fix: how to gather its
-    state is CKPT305's business.
+    state is CKPT305's business. Nor does a model that some branches wrap and
+    others do not (or wrap differently): which prefix its keys carry is not
+    known.
     """
 
     code = "CKPT101"
@@ -359,11 +363,18 @@ class SaveWholeModel(Rule):
         kind = ctx.model.kinds.of(obj) if obj is not None else None
         if obj is None or kind is None or kind.kind is not Kind.MODEL:
             return
-        fix = None
-        if kind.wrap not in ("fsdp", MIXED_WRAP) and isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
-            receiver: cst.BaseExpression = obj
-            if kind.unwrap_attribute is not None:
-                receiver = cst.Attribute(value=obj, attr=cst.Name(kind.unwrap_attribute))
-            edit = builders.replace_node(ctx.model, obj, builders.method_call(receiver, "state_dict"))
-            fix = ctx.fix([edit], Applicability.UNSAFE)
-        ctx.report(save.call, fix=fix)
+        if kind.wrap == "fsdp" or not isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
+            ctx.report(save.call)
+            return
+        if kind.wrap == MIXED_WRAP:
+            ctx.report(save.call, message=f"{self.message} (no fix: some branches wrap the model, so its keys' prefix is not known)")
+            return
+        pairing = paired.whole_model_loads(ctx.model, save)
+        if not pairing.complete:
+            ctx.report(save.call, message=f"{self.message} (no fix: {pairing.problem})")
+            return
+        receiver: cst.BaseExpression = obj
+        if kind.unwrap_attribute is not None:
+            receiver = cst.Attribute(value=obj, attr=cst.Name(kind.unwrap_attribute))
+        edit = builders.replace_node(ctx.model, obj, builders.method_call(receiver, "state_dict"))
+        ctx.report(save.call, fix=ctx.fix([edit], Applicability.UNSAFE))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
-from ckptlint.fixes import Applicability, Fix, builders
+from ckptlint.fixes import Applicability, builders, paired
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, TORCH
-from ckptlint.semantic.facts.checkpoints import Checkpoint
 from ckptlint.semantic.facts.saves import SaveSite
 
 
@@ -60,11 +57,19 @@ class MissingRngState(Rule):
     ## Fix safety
     The fix adds `"rng": ckptlint.runtime.capture_rng_state()`, which
     captures the CPU, every CUDA device, numpy and Python RNGs and is never a
-    collective. It is safe when the project declares the runtime; adding the
+    collective, and restores it where the program resumes from that file
+    (`if "rng" in ckpt: ckptlint.runtime.restore_rng_state(ckpt["rng"])`,
+    after the resume's other restores; the test keeps checkpoints written
+    before the fix loadable). Where no resume load of the file is visible in
+    the module, nothing would restore the entry: there is no fix, and the
+    message says what to add. It is safe when the project declares the runtime; adding the
     file's first `ckptlint.runtime` import otherwise makes it unsafe. In a
-    distributed script there is no fix: a capture inside a rank-0 guard
-    holds rank 0's RNG only, so use `ckptlint.runtime.save_checkpoint`,
-    which every rank calls and which gathers every rank's RNG.
+    distributed script, and for a save that runs on the main process only
+    (under a rank guard: Accelerate and Fabric scripts run one process per
+    device too), there is no fix: the capture would hold rank 0's RNG only,
+    and restoring it on every rank makes them draw the same numbers, so use
+    `ckptlint.runtime.save_checkpoint`, which every rank calls and which
+    gathers every rank's RNG.
     """
 
     code = "CKPT104"
@@ -105,6 +110,10 @@ class MissingRngState(Rule):
             import torch.nn as nn
             model = nn.Linear(4, 2)
             opt = th.optim.SGD(model.parameters(), lr=0.1)
+            if args.resume:
+                ckpt = th.load("last.pt")
+                model.load_state_dict(ckpt["model"])
+                opt.load_state_dict(ckpt["optimizer"])
             th.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "last.pt")
             """,
             fixed="""
@@ -113,6 +122,12 @@ class MissingRngState(Rule):
             import ckptlint.runtime
             model = nn.Linear(4, 2)
             opt = th.optim.SGD(model.parameters(), lr=0.1)
+            if args.resume:
+                ckpt = th.load("last.pt")
+                model.load_state_dict(ckpt["model"])
+                opt.load_state_dict(ckpt["optimizer"])
+                if "rng" in ckpt:
+                    ckptlint.runtime.restore_rng_state(ckpt["rng"])
             th.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "rng": ckptlint.runtime.capture_rng_state()}, "last.pt")
             """,
             settings={"runtime": True},
@@ -127,6 +142,28 @@ class MissingRngState(Rule):
             opt = torch.optim.SGD(model.parameters(), lr=0.1)
             if dist.get_rank() == 0:
                 torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, "last.pt")
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            from accelerate import Accelerator
+
+            class Trainer:  # one process per device: rank 0's RNG is not every rank's
+                def __init__(self, model):
+                    self.accelerator = Accelerator()
+                    self.model = model
+                    self.opt = torch.optim.AdamW(model.parameters())
+
+                def save(self, path):
+                    if not self.accelerator.is_local_main_process:
+                        return
+                    torch.save({"model": self.model.state_dict(), "opt": self.opt.state_dict()}, path)
+
+                def load(self, path):
+                    data = torch.load(path, map_location="cpu")
+                    self.model.load_state_dict(data["model"])
+                    self.opt.load_state_dict(data["opt"])
             """,
         ),
         Invalid(
@@ -154,6 +191,12 @@ class MissingRngState(Rule):
                         },
                         path,
                     )
+
+                def resume(self, path):
+                    state = torch.load(path, map_location="cpu")
+                    self.model.load_state_dict(state["model"])
+                    self.optimizer.load_state_dict(state["optimizer"])
+                    return state["epoch"] + 1
             """,
             fixed="""
             import torch
@@ -181,6 +224,14 @@ class MissingRngState(Rule):
                         },
                         path,
                     )
+
+                def resume(self, path):
+                    state = torch.load(path, map_location="cpu")
+                    self.model.load_state_dict(state["model"])
+                    self.optimizer.load_state_dict(state["optimizer"])
+                    if "rng" in state:
+                        ckptlint.runtime.restore_rng_state(state["rng"])
+                    return state["epoch"] + 1
             """,
             settings={'runtime': True},
         ),
@@ -196,19 +247,6 @@ class MissingRngState(Rule):
             model, optimizer = fabric.setup(model, optimizer)
             fabric.save("last.ckpt", {"model": model, "optimizer": optimizer, "step": 10})  # Fabric saves their state dicts
             """,
-            fixed="""
-            import torch
-            from lightning.fabric import Fabric
-            from torch import nn
-            import ckptlint.runtime
-
-            fabric = Fabric()
-            model = nn.Linear(4, 2)
-            optimizer = torch.optim.AdamW(model.parameters())
-            model, optimizer = fabric.setup(model, optimizer)
-            fabric.save("last.ckpt", {"model": model, "optimizer": optimizer, "step": 10, "rng": ckptlint.runtime.capture_rng_state()})  # Fabric saves their state dicts
-            """,
-            applicability=Applicability.UNSAFE,
         ),
         Invalid(
             """
@@ -227,20 +265,26 @@ class MissingRngState(Rule):
         checkpoint = model.checkpoints.of(save)
         if checkpoint is None or not checkpoint.is_for_resuming or checkpoint.has_unknown_spread or checkpoint.holds_rng:
             return
-        if model.distributed.is_distributed:
+        if model.distributed.is_distributed or model.guards.guard_of(save.call) is not None:
+            where = "in a distributed script" if model.distributed.is_distributed else "for a save on the main process only"
             ctx.report(
                 save.call,
-                message="Resume checkpoint without RNG state (in a distributed script, "
+                message=f"Resume checkpoint without RNG state ({where}, "
                 "use `ckptlint.runtime.save_checkpoint`, which gathers every rank's RNG)",
             )
             return
-        ctx.report(save.call, fix=self._fix(ctx, checkpoint))
-
-    def _fix(self, ctx: Context, checkpoint: Checkpoint) -> Optional[Fix]:
         key = checkpoint.free_key("rng", "rng_state")
-        if key is None:
-            return None
-        spelling, import_edit = runtime_reference(ctx.model, "capture_rng_state")
-        value = cst.Call(func=builders.dotted(spelling))
-        edit = builders.add_checkpoint_entry(ctx.model, checkpoint, key, value)
-        return ctx.fix([edit, import_edit], Applicability.SAFE) if edit is not None else None
+        capture, import_edit = runtime_reference(model, "capture_rng_state")
+        entry = builders.add_checkpoint_entry(model, checkpoint, key, cst.Call(func=builders.dotted(capture))) if key else None
+        if entry is None or key is None:
+            ctx.report(save.call)
+            return
+        restore, restore_import = runtime_reference(model, "restore_rng_state")
+        pairing = paired.restore_entry(model, save, key, lambda load, anchor: builders.dotted(restore))
+        if not pairing.complete:
+            advice = f'`ckptlint.runtime.restore_rng_state(ckpt["{key}"])`'
+            ctx.report(save.call, message=f"{self.message} (no fix: {pairing.problem}; save "
+                       f"`ckptlint.runtime.capture_rng_state()`, and restore it where the job resumes: {advice})")
+            return
+        imports = [import_edit] if restore_import == import_edit else [import_edit, restore_import]
+        ctx.report(save.call, fix=ctx.fix([entry, *pairing.edits, *imports], Applicability.SAFE))

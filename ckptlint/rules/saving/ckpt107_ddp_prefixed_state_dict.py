@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Optional, Tuple
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, builders, paired
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, STATE_DICT, TORCH
 from ckptlint.semantic.facts.saves import SaveSite
@@ -48,8 +50,12 @@ class DdpPrefixedStateDict(Rule):
     ## Fix safety
     Unsafe: the fix saves `model.module.state_dict()` (or
     `model._orig_mod.state_dict()` for `torch.compile`), so the saved keys
-    lose their prefix. A loader that loads the file into a wrapped model, or
-    that strips the prefix itself, must change too.
+    lose their prefix. The loads of that file in the same module change with
+    it: `model.load_state_dict(ckpt["model"])` into the wrap becomes
+    `model.module.load_state_dict(...)`. Where a load uses the entry another
+    way (strips the prefix itself, hands the dict to a helper) or loads it
+    into an object of unknown kind, there is no fix. Loaders in other
+    modules or programs that expect the prefix must change too.
     """
 
     code = "CKPT107"
@@ -57,7 +63,7 @@ class DdpPrefixedStateDict(Rule):
     name = "ddp-prefixed-state-dict"
     message = "`state_dict()` of a wrapped model: its keys carry the wrapper's prefix"
     fix_title = "Take the state dict of the unwrapped model"
-    fix_availability = FixAvailability.ALWAYS
+    fix_availability = FixAvailability.SOMETIMES
     fix_class = "unsafe"
 
     VALID = [
@@ -200,11 +206,21 @@ class DdpPrefixedStateDict(Rule):
             kind = entry.state_of  # the kind of that call's receiver
             if call is None or kind is None or kind.wrap not in PREFIXES or kind.unwrap_attribute is None:
                 continue
+            message = f"`state_dict()` of a wrapped model: its keys start with `{PREFIXES[kind.wrap]}`"
             receiver = cst.ensure_type(call.func, cst.Attribute).value
             unwrapped = cst.Attribute(value=receiver, attr=cst.Name(kind.unwrap_attribute))
+            pairing = self._loads(ctx, save, entry.path, PREFIXES[kind.wrap])
+            if not pairing.complete:
+                ctx.report(call, message=f"{message} (no fix: {pairing.problem}; save "
+                           f"`{ctx.model.code(receiver)}.{kind.unwrap_attribute}.state_dict()` and load it into the unwrapped model there)")
+                continue
             edit = builders.replace_node(ctx.model, receiver, unwrapped)
-            ctx.report(
-                call,
-                message=f"`state_dict()` of a wrapped model: its keys start with `{PREFIXES[kind.wrap]}`",
-                fix=ctx.fix([edit], Applicability.UNSAFE),
-            )
+            ctx.report(call, message=message, fix=ctx.fix([edit, *pairing.edits], Applicability.UNSAFE))
+
+    @staticmethod
+    def _loads(ctx: Context, save: SaveSite, path: Tuple[Optional[str], ...], prefix: str) -> paired.Pairing:
+        """The loads of the file, loading the entry into the unwrapped model."""
+        if len(path) > 1:  # a nested entry: its loads are not followed
+            loads = ctx.model.files.loads_of_checkpoint(save)
+            return paired.Pairing(problem=f"the load {paired.where(ctx.model, loads[0].call)} reads it nested") if loads else paired.Pairing()
+        return paired.unwrap_loads(ctx.model, save, path[0] if path else None, prefix)

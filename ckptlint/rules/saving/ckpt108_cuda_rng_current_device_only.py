@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import List, Optional
 
 import libcst as cst
@@ -107,7 +108,7 @@ class CudaRngCurrentDeviceOnly(Rule):
                     continue
                 if model.distributed.is_distributed:
                     return
-                ctx.report(call, fix=self._fix(ctx, call, entry.key))
+                ctx.report(call, fix=partial(self._fix, ctx, call, entry.key))
 
     def _fix(self, ctx: Context, call: cst.Call, key: Optional[str]) -> Optional[Fix]:
         if not isinstance(call.func, cst.Attribute):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import List
+
 import libcst as cst
 
-from ckptlint.fixes import Applicability, builders
+from ckptlint.fixes import Applicability, Fix, builders
 from ckptlint.fixes.imports import runtime_reference
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
-from ckptlint.semantic.facts.saves import TORCH_SAVE as TORCH_SAVE_NAME
 from ckptlint.rules.words import TORCH, TORCH_SAVE
+from ckptlint.semantic.facts.saves import TORCH_SAVE as TORCH_SAVE_NAME
+from ckptlint.semantic.facts.saves import SaveSite
+
 
 class NonAtomicSave(Rule):
     """
@@ -215,10 +220,30 @@ class NonAtomicSave(Rule):
             if not model.paths.overwrites(save):
                 continue
             fix = None
-            inner = save.torch_save
-            plain = not any(a.star or (a.keyword and a.keyword.value not in ("obj", "f")) for a in inner.args)
-            if save.saver == TORCH_SAVE_NAME and len(inner.args) == 2 and plain:
-                spelling, import_edit = runtime_reference(model, "atomic_save")
-                edit = builders.replace_node(model, inner.func, builders.dotted(spelling))
-                fix = ctx.fix([edit, import_edit], Applicability.SAFE)
+            writes = self._writes(ctx, save)
+            if save.saver == TORCH_SAVE_NAME and writes and all(_plain(call) for call in writes):
+                fix = partial(self._fix, ctx, writes)
             ctx.report(save.call, fix=fix)
+
+    def _fix(self, ctx: Context, writes: List[cst.Call]) -> Fix:
+        spelling, import_edit = runtime_reference(ctx.model, "atomic_save")
+        edits = [builders.replace_node(ctx.model, call.func, builders.dotted(spelling)) for call in writes]
+        return ctx.fix([*edits, import_edit], Applicability.SAFE)
+
+    @staticmethod
+    def _writes(ctx: Context, save: SaveSite) -> List[cst.Call]:
+        """The calls that write the file: the save, or every save of the helper it calls (a helper
+        that saves in two branches, `if ddp: torch.save(a, path) else: torch.save(b, path)`, is
+        made atomic in both or not at all)."""
+        if save.helper is None:
+            return [save.torch_save]
+        function = save.helper.function
+        tree = ctx.model.tree
+        found = {id(s.torch_save): s.torch_save for s in ctx.model.saves.sites if tree.enclosing_function(s.torch_save) is function}
+        found[id(save.torch_save)] = save.torch_save
+        return sorted(found.values(), key=lambda call: tree.order[call])
+
+
+def _plain(call: cst.Call) -> bool:
+    """`torch.save(obj, path)`: two arguments, nothing `atomic_save` would read otherwise."""
+    return len(call.args) == 2 and not any(a.star or (a.keyword and a.keyword.value not in ("obj", "f")) for a in call.args)

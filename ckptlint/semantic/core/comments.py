@@ -13,6 +13,8 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
+from ckptlint.semantic.core.tree import Tree
+
 
 @dataclass(frozen=True)
 class Comment:
@@ -23,24 +25,22 @@ class Comment:
     in_header: bool  # in the module's first comment block, before any code
 
 
-class CommentCollector(cst.CSTVisitor):
-    """Collects comment nodes with their enclosing indented block."""
+def comments_of(tree: Tree) -> List[Tuple[cst.Comment, bool, Optional[cst.IndentedBlock], bool]]:
+    """``(comment, own line, enclosing indented block or None, in the module's header)`` for every
+    comment of ``tree``'s module, read off the tree's one walk (no walk of its own)."""
+    header = {id(line) for line in tree.module.header}
+    found = []
+    for comment in tree.nodes(cst.Comment):
+        holder = tree.parents.get(comment)
+        if isinstance(holder, cst.EmptyLine):
+            found.append((comment, True, _block(tree, holder), id(holder) in header))
+        elif isinstance(holder, cst.TrailingWhitespace):
+            found.append((comment, False, _block(tree, holder), False))
+    return found
 
-    def __init__(self, module: cst.Module) -> None:
-        self._header = {id(line) for line in module.header}
-        self._blocks: List[Optional[cst.IndentedBlock]] = [None]
-        self.found: List[Tuple[cst.Comment, bool, Optional[cst.IndentedBlock], bool]] = []
 
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self._blocks.append(node)
-
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        self._blocks.pop()
-
-    def visit_EmptyLine(self, node: cst.EmptyLine) -> None:
-        if node.comment is not None:
-            self.found.append((node.comment, True, self._blocks[-1], id(node) in self._header))
-
-    def visit_TrailingWhitespace(self, node: cst.TrailingWhitespace) -> None:
-        if node.comment is not None:
-            self.found.append((node.comment, False, self._blocks[-1], False))
+def _block(tree: Tree, node: cst.CSTNode) -> Optional[cst.IndentedBlock]:
+    parent = tree.parents.get(node)
+    while parent is not None and not isinstance(parent, cst.IndentedBlock):
+        parent = tree.parents.get(parent)
+    return parent

@@ -10,6 +10,9 @@ The value of an expression is used where it is read. It is followed
 A use that is none of these is a *terminal* use: a key read (`x["k"]`,
 `x.get("k", d)`), the state argument of `X.load_state_dict(...)`, or anything
 else (passed to an unknown function, stored, iterated: the value *escapes*).
+A value assigned to a name the function declares `global` or `nonlocal`
+escapes too: other functions and modules read it, not all of them here. A
+membership test (`"scaler" in ckpt`) only asks for a key: it is no escape.
 
 `holders(expr)` gives the assignment targets that hold a value, across
 returns: `loader = DataLoader(...)` then `return loader, sampler` in
@@ -73,6 +76,9 @@ class Flows:
         """The places ``expr``'s value ends up being used (see the module docstring)."""
         parent = self._tree.parents.get(expr)
         target = _single_name_target(parent, expr)
+        if target is not None and self._published(target):
+            yield expr
+            return
         if target is not None:
             for read in self._reads(target):
                 yield from self.terminal_uses(read, depth)
@@ -92,6 +98,11 @@ class Flows:
                 yield from self.terminal_uses(read, depth + 1)
             return
         yield expr
+
+    def _published(self, target: cst.Name) -> bool:
+        """`global x` / `nonlocal x` in the target's scope: its readers are not all in view."""
+        scope = self._scopes.scope_at(target)
+        return target.value in scope.declared_global or target.value in scope.declared_nonlocal
 
     def _reads(self, target: cst.Name) -> List[cst.Name]:
         scope, _ = self._scopes.lookup(target)
@@ -229,11 +240,20 @@ class Flows:
             restore = self.restore_by(use)
             if restore is not None:
                 restores.append(Restore(restore, restore.func.value, None))  # type: ignore[attr-defined]
-            elif use is not expr:
+            elif use is not expr and not self._membership_test(use):
                 escapes = True
         parent = self._tree.parents.get(expr)
         target = _single_name_target(parent, expr)
         return ValueUses(target.value if target is not None else None, tuple(reads), tuple(restores), escapes)
+
+    def _membership_test(self, use: cst.BaseExpression) -> bool:
+        """``use`` is what `k in use` / `k not in use` looks in."""
+        target = self._tree.parents.get(use)
+        return (
+            isinstance(target, cst.ComparisonTarget)
+            and target.comparator is use
+            and isinstance(target.operator, (cst.In, cst.NotIn))
+        )
 
     def _restores_of(self, value: cst.BaseExpression, key: str) -> List[Restore]:
         found = []
@@ -245,9 +265,9 @@ class Flows:
 
     def only_restores_state(self, expr: cst.BaseExpression) -> bool:
         """Every use of ``expr``'s value (through key reads too) is the state of a `load_state_dict`
-        (a value nothing reads restores nothing else either)."""
+        or a membership test (a value nothing reads restores nothing else either)."""
         for use in self.terminal_uses(expr):
-            if self.restore_by(use) is not None:
+            if self.restore_by(use) is not None or self._membership_test(use):
                 continue
             read = self.key_read(use)
             if read is None or not self.only_restores_state(read.node):

@@ -19,7 +19,7 @@ from ckptlint.diagnostics import Span
 from ckptlint.semantic.core.bindings import Binding, Bindings
 from ckptlint.semantic.core.callgraph import CallGraph
 from ckptlint.semantic.core.calls import CallSite
-from ckptlint.semantic.core.comments import Comment, CommentCollector
+from ckptlint.semantic.core.comments import Comment, comments_of
 from ckptlint.semantic.core.flows import Flows
 from ckptlint.semantic.core.imports import ImportTable
 from ckptlint.semantic.core.index import Index
@@ -29,7 +29,6 @@ from ckptlint.semantic.core.scopes import Scopes
 from ckptlint.semantic.core.spans import Positions
 from ckptlint.semantic.core.summary import ClassSummary, FunctionSummary, ProjectView, Symbol
 from ckptlint.semantic.core.tree import Tree
-from ckptlint.semantic.core.walk import visit_tree
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.data.aliases import canonical
 
@@ -273,11 +272,9 @@ class ModuleCore:
     @cached_property
     def comments(self) -> List[Comment]:
         """Every comment, in source order (computed only when suppressions are checked)."""
-        collector = CommentCollector(self.module)
-        visit_tree(self.module, collector)
         last_line = len(self.lines.starts)
         comments = []
-        for node, own_line, block, in_header in collector.found:
+        for node, own_line, block, in_header in comments_of(self.tree):
             block_end = self.span(block).end_line if block is not None else last_line
             line = self.span(node).line
             comments.append(Comment(line, node.value, own_line, block_end, in_header))

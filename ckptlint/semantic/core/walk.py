@@ -1,17 +1,18 @@
 """Walking a libcst tree by its nodes' fields, without libcst's visitor machinery.
 
-libcst's visitors rebuild every node they pass through; the model's passes
-only read, so they walk the nodes' fields themselves, several times faster.
+libcst's visitors rebuild every node they pass through; the model's one
+walk (`tree.py`) only reads, so it walks the nodes' fields itself, several
+times faster.
 A node's children are the `CSTNode` values of its fields, alone or in a
 sequence, taken in the order libcst visits them (`visit_order.py`, generated
-from libcst's source), so a visitor sees exactly the calls `node.visit` would
-make (tests compare the two on every fixture and rule example).
+from libcst's source), so the walk meets the nodes in the order a visitor would
+(tests compare parents, calls and comments with libcst's on every sample).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterator, List, Tuple, Type
+from typing import Dict, Iterator, Tuple, Type
 
 import libcst as cst
 
@@ -42,22 +43,3 @@ def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
                 if isinstance(item, cst.CSTNode):
                     yield item
 
-
-def visit_tree(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-    """``node.visit(visitor)`` for a read-only visitor, without rebuilding nodes.
-
-    Calls `visit_<Type>` before a node's children (a `False` result skips them)
-    and `leave_<Type>` after, in source order, as libcst does. Attribute hooks
-    (`visit_<Type>_<field>`) are not called: no visitor of the model uses them.
-    """
-    # (node, entered): a node is pushed once to enter it and once more to leave it.
-    stack: List[Tuple[cst.CSTNode, bool]] = [(node, False)]
-    while stack:
-        current, entered = stack.pop()
-        if entered:
-            visitor.on_leave(current)
-            continue
-        descend = visitor.on_visit(current)
-        stack.append((current, True))
-        if descend:
-            stack.extend((child, False) for child in reversed(list(children(current))))

@@ -19,6 +19,16 @@ among its values, or with an optimizer's `state_dict()` and another object's
 `state_dict()` (whatever that object is). A save that converts objects
 itself (Fabric's `fabric.save(path, {"model": model, ...})`) counts a model or
 optimizer object as its state dict.
+
+For fixes that change what a checkpoint holds (catalog revision 2):
+- `counterpart(save, obj, at)`: how the object a save holds (an optimizer in
+  scope there) is spelled where the program resumes (``at``), if it exists
+  there: the same local (the same assignment reaching both), the same
+  `self.x` of the class (built in `__init__`, before ``at`` when ``at`` is in
+  `__init__`), the same name of an object of that kind, or, for a name, the
+  only object of that kind at both places.
+- `unreadable_values(save)`: the values a save writes that
+  `torch.load(weights_only=True)` refuses to read back (`weights_only.py`).
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ from ckptlint.semantic.core.syntax import is_name, is_state_dict_call, reads_key
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.facts.kinds import Kind, ObjectKind, ObjectKinds
 from ckptlint.semantic.facts.saves import SaveSite, Saves
+from ckptlint.semantic.facts.weights_only import Unreadable, WeightsOnlyValues
 
 Container = Union[cst.Dict, cst.Call]
 _MAX_PARAMETER_DEPTH = 3  # callers followed up from a save whose object is a parameter
@@ -126,6 +137,7 @@ class Checkpoints:
         self._by_save: Dict[int, Optional[Checkpoint]] = {}
         self._names_in_scope: Dict[int, Tuple[Tuple[str, ObjectKind], ...]] = {}
         self._rng_functions: Dict[int, bool] = {}
+        self._weights_only = WeightsOnlyValues(core, kinds)
 
     # -- contents ----------------------------------------------------------
     def of(self, save: SaveSite) -> Optional[Checkpoint]:
@@ -527,6 +539,75 @@ class Checkpoints:
             for obj in self.in_scope(save, kind)
             if not checkpoint.holds(obj.text) and not self._saved_nearby(save, obj.text)
         )
+
+    # -- where the program resumes -------------------------------------------
+    def counterpart(self, save: SaveSite, obj: ScopedObject, at: cst.CSTNode) -> Optional[str]:
+        """How ``obj`` (in scope at ``save``) is spelled at ``at``, if it exists there (module docstring)."""
+        present = self.objects_at(at, obj.kind.kind)
+        by_text = {found.text: found for found in present}
+        function = self._core.tree.enclosing_function(at)
+        if "." not in obj.text and obj.text in by_text:
+            if function is not save.function:
+                return obj.text
+            bindings = self._core.bindings
+            here, there = bindings.reaching(obj.text, at), bindings.reaching(obj.text, save.call)
+            return obj.text if here is not None and there is not None and here.node is there.node else None
+        if "." in obj.text:  # `self.x`: the same attribute of the same class, or nothing
+            attribute = obj.text.split(".", 1)[1]
+            self_name = self._core.callgraph.self_name(function) if function is not None else None
+            if self_name is not None and f"{self_name}.{attribute}" in by_text and self._same_class(save, function):
+                return f"{self_name}.{attribute}"
+            return None
+        if len(present) == 1 and len(self.in_scope(save, obj.kind.kind)) == 1:
+            return present[0].text
+        return None
+
+    def _same_class(self, save: SaveSite, function: Optional[cst.FunctionDef]) -> bool:
+        class_def = self._core.tree.class_of(function) if function is not None else None
+        if class_def is None or save.class_def is None:
+            return False
+        callgraph = self._core.callgraph
+        return class_def in callgraph.bases(save.class_def) or save.class_def in callgraph.bases(class_def)
+
+    def objects_at(self, at: cst.CSTNode, kind: Kind) -> Tuple[ScopedObject, ...]:
+        """Objects of ``kind`` that exist at ``at``: names bound there to one (locals, module
+        globals, parameters), and `self.x` attributes the class builds in `__init__`."""
+        tree, bindings = self._core.tree, self._core.bindings
+        function = tree.enclosing_function(at)
+        local = bindings.local_names(function) if function is not None else frozenset()
+        found: Dict[str, ScopedObject] = {}
+        for name in sorted(local | (self._module_objects - local)):
+            object_kind = self._kinds.of_binding(bindings.reaching(name, at))
+            if object_kind is not None and object_kind.kind is kind:
+                found[name] = ScopedObject(name, object_kind)
+        class_def = tree.class_of(function) if function is not None else None
+        self_name = self._core.callgraph.self_name(function) if function is not None else None
+        if class_def is not None and self_name is not None:
+            for attribute in sorted(self._kinds.attributes(class_def)):
+                object_kind = self._kinds.attribute_kind(class_def, attribute)
+                if object_kind is not None and object_kind.kind is kind and self._built_before(class_def, attribute, at):
+                    found[f"{self_name}.{attribute}"] = ScopedObject(f"{self_name}.{attribute}", object_kind)
+        return tuple(found.values())
+
+    def _built_before(self, class_def: cst.ClassDef, attribute: str, at: cst.CSTNode) -> bool:
+        """`self.<attribute>` is assigned in `__init__` of the class or a base (before ``at`` when
+        ``at`` is in that `__init__`)."""
+        tree = self._core.tree
+        for owner in self._core.callgraph.bases(class_def):
+            for binding in self._core.bindings.attribute_bindings(owner, attribute):
+                function = tree.enclosing_function(binding.node)
+                if function is None or function.name.value != "__init__":
+                    continue
+                if not tree.contains(function, at) or tree.before(binding.node, at):
+                    return True
+        return False
+
+    # -- what weights_only=True reads back ----------------------------------------
+    def unreadable_values(self, save: SaveSite) -> Tuple[Unreadable, ...]:
+        """The values ``save`` writes that `torch.load(weights_only=True)` refuses (`weights_only.py`)."""
+        checkpoint = self.of(save)
+        entries = [(entry.path, entry.value) for entry in checkpoint.entries] if checkpoint is not None else None
+        return self._weights_only.unreadable(save, entries, checkpoint is None or checkpoint.has_unknown_spread)
 
     def _saved_nearby(self, save: SaveSite, owner: str) -> bool:
         """Another save of the same function (or class) holds it: a weights-only "best" next to a resume checkpoint."""

@@ -23,6 +23,32 @@ Barriers are every collective (`dist.barrier()`, `all_reduce`, ...,
 `accelerator.wait_for_everyone()`, `ckptlint.runtime.barrier()`), and calls
 of same-file functions that run one. They are indexed once per function, so
 "is there a barrier after this statement" is a lookup.
+
+Where a new barrier may go (CKPT302's fix: a barrier only some ranks reach
+hangs the job, so this is proven or the answer is no):
+- a test is *the same on every rank* when it is built from literals, loop
+  variables and counters (`step`, `epoch`, `global_step`...), module
+  constants, parameters with a literal default, names assigned from such
+  values, and settings (`args.save_every`, `self.cfg.x`); a name or
+  attribute that sounds like a main-process predicate (`is_root`,
+  `should_save`, `master`, `local_...`, `best`) never is, nor is any call
+  but `len`/`int`/`float`/`abs`/`min`/`max` of such values;
+- a node is *reached by every rank* when every `if` around it in its
+  function (and every early exit before it) tests the same on every rank,
+  and its function is the module's top level, or is passed to
+  `mp.spawn`/`start_processes`, or is called in this file only at places
+  every rank reaches (two levels of callers); a function this file never
+  calls is not known to be reached;
+- `rank_at(node)`: how the process's rank is spelled at ``node``, for a
+  fix that must seed per rank: a name bound there to a rank (`rank`, a
+  `worker(rank, ...)` parameter; a global rank before a local one), else the
+  companion's `get_rank()` where the process group is started earlier in
+  the same function; None when neither is known.
+- `barrier_point(save)`: the guarding `if` after which a barrier runs on
+  every rank exactly as often as the save: its test is a rank test and
+  nothing else (`rank == 0`, not `rank == 0 and step % N == 0`), the save
+  runs whenever its branch runs (no other `if` or loop between them), and
+  every rank reaches the `if`.
 """
 
 from __future__ import annotations
@@ -39,9 +65,18 @@ from ckptlint.semantic.core.syntax import int_literal, last_name
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.facts.distributed import DistributedFacts
 from ckptlint.semantic.facts.saves import SaveSite
+from ckptlint.semantic.facts.loops import for_target_names
 
 _EXITS = (cst.Return, cst.Raise, cst.Continue)
 _ZERO_OR_MINUS_ONE = {"0", "-1"}
+_RANK_FOLLOW_DEPTH = 3
+# A name that may be a main-process predicate or a per-rank value the model does not know.
+_PER_RANK_WORDS = re.compile(r"rank|root|main|master|leader|zero|primary|chief|writer|should|is_|local|host|best|process", re.I)
+_COUNTER = re.compile(r"^(i|j|k|n|it|idx|index|step|steps|iter|iters|iteration|epoch|ep|batch\w*|\w*_(step|iter|iteration|epoch|idx|count|steps))$", re.I)
+_SETTINGS_ROOTS = frozenset({"args", "opt", "opts", "cfg", "config", "conf", "hparams", "hp", "params", "flags", "FLAGS", "settings", "training_args"})
+_PURE_CALLS = frozenset({"len", "int", "float", "abs", "min", "max", "round"})
+_SPAWNERS = frozenset({"spawn", "start_processes"})
+_CALLER_DEPTH = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,11 +164,28 @@ class Guards:
         """What ``save`` writes, or where, depends on the rank (CKPT301 is silent): its path or object
         at the call, the path inside a save helper, or, for a helper of another module, what its
         summary says of its own save."""
-        if self.mentions_rank(save.path, save.call) or self.mentions_rank(save.obj, save.call):
+        if self.path_mentions_rank(save.path) or self.mentions_rank(save.obj, save.call):
             return True
-        if save.helper is not None and self.mentions_rank(save.inner_path, save.torch_save):
+        if save.helper is not None and self.path_mentions_rank(save.inner_path):
             return True
         return save.external is not None and save.external.save_per_rank
+
+    def path_mentions_rank(self, path: Optional[cst.BaseExpression], _depth: int = 0) -> bool:
+        """A file name that depends on the rank, through the names it is built from
+        (`index = accelerator.process_index`, `name = f"shard_{index}.bin"`, `path = root + name`,
+        then `torch.save(x, path)`): a path is text, so every name in it is followed."""
+        if path is None:
+            return False
+        parts = self._core.tree.nodes_within(path, cst.Name, cst.Attribute, cst.Call, cst.Subscript)
+        if any(self.is_rank(e) for e in parts):
+            return True
+        if _depth >= _RANK_FOLLOW_DEPTH:
+            return False
+        for name in self._core.tree.nodes_within(path, cst.Name):
+            binding = self._core.bindings.reaching(name.value, name)
+            if binding is not None and binding.value is not None and self.path_mentions_rank(binding.value, _depth + 1):
+                return True
+        return False
 
     def test(self, expr: cst.BaseExpression) -> Optional[bool]:
         """True for a rank test, False for its negation, None for anything else."""
@@ -346,6 +398,156 @@ class Guards:
     def callers(self, function: cst.FunctionDef) -> Tuple[cst.Call, ...]:
         """Same-file call sites of ``function`` (the call graph's)."""
         return self._core.callgraph.callers(function)
+
+    def rank_at(self, node: cst.CSTNode) -> Optional[str]:
+        """The rank's spelling at ``node`` (module docstring); "get_rank()" for the companion's."""
+        bindings = self._core.bindings
+        function = self._core.tree.enclosing_function(node)
+        names = bindings.local_names(function) if function is not None else bindings.module_names()
+        ranks = [
+            name for name in names
+            if self.is_rank(cst.Name(name)) and bindings.reaching(name, node) is not None
+        ]
+        if ranks:
+            return sorted(ranks, key=lambda name: ("local" in name.lower(), name))[0]
+        starts = self._core.calls_to(*catalog.PROCESS_GROUP_STARTS)
+        tree = self._core.tree
+        if any(tree.enclosing_function(site.node) is function and tree.before(site.node, node)
+               and self.reached_by_every_rank(site.node) for site in starts):
+            return "get_rank()"
+        return None
+
+    # -- where every rank goes (module docstring) ---------------------------
+    def barrier_point(self, save_call: cst.Call) -> Optional[cst.If]:
+        """The guarding `if` after which a barrier runs on every rank exactly as often as the save."""
+        guard = self.guard_of(save_call)
+        if guard is None or guard.kind not in ("if", "else") or not isinstance(guard.statement, cst.If):
+            return None
+        statement = guard.statement
+        if not self._only_rank_test(statement.test):
+            return None
+        for ancestor in self._core.tree.ancestors(save_call):
+            if ancestor is statement:
+                break
+            if isinstance(ancestor, (cst.If, cst.For, cst.While, cst.Match)) or isinstance(ancestor, cst.ExceptHandler):
+                return None  # the save runs less often than the branch that holds it
+        return statement if self.reached_by_every_rank(statement) else None
+
+    def _only_rank_test(self, test: cst.BaseExpression) -> bool:
+        """A rank test (or its negation) with no other condition joined to it by `and`."""
+        if isinstance(test, cst.BooleanOperation):
+            if isinstance(test.operator, cst.And):
+                return self._only_rank_test(test.left) and self._only_rank_test(test.right)
+            return self.test(test) is not None  # `not args.distributed or rank == 0`
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self._only_rank_test(test.expression) or self.test(test) is not None
+        return self.test(test) is not None
+
+    def reached_by_every_rank(self, node: cst.CSTNode, _depth: int = 0) -> bool:
+        """Every rank that runs ``node``'s function reaches ``node``, and every rank runs the function."""
+        tree, parents = self._core.tree, self._core.parents
+        function = tree.enclosing_function(node)
+        child, current = node, parents.get(node)
+        while current is not None and current is not function:
+            if isinstance(current, (cst.If, cst.While)) and child is not current.test:
+                if not self.same_on_every_rank(current.test, current):
+                    return False
+            elif isinstance(current, (cst.Match, cst.IfExp, cst.BooleanOperation, cst.ExceptHandler)):
+                return False
+            if isinstance(current, (cst.IndentedBlock, cst.Module)) and self._exits_before(current, child):
+                return False
+            child, current = current, parents.get(current)
+        if function is None:
+            return True
+        if any(last_name(_decorator_name(d)) in catalog.RANK_ZERO_DECORATORS for d in function.decorators):
+            return False
+        if self._spawned(function):
+            return True
+        callers = self.callers(function)
+        if not callers or _depth >= _CALLER_DEPTH:
+            return False
+        return all(self.guard_of(call) is None and self.reached_by_every_rank(call, _depth + 1) for call in callers)
+
+    def _exits_before(self, block: cst.CSTNode, statement: cst.CSTNode) -> bool:
+        """An `if` before ``statement`` in ``block`` that may leave it, on a test not the same on every rank."""
+        for previous in block.body:  # type: ignore[attr-defined]
+            if previous is statement:
+                return False
+            if isinstance(previous, cst.If) and self._ends_in_exit(previous.body) and not self.same_on_every_rank(previous.test, previous):
+                return True
+        return False
+
+    def _spawned(self, function: cst.FunctionDef) -> bool:
+        """``function`` is what `mp.spawn(fn, ...)` / `start_processes(fn, ...)` runs in every process."""
+        scope = self._core.scopes.scope_at(function)
+        for read in self._core.scopes.reads_of(scope, function.name.value):
+            arg = self._core.parents.get(read)
+            call = self._core.parents.get(arg) if isinstance(arg, cst.Arg) else None
+            if isinstance(call, cst.Call) and call.args and call.args[0] is arg and last_name(call.func) in _SPAWNERS:
+                return True
+        return False
+
+    def same_on_every_rank(self, test: cst.BaseExpression, at: cst.CSTNode, _depth: int = 0) -> bool:
+        """``test`` has the same value on every rank (module docstring)."""
+        if isinstance(test, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)):
+            return True
+        if isinstance(test, cst.Comparison):
+            return self.same_on_every_rank(test.left, at, _depth) and all(
+                self.same_on_every_rank(c.comparator, at, _depth) for c in test.comparisons
+            )
+        if isinstance(test, (cst.BooleanOperation, cst.BinaryOperation)):
+            return self.same_on_every_rank(test.left, at, _depth) and self.same_on_every_rank(test.right, at, _depth)
+        if isinstance(test, cst.UnaryOperation):
+            return self.same_on_every_rank(test.expression, at, _depth)
+        if isinstance(test, cst.Call):
+            return isinstance(test.func, cst.Name) and test.func.value in _PURE_CALLS and all(
+                not arg.star and self.same_on_every_rank(arg.value, at, _depth) for arg in test.args
+            )
+        if isinstance(test, cst.Attribute):
+            return self._setting(test)
+        if isinstance(test, cst.Name):
+            return self._same_name(test, at, _depth)
+        return False
+
+    def _setting(self, attribute: cst.Attribute) -> bool:
+        """`args.save_every`, `self.cfg.save_every`, `self.global_step`: a setting or a counter."""
+        if _PER_RANK_WORDS.search(attribute.attr.value):
+            return False
+        parts: List[str] = []
+        current: cst.BaseExpression = attribute
+        while isinstance(current, cst.Attribute):
+            parts.append(current.attr.value)
+            current = current.value
+        if not isinstance(current, cst.Name):
+            return False
+        parts.append(current.value)
+        parts.reverse()
+        if any(_PER_RANK_WORDS.search(part) for part in parts[1:]):
+            return False
+        if parts[0] in _SETTINGS_ROOTS or parts[0] == "self" and len(parts) > 2 and parts[1] in _SETTINGS_ROOTS:
+            return True
+        return parts[0] == "self" and len(parts) == 2 and bool(_COUNTER.match(parts[1]))
+
+    def _same_name(self, name: cst.Name, at: cst.CSTNode, depth: int) -> bool:
+        value = name.value
+        if value in ("True", "False", "None", "__name__"):
+            return True
+        if _PER_RANK_WORDS.search(value) or value in self.flags or self.is_rank(name):
+            return False
+        if _COUNTER.match(value) or value.isupper():
+            return True
+        loop = self._core.tree.enclosing(at, (cst.For,), stop=(cst.FunctionDef,))
+        while loop is not None:
+            if value in for_target_names(loop):  # type: ignore[arg-type]
+                return True
+            loop = self._core.tree.enclosing(loop, (cst.For,), stop=(cst.FunctionDef,))
+        binding = self._core.bindings.reaching(value, at)
+        if binding is None or depth >= _RANK_FOLLOW_DEPTH:
+            return False
+        if binding.is_parameter and isinstance(binding.node, cst.Param):
+            default = binding.node.default
+            return default is not None and isinstance(default, (cst.Integer, cst.Float))
+        return binding.value is not None and self.same_on_every_rank(binding.value, binding.value, depth + 1)
 
     # -- barriers ----------------------------------------------------------
     def is_collective(self, call: cst.Call) -> bool:

@@ -8,7 +8,8 @@
 - `is_resume(load)`: the catalog's resume load: its result restores an
   optimizer, scheduler or scaler, or it sits under a resume flag
   (`if args.resume:`, `if os.path.exists(...)`), or an epoch read from it
-  starts a training loop. A load for evaluation or export only is none of these.
+  (as it is, or with 1 added) starts a training loop. A load for evaluation
+  or export only is none of these.
 - `epoch_starts`: assignments of an epoch read unchanged from a load to what
   starts an epoch loop's `range(start, ...)`: a local of the loop's function
   (assigned before the loop), or a `self.x` of the loop's class, assigned in
@@ -17,6 +18,25 @@
   anything adds to it (`+=`).
 - `strict_false_unchecked()`: `load_state_dict(..., strict=False)` calls
   whose result (missing / unexpected keys) is thrown away.
+
+For fixes that change what a checkpoint holds (catalog revision 2, "A fix
+keeps the program working"):
+- `restore_point(load)`: the statement after which a new restore of what a
+  load returns goes: the load is `var = torch.load(...)`, a statement of its
+  own, and the restore follows the last statement of that block (from the
+  load on) that reads `var`, stopping before the first statement that leaves
+  the block, starts a loop or defines something (`return ckpt["epoch"] + 1`,
+  `for epoch in range(ckpt["epoch"], ...)`): the program has the loaded value
+  there, and has not started training.
+- `object_use(load)`: where the loaded value (or a value read from it by key)
+  is used as an object a state dict is not: called (`net(x)`), or asked for
+  an attribute no dict, list, string or tensor has (`.eval()`,
+  `.state_dict()`, `.yaml`, `.r_max`, `args.lr`). Such a load reads a pickled
+  object, which `weights_only=True` refuses and a state dict cannot stand
+  in for.
+- `in_weights_only_branch(call)`: the load sits in a branch of an `if` that
+  tests `weights_only` (`if not weights_only: return torch.load(path)`): the
+  code chose how to load, per call.
 """
 
 from __future__ import annotations
@@ -35,6 +55,28 @@ from ckptlint.semantic.facts.buffers import Buffers, load_source
 from ckptlint.semantic.facts.loops import Loop, Loops
 
 TORCH_LOAD = "torch.load"
+# What a value `weights_only=True` gives back has: a dict, list, tuple or string's methods and a
+# tensor's. Any other attribute asked of a loaded value is an object's (`ckpt["model"].yaml`,
+# `foundation.r_max`, `ckpt["args"].lr`).
+LOADABLE_ATTRIBUTES = frozenset({
+    # dict, list, tuple, str
+    "keys", "values", "items", "get", "pop", "popitem", "update", "copy", "setdefault", "clear",
+    "append", "extend", "insert", "remove", "index", "count", "sort", "reverse",
+    "split", "strip", "join", "replace", "startswith", "endswith", "format", "lower", "upper",
+    "encode", "decode",
+    # torch.Tensor
+    "to", "cpu", "cuda", "float", "half", "double", "bfloat16", "int", "long", "short", "bool", "byte",
+    "numpy", "item", "tolist", "shape", "size", "dim", "ndim", "numel", "dtype", "device", "detach",
+    "clone", "contiguous", "view", "view_as", "reshape", "permute", "transpose", "t", "T", "squeeze",
+    "unsqueeze", "sum", "mean", "std", "var", "max", "min", "abs", "argmax", "argmin", "type",
+    "type_as", "data", "requires_grad", "requires_grad_", "grad", "norm", "flatten", "split", "chunk",
+    "expand", "expand_as", "repeat", "fill_", "copy_", "zero_", "add", "sub", "mul", "div", "pow",
+    "sqrt", "exp", "log", "clamp", "clip", "softmax", "sort", "topk", "eq", "ne", "gt", "lt", "ge",
+    "le", "all", "any", "new_zeros", "new_ones", "new_tensor", "new_empty", "new_full", "is_cuda",
+    "is_floating_point", "element_size", "index_select", "gather", "narrow", "unbind", "cumsum",
+    "prod", "round", "floor", "ceil", "nonzero", "unique", "isnan", "isinf", "dot", "matmul",
+})
+_LEAVES_BLOCK = (cst.Return, cst.Raise, cst.Continue, cst.Break, cst.Del)
 Read = KeyRead  # what rules call a key read from a load
 
 
@@ -80,6 +122,89 @@ class Resume:
         """A load call reads a checkpoint file: not an in-memory buffer or a broadcast object
         (catalog "Save": such a load moves an object between processes)."""
         return not self._buffers.loads_from_buffer(call)
+    # -- what a fix that changes the checkpoint must know about its loads ---------
+    def restore_point(self, load: LoadSite) -> Optional[cst.BaseStatement]:
+        """The statement after which a restore of ``load``'s value goes (module docstring)."""
+        statement = self._own_assignment(load)
+        block = self._core.parents.get(statement) if statement is not None else None
+        if statement is None or not isinstance(block, (cst.IndentedBlock, cst.Module)):
+            return None
+        body = list(block.body)
+        anchor: cst.BaseStatement = statement
+        for later in body[body.index(statement) + 1 :]:
+            if self._ends_the_resume(later):
+                break
+            if self._reads_variable(later, load):
+                anchor = later  # type: ignore[assignment]
+        return anchor
+
+    def _own_assignment(self, load: LoadSite) -> Optional[cst.SimpleStatementLine]:
+        """`var = torch.load(...)` as a statement line of its own."""
+        assign = self._core.parents.get(load.call)
+        line = self._core.parents.get(assign)
+        if load.variable is None or not isinstance(assign, cst.Assign) or not isinstance(line, cst.SimpleStatementLine):
+            return None
+        return line if len(line.body) == 1 else None
+
+    def _ends_the_resume(self, statement: cst.CSTNode) -> bool:
+        """A statement after which a restore may not go: it starts a loop, defines a function or
+        class, holds a loop, or may leave the block (a `return`, `raise`, `break`, `continue` or `del` in it
+        that is not inside a loop or function of its own)."""
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            return True
+        tree = self._core.tree
+        if tree.nodes_within(statement, cst.For, cst.While):
+            return True  # training may start there
+        for node in tree.nodes_within(statement, *_LEAVES_BLOCK):
+            inner = tree.enclosing(node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda))
+            if inner is None or not tree.contains(statement, inner):
+                return True
+        return False
+
+    def _reads_variable(self, statement: cst.CSTNode, load: LoadSite) -> bool:
+        scopes = self._core.scopes
+        return any(
+            name.value == load.variable and scopes.is_read(name)
+            for name in self._core.tree.nodes_within(statement, cst.Name)
+        )
+
+    def object_use(self, load: LoadSite) -> Optional[cst.CSTNode]:
+        """Where ``load``'s value, or a value read from it by key, is used as an object (module docstring)."""
+        flows = self._core.flows
+        uses = list(flows.terminal_uses(load.call))
+        for read in load.reads:
+            uses.extend(flows.terminal_uses(read.node))
+        for use in uses:
+            if self._used_as_object(use):
+                return use
+        return None
+
+    def _used_as_object(self, use: cst.CSTNode) -> bool:
+        """``use`` is called, or a chain of attributes and calls on it asks for an attribute that no
+        dict, list, string or tensor has."""
+        parents = self._core.parents
+        current, parent = use, parents.get(use)
+        if isinstance(parent, cst.Call) and parent.func is use:
+            return True
+        while isinstance(parent, (cst.Attribute, cst.Call)):
+            if isinstance(parent, cst.Attribute):
+                if parent.value is not current:
+                    return False
+                if parent.attr.value not in LOADABLE_ATTRIBUTES:
+                    return True
+            elif parent.func is not current:
+                return False
+            current, parent = parent, parents.get(parent)
+        return False
+
+    def in_weights_only_branch(self, call: cst.Call) -> bool:
+        """An `if` around ``call`` (in its function) tests `weights_only`."""
+        for ancestor in self._core.tree.ancestors(call):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+                return False
+            if isinstance(ancestor, (cst.If, cst.IfExp)) and "weights_only" in self._core.code(ancestor.test):
+                return True
+        return False
 
     # -- resume loads ------------------------------------------------------
     def under_resume_flag(self, load: LoadSite) -> bool:
@@ -98,7 +223,21 @@ class Resume:
         is an optimizer, scheduler or scaler, as the caller's kinds say)."""
         if restores_training_state or self.under_resume_flag(load):
             return True
-        return any(start.load is load for start in self.epoch_starts)
+        return any(start.load is load for start in self.epoch_starts) or self._starts_epoch_loop(load)
+
+    def _starts_epoch_loop(self, load: LoadSite) -> bool:
+        """An epoch read from ``load`` reaches the start of an epoch loop, changed or not
+        (`start_epoch = ckpt["epoch"] + 1`, then `range(start_epoch, ...)`)."""
+        reads = {id(read.node) for read in load.reads if catalog.EPOCH_KEY.search(read.key)}
+        if not reads:
+            return False
+        for loop in self._loops.epoch_loops:
+            target = self.epoch_start_target(loop)
+            assignments = self._assignments_reaching(target, loop.node) if target is not None else None
+            for _, assign in assignments or ():
+                if any(id(node) in reads for node in self._core.tree.nodes_within(assign.value, cst.Subscript, cst.Call)):
+                    return True
+        return False
 
     @cached_property
     def epoch_starts(self) -> Tuple[EpochStart, ...]:

@@ -3,8 +3,9 @@
 The catalog's "Save" (revision 2). A *save call* writes an object to a path:
 `torch.save(obj, f)`, `ckptlint.runtime.atomic_save(obj, path)`,
 `accelerator.save(obj, f)`, Fabric's `fabric.save(path, state)`, a project
-`save-functions` entry (with `torch.save`'s signature), or a call of a *save
-helper*. A function of this file is a save helper when a save call in its body
+`save-functions` entry (a name: with `torch.save`'s signature; a table: with
+the parameters it lists, its `obj` and `path` naming the object and the
+path), or a call of a *save helper*. A function of this file is a save helper when a save call in its body
 receives one of its parameters (and, for the object, does nothing else with it
 but log it or look its items up, `model = state["model"]`: it saves what it was
 given, unchanged; a training loop that also saves the state it was given is no
@@ -28,13 +29,14 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from ckptlint.config.settings import SaveFunction
 from ckptlint.semantic.core.calls import bind
 from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.summary import FunctionSummary
 from ckptlint.semantic.core.syntax import callee_name
 from ckptlint.semantic.core.tree import parameters
 from ckptlint.semantic.data import catalog
-from ckptlint.semantic.data.signatures import SIGNATURES
+from ckptlint.semantic.data.signatures import SIGNATURES, Signature
 from ckptlint.semantic.facts.buffers import Buffers
 
 TORCH_SAVE = "torch.save"
@@ -107,8 +109,12 @@ class Saves:
         project = core.project
         if "save" not in core.text and not project.save_functions:
             return  # every save spelling (`torch.save`, an alias's import, a helper's body) contains it
+        described = {entry.name: entry for entry in project.save_signatures}
         direct = [self._direct(site.node, site.qualname) for site in core.calls_to(*SAVE_FUNCTIONS)]
-        direct += [self._direct(site.node, TORCH_SAVE) for site in core.calls_to(*project.save_functions)]
+        direct += [
+            self._direct(site.node, TORCH_SAVE, described.get(site.qualname))
+            for site in core.calls_to(*project.save_functions)
+        ]
         direct += self._external_sites()
         frontier = [site for site in direct if not self._buffers.is_buffer(site.path)]
         for depth in range(_MAX_HELPER_DEPTH + 1):
@@ -150,9 +156,15 @@ class Saves:
         return calls
 
     # -- direct saves ----------------------------------------------------------
-    def _direct(self, call: cst.Call, saver: str) -> SaveSite:
-        obj_name, path_name = SAVE_FUNCTIONS.get(saver, SAVE_FUNCTIONS[TORCH_SAVE])
-        signature = SIGNATURES.get(saver, SIGNATURES[TORCH_SAVE])
+    def _direct(self, call: cst.Call, saver: str, described: "Optional[SaveFunction]" = None) -> SaveSite:
+        """The save ``call`` of ``saver``, its arguments bound by ``saver``'s signature, or by the
+        parameters a `save-functions` table ``described`` lists."""
+        if described is not None:
+            obj_name, path_name = described.obj, described.path
+            signature = Signature(positional=described.parameters)
+        else:
+            obj_name, path_name = SAVE_FUNCTIONS.get(saver, SAVE_FUNCTIONS[TORCH_SAVE])
+            signature = SIGNATURES.get(saver, SIGNATURES[TORCH_SAVE])
         bound = bind(call, signature).by_name
         obj, path = bound.get(obj_name), bound.get(path_name)
         function, class_def = self._function_and_class(call)

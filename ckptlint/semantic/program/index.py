@@ -49,6 +49,9 @@ class ProjectIndex:
         self._building: Set[str] = set()
         self._texts: Dict[str, str] = {}
         self.parsed = 0  # modules parsed to be summarised (tests count them)
+        # Modules open in an editor, by absolute path: their unsaved text is read instead of the
+        # file (the language server keeps this current; a command-line run never sets it).
+        self.unsaved: Dict[str, str] = {}
 
     def view(self, path: str) -> "FileView":
         return FileView(self, os.path.abspath(path))
@@ -56,7 +59,9 @@ class ProjectIndex:
     # -- summaries -------------------------------------------------------------
     def summary(self, path: str) -> Tuple[Optional[str], Optional[ModuleSummary]]:
         """``(content digest, summary)`` of the module file ``path``; None when unreadable."""
-        text = _read(path)
+        text = self.unsaved.get(path)
+        if text is None:
+            text = _read(path)
         if text is None:
             return None, None
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -135,6 +140,11 @@ class ProjectIndex:
     def imported_texts(self, path: str, text: str, depth: int = 3) -> List[str]:
         """The texts of the project modules ``text`` imports, and of theirs (to ``depth``): the
         words a cross-module fact can come from, for the pre-filter (no parse)."""
+        return list(self.imported_modules(path, text, depth).values())
+
+    def imported_modules(self, path: str, text: str, depth: int = 3) -> Dict[str, str]:
+        """``{module file: text}`` of the project modules ``text`` imports, and of theirs (to
+        ``depth``), nearest first (no parse)."""
         found: Dict[str, str] = {}
         frontier = [(os.path.abspath(path), text)]
         for _ in range(depth):
@@ -150,9 +160,17 @@ class ProjectIndex:
                         found[module] = module_text
                         following.append((module, module_text))
             frontier = following
-        return list(found.values())
+        return found
+
+    def forget(self, path: str) -> None:
+        """Read ``path`` afresh next time, and look up where imports lead afresh (a new module
+        file may now be the one an import finds)."""
+        self._texts.pop(path, None)
+        self.locator.forget()
 
     def _text(self, path: str) -> Optional[str]:
+        if path in self.unsaved:
+            return self.unsaved[path]
         cached = self._texts.get(path)
         if cached is None:
             cached = self._texts[path] = _read(path) or ""
@@ -166,6 +184,9 @@ class FileView:
         self._index = index
         self.path = path
         self.reads: Dict[str, str] = {}  # module file -> content digest, for every summary read
+        # Each module file is read and hashed once per view (one lint): a lint resolves many names
+        # of one module, and the module cannot change in between as far as this lint is concerned.
+        self._seen: Dict[str, Optional[ModuleSummary]] = {}
 
     def resolve(self, qualname: str) -> Optional[Symbol]:
         return self._resolve(self.path, qualname, 0)
@@ -219,9 +240,12 @@ class FileView:
         return None
 
     def _summary(self, module: str) -> Optional[ModuleSummary]:
+        if module in self._seen:
+            return self._seen[module]
         digest, summary = self._index.summary(module)
         if digest is not None:
             self.reads[module] = digest
+        self._seen[module] = summary
         return summary
 
 
@@ -259,6 +283,13 @@ def _read(path: str) -> Optional[str]:
 
 
 _INDEXES: Dict[Tuple[str, Tuple[str, ...], str], ProjectIndex] = {}
+
+
+def forget_file(path: str) -> None:
+    """A file was created, changed or removed on disk (a long-lived process such as the language
+    server hears of it): every index reads it, and looks up where imports lead, afresh."""
+    for index in _INDEXES.values():
+        index.forget(os.path.abspath(path))
 
 
 def index_for(project: ProjectSettings, cache_dir: Optional[str] = None) -> Optional[ProjectIndex]:

@@ -20,9 +20,23 @@ class ModuleLocator:
     def __init__(self, roots: Sequence[str]) -> None:
         self._roots = [os.path.abspath(root) for root in roots]
         self._files: dict = {}
+        # (importer's folder, name) -> where it leads: a lint asks for the same names again and
+        # again (every call of `utils.x`), and the answer depends only on these two.
+        self._located: dict = {}
+
+    def forget(self) -> None:
+        """Look files up again: one was created or removed."""
+        self._files.clear()
+        self._located.clear()
 
     def locate(self, importer: str, qualname: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
         """``(module file, attribute path)`` for ``qualname`` as ``importer`` (a file) names it."""
+        key = (os.path.dirname(os.path.abspath(importer)), qualname)
+        if key not in self._located:
+            self._located[key] = self._locate(importer, qualname)
+        return self._located[key]
+
+    def _locate(self, importer: str, qualname: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
         if qualname.startswith("."):
             level = len(qualname) - len(qualname.lstrip("."))
             base = os.path.dirname(os.path.abspath(importer))

@@ -1,0 +1,71 @@
+"""What the language server adds to the project index: unsaved buffers, modules to summarise
+first, and which open documents read a module."""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("pygls", reason="the `lsp` extra (pygls) is not installed")
+
+from ckptlint.config.loader import load_settings  # noqa: E402
+from ckptlint.lsp.workspace_index import WorkspaceIndex  # noqa: E402
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.setenv("CKPTLINT_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "pyproject.toml").write_text("[tool.ckptlint]\n")
+    (tmp_path / "helpers.py").write_text("import torch\n\ndef save(state, path):\n    torch.save(state, path)\n")
+    (tmp_path / "utils.py").write_text("from helpers import save\n")
+    return tmp_path
+
+
+def test_modules_never_summarised_come_farthest_first_and_not_again(project) -> None:
+    settings = load_settings(str(project))
+    index = WorkspaceIndex()
+    train = str(project / "train.py")
+    text = "import torch\nimport utils\nutils.save({}, 'a.pt')\n"
+    assert index.missing(settings.project, train, text) == [str(project / "helpers.py"), str(project / "utils.py")]
+    for module in index.missing(settings.project, train, text):
+        index.summarise(settings.project, module)
+        index.summarised(module)
+    assert index.missing(settings.project, train, text) == []
+
+
+def test_an_unsaved_buffer_is_what_the_index_reads(project) -> None:
+    settings = load_settings(str(project))
+    index = WorkspaceIndex()
+    helpers = str(project / "helpers.py")
+    project_index = index.index(settings.project)
+    on_disk = project_index.summary(helpers)
+    index.opened(helpers, "def save(state, path):\n    pass\n")
+    edited = project_index.summary(helpers)
+    assert edited[0] != on_disk[0] and edited[1].functions["save"].saves_object is None
+    index.closed(helpers)
+    assert project_index.summary(helpers)[0] == on_disk[0]
+
+
+def test_the_importers_of_a_module_are_the_documents_whose_last_lint_read_it(project) -> None:
+    index = WorkspaceIndex()
+    helpers = str(project / "helpers.py")
+    index.linted(str(project / "train.py"), SimpleNamespace(reads={helpers: "d1"}))
+    index.linted(str(project / "eval.py"), SimpleNamespace(reads={}))
+    index.linted(str(project / "alone.py"), None)  # linted on its own: reads nothing, changes nothing
+    assert index.importers(helpers) == [str(project / "train.py")]
+    index.closed(str(project / "train.py"))
+    assert index.importers(os.path.relpath(helpers)) == []
+
+
+def test_a_module_created_on_disk_during_the_session_is_found(project) -> None:
+    settings = load_settings(str(project))
+    index = WorkspaceIndex()
+    train = str(project / "train.py")
+    text = "import torch\nimport late\nlate.save({}, 'a.pt')\n"
+    assert index.missing(settings.project, train, text) == []  # `late.py` does not exist yet
+    (project / "late.py").write_text("from helpers import save\n")
+    index.on_disk(str(project / "late.py"))  # the watcher's event
+    assert str(project / "late.py") in index.missing(settings.project, train, text)
+    assert index.view(settings.project, train).resolve("late.save") is not None
