@@ -158,3 +158,54 @@ def test_a_helper_that_saves_in_two_branches_is_made_atomic_in_both() -> None:
         unsafe=True,
     )
     assert outcome.text.count("ckptlint.runtime.atomic_save(") == 2 and "torch.save(" not in outcome.text
+
+
+def _lines(code: str) -> list:
+    return [d.span.line for d in lint(code, rules=RULES)]
+
+
+FALLBACK_SAVE = """
+    import torch
+
+    class Loop:
+        def train(self, failure_path):
+            for epoch in range(10):
+                try:
+                    self.step()
+                except RuntimeError as e:
+                    if failure_path:
+                        torch.save(self.state(), "failure.pt")
+                    {after}
+                torch.save(self.state(), "last.pt")
+    """
+
+
+def test_a_save_after_which_the_iteration_always_leaves_the_loop_runs_once() -> None:
+    # the handler re-raises (or returns, or exits the process): the fallback save runs once per run
+    assert _lines(FALLBACK_SAVE.format(after="raise e")) == [12]
+    assert _lines(FALLBACK_SAVE.format(after="return None")) == [12]
+    assert _lines(FALLBACK_SAVE.replace("import torch", "import sys\n    import torch").format(after="sys.exit(1)")) == [13]
+    # a conditional re-raise, or a `continue`, goes on to the next epoch: both saves overwrite
+    assert _lines(FALLBACK_SAVE.format(after="if fatal(e): raise e")) == [10, 12]
+    assert _lines(FALLBACK_SAVE.format(after="continue")) == [10, 12]
+
+
+def test_a_break_leaves_only_the_loop_it_belongs_to() -> None:
+    retry = """
+        import torch
+        for attempt in range(3):
+            try:
+                torch.save({"w": 1}, "last.pt")
+                break
+            except OSError:
+                pass
+        """
+    assert _lines(retry) == []  # the first write that succeeds ends the loop: written once
+    in_epochs = """
+        import torch
+        for epoch in range(10):
+            for attempt in range(3):
+                torch.save({"epoch": 1}, "last.pt")
+                break
+        """
+    assert _lines(in_epochs) == [4]  # the epoch loop runs the retry loop again

@@ -21,7 +21,9 @@ class NonAtomicSave(Rule):
     Flags `torch.save` (directly, or through a same-file save helper) that
     writes straight to the final path of a checkpoint that is overwritten:
     the save runs more than once per process (in a loop, or in a function
-    called from one) and its path is the same each time (followed through
+    called from one; not when its iteration always leaves the loop after it,
+    as a fallback save in an `except` that re-raises does) and its path is
+    the same each time (followed through
     locals and helper parameters, it names no loop variable and no epoch,
     step or iteration counter). A save that runs once per process (a final
     export) is not flagged, nor are files that write to a temporary name and

@@ -235,6 +235,8 @@ RANDOM_SAMPLERS: FrozenSet[str] = frozenset(
 # -- paths and storage (CKPT5xx) ------------------------------------------------
 
 # Calls that build a path from parts: the first argument is the first part.
+# Calls that end the process: no statement after them runs.
+PROCESS_EXITS: FrozenSet[str] = frozenset({"sys.exit", "exit", "quit", "builtins.exit", "builtins.quit", "os._exit"})
 PATH_JOINS: FrozenSet[str] = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
 PATH_CLASSES: FrozenSet[str] = frozenset(
     {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath", "pathlib.WindowsPath"}

@@ -392,7 +392,7 @@ class Guards:
             if isinstance(small, _EXITS):
                 return True
             if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-                return self._core.qualname(small.value.func) in ("sys.exit", "exit", "quit", "os._exit")
+                return self._core.qualname(small.value.func) in catalog.PROCESS_EXITS
         return isinstance(last, _EXITS)
 
     def callers(self, function: cst.FunctionDef) -> Tuple[cst.Call, ...]:

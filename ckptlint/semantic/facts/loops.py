@@ -32,6 +32,7 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 import libcst as cst
 
 from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.data import catalog
 
 EPOCH_NAME = re.compile(r"^(ep|epoch|\w*_epoch|epoch_\w*|\w*_ep|epoch_idx|i_epoch)$", re.IGNORECASE)
 EPOCH_WORD = re.compile(r"epoch", re.IGNORECASE)
@@ -147,6 +148,49 @@ class Loops:
     def inside_any_loop(self, node: cst.CSTNode) -> bool:
         """``node`` runs in a `for` or `while` loop of its own function."""
         return self._core.tree.enclosing(node, (cst.For, cst.While), stop=(cst.FunctionDef,)) is not None
+
+    def repeats(self, node: cst.CSTNode) -> bool:
+        """``node`` may run more than once per call of its function: a `for` or `while` loop of its
+        function holds it and may start another iteration after it. An iteration that always
+        leaves the loop after ``node`` (a `raise`, `return` or process exit later in a block that
+        holds it, or a `break` of that loop) runs it once per run of the loop (a fallback save in
+        an `except` that re-raises)."""
+        tree = self._core.tree
+        exit_kind: Optional[str] = None  # what ends the iteration after node, found so far
+        child: cst.CSTNode = node
+        for current in tree.ancestors(node):
+            if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
+                return False
+            if isinstance(current, (cst.For, cst.While)) and child is current.body:
+                if exit_kind is None:
+                    return True
+                if exit_kind != "break":
+                    return False  # out of the function: no loop of it runs node again
+                exit_kind = None  # the loop ends; what follows it may still be in an outer loop
+            elif exit_kind is None and isinstance(current, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                exit_kind = self._exit_after(current, child)
+            child = current
+        return False
+
+    def _exit_after(self, block: cst.BaseSuite, statement: cst.CSTNode) -> Optional[str]:
+        """How a statement after ``statement`` in ``block`` always leaves: "break", "return" (a
+        `return`, a `raise` or a process exit), None when none does."""
+        after = False
+        for current in block.body:
+            if current is statement:
+                after = True
+            if not after:
+                continue
+            smalls = current.body if isinstance(current, cst.SimpleStatementLine) else [current]
+            for small in smalls:
+                if isinstance(small, cst.Break):
+                    return "break"
+                if isinstance(small, (cst.Return, cst.Raise)):
+                    return "return"
+                if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                    if self._core.qualname(small.value.func) in catalog.PROCESS_EXITS:
+                        return "return"
+        return None
 
     def variables_around(self, node: cst.CSTNode) -> FrozenSet[str]:
         """The variables of the `for` loops around ``node`` in its own function (not comprehensions)."""

@@ -8,7 +8,9 @@ once in the same function. Everything else is unknown, and rules stay silent.
 
 A save *overwrites* its checkpoint (CKPT109, revision 2) when it runs more
 than once per process with the same path: it sits in a loop of its
-function, or in a same-file function called from one, and its path
+function that may run it again (`Loops.repeats`: not when its iteration
+always leaves the loop after it), or in a same-file function called from
+one, and its path
 (followed through locals) names no enclosing loop variable and no epoch,
 step or iteration counter. A save that runs once per process (a final
 export) writes a new file once; a path that the function receives from its
@@ -205,7 +207,7 @@ class PathFacts:
             return self.runs_repeatedly(save.call)
         if self.varies_per_run(path, save.call):
             return False
-        if self.depends_on_parameters(path, save.call) and not self._loops.inside_any_loop(save.call):
+        if self.depends_on_parameters(path, save.call) and not self._loops.repeats(save.call):
             return False  # the caller picks the path (maybe a temporary it renames): unknown
         return self.runs_repeatedly(save.call)
 
@@ -244,8 +246,9 @@ class PathFacts:
         return bool(_variables(self._core.tree, expr) & set(params))
 
     def runs_repeatedly(self, node: cst.CSTNode, depth: int = 0) -> bool:
-        """``node`` runs in a loop of its function, or its function is called from one (same file)."""
-        if self._loops.inside_any_loop(node):
+        """``node`` runs more than once in a loop of its function (`Loops.repeats`), or its function
+        is called from one (same file)."""
+        if self._loops.repeats(node):
             return True
         function = self._core.tree.enclosing_function(node)
         if function is None or depth >= _CALLER_DEPTH:
