@@ -209,3 +209,51 @@ def test_a_break_leaves_only_the_loop_it_belongs_to() -> None:
                 break
         """
     assert _lines(in_epochs) == [4]  # the epoch loop runs the retry loop again
+
+
+STAGES = """
+    import torch
+
+    def export(model, swas, stages):
+        for swa_eval in swas:
+            load_stage(model, swa_eval)
+            if swa_eval:
+                path = "stage_two.model"
+            else:
+                path = "stage_one.model"
+            torch.save(model, path)
+            {saves}
+    """
+
+
+def test_a_branch_the_loop_variable_selects_runs_once_per_value() -> None:
+    # `if swa_eval:` (a flag) picks a new path each iteration, and a save in either branch runs
+    # once; so does the branch of `stage == "final"` (the values a loop iterates are distinct)
+    saves = """if swa_eval:
+                torch.save(model, "swa.model")
+            else:
+                torch.save(model, "plain.model")
+            for stage in stages:
+                if stage == "final":
+                    torch.save(model, "final.model")
+                if not stage != "best":
+                    torch.save(model, "best.model")"""
+    assert _lines(STAGES.format(saves=saves)) == []
+
+
+def test_a_branch_that_many_iterations_take_still_overwrites() -> None:
+    saves = """for stage in stages:
+                if stage != "final":
+                    torch.save(model, "not_final.model")
+                if stage.is_best:
+                    torch.save(model, "best.model")
+                if stage == other:
+                    torch.save(model, "other.model")"""
+    assert _lines(STAGES.format(saves=saves)) == [13, 15, 17]
+    # a path only one branch assigns keeps its last value in the other iterations
+    one_branch = STAGES.format(saves="pass").replace("""            else:
+                path = "stage_one.model"
+""", "")
+    assert _lines(one_branch) == [8]
+    chosen_by_attribute = STAGES.format(saves="pass").replace("if swa_eval:", "if swa_eval.enabled:")
+    assert _lines(chosen_by_attribute) == [10]

@@ -21,12 +21,14 @@ class NonAtomicSave(Rule):
     Flags `torch.save` (directly, or through a same-file save helper) that
     writes straight to the final path of a checkpoint that is overwritten:
     the save runs more than once per process (in a loop, or in a function
-    called from one; not when its iteration always leaves the loop after it,
-    as a fallback save in an `except` that re-raises does) and its path is
-    the same each time (followed through
+    called from one) and its path is the same each time (followed through
     locals and helper parameters, it names no loop variable and no epoch,
     step or iteration counter). A save that runs once per process (a final
-    export) is not flagged, nor are files that write to a temporary name and
+    export) is not flagged: one whose iteration always leaves the loop after
+    it (a fallback save in an `except` that re-raises), one in a branch that
+    the loop variable's value selects once (`if stage == "final":`, either
+    branch of `if swa_eval:` in a loop over flags), and one whose path
+    such a branch chooses. Nor are files that write to a temporary name and
     then `os.replace` / `os.rename` it in the same function, nor a save
     outside any loop whose path comes from a parameter of its function (the
     caller decides the path, and may rename it into place). Opt-in.

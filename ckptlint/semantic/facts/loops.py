@@ -162,13 +162,32 @@ class Loops:
             if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
                 return False
             if isinstance(current, (cst.For, cst.While)) and child is current.body:
-                if exit_kind is None:
+                if exit_kind is None and not self.selected_once(node, current):
                     return True
                 if exit_kind != "break":
                     return False  # out of the function: no loop of it runs node again
-                exit_kind = None  # the loop ends; what follows it may still be in an outer loop
+                exit_kind = None  # the loop ends (or runs node once); an outer loop may run it again
             elif exit_kind is None and isinstance(current, (cst.IndentedBlock, cst.SimpleStatementSuite)):
                 exit_kind = self._exit_after(current, child)
+            child = current
+        return False
+
+    def selected_once(self, node: cst.CSTNode, loop: cst.CSTNode) -> bool:
+        """``node`` sits in a branch that the value of ``loop``'s variable selects for one iteration
+        at most: the body of `if v == "final":` (`is`; the `else` of `!=`, `is not`), or either
+        branch of `if v:` (a loop over flags, `for swa in (False, True)`). The values a loop
+        iterates are taken to be distinct, as a path that names the loop variable is taken to be
+        new each time (catalog, CKPT109)."""
+        if not isinstance(loop, cst.For) or not isinstance(loop.target, cst.Name):
+            return False
+        variable = loop.target.value
+        child = node
+        for current in self._core.tree.ancestors(node):
+            if current is loop:
+                return False
+            if isinstance(current, cst.If) and (child is current.body or child is current.orelse):
+                if _selects_one(current.test, variable, in_body=child is current.body):
+                    return True
             child = current
         return False
 
@@ -308,6 +327,34 @@ class Loops:
             if owner is loop:
                 return True
         return False
+
+
+_EQUAL = (cst.Equal, cst.Is)
+_NOT_EQUAL = (cst.NotEqual, cst.IsNot)
+
+
+def _selects_one(test: cst.BaseExpression, variable: str, in_body: bool) -> bool:
+    """The branch of an `if` testing ``test`` runs for one value of ``variable`` at most
+    (`Loops.selected_once`)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, in_body = test.expression, not in_body
+    if isinstance(test, cst.Name):
+        return test.value == variable  # a flag: one truthy value, one falsy
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    left, target = test.left, test.comparisons[0]
+    sides = (left, target.comparator)
+    if not any(isinstance(side, cst.Name) and side.value == variable for side in sides):
+        return False
+    if not any(_is_literal(side) for side in sides):
+        return False
+    return isinstance(target.operator, _EQUAL) if in_body else isinstance(target.operator, _NOT_EQUAL)
+
+
+def _is_literal(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)):
+        return True
+    return isinstance(expr, cst.Name) and expr.value in ("True", "False", "None")
 
 
 def for_target_names(loop: cst.For) -> FrozenSet[str]:

@@ -220,6 +220,8 @@ class PathFacts:
             value = self.resolve_local(name, at)
             if value is not name and value is not None:
                 names |= _read_names(tree, value)
+            elif self._chosen_per_iteration(name, at):
+                return True
         if any(word in name.lower() for name in names for word in PROGRESS_WORDS):
             return True
         around: Set[str] = set()
@@ -227,6 +229,19 @@ class PathFacts:
             if isinstance(current, (cst.For, cst.CompFor)):
                 around |= _read_names(tree, current.target)
         return bool(names & around)
+
+    def _chosen_per_iteration(self, name: cst.Name, at: cst.CSTNode) -> bool:
+        """A local that branches assign, each in a branch that an enclosing loop's variable selects
+        once (`if swa_eval: path = a` / `else: path = b` in `for swa_eval in swas`): each iteration
+        that reaches ``at`` assigned it anew, to a path no other iteration writes."""
+        candidates = self._core.bindings.candidates(name.value, at)
+        if len(candidates) < 2 or self._core.bindings.maybe_unbound(name.value, at):
+            return False
+        tree = self._core.tree
+        return any(
+            all(tree.contains(loop.node.body, b.node) and self._loops.selected_once(b.node, loop.node) for b in candidates)
+            for loop in self._loops.enclosing(at)
+        )
 
     def _varies_apart_from(self, expr: cst.BaseExpression, at: cst.CSTNode, parameters: FrozenSet[str]) -> bool:
         """The helper's path names a counter or loop variable other than the parameters a call fills."""
