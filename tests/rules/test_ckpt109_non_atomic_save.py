@@ -257,3 +257,26 @@ def test_a_branch_that_many_iterations_take_still_overwrites() -> None:
     assert _lines(one_branch) == [8]
     chosen_by_attribute = STAGES.format(saves="pass").replace("if swa_eval:", "if swa_eval.enabled:")
     assert _lines(chosen_by_attribute) == [10]
+
+
+CACHE = """
+    import os
+    import torch
+
+    def features(examples, path, reprocess):
+        if os.path.exists(path) and not reprocess:
+            data = torch.load({loaded})
+        else:
+            data = [convert(e) for e in examples]
+            torch.save(data, path)
+        return data
+
+    for epoch in range(10):
+        train(features(examples, "cache/train.pt", reprocess=False))
+    """
+
+
+def test_a_cache_the_other_branch_loads_is_not_a_checkpoint() -> None:
+    assert _lines(CACHE.format(loaded="path")) == []
+    # the other branch loads another file: the save overwrites its path each epoch
+    assert _lines(CACHE.format(loaded='path + ".old"')) == [13]  # at the helper's call

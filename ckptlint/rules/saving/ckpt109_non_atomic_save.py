@@ -31,7 +31,11 @@ class NonAtomicSave(Rule):
     such a branch chooses. Nor are files that write to a temporary name and
     then `os.replace` / `os.rename` it in the same function, nor a save
     outside any loop whose path comes from a parameter of its function (the
-    caller decides the path, and may rename it into place). Opt-in.
+    caller decides the path, and may rename it into place), nor a cache: a
+    write in one branch of an `if` whose other branch loads the same path
+    (`if os.path.exists(f): x = torch.load(f)` / `else: ...torch.save(x, f)`)
+    holds what the function rebuilds when it cannot read it, not a run's
+    state. Opt-in.
 
     ## Why is this bad?
     `torch.save` truncates the target and then writes it. A job killed

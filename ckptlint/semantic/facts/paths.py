@@ -40,6 +40,7 @@ FILE_OBJECT_NAMES = frozenset({"f", "fp", "fh", "fd", "buf", "buffer", "stream",
 PATH_BUILDERS = frozenset({"os.path.join", "pathlib.Path", "pathlib.PurePath", "builtins.str", "os.fspath"})
 PROGRESS_WORDS = ("epoch", "step", "iter")
 RENAMES = ("os.replace", "os.rename", "shutil.move")
+TORCH_LOAD = "torch.load"
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CALLER_DEPTH = 3
 
@@ -197,7 +198,7 @@ class PathFacts:
         path = save.path
         if save.atomic or path is None or not self.is_path_expression(path) or save.paths_checked_at_callers:
             return False
-        if self._renamed_after(save.torch_save):
+        if self._renamed_after(save.torch_save) or self._fills_a_cache(save, path):
             return False
         if save.path_arguments is not None:  # a helper building the path from what this call passes
             if any(self.varies_per_run(value, save.call) for value in save.path_arguments.values()):
@@ -270,6 +271,25 @@ class PathFacts:
             return False
         return any(self.runs_repeatedly(call, depth + 1) for call in self._core.callgraph.callers(function))
 
+    def _fills_a_cache(self, save: SaveSite, path: cst.BaseExpression) -> bool:
+        """The write is in one branch of an `if` whose other branch loads the same path (`if
+        os.path.exists(f): x = torch.load(f)` / `else: x = build(); torch.save(x, f)`): a cache of
+        what the function computes, rebuilt whenever it is not read, not a checkpoint of a run."""
+        core = self._core
+        written = save.inner_path if save.helper is not None and save.inner_path is not None else path
+        tree, text = core.tree, core.code(written)
+        loads = [site.node for site in core.calls_to(TORCH_LOAD) if _same_path(core, site.arg("f"), text)]
+        child: cst.CSTNode = save.torch_save
+        for current in tree.ancestors(save.torch_save):
+            if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.Module)):
+                return False
+            if isinstance(current, cst.If) and current.orelse is not None:
+                other = current.orelse if child is current.body else current.body if child is current.orelse else None
+                if other is not None and any(tree.contains(other, load) for load in loads):
+                    return True
+            child = current
+        return False
+
     def _renamed_after(self, torch_save: cst.Call) -> bool:
         """A write to a temporary name that the same function renames into place."""
         tree = self._core.tree
@@ -328,6 +348,10 @@ def _directory_of(text: str, whole: bool) -> bool:
     if cut <= 0:
         return False
     return stripped[:cut].strip("./\\") != "" if whole else True
+
+
+def _same_path(core: ModuleCore, argument: Optional[cst.Arg], text: str) -> bool:
+    return argument is not None and not argument.star and core.code(argument.value) == text
 
 
 def _read_names(tree: Tree, expr: cst.CSTNode) -> FrozenSet[str]:
