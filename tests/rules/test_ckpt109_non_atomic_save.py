@@ -280,3 +280,33 @@ def test_a_cache_the_other_branch_loads_is_not_a_checkpoint() -> None:
     assert _lines(CACHE.format(loaded="path")) == []
     # the other branch loads another file: the save overwrites its path each epoch
     assert _lines(CACHE.format(loaded='path + ".old"')) == [13]  # at the helper's call
+
+
+TRAINER = """
+    import torch
+    {imports}
+
+    class NetworkTrainer:
+        def save_checkpoint(self, fname):
+            torch.save({{"state_dict": self.network.state_dict(), "epoch": self.epoch}}, fname)
+
+        def on_epoch_end(self):
+            if self.epoch % self.save_every == 0:
+                self.save_checkpoint(join(self.output_folder, "model_latest.model"))
+
+        def run_training(self):
+            while self.epoch < self.max_num_epochs:
+                self.train_epoch()
+                self.on_epoch_end()
+                self.epoch += 1
+    """
+
+
+def test_a_path_joined_by_a_library_that_reexports_os_path_join() -> None:
+    # nnU-Net's trainers: `join` of batchgenerators is `os.path.join` (imported by name or by `*`)
+    module = "batchgenerators.utilities.file_and_folder_operations"
+    for imports in (f"from {module} import join", f"from {module} import *", "from os.path import join"):
+        assert _lines(TRAINER.format(imports=imports)) == [10], imports
+    # an unknown library's `join` may return anything (a file object): silent
+    assert _lines(TRAINER.format(imports="from mylib.files import *")) == []
+    assert _lines(TRAINER.format(imports="from mylib.files import join")) == []

@@ -192,6 +192,18 @@ def test_an_optional_import_names_the_module() -> None:
     assert both["hvd.f()"] is None
 
 
+def test_a_star_import_of_an_outside_module_binds_the_names_the_data_knows() -> None:
+    # batchgenerators binds `join = os.path.join` (aliases.py); libcst resolves no star-imported name
+    star = "from batchgenerators.utilities.file_and_folder_operations import *\n"
+    calls = _calls(star + "join(a, 'b.pt')\nmaybe_mkdir_p(a)\n")
+    assert calls == {"join(a, 'b.pt')": "os.path.join", "maybe_mkdir_p(a)": None}
+    # a name the file also defines is bound two ways (ambiguous); a module the data knows nothing
+    # of, or a project module's star import, binds nothing
+    assert _calls(star + "def join(*a):\n    pass\njoin(a)\n")["join(a)"] is None
+    assert _calls("from mylib.files import *\njoin(a, b)\n")["join(a, b)"] is None
+    assert _calls("from .files import *\njoin(a, b)\n")["join(a, b)"] is None
+
+
 @pytest.mark.parametrize(
     "text, read, libcst, ours",
     [
