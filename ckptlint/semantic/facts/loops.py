@@ -247,18 +247,6 @@ class Loops:
         functions it calls, or through another module's."""
         return id(function) in self._training_functions
 
-    @cached_property
-    def _training_functions(self) -> Set[int]:
-        tree = self._core.tree
-        direct = {
-            id(function)
-            for call in tree.nodes(cst.Call)
-            if self._trains(call)
-            for function in [tree.enclosing_function(call)]
-            if function is not None
-        }
-        return self._core.callgraph.reaches(direct)
-
     def _trains(self, call: cst.Call) -> bool:
         if _is_step_call(call, self._core.code):
             return True
