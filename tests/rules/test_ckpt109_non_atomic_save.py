@@ -188,6 +188,17 @@ def test_a_save_after_which_the_iteration_always_leaves_the_loop_runs_once() -> 
     # a conditional re-raise, or a `continue`, goes on to the next epoch: both saves overwrite
     assert _lines(FALLBACK_SAVE.format(after="if fatal(e): raise e")) == [10, 12]
     assert _lines(FALLBACK_SAVE.format(after="continue")) == [10, 12]
+    # a raise that a handler inside the loop catches goes on to the next epoch too
+    caught = """
+        import torch
+        for epoch in range(10):
+            try:
+                torch.save({"epoch": epoch}, "last.pt")
+                raise Done()
+            except Done:
+                pass
+        """
+    assert _lines(caught) == [4]
 
 
 def test_a_break_leaves_only_the_loop_it_belongs_to() -> None:
@@ -232,13 +243,26 @@ def test_a_branch_the_loop_variable_selects_runs_once_per_value() -> None:
     saves = """if swa_eval:
                 torch.save(model, "swa.model")
             else:
-                torch.save(model, "plain.model")
+                torch.save(model, "plain.model")"""
+    assert _lines(STAGES.format(saves=saves)) == []
+    assert _lines(FINAL.format(around="if True:")) == []
+
+
+FINAL = """
+    import torch
+
+    def finish(model, stages, epochs):
+        {around}
             for stage in stages:
                 if stage == "final":
                     torch.save(model, "final.model")
                 if not stage != "best":
-                    torch.save(model, "best.model")"""
-    assert _lines(STAGES.format(saves=saves)) == []
+                    torch.save(model, "best.model")
+    """
+
+
+def test_a_loop_around_the_selecting_loop_runs_its_branch_again() -> None:
+    assert _lines(FINAL.format(around="for epoch in range(epochs):")) == [7, 9]
 
 
 def test_a_branch_that_many_iterations_take_still_overwrites() -> None:

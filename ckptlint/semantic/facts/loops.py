@@ -152,9 +152,11 @@ class Loops:
     def repeats(self, node: cst.CSTNode) -> bool:
         """``node`` may run more than once per call of its function: a `for` or `while` loop of its
         function holds it and may start another iteration after it. An iteration that always
-        leaves the loop after ``node`` (a `raise`, `return` or process exit later in a block that
-        holds it, or a `break` of that loop) runs it once per run of the loop (a fallback save in
-        an `except` that re-raises)."""
+        leaves the loop after ``node`` (a `return` or process exit later in a block that holds it,
+        a `raise` that no `try` around it in the loop catches, or a `break` of that loop), or that
+        runs it in a branch the loop variable selects once (`selected_once`), runs it once per
+        run of the loop (a fallback save in an `except` that re-raises); a loop around that one
+        may still run it again."""
         tree = self._core.tree
         exit_kind: Optional[str] = None  # what ends the iteration after node, found so far
         child: cst.CSTNode = node
@@ -162,11 +164,13 @@ class Loops:
             if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
                 return False
             if isinstance(current, (cst.For, cst.While)) and child is current.body:
+                if exit_kind in ("return", "raise"):
+                    return False  # out of the function: no loop of it runs node again
                 if exit_kind is None and not self.selected_once(node, current):
                     return True
-                if exit_kind != "break":
-                    return False  # out of the function: no loop of it runs node again
-                exit_kind = None  # the loop ends (or runs node once); an outer loop may run it again
+                exit_kind = None  # this loop runs node once; an outer loop may run it again
+            elif isinstance(current, (cst.Try, cst.TryStar)) and child is current.body and current.handlers:
+                exit_kind = None if exit_kind == "raise" else exit_kind  # a handler may catch it
             elif exit_kind is None and isinstance(current, (cst.IndentedBlock, cst.SimpleStatementSuite)):
                 exit_kind = self._exit_after(current, child)
             child = current
@@ -192,8 +196,8 @@ class Loops:
         return False
 
     def _exit_after(self, block: cst.BaseSuite, statement: cst.CSTNode) -> Optional[str]:
-        """How a statement after ``statement`` in ``block`` always leaves: "break", "return" (a
-        `return`, a `raise` or a process exit), None when none does."""
+        """How a statement after ``statement`` in ``block`` always leaves: "break", "raise", "return"
+        (a `return` or a process exit), None when none does."""
         after = False
         for current in block.body:
             if current is statement:
@@ -204,7 +208,9 @@ class Loops:
             for small in smalls:
                 if isinstance(small, cst.Break):
                     return "break"
-                if isinstance(small, (cst.Return, cst.Raise)):
+                if isinstance(small, cst.Raise):
+                    return "raise"
+                if isinstance(small, cst.Return):
                     return "return"
                 if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
                     if self._core.qualname(small.value.func) in catalog.PROCESS_EXITS:
