@@ -334,3 +334,19 @@ def test_a_path_joined_by_a_library_that_reexports_os_path_join() -> None:
     # an unknown library's `join` may return anything (a file object): silent
     assert _lines(TRAINER.format(imports="from mylib.files import *")) == []
     assert _lines(TRAINER.format(imports="from mylib.files import join")) == []
+
+
+def test_a_save_helper_of_another_module_is_reported_without_a_fix() -> None:
+    # Rewriting the call `save_checkpoint(...)` into `atomic_save(...)` would drop the helper's
+    # other work (here: its log line); the write to make atomic is in utils.py.
+    code = """
+        from utils import save_checkpoint
+
+        def main(model):
+            for epoch in range(10):
+                save_checkpoint({"model": model.state_dict()}, "last.pt")
+        """
+    utils = {"utils.py": "import torch\n\ndef save_checkpoint(state, path):\n    print('saving')\n    torch.save(state, path)\n"}
+    [found] = lint(code, rules=RULES, modules=utils)
+    assert (found.span.line, found.fix) == (5, None)
+    assert "atomic_save" not in fix(code, rules=RULES, modules=utils, unsafe=True).text

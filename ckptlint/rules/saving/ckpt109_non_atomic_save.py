@@ -68,9 +68,12 @@ class NonAtomicSave(Rule):
     The fix calls `ckptlint.runtime.atomic_save(obj, path)`, which writes a
     temporary file in the same directory, fsyncs it and renames it over the
     target: the same bytes end up at the same path. It is offered only when
-    the target is a path expression (not a file object) and the call passes
-    nothing else. It is safe when the project declares the runtime; adding
-    the file's first `ckptlint.runtime` import makes it unsafe otherwise.
+    the target is a path expression (not a file object), the call passes
+    nothing else, and the write is in this file: a call of another module's
+    save helper gets no fix (the write is in that module, and replacing the
+    call would drop what else the helper does). It is safe when the project
+    declares the runtime; adding the file's first `ckptlint.runtime` import
+    makes it unsafe otherwise.
     """
 
     code = "CKPT109"
@@ -229,7 +232,8 @@ class NonAtomicSave(Rule):
                 continue
             fix = None
             writes = self._writes(ctx, save)
-            if save.saver == TORCH_SAVE_NAME and writes and all(_plain(call) for call in writes):
+            # a helper of another module writes there: its call is not a `torch.save` to rewrite
+            if save.external is None and save.saver == TORCH_SAVE_NAME and writes and all(_plain(call) for call in writes):
                 fix = partial(self._fix, ctx, writes)
             ctx.report(save.call, fix=fix)
 
