@@ -15,6 +15,17 @@ from ckptlint.semantic.facts.saves import TORCH_SAVE as TORCH_SAVE_NAME
 from ckptlint.semantic.facts.saves import SaveSite
 
 
+# Another module of the project in the multi-module examples below.
+_UTILS = {
+    "utils.py": """
+        import torch
+
+        def save_checkpoint(state, path):  # a save helper: each call is a save of that path
+            torch.save(state, path)
+    """,
+}
+
+
 class NonAtomicSave(Rule):
     """
     ## What it does
@@ -151,6 +162,16 @@ class NonAtomicSave(Rule):
                     send(buffer.getvalue())
             """
         ),
+        Valid(
+            """
+            from utils import save_checkpoint
+
+            def train(model, epochs):
+                for epoch in range(epochs):
+                    save_checkpoint({"model": model.state_dict()}, f"ckpt_{epoch}.pt")  # a new file each time
+            """,
+            modules=_UTILS,
+        ),
     ]
     INVALID = [
         Invalid(
@@ -222,6 +243,16 @@ class NonAtomicSave(Rule):
                         if step % self.save_every == 0:
                             self.save("latest")
             """,
+        ),
+        Invalid(
+            """
+            from utils import save_checkpoint
+
+            def train(model, epochs):
+                for epoch in range(epochs):
+                    save_checkpoint({"model": model.state_dict()}, "last.pt")  # no fix: the write is in utils.py
+            """,
+            modules=_UTILS,
         ),
     ]
 
