@@ -44,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -109,10 +109,10 @@ print(json.dumps({"seconds": time.perf_counter() - start, "per_file": per_file})
 ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_measured(argv: List[str], cwd: str = REPO) -> Dict[str, float]:
+def run_measured(argv: List[str], cwd: str = REPO, env: Optional[Dict[str, str]] = None) -> Dict[str, float]:
     """Run ``argv``; wall time, peak RSS (MiB) and its JSON output if any."""
     start = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=cwd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(argv, cwd=cwd, env=ENV if env is None else env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     out = process.stdout.read() if process.stdout else b""
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start

@@ -134,7 +134,7 @@ def _enclosing_indents(model: SemanticModel, node: cst.CSTNode) -> List[str]:
 def _render_start(model: SemanticModel, where: SourceMap, node: cst.CSTNode) -> int:
     """Where ``node``'s in-place rendering starts in the rendered code: a statement's
     with its comment lines and indentation, any other node's at its first token."""
-    span = model.span(node)
+    span = model.rendered_span(node)
     leading = getattr(node, "leading_lines", None)
     if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) and leading is not None:
         return where.lines.line_start(span.line - len(leading))
@@ -214,7 +214,7 @@ def wrap_in_if(model: SemanticModel, statement: cst.SimpleStatementLine, test: c
 def insert_statement_before(model: SemanticModel, anchor: cst.SimpleStatementLine, statement: cst.SimpleStatementLine) -> Edit:
     """An edit that inserts ``statement`` on its own line before ``anchor``, at its indentation."""
     where = source_map(model)
-    line = model.span(anchor).line
+    line = model.rendered_span(anchor).line
     return _insert_line(model, where, where.lines.line_start(line), _indentation(model, where, anchor), statement, anchor)
 
 
@@ -223,7 +223,7 @@ def insert_statement_first(model: SemanticModel, block: cst.IndentedBlock, state
     the comment lines above it, which describe it), at its indentation."""
     where = source_map(model)
     first = block.body[0]
-    line = model.span(first).line - len(getattr(first, "leading_lines", ()))
+    line = model.rendered_span(first).line - len(getattr(first, "leading_lines", ()))
     return _insert_line(model, where, where.lines.line_start(line), _indentation(model, where, first), statement, first)
 
 
@@ -232,7 +232,7 @@ def insert_statement_after(model: SemanticModel, anchor: cst.BaseStatement, stat
     line after ``anchor`` (a statement line, or a compound statement with all its blocks), at
     ``anchor``'s indentation."""
     where = source_map(model)
-    after = where.lines.next_line_start(model.span(anchor).end_line)
+    after = where.lines.next_line_start(model.rendered_span(anchor).end_line)
     return _insert_line(model, where, after, _indentation(model, where, anchor), statement, anchor)
 
 
@@ -245,7 +245,7 @@ def insert_statement_after_block(model: SemanticModel, compound: cst.BaseCompoun
 def _indentation(model: SemanticModel, where: SourceMap, statement: cst.CSTNode) -> str:
     """The indentation of ``statement``'s line as libcst renders it (the enclosing
     blocks' indentation: never a form feed or a continuation the line holds)."""
-    span = model.span(statement)
+    span = model.rendered_span(statement)
     return where.rendered[where.lines.line_start(span.line) : where.offset(span.line, span.column - 1)]
 
 
@@ -308,5 +308,5 @@ def own_statement_line(model: SemanticModel, node: cst.CSTNode) -> Optional[cst.
 
 def node_contains(model: SemanticModel, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
     """Whether ``inner`` is written inside ``outer`` (by position)."""
-    a, b = model.span(outer), model.span(inner)
+    a, b = model.rendered_span(outer), model.rendered_span(inner)
     return a.start_offset <= b.start_offset and b.end_offset <= a.end_offset

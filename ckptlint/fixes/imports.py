@@ -30,7 +30,7 @@ def _insertion_points(model: SemanticModel) -> List[int]:
     if first is not None:
         points = [_after(model, where, first)]
     elif model.module.body:
-        points = [where.lines.line_start(model.span(model.module.body[0]).line)]
+        points = [where.lines.line_start(model.rendered_span(model.module.body[0]).line)]
     else:
         points = [len(where.rendered)]
     points.extend(_after(model, where, statement) for statement in imports.header_imports)
@@ -38,7 +38,7 @@ def _insertion_points(model: SemanticModel) -> List[int]:
 
 
 def _after(model: SemanticModel, where: SourceMap, statement: object) -> int:
-    return where.lines.next_line_start(model.span(statement).end_line)  # type: ignore[arg-type]
+    return where.lines.next_line_start(model.rendered_span(statement).end_line)  # type: ignore[arg-type]
 
 
 def reference_or_import(model: SemanticModel, module: str, symbol: str) -> Tuple[str, Optional[Edit]]:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ckptlint.fixes.model import Edit
-from ckptlint.fixes.source_map import SourceMap
+from ckptlint.semantic.core.source_map import SourceMap
 
 LINES = [
     "import torch",

@@ -9,7 +9,7 @@ import pytest
 from ckptlint.api import lint_source
 from ckptlint.engine.preflight import MAX_EXPRESSION_DEPTH, nesting_problem
 from ckptlint.engine.source import read_source, write_source
-from invariants import all_rules
+from invariants import REPO, all_rules, check_bytes
 
 HEADER = "import torch\ntorch.load('a.pt')\n"
 
@@ -149,3 +149,45 @@ def test_fix_output_that_python_rejects_leaves_the_file_untouched() -> None:
     outcome = run_fix(code, rules=[MakesPythonReject])
     assert outcome.text == code and outcome.applied == 0
     assert outcome.error is not None and "Python rejects" in outcome.error.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'sd = torch.load(p)\n    sd = sd["model"]\n    model.load_state_dict(sd)\n',  # accelerate fsdp_utils.py
+        "x = torch.load(p)\n    y = x\n    x = y\n    model.load_state_dict(x)\n",
+    ],
+    ids=["reassigned-from-its-own-key", "names-holding-each-other"],
+)
+def test_a_value_that_flows_back_into_its_own_name_is_no_internal_error(body) -> None:
+    # RecursionError in CKPT201/202 (found by benchmarks/robustness_corpus.py on accelerate 1.6.0)
+    text = "import torch\n\ndef f(model, p):\n    " + body
+    outcome = lint_source(text, "train.py", all_rules())
+    assert outcome.errors == [] and {d.code for d in outcome.diagnostics} >= {"CKPT201"}
+
+
+@pytest.mark.parametrize(
+    "fixture, line_start",
+    [
+        ("fsdp_train.py", "from torch.utils.data import"),  # then CKPT303's set_epoch went in one space short
+        ("trainer_amp_cosine.py", "        self.head = nn.Linear("),
+        ("torchrun_ddp_resume.py", "import torch.distributed as dist"),
+    ],
+)
+def test_a_form_feed_before_a_line_shifts_no_finding_and_no_fix(fixture, line_start) -> None:
+    # benchmarks/fuzz_campaign.py (mutated): libcst renders a form feed at a line's start as
+    # nothing, and every position after it was a rendered offset read against the text's lines,
+    # so fixes landed a character off ("fixes ... would produce code that does not parse")
+    path = os.path.join(REPO, "fixtures", "bad", fixture)
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    assert "\n" + line_start in text
+    fed = text.replace("\n" + line_start, "\n\f" + line_start, 1)
+    check_bytes(fed.encode("utf-8"))  # no internal error; the fixed file parses, a second pass changes nothing
+    plain, shifted = lint_source(text, fixture, all_rules()), lint_source(fed, fixture, all_rules())
+    moved = [(d.code, d.span.line, d.span.column) for d in shifted.diagnostics]
+    assert moved == [(d.code, d.span.line, d.span.column + (d.span.line == _line_of(text, line_start))) for d in plain.diagnostics]
+
+
+def _line_of(text: str, line_start: str) -> int:
+    return text[: text.index("\n" + line_start) + 1].count("\n") + 1

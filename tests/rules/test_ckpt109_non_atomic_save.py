@@ -105,6 +105,25 @@ def test_path_from_a_parameter_outside_a_loop_is_the_callers_choice() -> None:
     assert [d.span.line for d in lint(code, rules=RULES)] == [15]
 
 
+def test_a_helper_whose_own_loop_overwrites_the_path_its_caller_passes() -> None:
+    # fixtures/bad/ddp_amp_loop.py: `train(ckpt_path)` saves to `ckpt_path` every few steps, and
+    # is called once; the path comes from the call, so the finding is the call's (catalog, "Save helpers").
+    code = """
+        import torch
+        def train(ckpt_path):
+            for epoch in range(3):
+                torch.save({"epoch": epoch}, ckpt_path)
+        def export(path):
+            torch.save({"w": 1}, path)  # once per call, and called once
+        train("last.pt")
+        export("final.pt")
+        """
+    [found] = lint(code, rules=RULES)
+    assert found.span.line == 7  # train("last.pt")
+    # a path that names the helper's loop variable is a new file each time
+    assert codes(code.replace("ckpt_path)\n", 'f"{ckpt_path}.{epoch}")\n', 1), rules=RULES) == []
+
+
 def test_self_attribute_path_in_a_method_is_the_objects_own() -> None:
     # ultralytics' BaseTrainer.save_model: `torch.save(ckpt, self.last)` every epoch.
     assert codes(

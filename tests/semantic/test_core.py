@@ -25,7 +25,7 @@ from ckptlint.semantic.data.aliases import canonical
 from ckptlint.semantic.core.names import LOCAL_PREFIX, NameResolver, binding_qualname, dotted_parts
 from ckptlint.semantic.core.positions import LineIndex
 from ckptlint.semantic.core.scopes import Scopes
-from ckptlint.semantic.core.spans import node_ranges
+from ckptlint.semantic.core.spans import Positions, node_ranges
 from ckptlint.semantic.core.tree import Tree
 
 
@@ -104,6 +104,13 @@ def test_same_spans_as_position_provider(name: str, text: str) -> None:
         start = lines.offset(code_range.start.line, code_range.start.column)
         end = lines.offset(code_range.end.line, code_range.end.column)
         assert ranges[node] == (start, end), module.code_for_node(node)
+
+
+@pytest.mark.parametrize("name, text", CASES, ids=IDS)
+def test_the_spans_generation_renders_the_module_as_libcst_does(name: str, text: str) -> None:
+    module = cst.parse_module(text)
+    positions = Positions(module, LineIndex(text))
+    assert positions.source_map.rendered == module.code  # fix builders edit this rendering (core/source_map.py)
 
 
 def _names(text: str):  # type: ignore[no-untyped-def]
@@ -254,3 +261,19 @@ def test_item_access_tells_lookups_and_updates_from_stores(statement: str, acces
     tree = Tree(cst.parse_module(statement + "\n"))
     [name] = [n for n in tree.nodes(cst.Name) if n.value == "state"][:1]
     assert tree.item_access(name) == access
+
+
+def test_spans_are_in_the_text_where_libcst_drops_a_form_feed() -> None:
+    # libcst renders `\f` at a line's start as nothing: a finding after it must still point at
+    # its text, and a fix builder still gets libcst's own (rendered) position
+    text = "import os\n\fimport torch\n\ndef f(loader):\n    for x in loader:\n        torch.save(x, 'a.pt')\n"
+    module = cst.parse_module(text)
+    positions = Positions(module, LineIndex(text))
+    assert not positions.source_map.exact
+    save = module.body[2].body.body[0].body.body[0].body[0].value  # type: ignore[attr-defined]
+    span = positions.span(save)
+    assert (span.line, span.column) == (6, 9)
+    assert text[span.start_offset : span.end_offset] == "torch.save(x, 'a.pt')"
+    rendered = positions.rendered_span(save)
+    assert positions.source_map.rendered[rendered.start_offset : rendered.end_offset] == "torch.save(x, 'a.pt')"
+    assert rendered.start_offset == span.start_offset - 1  # one character (the form feed) fewer before it

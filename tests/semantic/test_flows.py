@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
+import libcst as cst
 from support import build_model
 
 
@@ -88,3 +89,39 @@ def test_holders_follow_returns_and_unpacking() -> None:
         ["self.other"],
         [],
     ]
+
+
+def _load_in(code: str):  # type: ignore[no-untyped-def]
+    model = build_model(code)
+    [load] = [c for c in model.tree.nodes(cst.Call) if model.code(c).startswith("torch.load")]
+    return model, load
+
+
+def test_names_that_hold_each_other_are_followed_once() -> None:
+    # accelerate's fsdp_utils.py: `state_dict = state_dict["model"]` read its own uses for ever
+    # (a RecursionError reported as an internal error of CKPT201 and CKPT202)
+    model, load = _load_in(
+        """
+        import torch
+        def f(model, p):
+            sd = torch.load(p)
+            sd = sd["model"]
+            model.load_state_dict(sd)
+            x = sd
+            sd = x
+        """
+    )
+    # `x = sd` and `sd = x` pass the value on: its ends are `sd["model"]` and the restore
+    assert sorted(model.code(u) for u in model.flows.terminal_uses(load)) == ["sd", "sd"]
+    assert model.flows.only_restores_state(load) is True
+    model, load = _load_in(
+        """
+        import torch
+        def f(model, p):
+            sd = torch.load(p)
+            sd = sd["model"]
+            model.load_state_dict(sd)
+            print(sd)
+        """
+    )
+    assert model.flows.only_restores_state(load) is False  # printed too

@@ -117,9 +117,9 @@ class SavedButNotRestored(Rule):
             return
         read = resume.keys_read(load)
         missing: List[str] = []
-        for save in model.saves.sites:
+        for save in model.files.saves_of_path(model.saves.sites, path):
             checkpoint = model.checkpoints.of(save)
-            if checkpoint is None or not model.files.same_file(save.path, path):
+            if checkpoint is None:
                 continue
             for entry in checkpoint.entries:
                 key = entry.path[0] if len(entry.path) == 1 else None

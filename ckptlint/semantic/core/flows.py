@@ -28,7 +28,7 @@ same-file call binds to that parameter (`self._save_snapshot(epoch)` for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -74,6 +74,12 @@ class Flows:
     # -- following a value ---------------------------------------------------
     def terminal_uses(self, expr: cst.BaseExpression, depth: int = 0) -> Iterator[cst.BaseExpression]:
         """The places ``expr``'s value ends up being used (see the module docstring)."""
+        return self._terminal_uses(expr, depth, set())
+
+    def _terminal_uses(self, expr: cst.BaseExpression, depth: int, seen: Set[int]) -> Iterator[cst.BaseExpression]:
+        if id(expr) in seen:
+            return  # reached again through names that hold each other (`y = x` ... `x = y`): followed once
+        seen.add(id(expr))
         parent = self._tree.parents.get(expr)
         target = _single_name_target(parent, expr)
         if target is not None and self._published(target):
@@ -81,21 +87,21 @@ class Flows:
             return
         if target is not None:
             for read in self._reads(target):
-                yield from self.terminal_uses(read, depth)
+                yield from self._terminal_uses(read, depth, seen)
             return
         if isinstance(parent, cst.Return) and depth < _MAX_DEPTH:
             function = self._tree.enclosing(parent, (cst.FunctionDef, cst.Lambda))
             callers = self._callgraph.callers(function) if isinstance(function, cst.FunctionDef) else ()
             if callers:
                 for call in callers:
-                    yield from self.terminal_uses(call, depth + 1)
+                    yield from self._terminal_uses(call, depth + 1, seen)
                 return
         parameter = self._parameter_receiving(expr, parent) if depth < _MAX_DEPTH else None
         if parameter is not None:
             function, name = parameter
             reads = self._scopes.reads_of(self._scopes.scope_of_owner(function), name)
             for read in reads:
-                yield from self.terminal_uses(read, depth + 1)
+                yield from self._terminal_uses(read, depth + 1, seen)
             return
         yield expr
 
@@ -266,11 +272,17 @@ class Flows:
     def only_restores_state(self, expr: cst.BaseExpression) -> bool:
         """Every use of ``expr``'s value (through key reads too) is the state of a `load_state_dict`
         or a membership test (a value nothing reads restores nothing else either)."""
+        return self._only_restores_state(expr, set())
+
+    def _only_restores_state(self, expr: cst.BaseExpression, checking: Set[int]) -> bool:
+        if id(expr) in checking:
+            return True  # `sd = sd["model"]`: the key read's uses are the ones being checked already
+        checking.add(id(expr))
         for use in self.terminal_uses(expr):
             if self.restore_by(use) is not None or self._membership_test(use):
                 continue
             read = self.key_read(use)
-            if read is None or not self.only_restores_state(read.node):
+            if read is None or not self._only_restores_state(read.node, checking):
                 return False
         return True
 

@@ -26,6 +26,7 @@ from ckptlint.semantic.core.index import Index
 from ckptlint.semantic.core.names import LOCAL_PREFIX, NameResolver
 from ckptlint.semantic.core.positions import LineIndex
 from ckptlint.semantic.core.scopes import Scopes
+from ckptlint.semantic.core.source_map import SourceMap
 from ckptlint.semantic.core.spans import Positions
 from ckptlint.semantic.core.summary import ClassSummary, FunctionSummary, ProjectView, Symbol
 from ckptlint.semantic.core.tree import Tree
@@ -254,7 +255,17 @@ class ModuleCore:
         return Positions(self.module, self.lines)
 
     def span(self, node: cst.CSTNode) -> Span:
+        """Where ``node`` is in the file's text."""
         return self._positions.span(node)
+
+    def rendered_span(self, node: cst.CSTNode) -> Span:
+        """Where ``node`` is in the code libcst renders (what fix builders edit)."""
+        return self._positions.rendered_span(node)
+
+    @property
+    def source_map(self) -> SourceMap:
+        """The rendered code and where its characters are in the text."""
+        return self._positions.source_map
 
     def code(self, node: cst.CSTNode) -> str:
         """The source text of ``node`` as written (a statement without its leading comment lines)."""

@@ -1,7 +1,11 @@
 """Where nodes are: spans with line, column and code-point offsets, computed when first asked.
 
 A file without findings never pays for positions; one with findings pays one
-code generation of the module (`node_ranges`).
+code generation of the module (`node_ranges`). libcst's positions are positions
+in the code it renders, which differs from the file's text where libcst drops
+layout (a form feed at a line's start...): `span` maps them to the text (what a
+finding reports), `rendered_span` keeps them in the rendering (what fix
+builders edit, `source_map.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from libcst._nodes.internal import CodegenState  # private: see `_OffsetRecorder
 
 from ckptlint.diagnostics import Span
 from ckptlint.semantic.core.positions import LineIndex
+from ckptlint.semantic.core.source_map import SourceMap
 
 
 class _OffsetRecorder(CodegenState):
@@ -69,9 +74,13 @@ class _OffsetRecorder(CodegenState):
 
 def node_ranges(module: cst.Module) -> Dict[cst.CSTNode, Tuple[int, int]]:
     """``{node: (start offset, end offset)}`` for every node of ``module``, from one code generation."""
+    return _generate(module).ranges
+
+
+def _generate(module: cst.Module) -> _OffsetRecorder:
     recorder = _OffsetRecorder(module)
     module._codegen(recorder)
-    return recorder.ranges
+    return recorder
 
 
 class Positions:
@@ -81,17 +90,44 @@ class Positions:
         self._module = module
         self._lines = lines
         self._ranges: Optional[Dict[cst.CSTNode, Tuple[int, int]]] = None
+        self._map: Optional[SourceMap] = None
+
+    def _generate(self) -> Tuple[Dict[cst.CSTNode, Tuple[int, int]], SourceMap]:
+        if self._ranges is None or self._map is None:
+            recorder = _generate(self._module)
+            self._ranges = recorder.ranges
+            self._map = SourceMap(self._lines.text, "".join(recorder.tokens))
+        return self._ranges, self._map
+
+    @property
+    def source_map(self) -> SourceMap:
+        """The module's code as libcst renders it (`module.code`) and where each of its characters
+        is in the text, from the same one generation as the spans."""
+        return self._generate()[1]
 
     def span(self, node: cst.CSTNode) -> Span:
-        if self._ranges is None:
-            self._ranges = node_ranges(self._module)
-        start, end = self._ranges[node]
-        start_line, end_line = self._lines.line_of(start), self._lines.line_of(end)
-        return Span(
-            line=start_line,
-            column=start - self._lines.line_start(start_line) + 1,
-            end_line=end_line,
-            end_column=end - self._lines.line_start(end_line) + 1,
-            start_offset=start,
-            end_offset=end,
-        )
+        """Where ``node`` is in the file's text."""
+        ranges, where = self._generate()
+        start, end = ranges[node]
+        if not where.exact:
+            start, end = where.before(start), where.after(end)
+            end = max(start, end)
+        return _span(self._lines, start, end)
+
+    def rendered_span(self, node: cst.CSTNode) -> Span:
+        """Where ``node`` is in the rendered code (`source_map.rendered`): libcst's own position."""
+        ranges, where = self._generate()
+        start, end = ranges[node]
+        return _span(where.lines, start, end)
+
+
+def _span(lines: LineIndex, start: int, end: int) -> Span:
+    start_line, end_line = lines.line_of(start), lines.line_of(end)
+    return Span(
+        line=start_line,
+        column=start - lines.line_start(start_line) + 1,
+        end_line=end_line,
+        end_column=end - lines.line_start(end_line) + 1,
+        start_offset=start,
+        end_offset=end,
+    )

@@ -1,6 +1,6 @@
 """One walk over a module's tree: the structure every fact is built from.
 
-The walk visits every node once, in libcst's visit order (which is source
+The walk visits every node once (but the layout leaves: `LAYOUT_LEAVES`), in libcst's visit order (which is source
 order), and records for each node its parent, its position in that order
 (`order`, and `end`, the order of its last descendant, so "is A inside B" is
 two comparisons), and the *scope owner* it is evaluated in: the module, a
@@ -38,6 +38,10 @@ _INNER_FIELDS = {
 }
 N = TypeVar("N", bound=cst.CSTNode)
 _UNKNOWN = object()
+# Leaves that only hold layout: no name, no comment, no expression. Two in five nodes of a script
+# are one of these, and no fact asks for their parent or position (a comment sits in an
+# `EmptyLine` or a `TrailingWhitespace`, which the walk keeps), so the walk skips them.
+LAYOUT_LEAVES = (cst.SimpleWhitespace, cst.Newline)
 
 
 class Tree:
@@ -76,6 +80,8 @@ class Tree:
             stack.append((node, scope, True))
             pending = list(self._children_with_owner(node, scope, first_iter_owner))
             for child, child_scope in reversed(pending):
+                if type(child) in LAYOUT_LEAVES:
+                    continue
                 parents[child] = node
                 stack.append((child, child_scope, False))
 

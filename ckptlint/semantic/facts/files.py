@@ -32,7 +32,8 @@ the keys are what ties them. `saves_of_load` is the converse.
 from __future__ import annotations
 
 import os
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from functools import cached_property
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -57,6 +58,8 @@ class CheckpointFiles:
         self._kinds = kinds
         self._checkpoints = checkpoints
         self._loads_of: Dict[Tuple[int, bool], Tuple[LoadSite, ...]] = {}
+        # saves by their path's spelling, per list of saves (the list is kept so its id stays its own)
+        self._spellings: Dict[int, Tuple[Sequence[SaveSite], Dict[str, List[SaveSite]]]] = {}
 
     def same_file(self, a: Optional[cst.BaseExpression], b: Optional[cst.BaseExpression]) -> bool:
         """``a`` and ``b`` name the same path (see the module docstring)."""
@@ -89,9 +92,34 @@ class CheckpointFiles:
                 )
         return _is_parameter(bindings_a) and _is_parameter(bindings_b)
 
+    def saves_of_path(self, saves: Sequence[SaveSite], path: cst.BaseExpression) -> List[SaveSite]:
+        """The saves among ``saves`` whose path names the file ``path`` names (`same_file`). Only
+        the same spelling can name the same file, so the saves are grouped by spelling once: a
+        file with a save and a load per function costs linear time, not one check per pair."""
+        known = self._spellings.get(id(saves))
+        if known is None:
+            by_spelling: Dict[str, List[SaveSite]] = {}
+            for save in saves:
+                if save.path is not None:
+                    by_spelling.setdefault(self._core.code(save.path), []).append(save)
+            known = self._spellings[id(saves)] = (saves, by_spelling)
+        return [save for save in known[1].get(self._core.code(path), ()) if self.same_file(save.path, path)]
+
     def loads_of(self, save: SaveSite) -> List[LoadSite]:
         """The loads that read the file ``save`` writes."""
-        return [load for load in self._resume.loads if self.same_file(save.path, self._resume.load_path(load))]
+        if save.path is None:
+            return []
+        return [load for load in self._loads_by_spelling.get(self._core.code(save.path), ()) if self.same_file(save.path, self._resume.load_path(load))]
+
+    @cached_property
+    def _loads_by_spelling(self) -> Dict[str, List[LoadSite]]:
+        """The loads by their path's spelling (only the same spelling names the same file)."""
+        found: Dict[str, List[LoadSite]] = {}
+        for load in self._resume.loads:
+            path = self._resume.load_path(load)
+            if path is not None:
+                found.setdefault(self._core.code(path), []).append(load)
+        return found
 
     def reads_back(self, save: SaveSite, load: LoadSite) -> bool:
         """``load`` runs after ``save`` (see the module docstring)."""

@@ -10,7 +10,8 @@ A save *overwrites* its checkpoint (CKPT109, revision 2) when it runs more
 than once per process with the same path: it sits in a loop of its
 function that may run it again (`Loops.repeats`: not when its iteration
 always leaves the loop after it), or in a same-file function called from
-one, and its path
+one (a helper's call: the call repeats, or the save runs repeatedly in a
+loop of the helper), and its path
 (followed through locals) names no enclosing loop variable and no epoch,
 step or iteration counter. A save that runs once per process (a final
 export) writes a new file once; a path that the function receives from its
@@ -205,12 +206,18 @@ class PathFacts:
                 return False
             if self._varies_apart_from(path, save.torch_save, frozenset(save.path_arguments)):
                 return False
-            return self.runs_repeatedly(save.call)
+            return self._repeats(save)
         if self.varies_per_run(path, save.call):
             return False
         if self.depends_on_parameters(path, save.call) and not self._loops.repeats(save.call):
             return False  # the caller picks the path (maybe a temporary it renames): unknown
-        return self.runs_repeatedly(save.call)
+        return self._repeats(save)
+
+    def _repeats(self, save: SaveSite) -> bool:
+        """The save writes its path again: its call repeats, or (a helper's call) the helper's
+        save repeats in a loop of the helper (`def train(path): for epoch ...: torch.save(s, path)`)."""
+        helper_loops = save.torch_save is not save.call and self._loops.repeats(save.torch_save)
+        return helper_loops or self.runs_repeatedly(save.call)
 
     def varies_per_run(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
         """The path (followed through the locals it is built from) names an enclosing `for`
