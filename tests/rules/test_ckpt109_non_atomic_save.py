@@ -122,6 +122,9 @@ def test_a_helper_whose_own_loop_overwrites_the_path_its_caller_passes() -> None
     assert found.span.line == 7  # train("last.pt")
     # a path that names the helper's loop variable is a new file each time
     assert codes(code.replace("ckpt_path)\n", 'f"{ckpt_path}.{epoch}")\n', 1), rules=RULES) == []
+    # a save after which the helper's loop always ends (a re-raise) writes once per call
+    once = code.replace('torch.save({"epoch": epoch}, ckpt_path)', 'torch.save({"epoch": epoch}, ckpt_path)\n                raise Stop()')
+    assert codes(once, rules=RULES) == []
 
 
 def test_self_attribute_path_in_a_method_is_the_objects_own() -> None:
