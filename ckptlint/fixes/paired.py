@@ -31,7 +31,7 @@ import libcst as cst
 
 from ckptlint.fixes import builders
 from ckptlint.fixes.model import Edit
-from ckptlint.semantic.facts.kinds import UNWRAP_PREFIX
+from ckptlint.semantic.facts.kinds import MIXED_WRAP, UNWRAP_PREFIX
 from ckptlint.semantic.facts.resume import LoadSite
 from ckptlint.semantic.facts.saves import SaveSite
 from ckptlint.semantic.model import SemanticModel
@@ -139,6 +139,8 @@ def _unwrapped(model: SemanticModel, restore: cst.Call, prefix: str) -> Union[Ed
         return "loads it into an object whose kind is not known here"
     if kind.wrap is None:
         return None
+    if kind.wrap == MIXED_WRAP:
+        return "loads it into a model that only some branches wrap"
     if UNWRAP_PREFIX.get(kind.wrap) != prefix or kind.unwrap_attribute is None:
         return "loads it into another kind of wrap"
     return builders.replace_node(model, receiver, cst.Attribute(value=receiver, attr=cst.Name(kind.unwrap_attribute)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support import codes, fix
+from support import codes, fix, lint
 
 from ckptlint.rules.saving.ckpt101_save_whole_model import SaveWholeModel
 
@@ -109,3 +109,28 @@ def test_model_classes_setting() -> None:
         """
     assert codes(code, rules=RULES) == []
     assert codes(code, rules=RULES, table={"model-classes": ["mylib.Backbone"]}) == ["CKPT101"]
+
+
+def test_a_function_that_gives_its_argument_back_and_branches_that_wrap_differently() -> None:
+    code = """
+        import torch
+        import torch.nn as nn
+
+        def to_device(model, device):
+            if device == "cpu":
+                return model
+            return model.to(device)
+
+        def main(multi_gpu):
+            model = to_device(nn.Linear(2, 2), "cuda")
+            if multi_gpu:
+                model = nn.DataParallel(model)
+            torch.save(model, "model.pt")
+        """
+    [found] = lint(code, rules=RULES)
+    assert (found.code, found.span.line, found.fix) == ("CKPT101", 13, None)  # which prefix is unknown: no fix
+    # without the wrap (a use that makes it a model), the model comes from what to_device returns
+    plain = code.replace("            if multi_gpu:\n                model = nn.DataParallel(model)\n", "")
+    assert codes(plain, rules=RULES) == ["CKPT101"]
+    # a function that returns something else on some path gives back no argument
+    assert codes(plain.replace("return model\n", "return None\n"), rules=RULES) == []

@@ -299,3 +299,26 @@ def test_state_saved_conditionally_or_in_a_comprehension_counts() -> None:
         """,
         rules=RULES,
     ) == []
+
+
+def test_a_dict_built_by_the_caller_names_its_objects_as_the_caller_does() -> None:
+    # `fit` saves the dict main built (followed through its parameter); its own `opt` is main's
+    # `optimizer`, held under main's spelling: nothing is known missing.
+    assert codes(
+        """
+        import torch
+        import torch.nn as nn
+
+        def fit(state, opt, loader):
+            for x in loader:
+                opt.step()
+                state["step"] += 1
+            torch.save(state, "last.pt")
+
+        def main(loader):
+            model = nn.Linear(2, 2)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            fit({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": 0}, optimizer, loader)
+        """,
+        rules=RULES,
+    ) == []

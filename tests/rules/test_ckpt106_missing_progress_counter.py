@@ -56,3 +56,34 @@ def test_helper_and_dict_call() -> None:
         """,
         rules=RULES,
     ) == ["CKPT106"]
+
+
+DATACLASS_STATE = """
+    import dataclasses
+    import torch
+
+    @dataclasses.dataclass
+    class CheckpointState:
+        model: torch.nn.Module
+        optimizer: {optimizer}
+
+    class CheckpointBuilder:
+        @staticmethod
+        def create_checkpoint(state: CheckpointState):
+            return {{"model": state.model.state_dict(), "optimizer": state.optimizer.state_dict()}}
+
+    class CheckpointHandler:
+        def __init__(self):
+            self.builder = CheckpointBuilder()
+
+        def save(self, state: CheckpointState, epochs: int, path: str):
+            checkpoint = self.builder.create_checkpoint(state)
+            torch.save(checkpoint, path)
+    """
+
+
+def test_the_fields_a_class_declares_give_its_instances_attributes_their_kinds() -> None:
+    # `state: CheckpointState` is an instance of the dataclass: `state.optimizer` is an optimizer.
+    found = lint(DATACLASS_STATE.format(optimizer="torch.optim.Optimizer"), rules=RULES)
+    assert [(d.code, d.span.line) for d in found] == [("CKPT106", 20)]
+    assert codes(DATACLASS_STATE.format(optimizer="OptimizerWrapper"), rules=RULES) == []  # a kind not known

@@ -62,3 +62,20 @@ def test_from_import_gets_no_fix() -> None:
         rules=RULES,
     )
     assert finding.fix is None
+
+
+BRANCHES = """
+    import torch
+    def save(path):
+        if torch.cuda.is_available():
+            cuda_state = torch.cuda.get_rng_state({device})
+        else:
+            cuda_state = None
+        torch.save({{"cpu": torch.get_rng_state(), "cuda": cuda_state}}, path)
+    """
+
+
+def test_a_value_stored_in_one_branch_is_stored() -> None:
+    found = lint(BRANCHES.format(device=""), rules=RULES)
+    assert [(d.code, d.span.line) for d in found] == [("CKPT108", 4)]
+    assert codes(BRANCHES.format(device="0"), rules=RULES) == []  # a device given: that device's state

@@ -122,6 +122,9 @@ def test_a_helper_whose_own_loop_overwrites_the_path_its_caller_passes() -> None
     assert found.span.line == 7  # train("last.pt")
     # a path that names the helper's loop variable is a new file each time
     assert codes(code.replace("ckpt_path)\n", 'f"{ckpt_path}.{epoch}")\n', 1), rules=RULES) == []
+    # a save after which the helper's loop always ends (a re-raise) writes once per call
+    once = code.replace('torch.save({"epoch": epoch}, ckpt_path)', 'torch.save({"epoch": epoch}, ckpt_path)\n                raise Stop()')
+    assert codes(once, rules=RULES) == []
 
 
 def test_self_attribute_path_in_a_method_is_the_objects_own() -> None:
@@ -177,3 +180,195 @@ def test_a_helper_that_saves_in_two_branches_is_made_atomic_in_both() -> None:
         unsafe=True,
     )
     assert outcome.text.count("ckptlint.runtime.atomic_save(") == 2 and "torch.save(" not in outcome.text
+
+
+def _lines(code: str) -> list:
+    return [d.span.line for d in lint(code, rules=RULES)]
+
+
+FALLBACK_SAVE = """
+    import torch
+
+    class Loop:
+        def train(self, failure_path):
+            for epoch in range(10):
+                try:
+                    self.step()
+                except RuntimeError as e:
+                    if failure_path:
+                        torch.save(self.state(), "failure.pt")
+                    {after}
+                torch.save(self.state(), "last.pt")
+    """
+
+
+def test_a_save_after_which_the_iteration_always_leaves_the_loop_runs_once() -> None:
+    # the handler re-raises (or returns, or exits the process): the fallback save runs once per run
+    assert _lines(FALLBACK_SAVE.format(after="raise e")) == [12]
+    assert _lines(FALLBACK_SAVE.format(after="return None")) == [12]
+    assert _lines(FALLBACK_SAVE.replace("import torch", "import sys\n    import torch").format(after="sys.exit(1)")) == [13]
+    # a conditional re-raise, or a `continue`, goes on to the next epoch: both saves overwrite
+    assert _lines(FALLBACK_SAVE.format(after="if fatal(e): raise e")) == [10, 12]
+    assert _lines(FALLBACK_SAVE.format(after="continue")) == [10, 12]
+    # a raise that a handler inside the loop catches goes on to the next epoch too
+    caught = """
+        import torch
+        for epoch in range(10):
+            try:
+                torch.save({"epoch": epoch}, "last.pt")
+                raise Done()
+            except Done:
+                pass
+        """
+    assert _lines(caught) == [4]
+
+
+def test_a_break_leaves_only_the_loop_it_belongs_to() -> None:
+    retry = """
+        import torch
+        for attempt in range(3):
+            try:
+                torch.save({"w": 1}, "last.pt")
+                break
+            except OSError:
+                pass
+        """
+    assert _lines(retry) == []  # the first write that succeeds ends the loop: written once
+    in_epochs = """
+        import torch
+        for epoch in range(10):
+            for attempt in range(3):
+                torch.save({"epoch": 1}, "last.pt")
+                break
+        """
+    assert _lines(in_epochs) == [4]  # the epoch loop runs the retry loop again
+
+
+STAGES = """
+    import torch
+
+    def export(model, swas, stages):
+        for swa_eval in swas:
+            load_stage(model, swa_eval)
+            if swa_eval:
+                path = "stage_two.model"
+            else:
+                path = "stage_one.model"
+            torch.save(model, path)
+            {saves}
+    """
+
+
+def test_a_branch_the_loop_variable_selects_runs_once_per_value() -> None:
+    # `if swa_eval:` (a flag) picks a new path each iteration, and a save in either branch runs
+    # once; so does the branch of `stage == "final"` (the values a loop iterates are distinct)
+    saves = """if swa_eval:
+                torch.save(model, "swa.model")
+            else:
+                torch.save(model, "plain.model")"""
+    assert _lines(STAGES.format(saves=saves)) == []
+    assert _lines(FINAL.format(around="if True:")) == []
+
+
+FINAL = """
+    import torch
+
+    def finish(model, stages, epochs):
+        {around}
+            for stage in stages:
+                if stage == "final":
+                    torch.save(model, "final.model")
+                if not stage != "best":
+                    torch.save(model, "best.model")
+    """
+
+
+def test_a_loop_around_the_selecting_loop_runs_its_branch_again() -> None:
+    assert _lines(FINAL.format(around="for epoch in range(epochs):")) == [7, 9]
+
+
+def test_a_branch_that_many_iterations_take_still_overwrites() -> None:
+    saves = """for stage in stages:
+                if stage != "final":
+                    torch.save(model, "not_final.model")
+                if stage.is_best:
+                    torch.save(model, "best.model")
+                if stage == other:
+                    torch.save(model, "other.model")"""
+    assert _lines(STAGES.format(saves=saves)) == [13, 15, 17]
+    # a path only one branch assigns keeps its last value in the other iterations
+    one_branch = STAGES.format(saves="pass").replace("""            else:
+                path = "stage_one.model"
+""", "")
+    assert _lines(one_branch) == [8]
+    chosen_by_attribute = STAGES.format(saves="pass").replace("if swa_eval:", "if swa_eval.enabled:")
+    assert _lines(chosen_by_attribute) == [10]
+
+
+CACHE = """
+    import os
+    import torch
+
+    def features(examples, path, reprocess):
+        if os.path.exists(path) and not reprocess:
+            data = torch.load({loaded})
+        else:
+            data = [convert(e) for e in examples]
+            torch.save(data, path)
+        return data
+
+    for epoch in range(10):
+        train(features(examples, "cache/train.pt", reprocess=False))
+    """
+
+
+def test_a_cache_the_other_branch_loads_is_not_a_checkpoint() -> None:
+    assert _lines(CACHE.format(loaded="path")) == []
+    # the other branch loads another file: the save overwrites its path each epoch
+    assert _lines(CACHE.format(loaded='path + ".old"')) == [13]  # at the helper's call
+
+
+TRAINER = """
+    import torch
+    {imports}
+
+    class NetworkTrainer:
+        def save_checkpoint(self, fname):
+            torch.save({{"state_dict": self.network.state_dict(), "epoch": self.epoch}}, fname)
+
+        def on_epoch_end(self):
+            if self.epoch % self.save_every == 0:
+                self.save_checkpoint(join(self.output_folder, "model_latest.model"))
+
+        def run_training(self):
+            while self.epoch < self.max_num_epochs:
+                self.train_epoch()
+                self.on_epoch_end()
+                self.epoch += 1
+    """
+
+
+def test_a_path_joined_by_a_library_that_reexports_os_path_join() -> None:
+    # nnU-Net's trainers: `join` of batchgenerators is `os.path.join` (imported by name or by `*`)
+    module = "batchgenerators.utilities.file_and_folder_operations"
+    for imports in (f"from {module} import join", f"from {module} import *", "from os.path import join"):
+        assert _lines(TRAINER.format(imports=imports)) == [10], imports
+    # an unknown library's `join` may return anything (a file object): silent
+    assert _lines(TRAINER.format(imports="from mylib.files import *")) == []
+    assert _lines(TRAINER.format(imports="from mylib.files import join")) == []
+
+
+def test_a_save_helper_of_another_module_is_reported_without_a_fix() -> None:
+    # Rewriting the call `save_checkpoint(...)` into `atomic_save(...)` would drop the helper's
+    # other work (here: its log line); the write to make atomic is in utils.py.
+    code = """
+        from utils import save_checkpoint
+
+        def main(model):
+            for epoch in range(10):
+                save_checkpoint({"model": model.state_dict()}, "last.pt")
+        """
+    utils = {"utils.py": "import torch\n\ndef save_checkpoint(state, path):\n    print('saving')\n    torch.save(state, path)\n"}
+    [found] = lint(code, rules=RULES, modules=utils)
+    assert (found.span.line, found.fix) == (5, None)
+    assert "atomic_save" not in fix(code, rules=RULES, modules=utils, unsafe=True).text

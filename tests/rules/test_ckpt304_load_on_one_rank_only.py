@@ -75,3 +75,16 @@ def test_load_on_every_rank_and_non_distributed_are_silent() -> None:
     ) == []
     plain = 'import torch\nopt = torch.optim.SGD(p)\nif rank == 0:\n    opt.load_state_dict(torch.load("a.pt")["optimizer"])\n'
     assert lint(plain, rules=RULES) == []
+
+
+def test_weights_of_a_model_wrapped_in_one_branch_only_are_silent() -> None:
+    # whether the model loaded on rank 0 is the DDP-wrapped one is unknown (its wrap is mixed)
+    assert codes(
+        """
+        model = Net()
+        if args.distributed:
+            model = DDP(model)
+        if args.resume and dist.get_rank() == 0:
+            model.load_state_dict(torch.load(args.resume, map_location="cpu")["model"])
+        """
+    ) == []

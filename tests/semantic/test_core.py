@@ -199,6 +199,18 @@ def test_an_optional_import_names_the_module() -> None:
     assert both["hvd.f()"] is None
 
 
+def test_a_star_import_of_an_outside_module_binds_the_names_the_data_knows() -> None:
+    # batchgenerators binds `join = os.path.join` (aliases.py); libcst resolves no star-imported name
+    star = "from batchgenerators.utilities.file_and_folder_operations import *\n"
+    calls = _calls(star + "join(a, 'b.pt')\nmaybe_mkdir_p(a)\n")
+    assert calls == {"join(a, 'b.pt')": "os.path.join", "maybe_mkdir_p(a)": None}
+    # a name the file also defines is bound two ways (ambiguous); a module the data knows nothing
+    # of, or a project module's star import, binds nothing
+    assert _calls(star + "def join(*a):\n    pass\njoin(a)\n")["join(a)"] is None
+    assert _calls("from mylib.files import *\njoin(a, b)\n")["join(a, b)"] is None
+    assert _calls("from .files import *\njoin(a, b)\n")["join(a, b)"] is None
+
+
 @pytest.mark.parametrize(
     "text, read, libcst, ours",
     [
@@ -228,6 +240,27 @@ def test_a_name_bound_before_the_read_is_not_the_difference() -> None:
     scopes = Scopes(tree)
     x, y = [n for n in tree.nodes(cst.Name) if scopes.is_read(n) and n.value in ("x", "y")]
     assert not _bound_only_after(tree, scopes, x) and _bound_only_after(tree, scopes, y)
+
+
+@pytest.mark.parametrize(
+    "statement, access",
+    [
+        ('x = state["model"]', "read"),
+        ('a, b = state["model"], state["opt"]', "read"),
+        ('f(state["model"])', "read"),
+        ('state["step"] += 1', "update"),
+        ('state["rng"] = r', None),
+        ('a, state["rng"] = r', None),
+        ('for state["k"] in r: pass', None),
+        ('del state["k"]', None),
+        ('state["k"]: int = 1', None),
+        ("f(state)", None),
+    ],
+)
+def test_item_access_tells_lookups_and_updates_from_stores(statement: str, access: object) -> None:
+    tree = Tree(cst.parse_module(statement + "\n"))
+    [name] = [n for n in tree.nodes(cst.Name) if n.value == "state"][:1]
+    assert tree.item_access(name) == access
 
 
 def test_spans_are_in_the_text_where_libcst_drops_a_form_feed() -> None:

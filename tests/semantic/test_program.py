@@ -188,3 +188,69 @@ def test_a_changed_helper_relints_its_importers_only_and_a_hit_never_parses(tmp_
     assert run() == []  # every result from the cache: nothing parsed
     (tmp_path / "utils.py").write_text(textwrap.dedent(UTILS).lstrip("\n") + "\n\ndef unused():\n    pass\n")
     assert run() == ["train.py", "utils.py"]  # utils changed; train read its summary; model and other did not
+
+
+TRAINER_MODULE = """
+    import torch
+    import torch.nn as nn
+
+    class Trainer:
+        def __init__(self, rank):
+            self.rank = rank
+            self.is_main = rank == 0
+            self.net = nn.Linear(2, 2)
+            self.opt = torch.optim.Adam(self.net.parameters())
+
+        def save(self, num):
+            torch.save({"net": self.net.state_dict(), "opt": self.opt.state_dict(), "step": num}, {path})
+
+        def train(self, steps):
+            for step in range(steps):
+                self.opt.step()
+                if self.is_main and step % 100 == 0:
+                    self.save(step)
+"""
+SPAWNED_JOB = """
+    import torch.distributed as dist
+    from trainer import Trainer
+
+    def run(rank, world_size):
+        dist.init_process_group("nccl", rank=rank, world_size=world_size)
+        model = Trainer(rank)
+        model.train(1000)
+        model.save(1000)
+"""
+
+
+@pytest.mark.parametrize(
+    "path, fires",
+    [
+        ('f"models/model_{num}.pt"', True),  # the same file on every rank
+        ('f"models/model_{num}_rank{self.rank}.pt"', False),  # one file per rank
+    ],
+)
+def test_a_helper_guarded_only_by_its_own_modules_callers_is_unguarded_elsewhere(tmp_path, path: str, fires: bool) -> None:
+    # Trainer.save is guarded in trainer.py only because trainer.py calls it under `if self.is_main`:
+    # the spawned job's own call runs on every rank (CKPT301), unless the file name is per rank.
+    modules = {"trainer.py": TRAINER_MODULE.replace("{path}", path), "job.py": SPAWNED_JOB}
+    assert ((8, "CKPT301") in lint_project(tmp_path, modules, "job.py")) is fires
+    assert all(code != "CKPT301" for _, code in lint_project(tmp_path, modules, "trainer.py"))
+
+
+@pytest.mark.parametrize("annotation, fires", [(": Net", True), ("", False)])
+def test_a_helper_that_gives_its_argument_back_and_an_annotation_with_a_project_class(tmp_path, annotation: str, fires: bool) -> None:
+    modules = {
+        "model.py": MODEL,
+        "utils.py": "def to_device(model, device):\n    if device == 'cpu':\n        return model\n    return model.to(device)\n",
+        "train.py": f"""
+            import torch
+            from model import Net
+            from utils import to_device
+
+            def export(net{annotation}, path):
+                model = to_device(net, "cuda")
+                torch.save(model, path)
+            """,
+    }
+    # `to_device` returns its argument (utils.py's summary); `net: Net` is a model.py class instance
+    assert ((7, "CKPT101") in lint_project(tmp_path, modules, "train.py")) is fires

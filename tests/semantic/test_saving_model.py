@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import List, Optional
 
 import libcst as cst
+import pytest
 from support import build_model, dedent
 
 from ckptlint.config.settings import ProjectSettings
-from ckptlint.semantic.facts.kinds import Kind, ObjectKind
+from ckptlint.semantic.facts.kinds import MIXED_WRAP, Kind, ObjectKind
 from ckptlint.semantic.model import SemanticModel
 
 
@@ -43,7 +44,9 @@ def test_statement_order_sees_the_wrap() -> None:
     ) == [MODEL, DDP]
 
 
-def test_branch_dependent_binding_is_ambiguous_when_the_wraps_differ() -> None:
+def test_branches_that_wrap_differently_agree_on_a_model_of_unknown_wrap() -> None:
+    # Every branch gives a model (catalog "Names": the same kind), but the keys' prefix is not one
+    # prefix: a rule that needs the wrap (107, 101's fix) finds none.
     assert saved_kinds(
         """
         import torch
@@ -54,7 +57,7 @@ def test_branch_dependent_binding_is_ambiguous_when_the_wraps_differ() -> None:
                 model = torch.compile(model)
             torch.save(model, "a.pt")
         """
-    ) == [None]
+    ) == [ObjectKind(Kind.MODEL, MIXED_WRAP)]
 
 
 def test_branch_dependent_binding_is_ambiguous() -> None:
@@ -176,6 +179,36 @@ def test_optimizer_scheduler_scaler_names() -> None:
     assert kinds == [Kind.OPTIMIZER, Kind.OPTIMIZER, Kind.SCHEDULER, Kind.SCHEDULER, Kind.SCALER, Kind.DATALOADER]
 
 
+@pytest.mark.parametrize(
+    "setup, passed",
+    [
+        ("scaler = torch.cuda.amp.GradScaler(); scaler.step(b)", [None, Kind.OPTIMIZER]),
+        ("scaler = torch.amp.GradScaler(); scaler.unscale_(b)", [None, Kind.OPTIMIZER]),
+        ("scaler = make_scaler(); scaler.step(b)", [None, None]),  # not known to be a GradScaler
+        ("fabric = L.Fabric(); a, b = fabric.setup(a, b)", [Kind.MODEL, Kind.OPTIMIZER]),
+        ("fabric = L.Fabric(); b = fabric.setup_optimizers(b)", [None, Kind.OPTIMIZER]),
+        ("accelerator = Accelerator(); a = accelerator.prepare_model(a)", [Kind.MODEL, None]),
+        ("accelerator = Accelerator(); a = accelerator.prepare(a)", [None, None]),  # keeps kinds, gives none
+    ],
+)
+def test_framework_methods_that_take_one_kind_give_it_to_their_arguments(setup: str, passed: List[Optional[Kind]]) -> None:
+    model = build(
+        f"""
+        import torch
+        import lightning as L
+        from accelerate import Accelerator
+        from mylib import build, make_optimizer, make_scaler
+        a = build()
+        b = make_optimizer(a)
+        {setup}
+        torch.save([a, b], "x.pt")
+        """
+    )
+    elements = model.saves.sites[0].obj.elements  # type: ignore[union-attr]
+    found = [model.kinds.of(e.value) for e in elements]  # type: ignore[union-attr]
+    assert [k.kind if k is not None else None for k in found] == passed
+
+
 # -- saves and helpers -----------------------------------------------------------
 
 
@@ -283,3 +316,22 @@ def test_distributed_script_forms() -> None:
         "from torch.utils.data.distributed import DistributedSampler as DS\ns = DS(ds)\n"
     ).distributed.is_distributed
     assert not build("import os\nx = os.environ['WORLD']\n").distributed.is_distributed
+
+
+def test_a_conditional_expression_that_wraps_in_one_branch_gives_a_model_of_unknown_wrap() -> None:
+    model = build(
+        """
+        import torch
+        from torch import nn
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        def main(distributed):
+            model = DDP(nn.Linear(2, 2)) if distributed else nn.Linear(2, 2)
+            torch.save(model, "a.pt")
+            torch.save(model.module, "b.pt")
+        """
+    )
+    whole, inner = (s.obj for s in model.saves.sites)
+    assert model.kinds.of(whole) == ObjectKind(Kind.MODEL, MIXED_WRAP)
+    # `.module` of a model that may not be wrapped is nothing known, kept wrap or not
+    assert model.kinds.of(inner) is None and model.kinds.of_keeping_wrap(inner) is None
+    assert ObjectKind(Kind.MODEL, MIXED_WRAP).unwrap_attribute is None

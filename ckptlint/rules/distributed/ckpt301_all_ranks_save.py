@@ -14,6 +14,22 @@ from ckptlint.rules.words import DISTRIBUTED, SAVES, TORCH
 from ckptlint.semantic.facts.saves import SaveSite
 
 
+# The other modules of the project in the multi-module examples below.
+_DIST_UTILS = {
+    "dist_utils.py": """
+        import os
+        import torch.distributed as dist
+
+        def init_distributed_mode(args):
+            args.rank = int(os.environ["RANK"])
+            dist.init_process_group("nccl", rank=args.rank)
+
+        def is_main_process():
+            return dist.get_rank() == 0
+    """,
+}
+
+
 class AllRanksSave(Rule):
     """
     ## What it does
@@ -175,6 +191,18 @@ class AllRanksSave(Rule):
                 save_on_master(model.state_dict(), "checkpoint.pth")  # the helper guards its save
             """
         ),
+        Valid(
+            """
+            import torch
+            from dist_utils import init_distributed_mode, is_main_process
+
+            def main(args, model):
+                init_distributed_mode(args)
+                if is_main_process():  # a rank-guard predicate of another module
+                    torch.save(model.state_dict(), "checkpoint.pth")
+            """,
+            modules=_DIST_UTILS,
+        ),
     ]
     INVALID = [
         Invalid(
@@ -235,6 +263,28 @@ class AllRanksSave(Rule):
             """,
             applicability=Applicability.UNSAFE,
         ),
+        Invalid(
+            """
+            import torch
+            from dist_utils import init_distributed_mode
+
+            def main(args, model):
+                init_distributed_mode(args)  # starts the process group (another module)
+                torch.save(model.state_dict(), "checkpoint.pth")
+            """,
+            fixed="""
+            import torch
+            from dist_utils import init_distributed_mode
+            import ckptlint.runtime
+
+            def main(args, model):
+                init_distributed_mode(args)  # starts the process group (another module)
+                if ckptlint.runtime.is_main_process():
+                    torch.save(model.state_dict(), "checkpoint.pth")
+            """,
+            applicability=Applicability.UNSAFE,
+            modules=_DIST_UTILS,
+        ),
     ]
 
     def applies(self, ctx: Context) -> bool:
@@ -245,9 +295,7 @@ class AllRanksSave(Rule):
         guards = model.guards
         if guards.save_guard(save) is not None or guards.context_unknown(save.call):
             return
-        if guards.path_mentions_rank(save.path) or guards.mentions_rank(save.obj, save.call):
-            return
-        if save.helper is not None and guards.path_mentions_rank(save.inner_path):
+        if guards.save_depends_on_rank(save):
             return
         if model.distributed.writes_collective_state(save):
             return

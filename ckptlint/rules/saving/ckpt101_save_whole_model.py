@@ -7,7 +7,7 @@ import libcst as cst
 from ckptlint.fixes import Applicability, builders, paired
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.rules.words import SAVES, TORCH
-from ckptlint.semantic.facts.kinds import Kind
+from ckptlint.semantic.facts.kinds import MIXED_WRAP, Kind
 from ckptlint.semantic.facts.saves import SaveSite
 
 
@@ -26,6 +26,9 @@ _PROJECT = {
 
         def save_checkpoint(obj, path):
             torch.save(obj, path)
+
+        def to_device(model, device):
+            return model.to(device)  # gives back what it is given
     """,
 }
 
@@ -72,7 +75,9 @@ class SaveWholeModel(Rule):
     DataParallel wrap the fix saves `model.module.state_dict()` (and
     `model._orig_mod.state_dict()` for `torch.compile`) so the keys carry no
     wrapper prefix. An FSDP-wrapped model gets no fix: how to gather its
-    state is CKPT305's business.
+    state is CKPT305's business. Nor does a model that some branches wrap and
+    others do not (or wrap differently): which prefix its keys carry is not
+    known.
     """
 
     code = "CKPT101"
@@ -320,6 +325,24 @@ class SaveWholeModel(Rule):
         ),
         Invalid(
             """
+            import torch
+            import torch.nn as nn
+            from model import Net
+            from utils import to_device
+
+            class Trainer:
+                def __init__(self, model: Net, device, multi_gpu=False):
+                    self.model = to_device(model, device)  # returns its argument: a Net
+                    if multi_gpu:
+                        self.model = nn.DataParallel(self.model)
+
+                def save(self, path):
+                    torch.save(self.model, path)  # a model either way (no fix: which prefix is unknown)
+            """,
+            modules=_PROJECT,
+        ),
+        Invalid(
+            """
             from mypkg import Net
             from mypkg.io import save_checkpoint
 
@@ -342,6 +365,9 @@ class SaveWholeModel(Rule):
             return
         if kind.wrap == "fsdp" or not isinstance(obj, (cst.Name, cst.Attribute, cst.Call)):
             ctx.report(save.call)
+            return
+        if kind.wrap == MIXED_WRAP:
+            ctx.report(save.call, message=f"{self.message} (no fix: some branches wrap the model, so its keys' prefix is not known)")
             return
         pairing = paired.whole_model_loads(ctx.model, save)
         if not pairing.complete:

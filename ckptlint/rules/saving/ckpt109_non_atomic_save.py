@@ -15,6 +15,17 @@ from ckptlint.semantic.facts.saves import TORCH_SAVE as TORCH_SAVE_NAME
 from ckptlint.semantic.facts.saves import SaveSite
 
 
+# Another module of the project in the multi-module examples below.
+_UTILS = {
+    "utils.py": """
+        import torch
+
+        def save_checkpoint(state, path):  # a save helper: each call is a save of that path
+            torch.save(state, path)
+    """,
+}
+
+
 class NonAtomicSave(Rule):
     """
     ## What it does
@@ -24,10 +35,18 @@ class NonAtomicSave(Rule):
     called from one) and its path is the same each time (followed through
     locals and helper parameters, it names no loop variable and no epoch,
     step or iteration counter). A save that runs once per process (a final
-    export) is not flagged, nor are files that write to a temporary name and
+    export) is not flagged: one whose iteration always leaves the loop after
+    it (a fallback save in an `except` that re-raises), one in a branch that
+    the loop variable's value selects once (`if stage == "final":`, either
+    branch of `if swa_eval:` in a loop over flags), and one whose path
+    such a branch chooses. Nor are files that write to a temporary name and
     then `os.replace` / `os.rename` it in the same function, nor a save
     outside any loop whose path comes from a parameter of its function (the
-    caller decides the path, and may rename it into place). Opt-in.
+    caller decides the path, and may rename it into place), nor a cache: a
+    write in one branch of an `if` whose other branch loads the same path
+    (`if os.path.exists(f): x = torch.load(f)` / `else: ...torch.save(x, f)`)
+    holds what the function rebuilds when it cannot read it, not a run's
+    state. Opt-in.
 
     ## Why is this bad?
     `torch.save` truncates the target and then writes it. A job killed
@@ -60,9 +79,12 @@ class NonAtomicSave(Rule):
     The fix calls `ckptlint.runtime.atomic_save(obj, path)`, which writes a
     temporary file in the same directory, fsyncs it and renames it over the
     target: the same bytes end up at the same path. It is offered only when
-    the target is a path expression (not a file object) and the call passes
-    nothing else. It is safe when the project declares the runtime; adding
-    the file's first `ckptlint.runtime` import makes it unsafe otherwise.
+    the target is a path expression (not a file object), the call passes
+    nothing else, and the write is in this file: a call of another module's
+    save helper gets no fix (the write is in that module, and replacing the
+    call would drop what else the helper does). It is safe when the project
+    declares the runtime; adding the file's first `ckptlint.runtime` import
+    makes it unsafe otherwise.
     """
 
     code = "CKPT109"
@@ -140,6 +162,16 @@ class NonAtomicSave(Rule):
                     send(buffer.getvalue())
             """
         ),
+        Valid(
+            """
+            from utils import save_checkpoint
+
+            def train(model, epochs):
+                for epoch in range(epochs):
+                    save_checkpoint({"model": model.state_dict()}, f"ckpt_{epoch}.pt")  # a new file each time
+            """,
+            modules=_UTILS,
+        ),
     ]
     INVALID = [
         Invalid(
@@ -212,6 +244,16 @@ class NonAtomicSave(Rule):
                             self.save("latest")
             """,
         ),
+        Invalid(
+            """
+            from utils import save_checkpoint
+
+            def train(model, epochs):
+                for epoch in range(epochs):
+                    save_checkpoint({"model": model.state_dict()}, "last.pt")  # no fix: the write is in utils.py
+            """,
+            modules=_UTILS,
+        ),
     ]
 
     def check_module(self, ctx: Context) -> None:
@@ -221,7 +263,8 @@ class NonAtomicSave(Rule):
                 continue
             fix = None
             writes = self._writes(ctx, save)
-            if save.saver == TORCH_SAVE_NAME and writes and all(_plain(call) for call in writes):
+            # a helper of another module writes there: its call is not a `torch.save` to rewrite
+            if save.external is None and save.saver == TORCH_SAVE_NAME and writes and all(_plain(call) for call in writes):
                 fix = partial(self._fix, ctx, writes)
             ctx.report(save.call, fix=fix)
 

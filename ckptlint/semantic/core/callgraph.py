@@ -8,8 +8,8 @@ One policy for "which function does this call reach", used by every fact:
   its same-file bases, in method resolution order; `super().m(...)`: the
   bases only;
 - `obj.m(...)` where `obj` is bound to an instance of a same-file class
-  (`trainer = Trainer(...)`, or `self.x = Trainer(...)` in every assignment of
-  the class): that class's `m`.
+  (`trainer = Trainer(...)`, `self.x = Trainer(...)` in every assignment of
+  the class, or a parameter annotated `trainer: Trainer`): that class's `m`.
 Anything else (a callable passed around, a name bound twice, an import) has
 no target here: unknown, and the facts that need it stay silent.
 
@@ -88,6 +88,23 @@ class CallGraph:
                     return statement
         return None
 
+    def property_method(self, class_def: cst.ClassDef, name: str) -> Optional[cst.FunctionDef]:
+        """The method ``name`` of ``class_def`` or of its same-file bases, when it is a `@property`:
+        reading `self.<name>` runs it."""
+        method = self.method(class_def, name)
+        return method if method is not None and "property" in _decorator_names(method) else None
+
+    def property_attribute(self, class_def: cst.ClassDef, name: str) -> Optional[str]:
+        """The `self.x` attribute that every return of the property ``name`` returns
+        (`def optimizer(self): ...; return self._optimizer`), if one."""
+        method = self.property_method(class_def, name)
+        self_name = self.self_name(method) if method is not None else None
+        returned = {
+            value.attr.value if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value == self_name else None
+            for value in (self.returns(method) if method is not None else ())
+        }
+        return next(iter(returned)) if len(returned) == 1 else None
+
     def self_name(self, function: cst.FunctionDef) -> Optional[str]:
         """The name of a method's `self` (or `cls`); None for a function or a static method."""
         if self._tree.class_of(function) is None or _is_static(function):
@@ -143,7 +160,7 @@ class CallGraph:
                 function = self._tree.parents[self._tree.parents[binding.node]]
                 if isinstance(function, cst.FunctionDef) and self.self_name(function) == expr.value:
                     return self._tree.class_of(function)
-                return None
+                return self._annotated(binding.annotation)
             return self._constructed(binding.value)
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             owner = self.instance_class(expr.value, _depth + 1)
@@ -158,6 +175,13 @@ class CallGraph:
             classes = [self._constructed(v) for v in values]
             if classes and all(c is not None for c in classes) and len({id(c) for c in classes}) == 1:
                 return classes[0]
+        return None
+
+    def _annotated(self, annotation: Optional[cst.BaseExpression]) -> Optional[cst.ClassDef]:
+        """The same-file class a parameter is annotated with (`state: CheckpointState`)."""
+        if isinstance(annotation, cst.Name):
+            found = self.definition(annotation)
+            return found if isinstance(found, cst.ClassDef) else None
         return None
 
     def _constructed(self, value: Optional[cst.BaseExpression]) -> Optional[cst.ClassDef]:

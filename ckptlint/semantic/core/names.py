@@ -15,8 +15,11 @@ stay silent. Only `Name` and `Attribute` chains have names: the callee of
 
 This gives the answers libcst's `Scope.get_qualified_names_for` gives, without
 its scope analysis pass (a test compares the two on the fixtures, the rule
-examples and real code), with two deliberate differences:
+examples and real code), with three deliberate differences:
 - `int.from_bytes` is `builtins.int.from_bytes` (libcst: `builtins.int`);
+- a name a star import of an outside module binds, which the data knows
+  (`join` after `from batchgenerators...file_and_folder_operations import *`
+  is `os.path.join`; libcst: nothing);
 - a read of a name its own scope binds only at or after the read (`x, y =
   f(x, y)` with `x` first bound there, `use(ckpt)` before `ckpt = ...` in a
   loop body) resolves to that scope's bindings, as Python's compiler scopes

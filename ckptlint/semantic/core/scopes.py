@@ -7,7 +7,10 @@ when it assigns it in any form (`=`, `+=`, annotated assignment, `for`,
 a `match` capture), counting `global`/`nonlocal` declarations the way Python
 does. Like libcst's scope analysis (and unlike `Bindings`, which follows
 statement order), this is flow-insensitive: a scope binds every name it
-assigns anywhere.
+assigns anywhere. A star import binds, of an outside module, the names the
+data knows in it (`aliases.known_names_of`: `from batchgenerators...
+file_and_folder_operations import *` binds `join`, which is `os.path.join`),
+and nothing of a project module.
 
 A name read in a scope resolves as Python resolves it: the scope itself if it
 binds the name, else the enclosing function scopes (class bodies are not
@@ -25,6 +28,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from ckptlint.semantic.core.tree import COMPREHENSIONS, ScopeOwner, Tree
+from ckptlint.semantic.data.aliases import known_names_of
 
 IMPORT, DEFINITION, PARAMETER, ASSIGNMENT = "import", "definition", "parameter", "assignment"
 
@@ -35,7 +39,7 @@ class NameBinding:
 
     name: str
     kind: str  # IMPORT, DEFINITION (def/class), PARAMETER or ASSIGNMENT
-    node: cst.CSTNode  # the target `Name`, the `ImportAlias`, the `FunctionDef`/`ClassDef`, the `Param`
+    node: cst.CSTNode  # the target `Name`, the `ImportAlias` (`ImportFrom` of a star import), the `FunctionDef`/`ClassDef`, the `Param`
     imported: Optional[str] = None  # for an import: the dotted name it binds (`torch.nn`, `.utils.save`)
 
     @property
@@ -181,6 +185,9 @@ class Scopes:
                         self._add(scope, first, IMPORT, alias, first)  # `import a.b` binds `a`
                 continue
             if isinstance(statement.names, cst.ImportStar):
+                module = get_full_name_for_node(statement.module) if statement.module is not None and not statement.relative else None
+                for name in known_names_of(module) if module else ():
+                    self._add(scope, name, IMPORT, statement, f"{module}.{name}")
                 continue
             base = "." * len(statement.relative)
             if statement.module is not None:

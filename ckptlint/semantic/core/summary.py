@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Optional, Protocol, Tuple, Union
 
-FORMAT = 2  # bump when the fields below change: cached summaries of another format are ignored
+FORMAT = 5  # bump when the fields below change: cached summaries of another format are ignored
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,10 @@ class FunctionSummary:
     saves_path: Optional[str] = None  # the parameter saved to as the path
     forwards_save: bool = False  # passes `*args, **kwargs` to a save (`save_on_master`)
     builds_checkpoint: bool = False  # saves an object it builds itself (a path-only helper)
-    save_guarded: bool = False  # its save runs only under a rank guard (`save_on_master`)
+    save_guarded: bool = False  # its save runs only under a rank guard inside it (`save_on_master`)
+    save_per_rank: bool = False  # what its save writes, or where, depends on the rank
     returns_kind: Optional[str] = None  # every return has this kind ("model", "optimizer"...)
+    returns_parameter: Optional[str] = None  # every return gives this parameter back (`return model.to(d)`)
     returns_rank_test: bool = False  # `def is_main_process(): return get_rank() == 0`
     returns_rank: bool = False  # `def get_rank(): ... return dist.get_rank()`
     seeds: Tuple[str, ...] = ()  # the RNGs it seeds ("torch", "random", "numpy")
@@ -46,6 +48,9 @@ class FunctionSummary:
 class ClassSummary:
     kind: Optional[str] = None  # the kind of its instances ("model" for an `nn.Module` subclass)
     methods: Dict[str, FunctionSummary] = field(default_factory=dict)
+    # The kinds of its instances' attributes, where known: `self.x` assigned in the class or its
+    # bases, and `@property`s (`self.optimizer` of a runner that builds it on first use).
+    attributes: Dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ class ModuleSummary:
             return cls(
                 functions={k: _function(v) for k, v in data["functions"].items()},
                 classes={
-                    k: ClassSummary(v["kind"], {m: _function(f) for m, f in v["methods"].items()})
+                    k: ClassSummary(v["kind"], {m: _function(f) for m, f in v["methods"].items()}, dict(v["attributes"]))
                     for k, v in data["classes"].items()
                 },
                 objects={k: ObjectSummary(v["kind"]) for k, v in data["objects"].items()},

@@ -177,6 +177,36 @@ class Tree:
         owner = self.owner.get(function)
         return owner if isinstance(owner, cst.ClassDef) else None
 
+    def item_access(self, name: cst.Name) -> Optional[str]:
+        """How the read ``name`` is subscripted: "read" for an item lookup (`state["model"]`),
+        "update" for an augmented assignment of an item (`state["step"] += 1`: the key exists
+        already); None when it is not subscripted, or an item is stored, deleted or unpacked into."""
+        subscript = self.parents.get(name)
+        if not (isinstance(subscript, cst.Subscript) and subscript.value is name):
+            return None
+        holder = self.parents.get(subscript)
+        if isinstance(holder, (cst.Element, cst.StarredElement)) and self._unpacked_into(holder):
+            return None
+        if isinstance(holder, (cst.AssignTarget, cst.Del, cst.AsName)):
+            return None  # a store or a deletion
+        if isinstance(holder, (cst.AnnAssign, cst.For, cst.CompFor)) and holder.target is subscript:
+            return None
+        if isinstance(holder, cst.AugAssign) and holder.target is subscript:
+            return "update"
+        return "read"
+
+    def _unpacked_into(self, element: cst.CSTNode) -> bool:
+        """``element`` of a tuple or list is a target that a value is unpacked into."""
+        current: cst.CSTNode = element
+        parent = self.parents.get(current)
+        while isinstance(parent, (cst.Element, cst.StarredElement, cst.Tuple, cst.List)):
+            current, parent = parent, self.parents.get(parent)
+        if isinstance(parent, (cst.AssignTarget, cst.Del)):
+            return True
+        if isinstance(parent, (cst.For, cst.CompFor)):
+            return parent.target is current
+        return isinstance(parent, cst.AsName)
+
     def statement_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         """The statement holding ``node``: a simple statement line or a compound statement."""
         current: Optional[cst.CSTNode] = node

@@ -7,7 +7,7 @@ canonicalised too: `lightning.Fabric.save` is `lightning.fabric.Fabric.save`.
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Tuple
 
 CANONICAL: Dict[str, str] = {
     "torch.serialization.load": "torch.load",
@@ -17,6 +17,8 @@ CANONICAL: Dict[str, str] = {
     "lightning_fabric.Fabric": "lightning.fabric.Fabric",
     "lightning_fabric.fabric.Fabric": "lightning.fabric.Fabric",
     "accelerate.accelerator.Accelerator": "accelerate.Accelerator",
+    # batchgenerators (nnU-Net's file helpers) binds `join = os.path.join`
+    "batchgenerators.utilities.file_and_folder_operations.join": "os.path.join",
 }
 
 
@@ -33,3 +35,10 @@ def canonical(name: str) -> str:
         head, dot, rest = head.rpartition(".")
         tail = f"{rest}.{tail}"
     return name
+
+
+def known_names_of(module: str) -> Tuple[str, ...]:
+    """The names of the outside ``module`` this data knows: what `from module import *` binds
+    here (a star import of an outside module binds nothing else the linter could name)."""
+    prefix = f"{module}."
+    return tuple(sorted({k[len(prefix):] for k in CANONICAL if k.startswith(prefix) and "." not in k[len(prefix):]}))

@@ -9,7 +9,7 @@ Project settings (`model-classes`, `optimizer-classes`) extend these lists.
 from __future__ import annotations
 
 import re
-from typing import FrozenSet, Mapping
+from typing import FrozenSet, Mapping, Tuple
 
 # Base classes whose subclasses' instances are models.
 MODULE_CLASSES: FrozenSet[str] = frozenset(
@@ -93,6 +93,22 @@ SCALER_CLASSES: FrozenSet[str] = frozenset(
         "torch.cpu.amp.GradScaler",
     }
 )
+
+# Methods of the frameworks and of torch whose parameters take objects of one kind, by the
+# method's own signature (catalog "Kinds", used: like the first argument of DDP, what is passed
+# there has that kind): the kind of each positional argument in order, the last one repeated for
+# the rest (`fabric.setup(model, *optimizers)`). Kinds are `Kind` values (`semantic/facts/kinds.py`).
+TYPED_ARGUMENTS: Mapping[str, Tuple[str, ...]] = {
+    "lightning.fabric.Fabric.setup": ("model", "optimizer"),
+    "lightning.fabric.Fabric.setup_module": ("model",),
+    "lightning.fabric.Fabric.setup_optimizers": ("optimizer",),
+    "accelerate.Accelerator.prepare_model": ("model",),
+    "accelerate.Accelerator.prepare_optimizer": ("optimizer",),
+    "accelerate.Accelerator.prepare_scheduler": ("scheduler",),
+    # `scaler.step(optimizer)`, `scaler.unscale_(optimizer)`
+    **{f"{scaler}.{method}": ("optimizer",) for scaler in SCALER_CLASSES for method in ("step", "unscale_")},
+}
+TYPED_ARGUMENT_METHODS: FrozenSet[str] = frozenset(name.rsplit(".", 1)[1] for name in TYPED_ARGUMENTS)
 
 SAMPLER_CLASSES: FrozenSet[str] = frozenset(
     {
@@ -219,6 +235,8 @@ RANDOM_SAMPLERS: FrozenSet[str] = frozenset(
 # -- paths and storage (CKPT5xx) ------------------------------------------------
 
 # Calls that build a path from parts: the first argument is the first part.
+# Calls that end the process: no statement after them runs.
+PROCESS_EXITS: FrozenSet[str] = frozenset({"sys.exit", "exit", "quit", "builtins.exit", "builtins.quit", "os._exit"})
 PATH_JOINS: FrozenSet[str] = frozenset({"os.path.join", "posixpath.join", "ntpath.join"})
 PATH_CLASSES: FrozenSet[str] = frozenset(
     {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath", "pathlib.WindowsPath"}

@@ -4,9 +4,15 @@ The object saved is read where it is built: a dict literal, `dict(...)`, or
 a variable built up in the same function before the save (`ckpt = {}`,
 `ckpt["k"] = v`, `ckpt.update({...})`, `ckpt.update(k=v)`), nested dicts
 and `**spread` of a literal included, or the dict a same-file function
-returns (`state = self.make_checkpoint()`; read there, and offered no fix). A
-spread (or an update, or a call that receives the variable) of an unknown
-mapping sets `has_unknown_spread`.
+returns (`state = self.make_checkpoint()`; read there, and offered no fix), or
+the dict the one call of the save's function passes for a parameter (`def
+fit(state): ... fabric.save(path, state)`; read at that call, through up to
+three callers, offered no fix, and left out of the in-scope checks of
+102/103/105, since the caller names its objects its own way). A spread (or an
+update, or a call that may add keys to the variable) of an unknown mapping
+sets `has_unknown_spread`; a save, Fabric's `load` (it restores the keys its
+state has) and a same-file function that only reads or updates items of its
+parameter add no key.
 
 The catalog's "Training checkpoint": a dict with a `.state_dict()` of a model
 among its values, or with an optimizer's `state_dict()` and another object's
@@ -27,7 +33,7 @@ For fixes that change what a checkpoint holds (catalog revision 2):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple, Union
 
@@ -43,6 +49,7 @@ from ckptlint.semantic.facts.saves import SaveSite, Saves
 from ckptlint.semantic.facts.weights_only import Unreadable, WeightsOnlyValues
 
 Container = Union[cst.Dict, cst.Call]
+_MAX_PARAMETER_DEPTH = 3  # callers followed up from a save whose object is a parameter
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +78,7 @@ class Checkpoint:
     container: Optional[Container]  # the dict literal / `dict(...)` call a new entry can go into
     variable: Optional[str]  # the name the dict is built up in
     last_assignment: Optional[cst.SimpleStatementLine]  # last unconditional `var["k"] = v` before the save
+    through_parameter: bool = False  # built by the caller of the save's function, passed in
 
     @property
     def keys(self) -> FrozenSet[str]:
@@ -144,7 +152,10 @@ class Checkpoints:
         return isinstance(expr, cst.Dict) or isinstance(expr, cst.Call) and self._core.qualname(expr.func) == "builtins.dict"
 
     def _read(self, save: SaveSite) -> Optional[Checkpoint]:
-        obj = save.obj
+        return self._read_at(save.obj, save.call, save, 0)
+
+    def _read_at(self, obj: Optional[cst.BaseExpression], at: cst.CSTNode, save: SaveSite, depth: int) -> Optional[Checkpoint]:
+        """The dict ``obj`` is at ``at`` (the save, or the call that passes it on to the save)."""
         if obj is None:
             return None
         if self.is_dict_builder(obj):
@@ -154,19 +165,22 @@ class Checkpoints:
             return self._returned(save, obj)
         if not isinstance(obj, cst.Name):
             return None
-        binding = self._core.bindings.reaching(obj.value, save.call)
+        binding = self._core.bindings.reaching(obj.value, at)
+        if binding is not None and binding.is_parameter and isinstance(binding.node, cst.Param):
+            return self._passed_in(save, obj.value, binding, at, depth)
         if binding is None or binding.value is None:
             return None
         if not self.is_dict_builder(binding.value):
             return self._returned(save, binding.value) if isinstance(binding.value, cst.Call) else None
-        return self._built_up(save, obj.value, binding)
+        built = self._built_up(save, obj.value, binding, at)
+        return built if depth == 0 else replace(built, container=None, variable=None, last_assignment=None)
 
-    def _built_up(self, save: SaveSite, variable: str, binding: Binding) -> Checkpoint:
-        """A dict assigned to ``variable`` and filled in before the save."""
+    def _built_up(self, save: SaveSite, variable: str, binding: Binding, at: cst.CSTNode) -> Checkpoint:
+        """A dict assigned to ``variable`` and filled in before ``at``."""
         entries, unknown = self._entries(binding.value, (), save)  # type: ignore[arg-type]
         last: Optional[cst.SimpleStatementLine] = None
         block = self._core.parents.get(binding.node)
-        for statement, small in self._statements_between(save, binding.node):
+        for statement, small in self._statements_between(binding.node, at):
             found = self._mutation(small, variable, save)
             if found is None:
                 continue
@@ -176,6 +190,28 @@ class Checkpoints:
             if isinstance(small, cst.Assign) and isinstance(statement, cst.SimpleStatementLine) and self._core.parents.get(statement) is block:
                 last = statement
         return Checkpoint(save, tuple(entries), unknown, binding.value, variable, last)  # type: ignore[arg-type]
+
+    def _passed_in(self, save: SaveSite, name: str, param: Binding, at: cst.CSTNode, depth: int) -> Optional[Checkpoint]:
+        """A parameter (catalog, "The program": facts travel through parameters): the dict the one
+        call of its function in this file passes, read at that call, with what the function adds
+        before ``at``. Read in another function, it offers no place for a fix, and what is in scope
+        at the save is spelled differently from what the dict holds (`through_parameter`)."""
+        function = self._core.tree.enclosing_function(param.node)
+        callers = self._core.callgraph.callers(function) if function is not None else ()
+        if depth >= _MAX_PARAMETER_DEPTH or len(callers) != 1:
+            return None
+        bound = self._core.callgraph.bind(callers[0], function)
+        argument = bound.value(name) if bound is not None else None
+        outer = self._read_at(argument, callers[0], save, depth + 1) if argument is not None else None
+        if outer is None:
+            return None
+        entries, unknown = list(outer.entries), outer.has_unknown_spread
+        for _, small in self._statements_between(param.node, at):
+            found = self._mutation(small, name, save)
+            if found is not None:
+                entries.extend(found[0])
+                unknown = unknown or found[1]
+        return Checkpoint(save, tuple(entries), unknown, None, None, None, through_parameter=True)
 
     def _returned(self, save: SaveSite, call: cst.Call) -> Optional[Checkpoint]:
         """The dict literal a same-file function returns (its only return); no container for fixes."""
@@ -188,19 +224,19 @@ class Checkpoints:
             binding = self._core.bindings.reaching(value.value, value)
             if binding is None or binding.value is None or not self.is_dict_builder(binding.value):
                 return None
-            built = self._built_up(save, value.value, binding)
+            built = self._built_up(save, value.value, binding, value)
             return Checkpoint(save, built.entries, built.has_unknown_spread, None, None, None)
         if not self.is_dict_builder(value):
             return None
         entries, unknown = self._entries(value, (), save)
         return Checkpoint(save, tuple(entries), unknown, None, None, None)
 
-    def _statements_between(self, save: SaveSite, start: cst.CSTNode) -> Iterator[Tuple[cst.CSTNode, cst.CSTNode]]:
+    def _statements_between(self, start: cst.CSTNode, end_at: cst.CSTNode) -> Iterator[Tuple[cst.CSTNode, cst.CSTNode]]:
         """Simple statements of ``start``'s scope (not of nested functions or classes) after
-        ``start`` and before the save."""
+        ``start`` and before ``end_at``."""
         tree = self._core.tree
         function = tree.enclosing_function(start)
-        begin, end = tree.end[start], tree.order[save.call]
+        begin, end = tree.end[start], tree.order[end_at]
         for line in tree.nodes_within(function or tree.module, cst.SimpleStatementLine):
             if not (begin < tree.order[line] and tree.end[line] < end) or tree.enclosing_function(line) is not function:
                 continue
@@ -313,15 +349,69 @@ class Checkpoints:
         for arg in tree.nodes_within(value, cst.Arg):
             if isinstance(arg.value, (cst.Name, cst.Attribute)):
                 found.append(arg.value)
-        return frozenset(self._core.code(node) for node in found), opaque
+        texts = {self._core.code(node) for node in found}
+        texts.update(filter(None, (self._property_target(node) for node in found)))
+        return frozenset(texts), opaque
+
+    def _property_target(self, expr: cst.BaseExpression) -> Optional[str]:
+        """`self._optimizer` for `self.optimizer` when `optimizer` is a property of the class that
+        returns `self._optimizer`: the state of the one is the state of the other."""
+        if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)):
+            return None
+        function = self._core.tree.enclosing_function(expr)
+        class_def = self._core.tree.class_of(function) if function is not None else None
+        if class_def is None or self._core.callgraph.self_name(function) != expr.value.value:  # type: ignore[arg-type]
+            return None
+        target = self._core.callgraph.property_attribute(class_def, expr.attr.value)
+        return f"{expr.value.value}.{target}" if target is not None else None
 
     def _names_passed(self, node: cst.CSTNode) -> FrozenSet[str]:
+        """Names handed to a call that may add keys to them (not one that keeps the keys of
+        what it is given: `_keeps_keys`)."""
+        parents = self._core.parents
         return frozenset(
-            arg.value.value for arg in self._core.tree.nodes_within(node, cst.Arg) if isinstance(arg.value, cst.Name)
+            arg.value.value
+            for arg in self._core.tree.nodes_within(node, cst.Arg)
+            if isinstance(arg.value, cst.Name) and not self._keeps_keys(parents[arg], arg.value)  # type: ignore[arg-type]
         ) | frozenset(
             call.func.value.value  # type: ignore[attr-defined]
             for call in self._core.tree.nodes_within(node, cst.Call)
             if is_state_dict_call(call) and isinstance(call.func.value, cst.Name)  # type: ignore[attr-defined]
+        )
+
+    def _keeps_keys(self, call: cst.Call, argument: cst.BaseExpression, depth: int = 0) -> bool:
+        """``call`` adds no key to the dict ``argument``: a save only reads what it writes (an
+        earlier save of the same dict, `torch.save(ckpt, tmp)`), Fabric's `load` restores the keys
+        its state already has (and no other), and a same-file function keeps the keys of a
+        parameter that it only reads items of, updates items of, or hands on to such calls."""
+        if id(call) in self._key_keeping_calls:
+            return True
+        function = self._core.callgraph.function_of(call)
+        bound = self._core.callgraph.bind(call, function) if function is not None else None
+        if bound is None or depth >= _MAX_PARAMETER_DEPTH:
+            return False
+        names = [name for name, value in bound.arguments.items() if value is argument]
+        return len(names) == 1 and self._parameter_keeps_keys(function, names[0], depth)  # type: ignore[arg-type]
+
+    def _parameter_keeps_keys(self, function: cst.FunctionDef, parameter: str, depth: int) -> bool:
+        core = self._core
+        for read in core.scopes.reads_of(core.scopes.scope_of_owner(function), parameter):
+            if core.tree.item_access(read) is not None:
+                continue
+            arg = core.parents.get(read)
+            call = core.parents.get(arg) if isinstance(arg, cst.Arg) and not arg.star else None
+            if not (isinstance(call, cst.Call) and self._keeps_keys(call, read, depth + 1)):
+                return False
+        return True
+
+    @cached_property
+    def _key_keeping_calls(self) -> FrozenSet[int]:
+        """The ids of every save call (the calls that write, and the calls of save helpers) and of
+        every Fabric `load`."""
+        sites = (*self._saves.sites, *self._saves.path_sites)
+        loads = self._core.calls_to(catalog.FABRIC_LOAD)
+        return frozenset(id(s.call) for s in sites) | frozenset(id(s.torch_save) for s in sites) | frozenset(
+            id(site.node) for site in loads
         )
 
     def _is_rng(self, value: cst.BaseExpression, depth: int = 0) -> bool:
@@ -368,14 +458,19 @@ class Checkpoints:
         return save.obj is not None and is_state_dict_call(save.obj)
 
     def calls_in(self, entry: Entry, qualnames: FrozenSet[str]) -> Tuple[cst.Call, ...]:
-        """Calls of ``qualnames`` in an entry's value (or in the value of the name it is)."""
-        value = entry.value
-        if isinstance(value, cst.Name):
-            binding = self._core.bindings.reaching(value.value, value)
-            if binding is None or binding.value is None:
-                return ()
-            value = binding.value
-        return tuple(c for c in self._core.tree.nodes_within(value, cst.Call) if self._core.qualname(c.func) in qualnames)
+        """Calls of ``qualnames`` in an entry's value, or in the value of the name it is: of every
+        branch's (`state = torch.cuda.get_rng_state() if cuda else None` written as an `if`: what
+        one branch stores is stored whenever that branch runs)."""
+        values: Tuple[cst.BaseExpression, ...] = (entry.value,)
+        if isinstance(entry.value, cst.Name):
+            bindings = self._core.bindings.candidates(entry.value.value, entry.value)
+            values = tuple(b.value for b in bindings if b.value is not None)
+        return tuple(
+            c
+            for value in values
+            for c in self._core.tree.nodes_within(value, cst.Call)
+            if self._core.qualname(c.func) in qualnames
+        )
 
     def calls_reading_key(self, qualnames: FrozenSet[str], key: str) -> Tuple[cst.Call, ...]:
         """Calls of ``qualnames`` whose only argument reads ``key`` from a mapping (`x["key"]`, `x.get("key")`)."""
@@ -435,6 +530,8 @@ class Checkpoints:
         checkpoint = self.of(save)
         if checkpoint is None or not checkpoint.is_training or checkpoint.has_unknown_spread:
             return ()
+        if checkpoint.through_parameter:
+            return ()  # the dict names its objects as its builder does, not as the save's function does
         if any(entry.opaque for entry in checkpoint.entries):
             return ()  # `[o.state_dict() for o in optimizers]` may hold it
         return tuple(

@@ -160,6 +160,16 @@ class Guards:
                 return self.mentions_rank(binding.value)
         return False
 
+    def save_depends_on_rank(self, save: SaveSite) -> bool:
+        """What ``save`` writes, or where, depends on the rank (CKPT301 is silent): its path or object
+        at the call, the path inside a save helper, or, for a helper of another module, what its
+        summary says of its own save."""
+        if self.path_mentions_rank(save.path) or self.mentions_rank(save.obj, save.call):
+            return True
+        if save.helper is not None and self.path_mentions_rank(save.inner_path):
+            return True
+        return save.external is not None and save.external.save_per_rank
+
     def path_mentions_rank(self, path: Optional[cst.BaseExpression], _depth: int = 0) -> bool:
         """A file name that depends on the rank, through the names it is built from
         (`index = accelerator.process_index`, `name = f"shard_{index}.bin"`, `path = root + name`,
@@ -382,7 +392,7 @@ class Guards:
             if isinstance(small, _EXITS):
                 return True
             if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-                return self._core.qualname(small.value.func) in ("sys.exit", "exit", "quit", "os._exit")
+                return self._core.qualname(small.value.func) in catalog.PROCESS_EXITS
         return isinstance(last, _EXITS)
 
     def callers(self, function: cst.FunctionDef) -> Tuple[cst.Call, ...]:

@@ -10,12 +10,19 @@ The catalog's "Kinds" (revision 2), from how an object is built, used and passed
   their arguments' kinds, in order;
 - **used**: a name (the binding that reaches it, or `self.x`) whose `.parameters()` feeds an optimizer's
   constructor is a model, so is the first argument of a wrap or of
-  `fully_shard`; the first argument of a scheduler's constructor is an optimizer;
+  `fully_shard`; the first argument of a scheduler's constructor is an optimizer; an
+  argument of a framework method that takes one kind by its signature
+  (`fabric.setup(model, *optimizers)`, `fabric.setup_optimizers(opt)`,
+  `scaler.step(optimizer)`: `catalog.TYPED_ARGUMENTS`) has that kind;
 - **passed**: an unannotated parameter has the kind every call of its function
   in the file passes (at least one call); an annotated one its annotation's.
 `self.x` has the kind every (non-None) assignment of it in the class and its
-same-file bases agrees on. When the answer is unknown, or candidates disagree,
-it is None and rules stay silent.
+same-file bases agrees on; one that no method assigns, the kind a `@property`
+of that name returns, or the class body's annotation of it (a dataclass field),
+or what a base class of another project module gives it (its summary). `x.attr`
+of an instance of a same-file class (built there, or a parameter annotated with
+it) is that class's attribute. When the answer is unknown, or candidates
+disagree, it is None and rules stay silent.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -32,6 +39,7 @@ from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.summary import ClassSummary, FunctionSummary, ObjectSummary, Symbol
 from ckptlint.semantic.core.syntax import is_name
 from ckptlint.semantic.data import catalog
+from ckptlint.semantic.data.aliases import canonical
 
 
 class Kind(enum.Enum):
@@ -56,6 +64,9 @@ class ObjectKind:
 MODEL = ObjectKind(Kind.MODEL)
 # The prefix each wrap gives the keys of its `state_dict()`.
 UNWRAP_PREFIX = {"ddp": "module.", "dp": "module.", "fsdp": "module.", "compile": "_orig_mod."}
+# The wrap of a model that branches wrap differently (`DataParallel(model)` in one, the model in
+# the other): a model, whose keys' prefix is unknown.
+MIXED_WRAP = "mixed"
 OPTIMIZER = ObjectKind(Kind.OPTIMIZER)
 # What a use gives a kind to: a binding (id of its node, name), or a `self.x` attribute of a
 # class, every assignment of it (id of the class, "self.x").
@@ -141,6 +152,19 @@ class ObjectKinds:
             self._class_def_kinds[key] = found
         return self._class_def_kinds[key]
 
+    def annotation_kind(self, annotation: cst.BaseExpression) -> Optional[Kind]:
+        """The kind of instance an annotation names (`X | None` and `Optional[X]` name `X`): a class
+        the catalog knows, a same-file class, or a class of another project module (its summary)."""
+        annotation = _without_none(annotation)
+        kind = self.class_kind(self._core.qualname(annotation))
+        if kind is None and isinstance(annotation, cst.Name):
+            local = self._core.callgraph.definition(annotation)
+            kind = self.class_def_kind(local) if isinstance(local, cst.ClassDef) else None
+        if kind is None:
+            symbol = self._core.external(annotation)
+            kind = Kind(symbol.kind) if isinstance(symbol, ClassSummary) and symbol.kind is not None else None
+        return kind
+
     # -- expressions -------------------------------------------------------
     def of(self, expr: cst.BaseExpression) -> Optional[ObjectKind]:
         return self._of(expr, frozenset())
@@ -167,16 +191,15 @@ class ObjectKinds:
             found = self._of_name(expr.value, expr, dereferenced, seen)
             return found or _summary_kind(self._core.external(expr), constructed=False)
         if isinstance(expr, cst.Attribute):
-            inner = self._self_attribute(expr, seen)
+            inner = self._self_attribute(expr, seen) or self._instance_attribute(expr, seen)
             if inner is not None:
                 return inner
             owner = self._of(expr.value, seen)
             if owner is not None and owner.wrap is not None and expr.attr.value == owner.unwrap_attribute:
                 return MODEL
             return None
-        if isinstance(expr, cst.IfExp):
-            body, orelse = self._of(expr.body, seen), self._of(expr.orelse, seen)
-            return body if body == orelse else None
+        if isinstance(expr, cst.IfExp):  # `DDP(model) if distributed else model`: both are models
+            return _agree({self._of(expr.body, seen), self._of(expr.orelse, seen)})
         return None
 
     def of_name(self, name: str, at: cst.CSTNode) -> Optional[ObjectKind]:
@@ -206,12 +229,7 @@ class ObjectKinds:
             kinds.add(found if found is not None else self._used_as(_binding_key(binding)))
             if None in kinds:
                 return None
-        if len(kinds) == 1:
-            return next(iter(kinds))
-        wraps = {k.wrap for k in kinds if k is not None and k.kind is Kind.MODEL}
-        if len(wraps) == len(kinds) and all(w is not None for w in wraps) and len({UNWRAP_PREFIX.get(w) for w in wraps}) == 1:
-            return sorted(kinds, key=lambda k: k.wrap or "")[0]  # `DDP(model)` or `DataParallel(model)`: both `module.`
-        return None
+        return _agree(kinds)
 
     def _of_call(self, call: cst.Call, seen: Seen) -> Optional[ObjectKind]:
         qualname = self._core.qualname(call.func)
@@ -237,8 +255,40 @@ class ObjectKinds:
             local = self.class_def_kind(target)
             return ObjectKind(local) if local is not None else None
         if isinstance(target, cst.FunctionDef):
-            return self._factory_kind(target, seen)
-        return _summary_kind(self._core.external(call.func), constructed=True)
+            found = self._factory_kind(target, seen)
+            if found is None:
+                parameter = self.returned_parameter(target)
+                bound = self._core.callgraph.bind(call, target) if parameter is not None else None
+                argument = bound.value(parameter) if bound is not None else None  # type: ignore[arg-type]
+                found = self._of(argument, seen) if argument is not None else None
+            return found
+        symbol = self._core.external(call.func)
+        found = _summary_kind(symbol, constructed=True)
+        if found is None and isinstance(symbol, FunctionSummary) and symbol.returns_parameter is not None:
+            argument = self._core.external_arguments(call).get(symbol.returns_parameter)
+            found = self._of(argument, seen) if argument is not None else None
+        return found
+
+    def returned_parameter(self, function: cst.FunctionDef) -> Optional[str]:
+        """The parameter that every return of ``function`` gives back, itself or through methods
+        that return the same object (`return model.to(device)`): what a call of it returns is
+        what the call passes there."""
+        returns = self._core.callgraph.returns(function)
+        names = {self._parameter_returned(value, 0) if value is not None else None for value in returns}
+        found = next(iter(names)) if len(names) == 1 else None
+        return found if found != self._core.callgraph.self_name(function) else None
+
+    def _parameter_returned(self, value: cst.BaseExpression, depth: int) -> Optional[str]:
+        while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in catalog.SAME_OBJECT_METHODS:
+            value = value.func.value
+        if not isinstance(value, cst.Name):
+            return None
+        binding = self._core.bindings.reaching(value.value, value)
+        if binding is None:
+            return None
+        if binding.is_parameter:
+            return value.value if isinstance(binding.node, cst.Param) else None
+        return self._parameter_returned(binding.value, depth + 1) if binding.value is not None and depth < 2 else None
 
     def _is_model_registry(self, func: cst.Subscript) -> bool:
         """`models.__dict__[name]` of torchvision (the ImageNet example's `--arch`)."""
@@ -278,7 +328,7 @@ class ObjectKinds:
         if binding.unpacked_from is not None and binding.position is not None:
             return self._element(binding.unpacked_from, binding.position, seen)
         if binding.annotation is not None:  # `optimizer: torch.optim.Optimizer`, `Optimizer | None`
-            kind = self.class_kind(self._core.qualname(_without_none(binding.annotation)))
+            kind = self.annotation_kind(binding.annotation)
             if kind is not None or not binding.is_parameter:
                 return ObjectKind(kind) if kind is not None else None
         if binding.is_parameter and isinstance(binding.node, cst.Param):
@@ -329,6 +379,14 @@ class ObjectKinds:
         class_def = self._self_class(expr)
         return self.attribute_kind(class_def, expr.attr.value, seen) if class_def is not None else None
 
+    def _instance_attribute(self, expr: cst.Attribute, seen: Seen) -> Optional[ObjectKind]:
+        """`x.attr` where `x` is an instance of a same-file class other than the method's own
+        (`state: CheckpointState`, `trainer = Trainer()`): what that class gives the attribute."""
+        if not isinstance(expr.value, cst.Name) or self._self_class(expr) is not None:
+            return None
+        class_def = self._core.callgraph.instance_class(expr.value)
+        return self.attribute_kind(class_def, expr.attr.value, seen) if class_def is not None else None
+
     def _self_class(self, expr: cst.Attribute) -> Optional[cst.ClassDef]:
         if not isinstance(expr.value, cst.Name):
             return None
@@ -353,18 +411,65 @@ class ObjectKinds:
             for b in self._core.bindings.attribute_bindings(owner, attribute)
             if not is_name(b.value, "None")
         ]
+        if not candidates:
+            self._attributes[key] = None  # guards against a property that reads itself
+            found = self._declared(class_def, attribute, seen) or self._used_as((id(class_def), f"self.{attribute}"))
+            self._attributes[key] = found
+            return found
         own = [b for b in candidates if not self._reads_attribute(b, attribute)]
         self._attributes[key] = self._agreed(own, class_def, attribute, seen)  # provisional, for the others
         found = self._agreed(candidates, class_def, attribute, seen)
         self._attributes[key] = found
         return found
 
+    def _declared(self, class_def: cst.ClassDef, attribute: str, seen: Seen) -> Optional[ObjectKind]:
+        """An attribute no method of the class (or of its same-file bases) assigns: a `@property`
+        (the kind of what it returns), or one that a base class of another project module gives a
+        kind (its summary)."""
+        method = self._core.callgraph.property_method(class_def, attribute)
+        if method is not None:
+            return self._factory_kind(method, seen)
+        annotation = self._class_annotation(class_def, attribute)
+        if annotation is not None:
+            kind = self.annotation_kind(annotation)
+            return ObjectKind(kind) if kind is not None else None
+        for owner in self._core.callgraph.bases(class_def):
+            for base in owner.bases:
+                symbol = self._core.external(base.value)
+                kind = symbol.attributes.get(attribute) if isinstance(symbol, ClassSummary) else None
+                if kind is not None:
+                    return ObjectKind(Kind(kind))
+        return None
+
+    def _class_annotation(self, class_def: cst.ClassDef, attribute: str) -> Optional[cst.BaseExpression]:
+        """The annotation the class body (or a same-file base's) declares ``attribute`` with (a
+        dataclass field, `model: torch.nn.Module`)."""
+        for owner in self._core.callgraph.bases(class_def):
+            for statement in owner.body.body:
+                if not isinstance(statement, cst.SimpleStatementLine):
+                    continue
+                for small in statement.body:
+                    if isinstance(small, cst.AnnAssign) and is_name(small.target, attribute):
+                        return small.annotation.annotation
+        return None
+
+    def external_attributes(self, class_def: cst.ClassDef) -> FrozenSet[str]:
+        """Attributes that the bases of ``class_def`` (or of its same-file bases) from other project
+        modules give a kind."""
+        names: FrozenSet[str] = frozenset()
+        for owner in self._core.callgraph.bases(class_def):
+            for base in owner.bases:
+                symbol = self._core.external(base.value)
+                if isinstance(symbol, ClassSummary):
+                    names |= frozenset(symbol.attributes)
+        return names
+
     def _agreed(self, bindings: List[Binding], class_def: cst.ClassDef, attribute: str, seen: Seen) -> Optional[ObjectKind]:
         """The kind the assignments agree on; an assignment of unknown kind takes the attribute's
         kind by use (`self.scheduler = StepLR(self.optimizer)` makes `self.optimizer` one)."""
         used = self._used_as((id(class_def), f"self.{attribute}"))
         kinds = {self.of_binding(b, seen) or used for b in bindings} or {used}
-        return next(iter(kinds)) if len(kinds) == 1 else None
+        return _agree(kinds)
 
     def _reads_attribute(self, binding: Binding, attribute: str) -> bool:
         value = binding.value if binding.value is not None else binding.unpacked_from
@@ -414,6 +519,8 @@ class ObjectKinds:
             found[key] = kind
 
         for call in self._core.tree.nodes(cst.Call):
+            for argument, typed in self._typed_arguments(call):
+                record(argument, typed)
             qualname = self._core.qualname(call.func)
             first = _first_argument(call)
             if qualname in catalog.WRAPS or qualname in catalog.FULLY_SHARD:
@@ -429,6 +536,23 @@ class ObjectKinds:
         for key in conflicts:
             found.pop(key, None)
         return found
+
+    def _typed_arguments(self, call: cst.Call) -> List[Tuple[cst.BaseExpression, ObjectKind]]:
+        """The positional arguments of a framework method that takes objects of one kind
+        (`fabric.setup_optimizers(opt)`, `scaler.step(opt)`: catalog data), with that kind."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in catalog.TYPED_ARGUMENT_METHODS:
+            return []
+        owner = self._core.instance_type(func.value)
+        kinds = catalog.TYPED_ARGUMENTS.get(canonical(f"{owner}.{func.attr.value}")) if owner is not None else None
+        if kinds is None:
+            return []
+        typed = []
+        for index, arg in enumerate(call.args):
+            if arg.star or arg.keyword is not None:
+                break
+            typed.append((arg.value, ObjectKind(Kind(kinds[min(index, len(kinds) - 1)]))))
+        return typed
 
     def _parameter_owners(self, params: Optional[cst.BaseExpression]) -> List[cst.BaseExpression]:
         """`X` of every `X.parameters()` / `X.named_parameters()` in an optimizer's params argument
@@ -447,6 +571,25 @@ class ObjectKinds:
                 if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
                     owners.append(func.value)
         return owners
+
+
+def _agree(kinds: Set[Optional[ObjectKind]]) -> Optional[ObjectKind]:
+    """The kind that every branch (or every assignment) gives (catalog, "Names": "except where
+    every branch gives the same kind"). Wrapped and plain models are all models: the same wrap
+    is kept, wraps that prefix the keys alike give the first (`DDP(model)` or
+    `DataParallel(model)`: both `module.`), and different ones give a model whose wrap is
+    `MIXED_WRAP` (its keys' prefix is unknown: rules that need the wrap stay silent)."""
+    if not kinds or None in kinds:
+        return None
+    if len(kinds) == 1:
+        return next(iter(kinds))
+    known = [k for k in kinds if k is not None]
+    if any(k.kind is not Kind.MODEL for k in known):
+        return None
+    prefixes = {UNWRAP_PREFIX.get(k.wrap) if k.wrap is not None else None for k in known}
+    if None not in prefixes and len(prefixes) == 1:
+        return sorted(known, key=lambda k: k.wrap or "")[0]
+    return ObjectKind(Kind.MODEL, wrap=MIXED_WRAP)
 
 
 def _summary_kind(symbol: Optional[Symbol], constructed: bool) -> Optional[ObjectKind]:

@@ -32,6 +32,7 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 import libcst as cst
 
 from ckptlint.semantic.core.module import ModuleCore
+from ckptlint.semantic.data import catalog
 
 EPOCH_NAME = re.compile(r"^(ep|epoch|\w*_epoch|epoch_\w*|\w*_ep|epoch_idx|i_epoch)$", re.IGNORECASE)
 EPOCH_WORD = re.compile(r"epoch", re.IGNORECASE)
@@ -148,6 +149,74 @@ class Loops:
         """``node`` runs in a `for` or `while` loop of its own function."""
         return self._core.tree.enclosing(node, (cst.For, cst.While), stop=(cst.FunctionDef,)) is not None
 
+    def repeats(self, node: cst.CSTNode) -> bool:
+        """``node`` may run more than once per call of its function: a `for` or `while` loop of its
+        function holds it and may start another iteration after it. An iteration that always
+        leaves the loop after ``node`` (a `return` or process exit later in a block that holds it,
+        a `raise` that no `try` around it in the loop catches, or a `break` of that loop), or that
+        runs it in a branch the loop variable selects once (`selected_once`), runs it once per
+        run of the loop (a fallback save in an `except` that re-raises); a loop around that one
+        may still run it again."""
+        tree = self._core.tree
+        exit_kind: Optional[str] = None  # what ends the iteration after node, found so far
+        child: cst.CSTNode = node
+        for current in tree.ancestors(node):
+            if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)):
+                return False
+            if isinstance(current, (cst.For, cst.While)) and child is current.body:
+                if exit_kind in ("return", "raise"):
+                    return False  # out of the function: no loop of it runs node again
+                if exit_kind is None and not self.selected_once(node, current):
+                    return True
+                exit_kind = None  # this loop runs node once; an outer loop may run it again
+            elif isinstance(current, (cst.Try, cst.TryStar)) and child is current.body and current.handlers:
+                exit_kind = None if exit_kind == "raise" else exit_kind  # a handler may catch it
+            elif exit_kind is None and isinstance(current, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                exit_kind = self._exit_after(current, child)
+            child = current
+        return False
+
+    def selected_once(self, node: cst.CSTNode, loop: cst.CSTNode) -> bool:
+        """``node`` sits in a branch that the value of ``loop``'s variable selects for one iteration
+        at most: the body of `if v == "final":` (`is`; the `else` of `!=`, `is not`), or either
+        branch of `if v:` (a loop over flags, `for swa in (False, True)`). The values a loop
+        iterates are taken to be distinct, as a path that names the loop variable is taken to be
+        new each time (catalog, CKPT109)."""
+        if not isinstance(loop, cst.For) or not isinstance(loop.target, cst.Name):
+            return False
+        variable = loop.target.value
+        child = node
+        for current in self._core.tree.ancestors(node):
+            if current is loop:
+                return False
+            if isinstance(current, cst.If) and (child is current.body or child is current.orelse):
+                if _selects_one(current.test, variable, in_body=child is current.body):
+                    return True
+            child = current
+        return False
+
+    def _exit_after(self, block: cst.BaseSuite, statement: cst.CSTNode) -> Optional[str]:
+        """How a statement after ``statement`` in ``block`` always leaves: "break", "raise", "return"
+        (a `return` or a process exit), None when none does."""
+        after = False
+        for current in block.body:
+            if current is statement:
+                after = True
+            if not after:
+                continue
+            smalls = current.body if isinstance(current, cst.SimpleStatementLine) else [current]
+            for small in smalls:
+                if isinstance(small, cst.Break):
+                    return "break"
+                if isinstance(small, cst.Raise):
+                    return "raise"
+                if isinstance(small, cst.Return):
+                    return "return"
+                if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                    if self._core.qualname(small.value.func) in catalog.PROCESS_EXITS:
+                        return "return"
+        return None
+
     def variables_around(self, node: cst.CSTNode) -> FrozenSet[str]:
         """The variables of the `for` loops around ``node`` in its own function (not comprehensions)."""
         names: Set[str] = set()
@@ -252,6 +321,34 @@ class Loops:
             if owner is loop:
                 return True
         return False
+
+
+_EQUAL = (cst.Equal, cst.Is)
+_NOT_EQUAL = (cst.NotEqual, cst.IsNot)
+
+
+def _selects_one(test: cst.BaseExpression, variable: str, in_body: bool) -> bool:
+    """The branch of an `if` testing ``test`` runs for one value of ``variable`` at most
+    (`Loops.selected_once`)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, in_body = test.expression, not in_body
+    if isinstance(test, cst.Name):
+        return test.value == variable  # a flag: one truthy value, one falsy
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    left, target = test.left, test.comparisons[0]
+    sides = (left, target.comparator)
+    if not any(isinstance(side, cst.Name) and side.value == variable for side in sides):
+        return False
+    if not any(_is_literal(side) for side in sides):
+        return False
+    return isinstance(target.operator, _EQUAL) if in_body else isinstance(target.operator, _NOT_EQUAL)
+
+
+def _is_literal(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)):
+        return True
+    return isinstance(expr, cst.Name) and expr.value in ("True", "False", "None")
 
 
 def for_target_names(loop: cst.For) -> FrozenSet[str]:

@@ -8,8 +8,10 @@ once in the same function. Everything else is unknown, and rules stay silent.
 
 A save *overwrites* its checkpoint (CKPT109, revision 2) when it runs more
 than once per process with the same path: it sits in a loop of its
-function, or in a same-file function called from one (a helper's call: the
-call repeats, or the save sits in a loop of the helper), and its path
+function that may run it again (`Loops.repeats`: not when its iteration
+always leaves the loop after it), or in a same-file function called from
+one (a helper's call: the call repeats, or the save runs repeatedly in a
+loop of the helper), and its path
 (followed through locals) names no enclosing loop variable and no epoch,
 step or iteration counter. A save that runs once per process (a final
 export) writes a new file once; a path that the function receives from its
@@ -39,6 +41,7 @@ FILE_OBJECT_NAMES = frozenset({"f", "fp", "fh", "fd", "buf", "buffer", "stream",
 PATH_BUILDERS = frozenset({"os.path.join", "pathlib.Path", "pathlib.PurePath", "builtins.str", "os.fspath"})
 PROGRESS_WORDS = ("epoch", "step", "iter")
 RENAMES = ("os.replace", "os.rename", "shutil.move")
+TORCH_LOAD = "torch.load"
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CALLER_DEPTH = 3
 
@@ -196,7 +199,7 @@ class PathFacts:
         path = save.path
         if save.atomic or path is None or not self.is_path_expression(path) or save.paths_checked_at_callers:
             return False
-        if self._renamed_after(save.torch_save):
+        if self._renamed_after(save.torch_save) or self._fills_a_cache(save, path):
             return False
         if save.path_arguments is not None:  # a helper building the path from what this call passes
             if any(self.varies_per_run(value, save.call) for value in save.path_arguments.values()):
@@ -206,14 +209,14 @@ class PathFacts:
             return self._repeats(save)
         if self.varies_per_run(path, save.call):
             return False
-        if self.depends_on_parameters(path, save.call) and not self._loops.inside_any_loop(save.call):
+        if self.depends_on_parameters(path, save.call) and not self._loops.repeats(save.call):
             return False  # the caller picks the path (maybe a temporary it renames): unknown
         return self._repeats(save)
 
     def _repeats(self, save: SaveSite) -> bool:
         """The save writes its path again: its call repeats, or (a helper's call) the helper's
-        save sits in a loop of the helper (`def train(path): for epoch ...: torch.save(s, path)`)."""
-        helper_loops = save.torch_save is not save.call and self._loops.inside_any_loop(save.torch_save)
+        save repeats in a loop of the helper (`def train(path): for epoch ...: torch.save(s, path)`)."""
+        helper_loops = save.torch_save is not save.call and self._loops.repeats(save.torch_save)
         return helper_loops or self.runs_repeatedly(save.call)
 
     def varies_per_run(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
@@ -225,6 +228,8 @@ class PathFacts:
             value = self.resolve_local(name, at)
             if value is not name and value is not None:
                 names |= _read_names(tree, value)
+            elif self._chosen_per_iteration(name, at):
+                return True
         if any(word in name.lower() for name in names for word in PROGRESS_WORDS):
             return True
         around: Set[str] = set()
@@ -232,6 +237,19 @@ class PathFacts:
             if isinstance(current, (cst.For, cst.CompFor)):
                 around |= _read_names(tree, current.target)
         return bool(names & around)
+
+    def _chosen_per_iteration(self, name: cst.Name, at: cst.CSTNode) -> bool:
+        """A local that branches assign, each in a branch that an enclosing loop's variable selects
+        once (`if swa_eval: path = a` / `else: path = b` in `for swa_eval in swas`): each iteration
+        that reaches ``at`` assigned it anew, to a path no other iteration writes."""
+        candidates = self._core.bindings.candidates(name.value, at)
+        if len(candidates) < 2 or self._core.bindings.maybe_unbound(name.value, at):
+            return False
+        tree = self._core.tree
+        return any(
+            all(tree.contains(loop.node.body, b.node) and self._loops.selected_once(b.node, loop.node) for b in candidates)
+            for loop in self._loops.enclosing(at)
+        )
 
     def _varies_apart_from(self, expr: cst.BaseExpression, at: cst.CSTNode, parameters: FrozenSet[str]) -> bool:
         """The helper's path names a counter or loop variable other than the parameters a call fills."""
@@ -251,13 +269,33 @@ class PathFacts:
         return bool(_variables(self._core.tree, expr) & set(params))
 
     def runs_repeatedly(self, node: cst.CSTNode, depth: int = 0) -> bool:
-        """``node`` runs in a loop of its function, or its function is called from one (same file)."""
-        if self._loops.inside_any_loop(node):
+        """``node`` runs more than once in a loop of its function (`Loops.repeats`), or its function
+        is called from one (same file)."""
+        if self._loops.repeats(node):
             return True
         function = self._core.tree.enclosing_function(node)
         if function is None or depth >= _CALLER_DEPTH:
             return False
         return any(self.runs_repeatedly(call, depth + 1) for call in self._core.callgraph.callers(function))
+
+    def _fills_a_cache(self, save: SaveSite, path: cst.BaseExpression) -> bool:
+        """The write is in one branch of an `if` whose other branch loads the same path (`if
+        os.path.exists(f): x = torch.load(f)` / `else: x = build(); torch.save(x, f)`): a cache of
+        what the function computes, rebuilt whenever it is not read, not a checkpoint of a run."""
+        core = self._core
+        written = save.inner_path if save.helper is not None and save.inner_path is not None else path
+        tree, text = core.tree, core.code(written)
+        loads = [site.node for site in core.calls_to(TORCH_LOAD) if _same_path(core, site.arg("f"), text)]
+        child: cst.CSTNode = save.torch_save
+        for current in tree.ancestors(save.torch_save):
+            if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.Module)):
+                return False
+            if isinstance(current, cst.If) and current.orelse is not None:
+                other = current.orelse if child is current.body else current.body if child is current.orelse else None
+                if other is not None and any(tree.contains(other, load) for load in loads):
+                    return True
+            child = current
+        return False
 
     def _renamed_after(self, torch_save: cst.Call) -> bool:
         """A write to a temporary name that the same function renames into place."""
@@ -317,6 +355,10 @@ def _directory_of(text: str, whole: bool) -> bool:
     if cut <= 0:
         return False
     return stripped[:cut].strip("./\\") != "" if whole else True
+
+
+def _same_path(core: ModuleCore, argument: Optional[cst.Arg], text: str) -> bool:
+    return argument is not None and not argument.star and core.code(argument.value) == text
 
 
 def _read_names(tree: Tree, expr: cst.CSTNode) -> FrozenSet[str]:

@@ -7,7 +7,8 @@ The catalog's "Save" (revision 2). A *save call* writes an object to a path:
 the parameters it lists, its `obj` and `path` naming the object and the
 path), or a call of a *save helper*. A function of this file is a save helper when a save call in its body
 receives one of its parameters (and, for the object, does nothing else with it
-but log it: a training loop that also saves the state it was given is no
+but log it or look its items up, `model = state["model"]`: it saves what it was
+given, unchanged; a training loop that also saves the state it was given is no
 helper):
 - as the object (`def save_ckpt(state, path): torch.save(state, path)`), or
   everything at once (`def save_on_master(*args, **kwargs): torch.save(*args,
@@ -98,6 +99,7 @@ class Saves:
         self._core = core
         self._buffers = buffers
         self.helpers: Dict[int, SaveHelper] = {}  # by id() of the helper function
+        self.helper_saves: Dict[int, SaveSite] = {}  # the save in each helper's body, by id() of the helper
         self.sites: List[SaveSite] = []  # where what is written is checked (101-108, 3xx)
         self.path_sites: List[SaveSite] = []  # where the path is checked (109, 501-505)
         self._build()
@@ -141,6 +143,7 @@ class Saves:
             return []
         callers = self._core.callgraph.callers(helper.function)
         self.helpers[id(helper.function)] = helper
+        self.helper_saves[id(helper.function)] = site
         calls = [c for c in (self._helper_site(call, helper, site) for call in callers) if c is not None]
         if helper.obj_parameter is None and not helper.forwards:  # path only: the object is built here
             self.sites.append(site)
@@ -242,12 +245,13 @@ class Saves:
         return tuple(found)
 
     def _only_saved(self, function: cst.FunctionDef, parameter: str, call: cst.Call) -> bool:
-        """Every read of ``parameter`` in ``function`` is in the save ``call`` (or a log line):
-        the function's job with that object is to save it."""
+        """Every read of ``parameter`` in ``function`` is in the save ``call``, in a log line, or
+        looks up one of its items (`model = state["model"]`, to save the config next to it): the
+        function's job with that object is to save it as it was given, unchanged."""
         core = self._core
         scope = core.scopes.scope_of_owner(function)
         for read in core.scopes.reads_of(scope, parameter):
-            if core.tree.contains(call, read):
+            if core.tree.contains(call, read) or core.tree.item_access(read) == "read":
                 continue
             around = core.tree.enclosing(read, (cst.Call,))
             if not (isinstance(around, cst.Call) and callee_name(around) in LOG_CALLS):

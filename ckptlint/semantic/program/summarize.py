@@ -30,7 +30,7 @@ def summarize(model: SemanticModel) -> ModuleSummary:
             methods = {
                 s.name.value: _function(model, s) for s in statement.body.body if isinstance(s, cst.FunctionDef)
             }
-            classes[statement.name.value] = ClassSummary(kind.value if kind is not None else None, methods)
+            classes[statement.name.value] = ClassSummary(kind.value if kind is not None else None, methods, _attributes(model, statement))
     return ModuleSummary(functions, classes, _objects(model), _imports(model))
 
 
@@ -45,8 +45,10 @@ def _function(model: SemanticModel, function: cst.FunctionDef) -> FunctionSummar
         saves_path=helper.path_parameter if helper is not None else None,
         forwards_save=helper is not None and helper.forwards,
         builds_checkpoint=helper is not None and helper.obj_parameter is None and not helper.forwards,
-        save_guarded=helper is not None and model.guards.guard_of(helper.inner) is not None,
+        save_guarded=helper is not None and _guarded_inside(model, helper.inner),
+        save_per_rank=helper is not None and model.guards.save_depends_on_rank(model.saves.helper_saves[id(function)]),
         returns_kind=returns_kind.kind.value if returns_kind is not None else None,
+        returns_parameter=model.kinds.returned_parameter(function) if returns_kind is None else None,
         returns_rank_test=model.guards.returns_rank_test(function),
         returns_rank=model.guards.returns_rank(function),
         seeds=tuple(sorted(seeding[1])) if seeding is not None else (),
@@ -59,6 +61,31 @@ def _function(model: SemanticModel, function: cst.FunctionDef) -> FunctionSummar
         syncs=model.guards.syncs(function),
         sets_epoch=model.distributed.sets_epoch(function),
     )
+
+
+def _attributes(model: SemanticModel, class_def: cst.ClassDef) -> Dict[str, str]:
+    """The kinds of the class's instance attributes that are known: assigned `self.x`, properties,
+    and what its bases of other modules give."""
+    properties = {
+        method.name.value
+        for owner in model.callgraph.bases(class_def)
+        for method in owner.body.body
+        if isinstance(method, cst.FunctionDef) and model.callgraph.property_method(class_def, method.name.value) is method
+    }
+    names = model.kinds.attributes(class_def) | properties | model.kinds.external_attributes(class_def)
+    found: Dict[str, str] = {}
+    for name in sorted(names):
+        kind = model.kinds.attribute_kind(class_def, name)
+        if kind is not None:
+            found[name] = kind.kind.value
+    return found
+
+
+def _guarded_inside(model: SemanticModel, save: cst.Call) -> bool:
+    """The save runs only under a rank guard of its own function (or a decorator): a guard that
+    holds only because every caller in this module is guarded says nothing of other modules' calls."""
+    guard = model.guards.guard_of(save)
+    return guard is not None and guard.kind != "caller"
 
 
 def _seed_parameter(seeding, params) -> Optional[str]:  # type: ignore[no-untyped-def]
