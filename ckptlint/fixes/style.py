@@ -24,20 +24,17 @@ def preferred_quote(model: "SemanticModel") -> str:
     """`'` or `"`: what the majority of the file's string literals use."""
     found = _QUOTES.get(model)
     if found is None:
-        found = _QUOTES[model] = _majority(_string_quotes(model.module))
+        found = _QUOTES[model] = _majority(_string_quotes(model))
     return found
 
 
-def _string_quotes(node: cst.CSTNode) -> Iterator[str]:
-    """The quote of each one-line string literal under ``node`` (f-strings included)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (cst.SimpleString, cst.FormattedString)):
-            if len(current.quote) == 1:
-                yield current.quote
-            continue
-        stack.extend(children(current))
+def _string_quotes(model: "SemanticModel") -> Iterator[str]:
+    """The quote of each one-line string literal of the file (f-strings included, not the
+    strings inside an f-string's replacement fields), read off the model's one walk."""
+    tree = model.tree
+    for node in tree.nodes(cst.SimpleString, cst.FormattedString):
+        if len(node.quote) == 1 and tree.enclosing(node, (cst.FormattedString,)) is None:
+            yield node.quote
 
 
 def _majority(quotes: Iterable[str]) -> str:
