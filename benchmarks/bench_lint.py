@@ -28,8 +28,9 @@ Measured, each in a fresh process (peak RSS from `wait4`):
   file that needs the full analysis: the parse floor, and ckptlint cold with 1
   job and with all cores, each source from its root as `realworld/score.py`
   lints it (so its imports of its own modules resolve);
-- one 532-line real training script end to end (`litgpt/pretrain.py`, from its
-  project's root), median of 5: the pre-commit case.
+- one 532-line real training script end to end (`litgpt/pretrain.py`, in a copy of its
+  project whose other modules' summaries are cached, the script edited before each run),
+  median of 5: the pre-commit case.
 Ratios are of runs made in this one run (the machine's load drifts); the load
 average is printed at the start and the end.
 """
@@ -210,6 +211,27 @@ def median_of(runs: int, measure) -> Dict[str, float]:  # type: ignore[no-untype
     return {**results[len(results) // 2], "runs": runs}
 
 
+def precommit_case(root: str, script: str) -> Dict[str, float]:
+    """A pre-commit run on one changed training script: a copy of its project whose other
+    modules' summaries are in the cache (an earlier run), the script edited before each run
+    (so its own result is never a cache hit), median of 5."""
+    work = tempfile.mkdtemp(prefix="ckptlint-precommit-")
+    try:
+        project, cache = os.path.join(work, "project"), os.path.join(work, "cache")
+        shutil.copytree(root, project)
+        ckptlint([script], "--cache-dir", cache, cwd=project)  # the summaries of its imports
+        edits = iter(range(5))
+
+        def edited_run() -> Dict[str, float]:
+            with open(os.path.join(project, script), "a", encoding="utf-8") as handle:
+                handle.write(f"# edit {next(edits)}\n")
+            return ckptlint([script], "--cache-dir", cache, cwd=project)
+
+        return median_of(5, edited_run)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 _LINK_DIRS: Dict[int, str] = {}
 
 
@@ -324,9 +346,7 @@ def main() -> int:
             print(f"real training scripts: {len(scripts)} files, {script_lines:,} lines, {len(analysed_scripts)} fully analysed")
             root = os.path.join(REALWORLD, "corpus", PRECOMMIT_SCRIPT[0])
             if os.path.isdir(root):
-                results["one_training_script"] = median_of(
-                    5, lambda: ckptlint([PRECOMMIT_SCRIPT[1]], "--no-cache", cwd=root)
-                )
+                results["one_training_script"] = precommit_case(root, PRECOMMIT_SCRIPT[1])
     finally:
         shutil.rmtree(cache, ignore_errors=True)
         for directory in _LINK_DIRS.values():
