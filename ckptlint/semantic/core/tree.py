@@ -20,7 +20,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Type, TypeVa
 
 import libcst as cst
 
-from ckptlint.semantic.core.walk import child_fields, children
+from ckptlint.semantic.core.walk import child_fields, child_list, children
 
 ScopeOwner = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
@@ -78,7 +78,10 @@ class Tree:
                 listed = by_type[node_type] = []
             listed.append(node)
             stack.append((node, scope, True))
-            pending = list(self._children_with_owner(node, scope, first_iter_owner))
+            if node_type in _INNER_FIELDS or (node_type is cst.CompFor and id(node) in first_iter_owner):
+                pending = list(self._children_with_owner(node, scope, first_iter_owner))
+            else:  # most nodes: every child in the node's own scope
+                pending = [(child, scope) for child in child_list(node)]
             for child, child_scope in reversed(pending):
                 if type(child) in LAYOUT_LEAVES:
                     continue

@@ -12,7 +12,7 @@ from libcst's source), so the walk meets the nodes in the order a visitor would
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterator, Tuple, Type
+from typing import Dict, Iterator, List, Tuple, Type
 
 import libcst as cst
 
@@ -34,12 +34,40 @@ def child_fields(node_type: Type[cst.CSTNode]) -> Tuple[str, ...]:
 
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """``node``'s children, in the order libcst visits them."""
+    return iter(child_list(node))
+
+
+def child_list(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """``node``'s children, in the order libcst visits them, as a list (the walk's hot path:
+    no generator, and `CSTNode`'s abstract-class `isinstance` answered once per value type)."""
+    found: List[cst.CSTNode] = []
     for name in child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (tuple, list)):
+        kind = _KINDS.get(type(value))
+        if kind is None:
+            kind = _kind(type(value))
+        if kind is _NODE:
+            found.append(value)
+        elif kind is _SEQUENCE:
             for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
+                item_kind = _KINDS.get(type(item))
+                if item_kind is None:
+                    item_kind = _kind(type(item))
+                if item_kind is _NODE:
+                    found.append(item)
+    return found
 
+
+_NODE, _SEQUENCE, _OTHER = "node", "sequence", "other"
+_KINDS: Dict[type, str] = {}
+
+
+def _kind(value_type: type) -> str:
+    if issubclass(value_type, cst.CSTNode):
+        kind = _NODE
+    elif issubclass(value_type, (tuple, list)):
+        kind = _SEQUENCE
+    else:
+        kind = _OTHER
+    _KINDS[value_type] = kind
+    return kind
