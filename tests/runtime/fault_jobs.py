@@ -76,10 +76,12 @@ def stall(directory: str, signal_file: str, go: str) -> None:
     print(json.dumps(_outcome(lambda: mgr.save(model=_model(1.0), epoch=1))))
 
 
-def trainer(directory: str, count: str, out: str) -> None:
+def trainer(directory: str, count: str, out: str, reading: str = "") -> None:
     mgr = rt.CheckpointManager(directory, keep_last=2)
     model = _model(0.0, width=512)
     failures = []
+    if reading:  # saves start once the reader's loop runs (its torch import takes seconds on a busy machine)
+        _wait_for(reading)
     for epoch in range(int(count)):
         with torch.no_grad():
             model.weight.fill_(float(epoch))
@@ -90,13 +92,15 @@ def trainer(directory: str, count: str, out: str) -> None:
         json.dump({"saves": int(count), "failures": failures}, fh)
 
 
-def reader(directory: str, stop: str, out: str) -> None:
+def reader(directory: str, stop: str, out: str, reading: str = "") -> None:
     loops, errors, found = 0, [], set()
     end = time.monotonic() + DEADLINE
     warnings.simplefilter("ignore")  # a file pruned while being read is skipped with a warning
     while not os.path.exists(stop) and time.monotonic() < end:
         outcome = _outcome(lambda: rt.CheckpointManager(directory).latest(verify=False))
         loops += 1
+        if reading and loops == 1:
+            open(reading, "w").close()
         if outcome["ok"]:
             found.add(os.path.basename(outcome["result"]))
         else:

@@ -71,8 +71,9 @@ def test_constructing_a_manager_keeps_a_running_writers_temporary_file(tmp_path)
 @pytest.mark.slow
 def test_reader_constructing_managers_in_a_loop_while_a_trainer_saves(tmp_path) -> None:
     ckpt, stop = tmp_path / "ckpt", tmp_path / "stop"
-    trainer = start_script("fault_jobs.py", "trainer", str(ckpt), "40", str(tmp_path / "t.json"))
-    reader = start_script("fault_jobs.py", "reader", str(ckpt), str(stop), str(tmp_path / "r.json"))
+    reading = str(tmp_path / "reading")  # the reader's loop runs: the trainer's saves may start
+    trainer = start_script("fault_jobs.py", "trainer", str(ckpt), "40", str(tmp_path / "t.json"), reading)
+    reader = start_script("fault_jobs.py", "reader", str(ckpt), str(stop), str(tmp_path / "r.json"), reading)
     try:
         rc, out = finish(trainer, 2 * DEADLINE)
         stop.touch()
