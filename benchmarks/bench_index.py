@@ -1,7 +1,7 @@
 """What the project index costs: the corpus with and without it, and a pre-commit run in a big project.
 
     python benchmarks/build_corpus.py          # once
-    python benchmarks/bench_index.py [--corpus benchmarks/corpus] [--max-lines 250000]
+    python benchmarks/bench_index.py [--corpus benchmarks/corpus] [--max-lines N]
 
 Measured in fresh processes, in one run (the machine's speed drifts; compare ratios):
 - the index of the corpus, cold (every imported project module summarised from one parse, the
@@ -78,14 +78,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", default=os.path.join(HERE, "corpus"))
     parser.add_argument("--modules", type=int, default=200)
-    parser.add_argument("--max-lines", type=int, default=250_000, help="a deterministic sample of about this many lines")
+    parser.add_argument("--max-lines", type=int, default=0, help="a deterministic sample of about this many lines (0: the whole corpus, as a user lints it)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="ckptlint-bench-index-")
     try:
         results: Dict[str, float] = {}
         if os.path.isdir(args.corpus):
             # the files by name: the corpus folder is in .gitignore, which a walk respects
-            files = sample(corpus_files(args.corpus), args.max_lines)
+            files = corpus_files(args.corpus)
+            files = sample(files, args.max_lines) if args.max_lines else files
             print(f"corpus: {len(files)} files")
             cache = os.path.join(work, "corpus-cache")
             results["index_cold"] = lint(files, REPO, cache, index=True)
