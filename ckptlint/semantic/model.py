@@ -100,7 +100,7 @@ class SemanticModel(ModuleCore):
     @cached_property
     def files(self) -> CheckpointFiles:
         """Which saves and loads name the same file, and which load reads a save back."""
-        return CheckpointFiles(self._core_view, self.resume, self.kinds, self.checkpoints)
+        return CheckpointFiles(self._core_view, self.resume, self.kinds, self.checkpoints, self.saves)
 
     @cached_property
     def seeding(self) -> Seeding:

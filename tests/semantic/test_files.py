@@ -54,7 +54,7 @@ def test_a_load_is_paired_only_with_saves_of_its_spelling(checks: List[int]) -> 
 def test_saves_of_path_keeps_source_order_and_same_file_semantics() -> None:
     model = build_model(script(3) + 'torch.save({}, "run_1.pt")\n')
     load_path = model.resume.load_path(model.resume.loads[1])
-    found = model.files.saves_of_path(model.saves.sites, load_path)
+    found = model.files.saves_of_path(load_path)
     assert [model.span(s.call).line for s in found] == [14, 24]  # train_1's save, the last line's
     save = model.saves.sites[0]
     assert model.files.loads_of(save) == [model.resume.loads[0]]

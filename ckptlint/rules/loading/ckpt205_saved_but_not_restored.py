@@ -117,7 +117,7 @@ class SavedButNotRestored(Rule):
             return
         read = resume.keys_read(load)
         missing: List[str] = []
-        for save in model.files.saves_of_path(model.saves.sites, path):
+        for save in model.files.saves_of_path(path):
             checkpoint = model.checkpoints.of(save)
             if checkpoint is None:
                 continue

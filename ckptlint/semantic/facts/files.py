@@ -43,7 +43,7 @@ from ckptlint.semantic.core.syntax import string_value
 from ckptlint.semantic.facts.checkpoints import Checkpoints
 from ckptlint.semantic.facts.kinds import Kind, ObjectKinds
 from ckptlint.semantic.facts.resume import LoadSite, Resume
-from ckptlint.semantic.facts.saves import SaveSite
+from ckptlint.semantic.facts.saves import Saves, SaveSite
 
 _CALLER_DEPTH = 2
 # What a checkpoint file is called (a literal with one of these suffixes names one file).
@@ -52,15 +52,14 @@ TRAINING_STATE = (Kind.OPTIMIZER, Kind.SCHEDULER, Kind.SCALER)
 
 
 class CheckpointFiles:
-    def __init__(self, core: ModuleCore, resume: Resume, kinds: ObjectKinds, checkpoints: Checkpoints) -> None:
+    def __init__(self, core: ModuleCore, resume: Resume, kinds: ObjectKinds, checkpoints: Checkpoints, saves: Saves) -> None:
         self._core = core
         self._resume = resume
         self._kinds = kinds
         self._checkpoints = checkpoints
+        self._saves = saves
         self._loads_of: Dict[Tuple[int, bool], Tuple[LoadSite, ...]] = {}
-        # saves by their path's spelling, per list of saves (the list is kept so its id stays its own)
         self._names: Dict[int, List[cst.BaseExpression]] = {}  # by id() of a load's call
-        self._spellings: Dict[int, Tuple[Sequence[SaveSite], Dict[str, List[SaveSite]]]] = {}
 
     def same_file(self, a: Optional[cst.BaseExpression], b: Optional[cst.BaseExpression]) -> bool:
         """``a`` and ``b`` name the same path (see the module docstring)."""
@@ -93,34 +92,26 @@ class CheckpointFiles:
                 )
         return _is_parameter(bindings_a) and _is_parameter(bindings_b)
 
-    def saves_of_path(self, saves: Sequence[SaveSite], path: cst.BaseExpression) -> List[SaveSite]:
-        """The saves among ``saves`` whose path names the file ``path`` names (`same_file`). Only
-        the same spelling can name the same file, so the saves are grouped by spelling once: a
-        file with a save and a load per function costs linear time, not one check per pair."""
-        known = self._spellings.get(id(saves))
-        if known is None:
-            by_spelling: Dict[str, List[SaveSite]] = {}
-            for save in saves:
-                if save.path is not None:
-                    by_spelling.setdefault(self._core.code(save.path), []).append(save)
-            known = self._spellings[id(saves)] = (saves, by_spelling)
-        return [save for save in known[1].get(self._core.code(path), ()) if self.same_file(save.path, path)]
+    def saves_of_path(self, path: cst.BaseExpression) -> List[SaveSite]:
+        """The saves whose path names the file ``path`` names (`same_file`), in source order. Only
+        the same spelling can name the same file, so the saves are looked up by spelling: a file
+        with a save and a load per function costs linear time, not one check per pair."""
+        return [save for save in self._saves_by_spelling.get(self._core.code(path), ()) if self.same_file(save.path, path)]
+
+    @cached_property
+    def _saves_by_spelling(self) -> Dict[str, List[SaveSite]]:
+        found: Dict[str, List[SaveSite]] = {}
+        for save in self._saves.sites:
+            if save.path is not None:
+                found.setdefault(self._core.code(save.path), []).append(save)
+        return found
 
     def loads_of(self, save: SaveSite) -> List[LoadSite]:
         """The loads that read the file ``save`` writes."""
         if save.path is None:
             return []
-        return [load for load in self._loads_by_spelling.get(self._core.code(save.path), ()) if self.same_file(save.path, self._resume.load_path(load))]
-
-    @cached_property
-    def _loads_by_spelling(self) -> Dict[str, List[LoadSite]]:
-        """The loads by their path's spelling (only the same spelling names the same file)."""
-        found: Dict[str, List[LoadSite]] = {}
-        for load in self._resume.loads:
-            path = self._resume.load_path(load)
-            if path is not None:
-                found.setdefault(self._core.code(path), []).append(load)
-        return found
+        candidates = self._loads_by_name.get(self._core.code(save.path), ())
+        return [load for load in candidates if self.same_file(save.path, self._resume.load_path(load))]
 
     def reads_back(self, save: SaveSite, load: LoadSite) -> bool:
         """``load`` runs after ``save`` (see the module docstring)."""
