@@ -20,7 +20,7 @@ from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Diagnostic, FileError
 from ckptlint.engine.options import DEFAULT, LintOptions
 from ckptlint.engine.preflight import nesting_problem
-from ckptlint.engine.prefilter import rules_that_can_fire
+from ckptlint.engine.prefilter import file_words, rules_that_can_fire
 from ckptlint.engine.suppressions.apply import Suppressions
 from ckptlint.engine.suppressions.directives import read_file
 from ckptlint.engine.suppressions.unused import META_CODES, check_suppressions
@@ -122,7 +122,7 @@ def lint_text(
     pre-filter); without one the text is linted on its own. Raises `Cancelled`
     when ``options`` say the lint is no longer wanted.
     """
-    words = view.with_imported_texts(text) if view is not None else text
+    words = file_words(text, view)
     runnable = [_rule_class(rule) for rule in rules_that_can_fire(words, rules, project)]
     if not runnable:
         return LintOutcome()

@@ -24,3 +24,10 @@ EPOCHS = ("(?i)*epoch*",)
 # `# ckptlint: disable=...` (read in any case). Not `ckpt` alone: half of all
 # checkpointing code has a variable called `ckpt`.
 SUPPRESSIONS = ("*CKPT*", "(?i)*ckptlint*")
+
+# Words no other module can stand in for. A fact from another module of the project comes
+# through its summary (`semantic/core/summary.py`), which says nothing of loads,
+# `load_state_dict(..., strict=...)`, RNG-state reads, cudnn's `benchmark` flag or suppression
+# comments: a rule that needs one of these words needs it in the file itself, whatever the
+# file imports (the pre-filter then never looks for it in other modules' code).
+LOCAL_ONLY = frozenset(LOADS + ("load_state_dict", "strict", "get_rng_state", "benchmark") + SUPPRESSIONS)

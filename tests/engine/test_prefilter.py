@@ -8,7 +8,7 @@ import re
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from support import FIXTURES, settings
+from support import FIXTURES, project, settings
 
 from ckptlint.api import lint_source
 from ckptlint.engine.prefilter import SourceWords, _project_words, needs_analysis, rule_can_fire
@@ -44,6 +44,31 @@ def test_same_findings_with_and_without_the_prefilter(name: str, text: str, tabl
     monkeypatch.setenv("CKPTLINT_NO_PREFILTER", "1")
     without_filter = _findings(text, table)
     assert with_filter == without_filter
+
+
+def _project_cases():
+    for rule in RULES:
+        for index, example in enumerate(rule.VALID + rule.INVALID):
+            if example.modules:
+                yield f"{rule.code}-{index}", example.source, dict(example.settings), dict(example.modules)
+
+
+PROJECT_CASES = list(_project_cases())
+
+
+def _project_findings(code: str, table: dict, modules: dict) -> list:
+    with project(code, {**table, "select": ["ALL"]}, "train.py", modules) as (text, path, config, view):
+        outcome = lint_source(text, path, config, view=view)
+    return [(d.code, d.span, d.message, d.fix) for d in outcome.diagnostics] + [e.message for e in outcome.errors]
+
+
+@pytest.mark.parametrize("name, code, table, modules", PROJECT_CASES, ids=[c[0] for c in PROJECT_CASES])
+def test_same_findings_with_and_without_the_prefilter_across_modules(name, code, table, modules, monkeypatch) -> None:
+    """With a project, the filter reads the words of the code the file reaches in its other
+    modules (`program/reach.py`) and never a `LOCAL_ONLY` word there: no finding may depend on it."""
+    with_filter = _project_findings(code, table, modules)
+    monkeypatch.setenv("CKPTLINT_NO_PREFILTER", "1")
+    assert with_filter == _project_findings(code, table, modules)
 
 
 def test_files_that_cannot_matter_are_not_parsed() -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Optional
 from ckptlint.config.settings import ProjectSettings, Settings
 from ckptlint.diagnostics import UNSUPPORTED_SYNTAX, FileError
 from ckptlint.engine.analysis import fix_source, lint_source
-from ckptlint.engine.prefilter import needs_analysis, prefilter_disabled
+from ckptlint.engine.prefilter import file_words, needs_analysis, prefilter_disabled
 from ckptlint.engine.selection import infos_for
 from ckptlint.engine.session.documents import Document, read_document
 from ckptlint.engine.session.notebook import UnsupportedEdit
@@ -33,7 +33,7 @@ def can_matter(document: Document, settings: Settings, view: "Optional[FileView]
     project (else it is not even parsed)."""
     if prefilter_disabled():
         return True
-    words = view.with_imported_texts(document.text) if view is not None else document.text
+    words = file_words(document.text, view)
     return needs_analysis(words, infos_for(document.path, settings), settings.project)
 
 

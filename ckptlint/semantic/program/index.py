@@ -15,6 +15,7 @@ it read are unchanged.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -22,12 +23,15 @@ import os
 import re
 import tempfile
 import tokenize
-from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from ckptlint import __version__
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.summary import FORMAT, ClassSummary, ModuleSummary, Symbol
+from ckptlint.semantic.core.words import SourceWords, Words
 from ckptlint.semantic.program.locate import ModuleLocator
+from ckptlint.semantic.program.outline import Outline, Piece, outline
+from ckptlint.semantic.program.reach import Closure, Reach, ReachWords
 
 # Every linted file gets a view, also the many that cannot matter and are never parsed: libcst,
 # the model and the summarizer are imported only when a summary has to be built.
@@ -48,6 +52,9 @@ class ProjectIndex:
         self._summaries: Dict[str, Tuple[str, Optional[ModuleSummary]]] = {}  # path -> (digest, summary)
         self._building: Set[str] = set()
         self._texts: Dict[str, str] = {}
+        self._outlines: Dict[str, Tuple[str, Optional[Outline]]] = {}  # path -> (text, its outline)
+        self._whole: Dict[str, List[Piece]] = {}
+        self._reach = Reach(self.locator.locate, self.outline, self._whole_texts)
         self.parsed = 0  # modules parsed to be summarised (tests count them)
         # Modules open in an editor, by absolute path: their unsaved text is read instead of the
         # file (the language server keeps this current; a command-line run never sets it).
@@ -137,6 +144,39 @@ class ProjectIndex:
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() if text is not None else None
 
     # -- what a file's pre-filter may read -------------------------------------
+    def outline(self, path: str, text: Optional[str] = None) -> Optional[Outline]:
+        """The outline of the module file ``path`` (of ``text`` when given: a file being linted);
+        None when it cannot be read or parsed."""
+        if text is None:
+            text = self._text(path)
+            if text is None:
+                return None
+        known = self._outlines.get(path)
+        if known is not None and known[0] == text:
+            return known[1]
+        found = outline(text)
+        self._outlines[path] = (text, found)
+        return found
+
+    def reached(self, path: str, text: str) -> Closure:
+        """The code of other project modules that ``text`` (the file ``path``) reaches through its
+        imports (`reach.py`); for a text Python cannot parse, the whole modules it imports."""
+        path = os.path.abspath(path)
+        own = self.outline(path, text)
+        if own is None:
+            pieces = [Piece(module_text, frozenset(), {}, parsed=False) for module_text in self.imported_texts(path, text)]
+            return Closure(pieces, set(), {})
+        return self._reach.closure(path, own)
+
+    def _whole_texts(self, path: str) -> List[Piece]:
+        """A module Python cannot parse, whole, and the modules it imports: what it may give."""
+        pieces = self._whole.get(path)
+        if pieces is None:
+            text = self._text(path) or ""
+            texts = [text, *self.imported_texts(path, text)]
+            pieces = self._whole[path] = [Piece(t, frozenset(), {}, parsed=False) for t in texts]
+        return pieces
+
     def imported_texts(self, path: str, text: str, depth: int = 3) -> List[str]:
         """The texts of the project modules ``text`` imports, and of theirs (to ``depth``): the
         words a cross-module fact can come from, for the pre-filter (no parse)."""
@@ -166,6 +206,8 @@ class ProjectIndex:
         """Read ``path`` afresh next time, and look up where imports lead afresh (a new module
         file may now be the one an import finds)."""
         self._texts.pop(path, None)
+        self._outlines.clear()  # they keep where their names led, which a new file may change
+        self._whole.clear()
         self.locator.forget()
 
     def _text(self, path: str) -> Optional[str]:
@@ -187,15 +229,20 @@ class FileView:
         # Each module file is read and hashed once per view (one lint): a lint resolves many names
         # of one module, and the module cannot change in between as far as this lint is concerned.
         self._seen: Dict[str, Optional[ModuleSummary]] = {}
+        self._words: Optional[Tuple[str, Words]] = None
 
     def resolve(self, qualname: str) -> Optional[Symbol]:
         return self._resolve(self.path, qualname, 0)
 
-    def with_imported_texts(self, text: str) -> str:
-        """``text`` and the texts of the project modules it imports (theirs too): what the
-        pre-filter reads, since a fact about an imported name comes from one of them."""
-        imported = self._index.imported_texts(self.path, text)
-        return "\n".join([text, *imported]) if imported else text
+    def words(self, text: str, local_only: FrozenSet[str] = frozenset()) -> Words:
+        """The words of ``text`` and of the code it reaches in other project modules (but for the
+        words of ``local_only``, the text's alone): what the pre-filter reads, since a fact about
+        an imported name comes from that code. Asked once per lint (the file's pre-filter, then
+        its rules'), built once."""
+        if self._words is None or self._words[0] is not text:
+            reached = functools.partial(self._index.reached, self.path, text)
+            self._words = (text, ReachWords(SourceWords(text), reached, local_only))
+        return self._words[1]
 
     def still_valid(self, reads: Dict[str, str]) -> bool:
         """Whether every module file in ``reads`` still has the content digest it had."""

@@ -1,0 +1,212 @@
+"""A module's outline for the pre-filter: its top-level statements, what each binds and names.
+
+Read with Python's own `ast` (several times cheaper than libcst's parse; the
+outline never becomes the tree any rule reads). Each top-level statement other
+than an import is a *piece*: its code (decorators included; comments and
+strings left out, since no summary is read off them, but a string that is only
+a dotted name, `"Net"`, kept), the names it binds, the dotted names its code
+mentions (`utils.save`, `Net`, `self.model.state_dict`: every identifier chain,
+which only over-approximates), and the imports inside it (a function's own
+`import`). Docstrings and example strings are most of a library's mentions of
+`save` and `load`. A class is cut in two: its own lines (decorators, bases,
+class-level statements) and each of its methods, so that reaching a class
+(`class Net(ModelMixin)`) does not reach every method of a library's mixins.
+A compound statement (`try:` / `if:` around definitions) is one piece binding
+every name bound anywhere inside it outside nested functions and classes.
+Module-level imports, compound ones included, are the module's bindings, as the
+qualified names they give (`from .misc import helper` binds `helper` to
+`.misc.helper`); `from m import *` is kept apart.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
+
+from ckptlint.semantic.core.words import SourceWords
+
+# An identifier and the attributes after it: `a.b.c` (and `a . b`, as Python reads it on one line).
+_CHAIN = re.compile(r"(?!\d)\w+(?:[ \t]*\.[ \t]*(?!\d)\w+)*")
+_BLANKS = re.compile(r"[ \t]+")
+_LINE_END = re.compile(r"\r\n?|\n")
+# Comments and string literals (any prefix, any quotes), in one left-to-right scan of a piece
+# Python has parsed: a `#` inside a string is part of the string, a quote in a comment is not.
+_NOT_CODE = re.compile(
+    r"#[^\r\n]*"
+    r"|[rRbBuUfF]{0,2}(?:" + '"""' + r"(?:\\.|[^\\])*?" + '"""'
+    + r"|'''(?:\\.|[^\\])*?'''"
+    + r'''|"(?:\\.|[^"\\\r\n])*"'''
+    + r"""|'(?:\\.|[^'\\\r\n])*')""",
+    re.DOTALL,
+)
+_DOTTED = re.compile(r"""[rRbBuUfF]{0,2}(['"])[ \t]*[\w.]+[ \t]*\1""")
+
+Imports = Dict[str, Tuple[str, ...]]  # bound name -> the qualified names an import gives it
+
+
+class Piece:
+    """One top-level statement of a module."""
+
+    __slots__ = ("text", "binds", "chains", "idents", "imports", "methods", "targets", "_words")
+
+    def __init__(self, text: str, binds: FrozenSet[str], imports: Imports, parsed: bool = True) -> None:
+        """``text``: the statement's source; with ``parsed`` (Python read it) only its code counts,
+        else all of it (a scan for strings could go wrong on a text Python rejects)."""
+        self.text = code_of(text) if parsed else text
+        self.binds = binds
+        self.chains = frozenset(_BLANKS.sub("", chain) for chain in _CHAIN.findall(self.text))
+        self.idents = frozenset(part for chain in self.chains for part in chain.split("."))
+        self.imports = imports
+        self.methods: Tuple[Tuple[str, Piece], ...] = ()  # a class's, by name
+        self.targets: Optional[list] = None  # where its dotted names lead (`reach.py` fills it)
+        self._words: Optional[SourceWords] = None
+
+    @property
+    def words(self) -> SourceWords:
+        if self._words is None:
+            self._words = SourceWords(self.text)
+        return self._words
+
+
+class Outline:
+    """A module's pieces, by the names they bind, and its module-level imports."""
+
+    def __init__(self, pieces: List[Piece], imports: Imports, stars: Tuple[str, ...]) -> None:
+        self.pieces = pieces
+        self.imports = imports
+        self.stars = stars
+        self.resolved: dict = {}  # what a name of it leads to (`reach.py` fills it)
+        self.binding: Dict[str, List[Piece]] = {}
+        for piece in pieces:
+            for name in piece.binds:
+                self.binding.setdefault(name, []).append(piece)
+
+    def binds(self, name: str) -> bool:
+        return name in self.binding or name in self.imports
+
+
+def code_of(text: str) -> str:
+    """``text`` without its comments and strings (a string that is only a dotted name stays)."""
+    return _NOT_CODE.sub(_blank, text)
+
+
+def _blank(match: "re.Match[str]") -> str:
+    return match.group(0) if _DOTTED.fullmatch(match.group(0)) else " "
+
+
+def outline(text: str) -> Optional[Outline]:
+    """The outline of ``text``; None when Python's parser cannot read it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # `SyntaxWarning`s are about the user's code
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    lines = _Lines(text)
+    pieces: List[Piece] = []
+    imports: Imports = {}
+    stars: List[str] = []
+    for statement in tree.body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            _bind(imports, stars, statement)
+        elif isinstance(statement, ast.ClassDef):
+            pieces.append(_class_piece(statement, lines))
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            pieces.append(_definition_piece(statement, lines))
+        else:
+            piece_text = lines.of(statement)
+            names: List[str] = []
+            for node in _module_level_nodes(statement):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    _bind(imports, stars, node)  # module-level imports under `try:` / `if:`
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    names.append(node.name)
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    names.append(node.id)
+            pieces.append(Piece(piece_text, frozenset(names), {}))
+    return Outline(pieces, imports, tuple(stars))
+
+
+class _Lines:
+    """Slices of a text by the line numbers `ast` gives."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0, *(match.end() for match in _LINE_END.finditer(text)), len(text)]
+
+    def span(self, node: ast.stmt) -> Tuple[int, int]:
+        """The first and last line of ``node``, its decorators included."""
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+        return first, node.end_lineno or first
+
+    def between(self, first: int, last: int) -> str:
+        return self.text[self.starts[first - 1]:self.starts[min(last, len(self.starts) - 1)]]
+
+    def of(self, node: ast.stmt) -> str:
+        return self.between(*self.span(node))
+
+
+def _definition_piece(definition: ast.stmt, lines: _Lines) -> Piece:
+    """A function (or method): its text, and the imports inside it (looked for only when the
+    word occurs)."""
+    text = lines.of(definition)
+    inner: Imports = {}
+    if "import" in text:
+        for node in ast.walk(definition):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                _bind(inner, [], node)
+    return Piece(text, frozenset([definition.name]), inner)  # type: ignore[attr-defined]
+
+
+def _class_piece(class_def: ast.ClassDef, lines: _Lines) -> Piece:
+    """A class: its own lines (decorators, bases, class-level statements) as one piece, its
+    methods as pieces of their own, reached only where their names are mentioned."""
+    first, last = lines.span(class_def)
+    methods = [s for s in class_def.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    parts, at = [], first
+    for method in methods:
+        start, end = lines.span(method)
+        parts.append(lines.between(at, start - 1) if start > at else "")
+        at = end + 1
+    parts.append(lines.between(at, last) if last >= at else "")
+    shell = Piece("".join(parts), frozenset([class_def.name]), {})
+    shell.methods = tuple((method.name, _definition_piece(method, lines)) for method in methods)
+    return shell
+
+
+def _module_level_nodes(statement: ast.stmt) -> Iterator[ast.AST]:
+    """The nodes of ``statement`` that run at module level: not the bodies of the functions and
+    classes it defines (their names are yielded)."""
+    stack: List[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _bind(imports: Imports, stars: List[str], node: ast.stmt) -> None:
+    """Record what an import statement binds, as qualified names (relative ones keep their dots)."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                _add(imports, alias.asname, alias.name)
+            else:  # `import a.b` binds `a`; `a.b.f` then spells the whole qualified name
+                _add(imports, alias.name.split(".")[0], alias.name.split(".")[0])
+        return
+    assert isinstance(node, ast.ImportFrom)
+    base = "." * (node.level or 0) + (node.module or "")
+    for alias in node.names:
+        if alias.name == "*":
+            stars.append(base)
+            continue
+        qualified = f"{base}{alias.name}" if base.endswith(".") or not base else f"{base}.{alias.name}"
+        _add(imports, alias.asname or alias.name, qualified)
+
+
+def _add(imports: Imports, name: str, qualified: str) -> None:
+    known = imports.get(name, ())
+    if qualified not in known:
+        imports[name] = (*known, qualified)

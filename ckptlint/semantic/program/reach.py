@@ -1,0 +1,191 @@
+"""The code of other modules that a file reaches through the names it imports, for the pre-filter.
+
+A fact a file learns from another module comes from the summary of a name the
+file imports (a save helper, a model class, a module-level object), and a
+name's summary is built from the name's own code and the code that code names
+in turn. So the words a cross-module fact can depend on are those of the code
+reachable from the file's imported names, not of every module on the way:
+`from lightning.fabric.utilities import rank_zero_only` reaches the definition
+of `rank_zero_only` (through the package's re-export), not every module the
+package's `__init__.py` imports.
+
+Reachable, on the modules' outlines (`outline.py`): from every piece of the
+file, each dotted name it mentions whose first name an import binds, as the
+qualified name it spells (`utils.save_ckpt` after `from pkg import utils` is
+`pkg.utils.save_ckpt`); in a module reached, the pieces binding the name, and
+what the module's imports and star imports bind it to; from each piece
+reached, the same again. A method of a class reached is reached once its name
+is mentioned by the file or by code reached (a fact about another module's
+method is read at a call that names it: `trainer.fit()`, `self.save(...)` in a
+subclass), and at once when it is a special method Python calls unnamed
+(`__init__`, `__call__`, `__enter__`...). A module Python's parser cannot read counts whole,
+with the modules it imports (libcst may still read it, and its summary would
+count). A module outside the project is never reached: its facts come from the
+catalog, whose words are the file's own.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
+
+from ckptlint.semantic.core.words import Words
+from ckptlint.semantic.program.outline import Outline, Piece
+
+Located = Optional[Tuple[str, Tuple[str, ...]]]
+Locate = Callable[[str, str], Located]  # (importer file, qualified name) -> (module file, attributes)
+OutlineOf = Callable[[str], Optional[Outline]]
+WholeTexts = Callable[[str], List[Piece]]  # a module's whole text, and its imports' (as pieces)
+Name = Tuple[str, str, Tuple[str, ...]]  # (module file, name it binds, attributes after it)
+Held = Tuple[str, Outline, Piece]  # a piece, with the module it is in
+
+
+class Closure:
+    """The pieces reached from a start, the identifiers they mention, and the methods of classes
+    reached whose names they do not mention (reached once something mentions them)."""
+
+    __slots__ = ("pieces", "idents", "waiting", "_has")
+
+    def __init__(self, pieces: List[Piece], idents: Set[str], waiting: Dict[str, List[Held]]) -> None:
+        self.pieces = pieces
+        self.idents = idents
+        self.waiting = waiting
+        self._has: Dict[object, bool] = {}
+
+    def has(self, word: object) -> bool:
+        found = self._has.get(word)
+        if found is None:
+            found = self._has[word] = any(word in piece.words for piece in self.pieces)
+        return found
+
+
+class Reach:
+    """Where the names and pieces of a project's modules lead. Each step is worked out once and
+    kept with the outline it read (a piece's targets on the piece, a name's pieces on its
+    module's outline): many files reach the same code, and a module whose text changes gets a
+    new outline, so nothing stale is kept."""
+
+    def __init__(self, locate: Locate, outline_of: OutlineOf, whole: WholeTexts) -> None:
+        self._locate = locate
+        self._outline_of = outline_of
+        self._whole = whole
+
+    def closure(self, path: str, own: Outline) -> Closure:
+        """What the file ``path`` (outlined as ``own``) reaches: every piece of it, its classes'
+        methods included, is a start (its own words count anyway)."""
+        starts = [(path, own, part) for piece in own.pieces for part in (piece, *(m for _, m in piece.methods))]
+        return self._walk([], starts)
+
+    def _walk(self, names: List[Name], pieces: List[Held]) -> Closure:
+        reached: Dict[int, Piece] = {}
+        seen: Set[Name] = set()
+        mentioned: Set[str] = set()
+        waiting: Dict[str, List[Held]] = {}
+        while names or pieces:
+            while pieces:
+                held = pieces.pop()
+                piece = held[2]
+                if id(piece) in reached:
+                    continue
+                reached[id(piece)] = piece
+                for ident in piece.idents - mentioned:
+                    mentioned.add(ident)
+                    pieces.extend(waiting.pop(ident, ()))
+                for method_name, method in piece.methods:
+                    if method_name in mentioned or (method_name.startswith("__") and method_name.endswith("__")):
+                        pieces.append((held[0], held[1], method))
+                    else:
+                        waiting.setdefault(method_name, []).append((held[0], held[1], method))
+                names.extend(self._targets_of(held))
+            while names:
+                name = names.pop()
+                if name not in seen:
+                    seen.add(name)
+                    held_by, further = self._resolve_name(name)
+                    pieces.extend(held_by)
+                    names.extend(further)
+        return Closure(list(reached.values()), mentioned, waiting)
+
+    # -- one step ----------------------------------------------------------------
+    def _targets_of(self, held: Held) -> List[Name]:
+        """The names of other modules (and of its own) that a piece's dotted names lead to."""
+        module, outline, piece = held
+        if piece.targets is None:
+            found: List[Name] = []
+            for chain in piece.chains:
+                head, _, rest = chain.partition(".")
+                tail = tuple(rest.split(".")) if rest else ()
+                for qualified in (*piece.imports.get(head, ()), *outline.imports.get(head, ())):
+                    found.extend(self._qualified(module, qualified, tail))
+                if head in outline.binding:
+                    found.append((module, head, ()))
+                elif outline.stars and head not in piece.imports and head not in outline.imports:
+                    for star in outline.stars:
+                        found.extend(self._qualified(module, _join(star, head), tail))
+            piece.targets = found
+        return piece.targets
+
+    def _qualified(self, importer: str, qualified: str, tail: Tuple[str, ...]) -> List[Name]:
+        """Where ``qualified`` (and the attributes ``tail`` after it) leads, as ``importer`` names it."""
+        spelled = ".".join((qualified, *tail)) if tail else qualified
+        located = self._locate(importer, spelled)
+        if located is None:
+            return []
+        module, rest = located
+        if rest:
+            return [(module, rest[0], rest[1:])]
+        if "." in spelled.strip("."):  # `pkg.train`: the package's own name `train`, if it binds one
+            package, _, last = spelled.rpartition(".")
+            found = self._locate(importer, package)
+            if found is not None and not found[1] and found[0].endswith("__init__.py"):
+                return [(found[0], last, ())]
+        return []
+
+    def _resolve_name(self, name: Name) -> Tuple[List[Held], List[Name]]:
+        """The pieces that bind ``name`` in its module, and the names its imports lead to."""
+        module, bound, tail = name
+        outline = self._outline_of(module)
+        if outline is None:
+            return [(module, _EMPTY, piece) for piece in self._whole(module)], []
+        known = outline.resolved.get((bound, tail))
+        if known is None:
+            held = [(module, outline, piece) for piece in outline.binding.get(bound, ())]
+            further: List[Name] = []
+            for qualified in outline.imports.get(bound, ()):
+                further.extend(self._qualified(module, qualified, tail))
+            if not outline.binds(bound):
+                for star in outline.stars:
+                    further.extend(self._qualified(module, _join(star, bound), tail))
+            known = outline.resolved[(bound, tail)] = (held, further)
+        return known
+
+
+_EMPTY = Outline([], {}, ())
+
+
+def _join(base: str, name: str) -> str:
+    return base + name if base.endswith(".") else f"{base}.{name}"
+
+
+class ReachWords:
+    """The words of a file's text, and of the code it reaches in other modules."""
+
+    def __init__(self, own: Words, reach: Callable[[], Closure], local_only: FrozenSet[str] = frozenset()) -> None:
+        """``reach`` is called the first time a word is not in ``own`` (never, for a file whose
+        own words decide: its imports are then not even outlined)."""
+        self._own = own
+        self._reach = reach
+        self._reached: Optional[Closure] = None
+        self._local_only = local_only
+        self._seen: Dict[object, bool] = {}
+
+    def __contains__(self, word: object) -> bool:
+        found = self._seen.get(word)
+        if found is None:
+            found = word in self._own or (word not in self._local_only and self._reached_code().has(word))
+            self._seen[word] = found
+        return found
+
+    def _reached_code(self) -> Closure:
+        if self._reached is None:
+            self._reached = self._reach()
+        return self._reached
