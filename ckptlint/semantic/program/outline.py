@@ -25,7 +25,6 @@ import re
 import warnings
 from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-from ckptlint.semantic.core.words import SourceWords
 
 # An identifier and the attributes after it: `a.b.c` (and `a . b`, as Python reads it on one line).
 _CHAIN = re.compile(r"(?!\d)\w+(?:[ \t]*\.[ \t]*(?!\d)\w+)*")
@@ -47,27 +46,21 @@ Imports = Dict[str, Tuple[str, ...]]  # bound name -> the qualified names an imp
 
 
 class Piece:
-    """One top-level statement of a module."""
+    """One top-level statement of a module (or one method of a class): what the pre-filter and
+    the reach need of it, not its text."""
 
-    __slots__ = ("text", "binds", "chains", "idents", "imports", "methods", "targets", "_words")
+    __slots__ = ("binds", "chains", "idents", "imports", "methods", "targets")
 
     def __init__(self, text: str, binds: FrozenSet[str], imports: Imports, parsed: bool = True) -> None:
         """``text``: the statement's source; with ``parsed`` (Python read it) only its code counts,
         else all of it (a scan for strings could go wrong on a text Python rejects)."""
-        self.text = code_of(text) if parsed else text
+        code = code_of(text) if parsed else text
         self.binds = binds
-        self.chains = frozenset(_BLANKS.sub("", chain) for chain in _CHAIN.findall(self.text))
+        self.chains = frozenset(_BLANKS.sub("", chain) for chain in _CHAIN.findall(code))
         self.idents = frozenset(part for chain in self.chains for part in chain.split("."))
         self.imports = imports
         self.methods: Tuple[Tuple[str, Piece], ...] = ()  # a class's, by name
         self.targets: Optional[list] = None  # where its dotted names lead (`reach.py` fills it)
-        self._words: Optional[SourceWords] = None
-
-    @property
-    def words(self) -> SourceWords:
-        if self._words is None:
-            self._words = SourceWords(self.text)
-        return self._words
 
 
 class Outline:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
 
-from ckptlint.semantic.core.words import Words
+from ckptlint.semantic.core.words import SourceWords, Words
 from ckptlint.semantic.program.outline import Outline, Piece
 
 Located = Optional[Tuple[str, Tuple[str, ...]]]
@@ -43,19 +43,20 @@ class Closure:
     """The pieces reached from a start, the identifiers they mention, and the methods of classes
     reached whose names they do not mention (reached once something mentions them)."""
 
-    __slots__ = ("pieces", "idents", "waiting", "_has")
+    __slots__ = ("pieces", "idents", "waiting", "_words")
 
     def __init__(self, pieces: List[Piece], idents: Set[str], waiting: Dict[str, List[Held]]) -> None:
         self.pieces = pieces
-        self.idents = idents
+        self.idents = idents  # every identifier of every piece reached
         self.waiting = waiting
-        self._has: Dict[object, bool] = {}
+        self._words: Optional[SourceWords] = None
 
-    def has(self, word: object) -> bool:
-        found = self._has.get(word)
-        if found is None:
-            found = self._has[word] = any(word in piece.words for piece in self.pieces)
-        return found
+    def has(self, word: str) -> bool:
+        """Whether ``word`` (a pre-filter word, `*` and `(?i)` included) occurs in the code reached:
+        asked of its identifiers, one per line, which is the same question."""
+        if self._words is None:
+            self._words = SourceWords("\n".join(self.idents))
+        return word in self._words
 
 
 class Reach:
@@ -181,7 +182,7 @@ class ReachWords:
     def __contains__(self, word: object) -> bool:
         found = self._seen.get(word)
         if found is None:
-            found = word in self._own or (word not in self._local_only and self._reached_code().has(word))
+            found = word in self._own or (word not in self._local_only and self._reached_code().has(str(word)))
             self._seen[word] = found
         return found
 
