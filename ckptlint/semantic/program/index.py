@@ -178,8 +178,8 @@ class ProjectIndex:
         return pieces
 
     def imported_texts(self, path: str, text: str, depth: int = 3) -> List[str]:
-        """The texts of the project modules ``text`` imports, and of theirs (to ``depth``): the
-        words a cross-module fact can come from, for the pre-filter (no parse)."""
+        """The texts of the project modules ``text`` imports, and of theirs (to ``depth``), read off
+        their import lines (no parse): what the pre-filter reads for a text Python cannot parse."""
         return list(self.imported_modules(path, text, depth).values())
 
     def imported_modules(self, path: str, text: str, depth: int = 3) -> Dict[str, str]:
