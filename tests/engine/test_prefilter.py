@@ -48,9 +48,9 @@ def test_same_findings_with_and_without_the_prefilter(name: str, text: str, tabl
 
 def _project_cases():
     for rule in RULES:
-        for index, example in enumerate(rule.VALID + rule.INVALID):
-            if example.modules:
-                yield f"{rule.code}-{index}", example.source, dict(example.settings), dict(example.modules)
+        for index, case in enumerate(rule.VALID + rule.INVALID):
+            if case.modules:
+                yield f"{rule.code}-{index}", case.source, dict(case.settings), dict(case.modules)
 
 
 PROJECT_CASES = list(_project_cases())

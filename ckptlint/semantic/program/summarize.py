@@ -14,7 +14,6 @@ import libcst as cst
 
 from ckptlint.semantic.core.scopes import IMPORT
 from ckptlint.semantic.core.summary import ClassSummary, FunctionSummary, ModuleSummary, ObjectSummary
-from ckptlint.semantic.core.tree import parameters
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.model import SemanticModel
 
