@@ -54,6 +54,7 @@ from ckptlint.engine.options import Cancelled, LintOptions
 from ckptlint.engine.session.notebook import NOTEBOOK_SUFFIX
 from ckptlint.links import rule_url
 from ckptlint.lsp import actions
+from ckptlint.lsp.collector import COLLECT_KEY, IDLE_SECONDS, Collector
 from ckptlint.lsp.positions import PositionMapper
 from ckptlint.lsp.scheduler import Job, Scheduler
 from ckptlint.lsp.workspace_index import WorkspaceIndex
@@ -87,6 +88,7 @@ class CkptlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("ckptlint", __version__)
         self.scheduler = Scheduler()
+        self.collector = Collector()
         self.index = WorkspaceIndex()
         self.results: Dict[str, Linted] = {}
         self.reported_config_errors: set = set()
@@ -160,8 +162,16 @@ class CkptlintServer(LanguageServer):
         return Linted(version, text, path, outcome.diagnostics, outcome.view), problem
 
     def schedule(self, uri: str, delay: float) -> Job:
-        """Lint ``uri`` after ``delay`` seconds, superseding the lint scheduled or running for it."""
-        return self.scheduler.schedule(uri, delay, lambda job: self._lint(job, uri))
+        """Lint ``uri`` after ``delay`` seconds, superseding the lint scheduled or running for it
+        (and postponing the idle collection: the server is busy again)."""
+        job = self.scheduler.schedule(uri, delay, lambda job: self._lint(job, uri))
+        if self.collector.manual:
+            self.scheduler.schedule(COLLECT_KEY, IDLE_SECONDS, self._collect)
+        return job
+
+    async def _collect(self, job: Job) -> None:
+        async with self.scheduler.turn(job):
+            await self.scheduler.call(self.collector.collect)
 
     async def _lint(self, job: Job, uri: str) -> None:
         async with self.scheduler.turn(job):
@@ -174,6 +184,8 @@ class CkptlintServer(LanguageServer):
                 if not self.lintable(path, discovery):
                     linted, problem, missing = Linted(version, text, path, []), None, []
                 else:
+                    if self.collector.due():  # typing without a pause: collect before, not during, the lint
+                        await self.scheduler.call(self.collector.collect)
                     missing = self.index.missing(settings.project, path, text)
                     options = LintOptions(fixes=False, cancelled=job.stop.is_set)
                     linted, problem = await self.scheduler.call(
@@ -389,4 +401,5 @@ def _resolves_edits(ls: CkptlintServer) -> bool:
 
 def serve() -> None:
     """Run the server over stdio until the client says exit."""
+    server.collector.take_over()
     server.start_io()
