@@ -54,7 +54,7 @@ from ckptlint.engine.options import Cancelled, LintOptions
 from ckptlint.engine.session.notebook import NOTEBOOK_SUFFIX
 from ckptlint.links import rule_url
 from ckptlint.lsp import actions
-from ckptlint.lsp.collector import COLLECT_KEY, IDLE_SECONDS, Collector
+from ckptlint.lsp.collector import COLLECTIONS, DUE_KEY, IDLE_KEY, IDLE_SECONDS, Collector
 from ckptlint.lsp.positions import PositionMapper
 from ckptlint.lsp.scheduler import Job, Scheduler
 from ckptlint.lsp.workspace_index import WorkspaceIndex
@@ -63,9 +63,12 @@ if TYPE_CHECKING:
     from ckptlint.semantic.program.index import FileView
 
 SOURCE = "ckptlint"
-# Changes closer together than this are linted once (a burst of notifications); typing is
-# handled by superseding, not by waiting.
-DEBOUNCE_SECONDS = 0.02
+# Changes closer together than this are linted once: the notifications of one edit, which a
+# client sends in a burst (pygls reads each message through a thread hop, well under a
+# millisecond apart when the worker is idle). Typing is the client's to debounce (Neovim waits
+# 150 ms; VS Code sends every keystroke) and is handled here by superseding, not by waiting, so
+# this is all the server adds to an edit's latency.
+DEBOUNCE_SECONDS = 0.005
 # A module's change re-lints the documents that import it once the typing in it pauses.
 IMPORTERS_DELAY_SECONDS = 0.3
 # Files whose change changes settings or exclusions: re-read on change only.
@@ -166,14 +169,34 @@ class CkptlintServer(LanguageServer):
         (and postponing the idle collection: the server is busy again)."""
         job = self.scheduler.schedule(uri, delay, lambda job: self._lint(job, uri))
         if self.collector.manual:
-            self.scheduler.schedule(COLLECT_KEY, IDLE_SECONDS, self._collect)
+            self.scheduler.schedule(IDLE_KEY, IDLE_SECONDS, self._collect)
         return job
 
-    async def _collect(self, job: Job) -> None:
+    async def warm_up(self, job: Job) -> None:
+        """The worker's first turn: import the analysis and freeze what lives as long as the
+        process (`collector`)."""
         async with self.scheduler.turn(job):
-            await self.scheduler.call(self.collector.collect)
+            await self.scheduler.call(self.collector.warm_up)
+
+    async def _collect(self, job: Job) -> None:
+        """Collect in the first turn no other work waits for (`collector`)."""
+        while True:
+            async with self.scheduler.turn(job):
+                waiting = self.scheduler.others(COLLECTIONS)
+                if not waiting:
+                    await self.scheduler.call(self.collector.collect)
+                    return
+            await self.scheduler.wait_all(waiting)
 
     async def _lint(self, job: Job, uri: str) -> None:
+        try:
+            await self._lint_and_publish(job, uri)
+        finally:
+            if self.collector.due() and not self.scheduler.busy(DUE_KEY):
+                # after the publish, in the next free turn (a lint already waiting goes first)
+                self.scheduler.schedule(DUE_KEY, 0, self._collect)
+
+    async def _lint_and_publish(self, job: Job, uri: str) -> None:
         async with self.scheduler.turn(job):
             document = self.workspace.text_documents.get(uri)
             if document is None:
@@ -184,7 +207,7 @@ class CkptlintServer(LanguageServer):
                 if not self.lintable(path, discovery):
                     linted, problem, missing = Linted(version, text, path, []), None, []
                 else:
-                    if self.collector.due():  # typing without a pause: collect before, not during, the lint
+                    if self.collector.forced():  # no turn was free for it: before this lint, not inside
                         await self.scheduler.call(self.collector.collect)
                     missing = self.index.missing(settings.project, path, text)
                     options = LintOptions(fixes=False, cancelled=job.stop.is_set)
@@ -312,7 +335,10 @@ def did_save(ls: CkptlintServer, params: types.DidSaveTextDocumentParams) -> Non
 
 @server.feature(types.INITIALIZED)
 def initialized(ls: CkptlintServer, params: types.InitializedParams) -> None:
-    """Ask the client to report changes to configuration files and modules, where it can."""
+    """Warm the analysis up; ask the client to report changes to configuration files and modules,
+    where it can."""
+    if ls.collector.manual:
+        ls.scheduler.schedule("warm-up", 0, ls.warm_up)
     workspace = ls.client_capabilities.workspace
     watched = workspace.did_change_watched_files if workspace is not None else None
     if watched is None or not watched.dynamic_registration:
