@@ -1,0 +1,88 @@
+"""The server's cycle collection: never inside a lint, never ahead of a lint waiting for its turn."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import subprocess
+import sys
+import threading
+
+import pytest
+
+pytest.importorskip("pygls", reason="the `lsp` extra (pygls) is not installed")
+
+from ckptlint.lsp.collector import DUE_KEY, IDLE_KEY  # noqa: E402
+from ckptlint.lsp.scheduler import Job  # noqa: E402
+from ckptlint.lsp.server import CkptlintServer  # noqa: E402
+
+
+def test_a_collection_waits_for_the_lints_scheduled_before_it_gets_a_free_turn():
+    server = CkptlintServer()
+    scheduler = server.scheduler
+    events = []
+    release = threading.Event()
+    server.collector.collect = lambda: events.append("collect")  # type: ignore[method-assign]
+
+    async def lint(job: Job, name: str, block: bool = False) -> None:
+        async with scheduler.turn(job):
+            events.append(f"start {name}")
+            if block:
+                await scheduler.call(release.wait, 10)
+            events.append(f"end {name}")
+
+    async def scenario():
+        running = scheduler.schedule("a.py", 0, lambda job: lint(job, "v1", block=True))
+        await asyncio.sleep(0.05)
+        collection = scheduler.schedule(DUE_KEY, 0, server._collect)  # queued for the turn first
+        await asyncio.sleep(0.01)
+        waiting = scheduler.schedule("b.py", 0, lambda job: lint(job, "b"))  # queued after it
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.wait({running.task, collection.task, waiting.task})
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+    assert events == ["start v1", "end v1", "start b", "end b", "collect"]
+
+
+def test_scheduling_a_lint_postpones_the_idle_collection(monkeypatch):
+    monkeypatch.setattr("ckptlint.lsp.server.IDLE_SECONDS", 0.2)
+    server = CkptlintServer()
+    server.collector.manual = True  # as `serve` makes it, without turning this process's collector off
+    events = []
+    server.collector.collect = lambda: events.append("collect")  # type: ignore[method-assign]
+
+    async def lint(job: Job, uri: str) -> None:
+        async with server.scheduler.turn(job):
+            events.append(f"lint {uri}")
+
+    server._lint = lint  # type: ignore[method-assign]
+
+    async def scenario():
+        server.schedule("a.py", 0)
+        first_idle = server.scheduler.jobs[IDLE_KEY]
+        await asyncio.sleep(0.1)  # less than the idle time
+        last = server.schedule("a.py", 0)
+        second_idle = server.scheduler.jobs[IDLE_KEY]
+        assert second_idle is not first_idle  # the idle time starts again from the last lint
+        await asyncio.wait({last.task, second_idle.task})
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+    assert events == ["lint a.py", "lint a.py", "collect"]  # none between: the first idle time was cut short
+
+
+def test_the_server_process_collects_by_hand_with_the_analysis_frozen():
+    script = (
+        "import gc\n"
+        "from ckptlint.lsp.collector import Collector\n"
+        "collector = Collector()\n"
+        "collector.take_over()\n"
+        "collector.warm_up()\n"
+        "import ckptlint.rules.registry, ckptlint.engine.runner, libcst\n"
+        "assert not gc.isenabled()\n"
+        "frozen = gc.get_freeze_count()\n"
+        "live = len(gc.get_objects())\n"
+        "assert frozen > live, (frozen, live)\n"  # the modules' objects are out of every collection
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    assert gc.isenabled()  # this process is untouched
