@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from lsprotocol import types
@@ -52,6 +52,7 @@ from ckptlint.diagnostics import Diagnostic
 from ckptlint.engine.discovery import Discovery
 from ckptlint.engine.options import Cancelled, LintOptions
 from ckptlint.engine.session.notebook import NOTEBOOK_SUFFIX
+from ckptlint.engine.suppressions.writer import NoqaWriter
 from ckptlint.links import rule_url
 from ckptlint.lsp import actions
 from ckptlint.lsp.collector import COLLECTIONS, DUE_KEY, IDLE_KEY, IDLE_SECONDS, Collector
@@ -85,6 +86,14 @@ class Linted:
     path: str
     diagnostics: List[Diagnostic]
     view: "Optional[FileView]" = None  # how the lint saw the project (`view.reads`: the modules it read)
+    _writer: Optional[NoqaWriter] = field(default=None, repr=False)
+
+    def noqa_writer(self) -> NoqaWriter:
+        """Where the text's lines can take a `# noqa` (it tokenizes the whole text: once per version,
+        and only when a code action asks)."""
+        if self._writer is None:
+            self._writer = NoqaWriter(self.text)
+        return self._writer
 
 
 class CkptlintServer(LanguageServer):
@@ -397,7 +406,7 @@ async def code_action(ls: CkptlintServer, params: types.CodeActionParams) -> Lis
     mapper = ls.mapper(linted.text)
     result: List[types.CodeAction] = []
     if actions.wanted(only, types.CodeActionKind.QuickFix):
-        result.extend(actions.quick_fixes(uri, linted.text, mapper, linted.diagnostics, params.range, ls.to_lsp))
+        result.extend(actions.quick_fixes(uri, linted.noqa_writer, mapper, linted.diagnostics, params.range, ls.to_lsp))
     if linted.diagnostics and actions.asked_for(only, actions.FIX_ALL_KIND):
         action = actions.fix_all_action(uri, mapper, await ls.fix_all(linted))
         if action is not None:
