@@ -21,7 +21,8 @@ So the server:
 - collects in a turn of the worker thread, as a job of its own
   (`scheduler`), never inside a lint: after a lint once `DUE_OBJECTS` more
   container objects were allocated than freed (one lint's worth), in the
-  first turn no other work waits for (a lint scheduled meanwhile goes
+  first turn no other work waits for, from `DUE_GRACE_SECONDS` after the
+  publish (an edit that follows at once, or a lint scheduled meanwhile, goes
   first, so the collection lands between two keystrokes); when the server
   has been idle for `IDLE_SECONDS`; and before a lint once `FORCED_OBJECTS`
   piled up (typing faster than the lints finish leaves no turn free).
@@ -39,6 +40,7 @@ IDLE_SECONDS = 0.5
 # counting while automatic collection is off). One lint adds ~60,000 on the synthetic 1,000-line
 # script, ~25,000 on a 500-line training script; a superseded lint, less.
 DUE_OBJECTS = 20_000
+DUE_GRACE_SECONDS = 0.05
 FORCED_OBJECTS = 150_000
 IDLE_KEY = "collect:idle"  # the scheduler's keys of the collections (`scheduler.Scheduler.schedule`)
 DUE_KEY = "collect:due"
