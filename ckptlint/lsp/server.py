@@ -10,8 +10,9 @@ server`. Configurations are read once per folder and read again only when the
 client reports a configuration or `.gitignore` file changed (saved in the
 editor, or a watched-files event), never on every lint.
 
-Speed (issue #19): each open/change/save schedules a lint of the document
-(`scheduler`): one lint at a time on one worker thread, a superseded lint
+Speed (issue #19): each open/change schedules a lint of the document
+(`scheduler`; a save only when its diagnostics are not current, since saving
+changes none of them): one lint at a time on one worker thread, a superseded lint
 stops at its next checkpoint, and a lint reads the newest text when its turn
 comes, so no stale work is ever queued; its result is published only if the
 document is still at the version it was computed from. Lints build no fixes:
@@ -247,12 +248,27 @@ class CkptlintServer(LanguageServer):
         lint it with them."""
         for module in modules:
             async with self.scheduler.turn(job):
-                await self.scheduler.call(self.index.summarise, settings.project, module)
+                await self.scheduler.call(self._summarise_one, settings, module)
             self.index.summarised(module)
             if job.stop.is_set():
                 return  # superseded during its turn: the job that replaced it goes on
         if uri in self.workspace.text_documents and not self.scheduler.busy(uri):
             self.schedule(uri, 0)
+
+    def _summarise_one(self, settings: Settings, module: str) -> None:
+        """One module's summary (in the worker thread), and a collection if it is due: a project's
+        summaries, one parse each, are built back to back."""
+        self.index.summarise(settings.project, module)
+        if self.collector.due():
+            self.collector.collect()
+
+    def up_to_date(self, uri: str) -> bool:
+        """Whether the diagnostics of the document's current text are published or on their way."""
+        if self.scheduler.busy(uri):
+            return True  # the lint scheduled or running reads the newest text
+        document = self.workspace.text_documents.get(uri)
+        cached = self.results.get(uri)
+        return document is not None and cached is not None and (cached.version, cached.text) == (document.version, document.source)
 
     def module_changed(self, path: str) -> None:
         """A module's text changed (edited, saved, or on disk): re-lint the documents that read it."""
@@ -339,7 +355,8 @@ def did_save(ls: CkptlintServer, params: types.DidSaveTextDocumentParams) -> Non
     if os.path.basename(path) in WATCHED:
         ls.configuration_changed()
     else:
-        ls.schedule(params.text_document.uri, 0)
+        if not ls.up_to_date(params.text_document.uri):  # a save changes no finding of the document
+            ls.schedule(params.text_document.uri, 0)
         ls.module_changed(path)
 
 
