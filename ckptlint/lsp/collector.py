@@ -26,13 +26,16 @@ So the server:
   first, so the collection lands between two keystrokes); when the server
   has been idle for `IDLE_SECONDS`; and before a lint once `FORCED_OBJECTS`
   piled up (typing faster than the lints finish leaves no turn free).
-  Memory stays bounded by a few versions' analyses.
+  Memory stays bounded by a few versions' analyses. Summaries of other
+  modules, built in the background, run with automatic collection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+from typing import Iterator
 
 # A pause this long in the edits is idle time: a collection runs then.
 IDLE_SECONDS = 0.5
@@ -78,6 +81,18 @@ class Collector:
     def forced(self) -> bool:
         """Whether so much was allocated that the collection cannot wait for a free turn."""
         return self.manual and gc.get_count()[0] >= FORCED_OBJECTS
+
+    @contextlib.contextmanager
+    def automatic(self) -> Iterator[None]:
+        """Automatic collection, for background work nobody waits for (a project's summaries: one
+        parse each, back to back, whose garbage would otherwise pile up until the next lint)."""
+        if self.manual:
+            gc.enable()
+        try:
+            yield
+        finally:
+            if self.manual:
+                gc.disable()
 
     def collect(self) -> None:
         """One full collection (in the worker thread, in a turn)."""

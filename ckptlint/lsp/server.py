@@ -256,11 +256,9 @@ class CkptlintServer(LanguageServer):
             self.schedule(uri, 0)
 
     def _summarise_one(self, settings: Settings, module: str) -> None:
-        """One module's summary (in the worker thread), and a collection if it is due: a project's
-        summaries, one parse each, are built back to back."""
-        self.index.summarise(settings.project, module)
-        if self.collector.due():
-            self.collector.collect()
+        """One module's summary (in the worker thread), with automatic collection: nobody waits for it."""
+        with self.collector.automatic():
+            self.index.summarise(settings.project, module)
 
     def up_to_date(self, uri: str) -> bool:
         """Whether the diagnostics of the document's current text are published or on their way."""
