@@ -37,6 +37,8 @@ import gc
 import os
 from typing import Iterator
 
+from ckptlint.lsp.scheduler import Job, Scheduler
+
 # A pause this long in the edits is idle time: a collection runs then.
 IDLE_SECONDS = 0.5
 # Net container objects allocated since the last collection (`gc.get_count()[0]`, which goes on
@@ -45,25 +47,71 @@ IDLE_SECONDS = 0.5
 DUE_OBJECTS = 20_000
 DUE_GRACE_SECONDS = 0.05
 FORCED_OBJECTS = 150_000
-IDLE_KEY = "collect:idle"  # the scheduler's keys of the collections (`scheduler.Scheduler.schedule`)
+# The scheduler's keys of this module's jobs (`scheduler.Scheduler.schedule`).
+IDLE_KEY = "collect:idle"
 DUE_KEY = "collect:due"
+WARM_UP_KEY = "warm-up"
 COLLECTIONS = (IDLE_KEY, DUE_KEY)
 # A text that makes a lint import what every lint needs (the engine, the model, libcst).
 _WARM_UP_TEXT = "import torch\n\ntorch.save(model.state_dict(), 'model.pt')\nstate = torch.load('model.pt')\n"
 
 
 class Collector:
-    def __init__(self) -> None:
+    """The server's collections, as jobs of its ``scheduler`` (the hooks below are called in the
+    event loop's thread; `collect`, `warm_up` and `automatic` run in the worker thread)."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
         self.manual = False
+
+    # -- the server's hooks --------------------------------------------
 
     def take_over(self) -> None:
         """Turn automatic collection off for the rest of the process (the server's own)."""
         gc.disable()
         self.manual = True
 
+    def start(self) -> None:
+        """The worker's first job: import the analysis and freeze what lives as long as the process."""
+        if self.manual:
+            self.scheduler.schedule(WARM_UP_KEY, 0, self._warm_up)
+
+    def lint_scheduled(self) -> None:
+        """The server is busy again: the idle collection waits for the next pause."""
+        if self.manual:
+            self.scheduler.schedule(IDLE_KEY, IDLE_SECONDS, self._collect)
+
+    def lint_ended(self) -> None:
+        """After a lint (published, superseded or failed): a collection in a free turn, if due."""
+        if self.due() and not self.scheduler.busy(DUE_KEY):
+            self.scheduler.schedule(DUE_KEY, DUE_GRACE_SECONDS, self._collect)
+
+    def before_lint(self) -> None:
+        """In a lint's turn, before it starts (worker thread): the collection that could not wait."""
+        if self.manual and gc.get_count()[0] >= FORCED_OBJECTS:
+            gc.collect()
+
+    # -- the jobs --------------------------------------------------------
+
+    async def _warm_up(self, job: Job) -> None:
+        async with self.scheduler.turn(job):
+            await self.scheduler.call(self.warm_up)
+
+    async def _collect(self, job: Job) -> None:
+        """Collect in the first turn no other work waits for."""
+        while True:
+            async with self.scheduler.turn(job):
+                waiting = self.scheduler.others(COLLECTIONS)
+                if not waiting:
+                    await self.scheduler.call(self.collect)
+                    return
+            await self.scheduler.wait_all(waiting)
+
+    # -- in the worker thread ------------------------------------------
+
     def warm_up(self) -> None:
         """Import the analysis (every rule, and what a lint of a small script imports), collect, and
-        freeze what is alive (in the worker thread, in a turn)."""
+        freeze what is alive."""
         if not self.manual:
             return
         from ckptlint.api import lint_source
@@ -78,10 +126,6 @@ class Collector:
         """Whether a lint's worth was allocated since the last collection (collect in a free turn)."""
         return self.manual and gc.get_count()[0] >= DUE_OBJECTS
 
-    def forced(self) -> bool:
-        """Whether so much was allocated that the collection cannot wait for a free turn."""
-        return self.manual and gc.get_count()[0] >= FORCED_OBJECTS
-
     @contextlib.contextmanager
     def automatic(self) -> Iterator[None]:
         """Automatic collection, for background work nobody waits for (a project's summaries: one
@@ -95,6 +139,6 @@ class Collector:
                 gc.disable()
 
     def collect(self) -> None:
-        """One full collection (in the worker thread, in a turn)."""
+        """One full collection."""
         if self.manual:
             gc.collect()

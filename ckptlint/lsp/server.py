@@ -57,7 +57,7 @@ from ckptlint.engine.session.notebook import NOTEBOOK_SUFFIX
 from ckptlint.engine.suppressions.writer import NoqaWriter
 from ckptlint.links import rule_url
 from ckptlint.lsp import actions
-from ckptlint.lsp.collector import COLLECTIONS, DUE_GRACE_SECONDS, DUE_KEY, IDLE_KEY, IDLE_SECONDS, Collector
+from ckptlint.lsp.collector import Collector
 from ckptlint.lsp.positions import PositionMapper
 from ckptlint.lsp.scheduler import Job, Scheduler
 from ckptlint.lsp.workspace_index import WorkspaceIndex
@@ -102,7 +102,7 @@ class CkptlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("ckptlint", __version__)
         self.scheduler = Scheduler()
-        self.collector = Collector()
+        self.collector = Collector(self.scheduler)
         self.index = WorkspaceIndex()
         self.results: Dict[str, Linted] = {}
         self.reported_config_errors: set = set()
@@ -179,33 +179,14 @@ class CkptlintServer(LanguageServer):
         """Lint ``uri`` after ``delay`` seconds, superseding the lint scheduled or running for it
         (and postponing the idle collection: the server is busy again)."""
         job = self.scheduler.schedule(uri, delay, lambda job: self._lint(job, uri))
-        if self.collector.manual:
-            self.scheduler.schedule(IDLE_KEY, IDLE_SECONDS, self._collect)
+        self.collector.lint_scheduled()
         return job
-
-    async def warm_up(self, job: Job) -> None:
-        """The worker's first turn: import the analysis and freeze what lives as long as the
-        process (`collector`)."""
-        async with self.scheduler.turn(job):
-            await self.scheduler.call(self.collector.warm_up)
-
-    async def _collect(self, job: Job) -> None:
-        """Collect in the first turn no other work waits for (`collector`)."""
-        while True:
-            async with self.scheduler.turn(job):
-                waiting = self.scheduler.others(COLLECTIONS)
-                if not waiting:
-                    await self.scheduler.call(self.collector.collect)
-                    return
-            await self.scheduler.wait_all(waiting)
 
     async def _lint(self, job: Job, uri: str) -> None:
         try:
             await self._lint_and_publish(job, uri)
         finally:
-            if self.collector.due() and not self.scheduler.busy(DUE_KEY):
-                # after the publish, in a free turn (an edit right after it goes first)
-                self.scheduler.schedule(DUE_KEY, DUE_GRACE_SECONDS, self._collect)
+            self.collector.lint_ended()
 
     async def _lint_and_publish(self, job: Job, uri: str) -> None:
         async with self.scheduler.turn(job):
@@ -218,8 +199,7 @@ class CkptlintServer(LanguageServer):
                 if not self.lintable(path, discovery):
                     linted, problem, missing = Linted(version, text, path, []), None, []
                 else:
-                    if self.collector.forced():  # no turn was free for it: before this lint, not inside
-                        await self.scheduler.call(self.collector.collect)
+                    await self.scheduler.call(self.collector.before_lint)
                     missing = self.index.missing(settings.project, path, text)
                     options = LintOptions(fixes=False, cancelled=job.stop.is_set)
                     linted, problem = await self.scheduler.call(
@@ -362,8 +342,7 @@ def did_save(ls: CkptlintServer, params: types.DidSaveTextDocumentParams) -> Non
 def initialized(ls: CkptlintServer, params: types.InitializedParams) -> None:
     """Warm the analysis up; ask the client to report changes to configuration files and modules,
     where it can."""
-    if ls.collector.manual:
-        ls.scheduler.schedule("warm-up", 0, ls.warm_up)
+    ls.collector.start()
     workspace = ls.client_capabilities.workspace
     watched = workspace.did_change_watched_files if workspace is not None else None
     if watched is None or not watched.dynamic_registration:

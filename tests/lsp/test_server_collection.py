@@ -34,7 +34,7 @@ def test_a_collection_waits_for_the_lints_scheduled_before_it_gets_a_free_turn()
     async def scenario():
         running = scheduler.schedule("a.py", 0, lambda job: lint(job, "v1", block=True))
         await asyncio.sleep(0.05)
-        collection = scheduler.schedule(DUE_KEY, 0, server._collect)  # queued for the turn first
+        collection = scheduler.schedule(DUE_KEY, 0, server.collector._collect)  # queued for the turn first
         await asyncio.sleep(0.01)
         waiting = scheduler.schedule("b.py", 0, lambda job: lint(job, "b"))  # queued after it
         await asyncio.sleep(0.05)
@@ -46,7 +46,7 @@ def test_a_collection_waits_for_the_lints_scheduled_before_it_gets_a_free_turn()
 
 
 def test_scheduling_a_lint_postpones_the_idle_collection(monkeypatch):
-    monkeypatch.setattr("ckptlint.lsp.server.IDLE_SECONDS", 0.2)
+    monkeypatch.setattr("ckptlint.lsp.collector.IDLE_SECONDS", 0.2)
     server = CkptlintServer()
     server.collector.manual = True  # as `serve` makes it, without turning this process's collector off
     events = []
@@ -75,7 +75,8 @@ def test_the_server_process_collects_by_hand_with_the_analysis_frozen():
     script = (
         "import gc\n"
         "from ckptlint.lsp.collector import Collector\n"
-        "collector = Collector()\n"
+        "from ckptlint.lsp.scheduler import Scheduler\n"
+        "collector = Collector(Scheduler())\n"
         "collector.take_over()\n"
         "collector.warm_up()\n"
         "import ckptlint.rules.registry, ckptlint.engine.runner, libcst\n"
