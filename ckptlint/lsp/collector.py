@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import time
 from typing import Iterator
 
 from ckptlint.lsp.scheduler import Job, Scheduler
@@ -67,6 +68,7 @@ class Collector:
     def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
         self.manual = False
+        self._lint_ended = 0.0  # `time.monotonic()` when the last lint ended
 
     # -- the server's hooks --------------------------------------------
 
@@ -87,6 +89,7 @@ class Collector:
 
     def lint_ended(self) -> None:
         """After a lint (published, superseded or failed): a collection in a free turn, if due."""
+        self._lint_ended = time.monotonic()
         if self.due() and not self.scheduler.busy(DUE_KEY):
             self.scheduler.schedule(DUE_KEY, DUE_GRACE_SECONDS, self._collect)
 
@@ -102,17 +105,19 @@ class Collector:
             await self.scheduler.call(self.warm_up)
 
     async def _collect(self, job: Job) -> None:
-        """Collect in the first turn no other work waits for (a due collection: once nothing else
-        ran for `DUE_GRACE_SECONDS`)."""
+        """Collect in the first turn no other work waits for (a due collection: and once no lint
+        ended for `DUE_GRACE_SECONDS`)."""
         while True:
             async with self.scheduler.turn(job):
                 waiting = self.scheduler.others(COLLECTIONS)
-                if not waiting:
+                early = DUE_GRACE_SECONDS - (time.monotonic() - self._lint_ended) if job.key == DUE_KEY else 0
+                if not waiting and early <= 0:
                     await self.scheduler.call(self.collect)
                     return
-            await self.scheduler.wait_all(waiting)
-            if job.key == DUE_KEY:
-                await asyncio.sleep(DUE_GRACE_SECONDS)  # after that work's publish, the client's requests
+            if waiting:
+                await self.scheduler.wait_all(waiting)
+            else:
+                await asyncio.sleep(early)  # a publish just now: the client's requests go first
 
     # -- in the worker thread ------------------------------------------
 
