@@ -87,3 +87,35 @@ def test_the_server_process_collects_by_hand_with_the_analysis_frozen():
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
     assert gc.isenabled()  # this process is untouched
+
+
+def test_a_due_collection_waiting_for_a_lint_lets_the_next_edit_go_first(monkeypatch):
+    monkeypatch.setattr("ckptlint.lsp.collector.DUE_GRACE_SECONDS", 0.2)
+    server = CkptlintServer()
+    server.collector.manual = True
+    scheduler = server.scheduler
+    events = []
+    release = threading.Event()
+    server.collector.collect = lambda: events.append("collect")  # type: ignore[method-assign]
+
+    async def lint(job: Job, name: str, block: bool = False) -> None:
+        async with scheduler.turn(job):
+            events.append(f"start {name}")
+            if block:
+                await scheduler.call(release.wait, 10)
+            events.append(f"end {name}")
+        server.collector.lint_ended()  # as the server's lints do, after their publish
+
+    async def scenario():
+        first = scheduler.schedule("a.py", 0, lambda job: lint(job, "v1", block=True))
+        await asyncio.sleep(0.05)
+        collection = scheduler.schedule(DUE_KEY, 0, server.collector._collect)  # waits for the turn
+        await asyncio.sleep(0.01)
+        release.set()
+        await asyncio.wait({first.task})
+        await asyncio.sleep(0.02)  # the next edit comes 20 ms after the publish
+        second = scheduler.schedule("a.py", 0, lambda job: lint(job, "v2"))
+        await asyncio.wait({second.task, collection.task})
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+    assert events == ["start v1", "end v1", "start v2", "end v2", "collect"]
