@@ -301,11 +301,16 @@ class CkptlintServer(LanguageServer):
         return None
 
     async def fix_all(self, linted: Linted) -> str:
-        """The text with every safe fix applied (in a turn of the worker thread)."""
+        """The text with every safe fix applied (in a turn of the worker thread, with automatic
+        collection: a fix pass lints the text again and again)."""
         settings = self.settings_for(linted.path)
+
+        def fix() -> str:
+            with self.collector.automatic():
+                return fix_source(linted.text, linted.path, settings).text
+
         async with self.scheduler.turn(Job("fix-all")):
-            fixed = await self.scheduler.call(lambda: fix_source(linted.text, linted.path, settings))
-        return fixed.text
+            return await self.scheduler.call(fix)
 
 
 server = CkptlintServer()
