@@ -17,32 +17,42 @@ from ckptlint.lsp.scheduler import Job  # noqa: E402
 from ckptlint.lsp.server import CkptlintServer  # noqa: E402
 
 
-def test_a_collection_waits_for_the_lints_scheduled_before_it_gets_a_free_turn():
-    server = CkptlintServer()
-    scheduler = server.scheduler
-    events = []
-    release = threading.Event()
-    server.collector.collect = lambda: events.append("collect")  # type: ignore[method-assign]
+class _Worker:
+    """A server whose collections and lints only record what ran, in the order they ran; a lint
+    named with ``block`` holds its turn until `release` is set."""
 
-    async def lint(job: Job, name: str, block: bool = False) -> None:
-        async with scheduler.turn(job):
-            events.append(f"start {name}")
+    def __init__(self) -> None:
+        self.server = CkptlintServer()
+        self.scheduler = self.server.scheduler
+        self.events: list = []
+        self.release = threading.Event()
+        self.server.collector.collect = lambda: self.events.append("collect")  # type: ignore[method-assign]
+
+    async def lint(self, job: Job, name: str, block: bool = False) -> None:
+        async with self.scheduler.turn(job):
+            self.events.append(f"start {name}")
             if block:
-                await scheduler.call(release.wait, 10)
-            events.append(f"end {name}")
+                await self.scheduler.call(self.release.wait, 10)
+            self.events.append(f"end {name}")
+        self.server.collector.lint_ended()  # as the server's lints do, after their publish
+
+
+def test_a_collection_waits_for_the_lints_scheduled_before_it_gets_a_free_turn():
+    worker = _Worker()
+    scheduler = worker.scheduler
 
     async def scenario():
-        running = scheduler.schedule("a.py", 0, lambda job: lint(job, "v1", block=True))
+        running = scheduler.schedule("a.py", 0, lambda job: worker.lint(job, "v1", block=True))
         await asyncio.sleep(0.05)
-        collection = scheduler.schedule(DUE_KEY, 0, server.collector._collect)  # queued for the turn first
+        collection = scheduler.schedule(DUE_KEY, 0, worker.server.collector._collect)  # queued for the turn first
         await asyncio.sleep(0.01)
-        waiting = scheduler.schedule("b.py", 0, lambda job: lint(job, "b"))  # queued after it
+        waiting = scheduler.schedule("b.py", 0, lambda job: worker.lint(job, "b"))  # queued after it
         await asyncio.sleep(0.05)
-        release.set()
+        worker.release.set()
         await asyncio.wait({running.task, collection.task, waiting.task})
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
-    assert events == ["start v1", "end v1", "start b", "end b", "collect"]
+    assert worker.events == ["start v1", "end v1", "start b", "end b", "collect"]
 
 
 def test_scheduling_a_lint_postpones_the_idle_collection(monkeypatch):
@@ -91,31 +101,20 @@ def test_the_server_process_collects_by_hand_with_the_analysis_frozen():
 
 def test_a_due_collection_waiting_for_a_lint_lets_the_next_edit_go_first(monkeypatch):
     monkeypatch.setattr("ckptlint.lsp.collector.DUE_GRACE_SECONDS", 0.2)
-    server = CkptlintServer()
-    server.collector.manual = True
-    scheduler = server.scheduler
-    events = []
-    release = threading.Event()
-    server.collector.collect = lambda: events.append("collect")  # type: ignore[method-assign]
-
-    async def lint(job: Job, name: str, block: bool = False) -> None:
-        async with scheduler.turn(job):
-            events.append(f"start {name}")
-            if block:
-                await scheduler.call(release.wait, 10)
-            events.append(f"end {name}")
-        server.collector.lint_ended()  # as the server's lints do, after their publish
+    worker = _Worker()
+    worker.server.collector.manual = True
+    scheduler = worker.scheduler
 
     async def scenario():
-        first = scheduler.schedule("a.py", 0, lambda job: lint(job, "v1", block=True))
+        first = scheduler.schedule("a.py", 0, lambda job: worker.lint(job, "v1", block=True))
         await asyncio.sleep(0.05)
-        collection = scheduler.schedule(DUE_KEY, 0, server.collector._collect)  # waits for the turn
+        collection = scheduler.schedule(DUE_KEY, 0, worker.server.collector._collect)  # waits for the turn
         await asyncio.sleep(0.01)
-        release.set()
+        worker.release.set()
         await asyncio.wait({first.task})
         await asyncio.sleep(0.02)  # the next edit comes 20 ms after the publish
-        second = scheduler.schedule("a.py", 0, lambda job: lint(job, "v2"))
+        second = scheduler.schedule("a.py", 0, lambda job: worker.lint(job, "v2"))
         await asyncio.wait({second.task, collection.task})
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
-    assert events == ["start v1", "end v1", "start v2", "end v2", "collect"]
+    assert worker.events == ["start v1", "end v1", "start v2", "end v2", "collect"]
