@@ -26,7 +26,7 @@ from lsprotocol import types
 
 from ckptlint.diagnostics import Diagnostic
 from ckptlint.engine.options import fix_of
-from ckptlint.engine.suppressions.writer import noqa_edit
+from ckptlint.engine.suppressions.writer import Added, NoqaWriter
 from ckptlint.fixes.model import Applicability, Edit, minimal_edit
 from ckptlint.lsp.positions import PositionMapper
 
@@ -43,26 +43,34 @@ def _edit(uri: str, mapper: PositionMapper, edits: Sequence[Edit]) -> types.Work
 
 def quick_fixes(
     uri: str,
-    text: str,
+    writer: Callable[[], NoqaWriter],
     mapper: PositionMapper,
     diagnostics: Sequence[Diagnostic],
     within: types.Range,
     to_lsp: Callable[[Diagnostic, PositionMapper], types.Diagnostic],
 ) -> List[types.CodeAction]:
-    """The fixes, then the "Disable" actions, of the findings that overlap ``within``."""
+    """The fixes, then the "Disable" actions, of the findings that overlap ``within`` (``writer``: the
+    text's noqa writer, asked for only when a finding is in range)."""
     fixes: List[types.CodeAction] = []
     disables: List[types.CodeAction] = []
     for diagnostic in diagnostics:
+        if not _lines_overlap(diagnostic, within):
+            continue  # the cheap test first: most findings are on other lines
         lsp_diagnostic = to_lsp(diagnostic, mapper)
         if not overlaps(lsp_diagnostic.range, within):
             continue
         fix = fix_action(uri, mapper, diagnostic, lsp_diagnostic)
         if fix is not None:
             fixes.append(fix)
-        disable = noqa_action(uri, text, mapper, diagnostic, lsp_diagnostic)
+        disable = noqa_action(uri, writer(), mapper, diagnostic, lsp_diagnostic)
         if disable is not None:
             disables.append(disable)
     return fixes + disables
+
+
+def _lines_overlap(diagnostic: Diagnostic, within: types.Range) -> bool:
+    """Whether ``diagnostic``'s lines meet ``within``'s (a range can overlap only then)."""
+    return diagnostic.span.line - 1 <= within.end.line and within.start.line <= diagnostic.span.end_line - 1
 
 
 def fix_action(uri: str, mapper: PositionMapper, diagnostic: Diagnostic, lsp_diagnostic: types.Diagnostic) -> Optional[types.CodeAction]:
@@ -80,10 +88,11 @@ def fix_action(uri: str, mapper: PositionMapper, diagnostic: Diagnostic, lsp_dia
     )
 
 
-def noqa_action(uri: str, text: str, mapper: PositionMapper, diagnostic: Diagnostic, lsp_diagnostic: types.Diagnostic) -> Optional[types.CodeAction]:
-    edit = noqa_edit(text, diagnostic.noqa_line or diagnostic.span.line, diagnostic.code)
-    if edit is None:
+def noqa_action(uri: str, writer: NoqaWriter, mapper: PositionMapper, diagnostic: Diagnostic, lsp_diagnostic: types.Diagnostic) -> Optional[types.CodeAction]:
+    step = writer.add(diagnostic.noqa_line or diagnostic.span.line, [diagnostic.code])
+    if not isinstance(step, Added):
         return None
+    edit = step.edit
     return types.CodeAction(
         title=f"Disable {diagnostic.code} for this line",
         kind=types.CodeActionKind.QuickFix,

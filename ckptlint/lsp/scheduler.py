@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Collection, Dict, List, Optional, TypeVar
 
 T = TypeVar("T")
 
@@ -59,6 +59,11 @@ class Scheduler:
     def busy(self, key: str) -> bool:
         return key in self.jobs
 
+    def others(self, keys: Collection[str]) -> List[Job]:
+        """The jobs scheduled under keys other than ``keys`` (waiting for their delay or their turn,
+        or in it)."""
+        return [job for key, job in self.jobs.items() if key not in keys]
+
     async def _run(self, job: Job, delay: float, work: Callable[[Job], Awaitable[None]]) -> None:
         try:
             if delay:
@@ -89,5 +94,12 @@ class Scheduler:
     async def wait(self, key: str) -> None:
         """Until ``key``'s current job (if any) has finished, whatever became of it."""
         job = self.jobs.get(key)
-        if job is not None and job.task is not None:
-            await asyncio.wait({job.task})
+        if job is not None:
+            await self.wait_all([job])
+
+    @staticmethod
+    async def wait_all(jobs: List[Job]) -> None:
+        """Until each of ``jobs`` has finished, whatever became of it."""
+        tasks = {job.task for job in jobs if job.task is not None}
+        if tasks:
+            await asyncio.wait(tasks)

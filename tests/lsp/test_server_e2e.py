@@ -366,3 +366,19 @@ def test_a_module_nobody_read_changes_nothing(client, tmp_path):
     with pytest.raises(TimeoutError):
         _codes_at(client, train, lambda found: True, timeout=1.5)
     assert client.shutdown() == 0
+
+
+def test_saving_an_unchanged_document_lints_nothing(client, tmp_path):
+    client.initialize(tmp_path.as_uri())
+    uri = (tmp_path / "train.py").as_uri()
+    _open(client, uri, TEXT)
+    assert [d["code"] for d in client.diagnostics(uri, version=1)["diagnostics"]] == ["CKPT201", "CKPT202"]
+    client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+    with pytest.raises(TimeoutError):  # its diagnostics are current: no lint, no publish
+        client.diagnostics(uri, timeout=1.5)
+    _change(client, uri, TEXT + "x = 1\n", 2)
+    client.notify("textDocument/didSave", {"textDocument": {"uri": uri}})  # right after the edit
+    assert [d["code"] for d in client.diagnostics(uri, version=2)["diagnostics"]] == ["CKPT201", "CKPT202"]
+    with pytest.raises(TimeoutError):  # the lint of the edit was not started again
+        client.diagnostics(uri, timeout=1.5)
+    assert client.shutdown() == 0

@@ -69,3 +69,27 @@ def test_a_module_created_on_disk_during_the_session_is_found(project) -> None:
     index.on_disk(str(project / "late.py"))  # the watcher's event
     assert str(project / "late.py") in index.missing(settings.project, train, text)
     assert index.view(settings.project, train).resolve("late.save") is not None
+
+
+def test_what_a_document_imports_is_found_again_when_a_module_it_reads_changes(project) -> None:
+    settings = load_settings(str(project))
+    index = WorkspaceIndex()
+    train, utils = str(project / "train.py"), str(project / "utils.py")
+    (project / "extra.py").write_text("x = 1\n")
+    (project / "fresh.py").write_text("z = 3\n")
+    text = "import torch\nimport utils\nimport later\n"
+    for module in index.missing(settings.project, train, text):
+        index.summarised(module)
+    assert index.missing(settings.project, train, text) == []
+    # utils.py, edited in the editor, now imports extra.py: a module never summarised.
+    index.opened(utils, "from helpers import save\nimport extra\n")
+    assert index.missing(settings.project, train, text) == [str(project / "extra.py")]
+    index.summarised(str(project / "extra.py"))
+    # later.py did not exist; created on disk (the file watcher reports it), it is imported.
+    (project / "later.py").write_text("y = 2\n")
+    assert index.missing(settings.project, train, text) == []
+    index.on_disk(str(project / "later.py"))
+    assert index.missing(settings.project, train, text) == [str(project / "later.py")]
+    index.summarised(str(project / "later.py"))
+    # The document's own import lines changed.
+    assert index.missing(settings.project, train, text + "import fresh\n") == [str(project / "fresh.py")]
