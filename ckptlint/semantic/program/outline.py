@@ -147,10 +147,24 @@ def _definition_piece(definition: ast.stmt, lines: _Lines) -> Piece:
     text = lines.of(definition)
     inner: Imports = {}
     if "import" in text:
-        for node in ast.walk(definition):
+        for node in _statements_within(definition):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 _bind(inner, [], node)
     return Piece(text, frozenset([definition.name]), inner)  # type: ignore[attr-defined]
+
+
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements_within(node: ast.AST) -> Iterator[ast.AST]:
+    """Every statement inside ``node``, at any depth (an import is a statement: expressions, most
+    of a function's nodes, are not visited)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for field in _BODIES:
+            stack.extend(getattr(current, field, ()))
 
 
 def _class_piece(class_def: ast.ClassDef, lines: _Lines) -> Piece:

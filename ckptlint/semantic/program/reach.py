@@ -74,9 +74,11 @@ class Reach:
         """What the file ``path`` (outlined as ``own``) reaches: every piece of it, its classes'
         methods included, is a start (its own words count anyway)."""
         starts = [(path, own, part) for piece in own.pieces for part in (piece, *(m for _, m in piece.methods))]
-        return self._walk([], starts)
+        return self._walk(path, [], starts)
 
-    def _walk(self, names: List[Name], pieces: List[Held]) -> Closure:
+    def _walk(self, path: str, names: List[Name], pieces: List[Held]) -> Closure:
+        """The closure from ``names`` and ``pieces``; a name of the file ``path`` itself is not
+        followed (its pieces are starts, and its text may be an editor's, not the file's)."""
         reached: Dict[int, Piece] = {}
         seen: Set[Name] = set()
         mentioned: Set[str] = set()
@@ -99,7 +101,7 @@ class Reach:
                 names.extend(self._targets_of(held))
             while names:
                 name = names.pop()
-                if name not in seen:
+                if name not in seen and name[0] != path:
                     seen.add(name)
                     held_by, further = self._resolve_name(name)
                     pieces.extend(held_by)
