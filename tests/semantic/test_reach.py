@@ -171,6 +171,14 @@ def test_a_module_python_cannot_parse_counts_whole(tmp_path) -> None:
     assert "save" in words
 
 
+def test_a_file_python_cannot_parse_reaches_the_whole_modules_it_imports(tmp_path) -> None:
+    words = reaches(tmp_path, {
+        "train.py": "from store import keep\nkeep(m)\ndef oops(:\n",
+        "store.py": "import torch\n\ndef keep(m):\n    torch.save(m, 'a.pt')\n",
+    })
+    assert "save" in words and "torch" in words
+
+
 def test_local_only_words_come_from_the_file_alone(tmp_path) -> None:
     modules = {
         "train.py": "from io_utils import restore\nstate = restore('a.pt')\n",

@@ -164,8 +164,7 @@ class ProjectIndex:
         path = os.path.abspath(path)
         own = self.outline(path, text)
         if own is None:
-            pieces = [Piece(module_text, frozenset(), {}, parsed=False) for module_text in self.imported_texts(path, text)]
-            return Closure(pieces, set(), {})
+            return Closure(_unread(self.imported_texts(path, text)))
         return self._reach.closure(path, own)
 
     def _whole_texts(self, path: str) -> List[Piece]:
@@ -173,8 +172,7 @@ class ProjectIndex:
         pieces = self._whole.get(path)
         if pieces is None:
             text = self._text(path) or ""
-            texts = [text, *self.imported_texts(path, text)]
-            pieces = self._whole[path] = [Piece(t, frozenset(), {}, parsed=False) for t in texts]
+            pieces = self._whole[path] = _unread([text, *self.imported_texts(path, text)])
         return pieces
 
     def imported_texts(self, path: str, text: str, depth: int = 3) -> List[str]:
@@ -314,6 +312,11 @@ def imported_names(text: str) -> List[str]:
         else:  # `from . import misc, utils`: each name may be a module of the package
             names.extend(base + part.split()[0] for part in match.group(2).split(",") if part.split())
     return names
+
+
+def _unread(texts: List[str]) -> List[Piece]:
+    """Texts Python's parser could not read (or was not asked to), each as one piece: all of it counts."""
+    return [Piece(text, frozenset(), {}, parsed=False) for text in texts]
 
 
 def _read(path: str) -> Optional[str]:

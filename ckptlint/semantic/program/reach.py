@@ -40,22 +40,20 @@ Held = Tuple[str, Outline, Piece]  # a piece, with the module it is in
 
 
 class Closure:
-    """The pieces reached from a start, the identifiers they mention, and the methods of classes
-    reached whose names they do not mention (reached once something mentions them)."""
+    """The pieces of other modules reached from a file."""
 
-    __slots__ = ("pieces", "idents", "waiting", "_words")
+    __slots__ = ("pieces", "_words")
 
-    def __init__(self, pieces: List[Piece], idents: Set[str], waiting: Dict[str, List[Held]]) -> None:
+    def __init__(self, pieces: List[Piece]) -> None:
         self.pieces = pieces
-        self.idents = idents  # every identifier of every piece reached
-        self.waiting = waiting
         self._words: Optional[SourceWords] = None
 
     def has(self, word: str) -> bool:
         """Whether ``word`` (a pre-filter word, `*` and `(?i)` included) occurs in the code reached:
         asked of its identifiers, one per line, which is the same question."""
         if self._words is None:
-            self._words = SourceWords("\n".join(self.idents))
+            idents: Set[str] = set().union(*(piece.idents for piece in self.pieces))
+            self._words = SourceWords("\n".join(idents))
         return word in self._words
 
 
@@ -106,7 +104,7 @@ class Reach:
                     held_by, further = self._resolve_name(name)
                     pieces.extend(held_by)
                     names.extend(further)
-        return Closure(list(reached.values()), mentioned, waiting)
+        return Closure(list(reached.values()))
 
     # -- one step ----------------------------------------------------------------
     def _targets_of(self, held: Held) -> List[Name]:
