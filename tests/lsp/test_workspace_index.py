@@ -93,3 +93,16 @@ def test_what_a_document_imports_is_found_again_when_a_module_it_reads_changes(p
     index.summarised(str(project / "later.py"))
     # The document's own import lines changed.
     assert index.missing(settings.project, train, text + "import fresh\n") == [str(project / "fresh.py")]
+
+
+def test_a_document_imports_the_modules_behind_the_summaries_it_read(project) -> None:
+    """`train.py` reads `utils.checkpoint`, whose summary comes from `helpers.save`'s: an edit of
+    `helpers.py` re-publishes `train.py`."""
+    (project / "utils.py").write_text("from helpers import save\n\ndef checkpoint(state, path):\n    save(state, path)\n")
+    settings = load_settings(str(project))
+    index = WorkspaceIndex()
+    train = str(project / "train.py")
+    view = index.index(settings.project).view(train)
+    assert view.resolve("utils.checkpoint").saves_object == "state"
+    index.linted(train, view)
+    assert index.importers(str(project / "helpers.py")) == [train]

@@ -254,3 +254,34 @@ def test_a_helper_that_gives_its_argument_back_and_an_annotation_with_a_project_
     }
     # `to_device` returns its argument (utils.py's summary); `net: Net` is a model.py class instance
     assert ((7, "CKPT101") in lint_project(tmp_path, modules, "train.py")) is fires
+
+
+def test_a_summary_built_from_another_modules_summary_follows_that_module(tmp_path) -> None:
+    """`a.build_model` returns a model because `b.Net` is an `nn.Module`: once `b.Net` no longer is
+    one, neither `a`'s summary on disk nor `train.py`'s cached result may still say so (`train.py`
+    reads `a` only, `a` reads `b`)."""
+    from ckptlint.api import lint_paths
+
+    modules = {
+        "train.py": "import torch\nfrom a import build_model\nmodel = build_model()\ntorch.save(model, '/ckpt/model.pt')\n",
+        "a.py": "from b import Net\n\ndef build_model():\n    return Net()\n",
+        "b.py": "import torch.nn as nn\n\nclass Net(nn.Module):\n    pass\n",
+    }
+    for name, source in modules.items():
+        (tmp_path / name).write_text(source)
+    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
+
+    def codes(*, result_cache: bool) -> List[str]:
+        cache = str(tmp_path / ".cache")
+        report = lint_paths([str(tmp_path / "train.py")], settings, cache_dir=cache if result_cache else None)
+        return [d.code for d in report.diagnostics]
+
+    assert codes(result_cache=True) == ["CKPT101"]
+    (tmp_path / "b.py").write_text(modules["b.py"].replace("nn.Module", "object"))
+    assert codes(result_cache=True) == []  # the result cached for train.py is not used
+    for entry in (tmp_path / ".cache").rglob("*.json"):
+        if "summaries" not in entry.parts:
+            entry.unlink()  # no cached results: only the summaries on disk are left to read
+    assert codes(result_cache=True) == []
+    (tmp_path / "b.py").write_text(modules["b.py"])
+    assert codes(result_cache=True) == ["CKPT101"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Optional, Protocol, Tuple, Union
 
-FORMAT = 5  # bump when the fields below change: cached summaries of another format are ignored
+FORMAT = 6  # bump when the fields below change: cached summaries of another format are ignored
 
 
 @dataclass(frozen=True)

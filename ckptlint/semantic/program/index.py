@@ -3,14 +3,19 @@
 A linted file asks for the modules it imports through a `FileView` (the
 core's `ProjectView`). A module's summary is built from its own semantic
 model the first time some file imports it, from one parse, and kept in memory
-for the run and on disk (`<cache>/summaries/`, one JSON file per content
-digest and linter version), so a later run, or another worker process, reads
-it instead of parsing. A module being summarised that imports itself back
-(directly or through others) sees that module as unknown: cycles end.
+for the run and on disk (`<cache>/summaries/`, one JSON file per module file,
+content digest and linter version), so a later run, or another worker
+process, reads it instead of parsing. A module being summarised that imports
+itself back (directly or through others) sees that module as unknown: cycles
+end.
 
-Each view records which module files (and which content digests) it read,
-so a file's cached lint result can be kept exactly as long as the summaries
-it read are unchanged.
+A summary is built from its module's text and from the summaries of the
+modules that module imports (`a.build_model` returns a model because `b.Net`
+is an `nn.Module`), and theirs in turn: it keeps the content digest of every
+module file it was built from, and is used, from memory or from disk, only
+while each of them still has that digest. Each view records the same of
+every summary it read, so a file's cached lint result is kept exactly as long
+as everything it read, directly or through another summary, is unchanged.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import os
 import re
 import tempfile
 import tokenize
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Set, Tuple
 
 from ckptlint import __version__
 from ckptlint.config.settings import ProjectSettings
@@ -42,6 +47,14 @@ _IMPORT_HOPS = 4  # re-exports followed through `__init__.py` files
 _MAX_MODULE_SIZE = 4 * 1024 * 1024
 
 
+class Summarised(NamedTuple):
+    """A module's summary (None: the module is unknown) and what it was built from."""
+
+    digest: str  # of the module's text
+    summary: Optional[ModuleSummary]
+    reads: Mapping[str, str]  # every other module file it was built from (transitively) -> content digest
+
+
 class ProjectIndex:
     """Summaries of the modules of one project."""
 
@@ -49,9 +62,11 @@ class ProjectIndex:
         self.project = project
         self.locator = ModuleLocator(project.src or ((project.root,) if project.root else ()))
         self._cache_dir = os.path.join(cache_dir, "summaries", __version__) if cache_dir else None
-        self._summaries: Dict[str, Tuple[str, Optional[ModuleSummary]]] = {}  # path -> (digest, summary)
+        self._summaries: Dict[str, Summarised] = {}  # module file -> its latest summary
         self._building: Set[str] = set()
-        self._texts: Dict[str, str] = {}
+        # module file -> (its size and modification time, its text then; None: unreadable)
+        self._texts: Dict[str, Tuple[Optional[Tuple[int, int]], Optional[str]]] = {}
+        self._digests: Dict[str, Tuple[str, str]] = {}  # module file -> (text, its digest)
         self._outlines: Dict[str, Tuple[str, Optional[Outline]]] = {}  # path -> (text, its outline)
         self._whole: Dict[str, List[Piece]] = {}
         self._reach = Reach(self.locator.locate, self.outline, self._whole_texts)
@@ -64,84 +79,94 @@ class ProjectIndex:
         return FileView(self, os.path.abspath(path))
 
     # -- summaries -------------------------------------------------------------
-    def summary(self, path: str) -> Tuple[Optional[str], Optional[ModuleSummary]]:
-        """``(content digest, summary)`` of the module file ``path``; None when unreadable."""
-        text = self.unsaved.get(path)
+    def summary(self, path: str) -> Optional[Summarised]:
+        """The summary of the module file ``path`` as it is now; None when it cannot be read."""
+        text = self._source(path)
         if text is None:
-            text = _read(path)
-        if text is None:
-            return None, None
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            return None
+        digest = self._digest(path, text)
         known = self._summaries.get(path)
-        if known is not None and known[0] == digest:
+        if known is not None and known.digest == digest and self._unchanged(known.reads):
             return known
         if path in self._building:
-            return digest, None  # an import cycle: unknown while it is being built
-        summary = self._load(digest) or self._build(path, text)
-        self._summaries[path] = (digest, summary)
-        if summary is not None:
-            self._store(digest, summary)
-        return digest, summary
+            return Summarised(digest, None, {})  # an import cycle: unknown while it is being built
+        found = self._load(path, digest)
+        if found is None:
+            found = self._build(path, text, digest)
+            self._store(path, found)
+        self._summaries[path] = found
+        return found
 
-    def record(self, path: str, text: str, model: "SemanticModel") -> None:
-        """Keep the summary of a file just linted, from the model its lint built (no second parse)."""
-        from ckptlint.semantic.program.summarize import summarize
-
-        path = os.path.abspath(path)
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-        if path in self._summaries and self._summaries[path][0] == digest:
-            return
-        summary = summarize(model)
-        self._summaries[path] = (digest, summary)
-        self._store(digest, summary)
-
-    def _build(self, path: str, text: str) -> Optional[ModuleSummary]:
+    def _build(self, path: str, text: str, digest: str) -> Summarised:
         import libcst as cst
 
         from ckptlint.semantic.model import SemanticModel
         from ckptlint.semantic.program.summarize import summarize
 
         self._building.add(path)
+        view = self.view(path)
         try:
             module = cst.parse_module(text)
             self.parsed += 1
-            return summarize(SemanticModel(module, text, self.project, self.view(path)))
+            summary: Optional[ModuleSummary] = summarize(SemanticModel(module, text, self.project, view))
         except Exception:  # a module that cannot be parsed or summarised is unknown, never an error here
-            return None
+            summary = None
         finally:
             self._building.discard(path)
+        return Summarised(digest, summary, dict(view.reads))
 
-    def _entry(self, digest: str) -> Optional[str]:
-        return os.path.join(self._cache_dir, digest[:2], f"{digest}.{FORMAT}.json") if self._cache_dir else None
+    def _unchanged(self, reads: Mapping[str, str]) -> bool:
+        return all(self.digest(path) == digest for path, digest in reads.items())
 
-    def _load(self, digest: str) -> Optional[ModuleSummary]:
-        entry = self._entry(digest)
+    def _entry(self, path: str, digest: str) -> Optional[str]:
+        """The cache file of the summary of ``path`` with content ``digest``: the path is part of
+        the key, since where a module's imports lead (and so its summary) depends on where it is."""
+        if self._cache_dir is None:
+            return None
+        key = hashlib.sha256(f"{path}\0{digest}".encode("utf-8", "surrogatepass")).hexdigest()
+        return os.path.join(self._cache_dir, key[:2], f"{key}.{FORMAT}.json")
+
+    def _load(self, path: str, digest: str) -> Optional[Summarised]:
+        entry = self._entry(path, digest)
         if entry is None:
             return None
         try:
             with open(entry, encoding="utf-8") as handle:
-                return ModuleSummary.from_json(json.load(handle))
-        except (OSError, ValueError):
+                data = json.load(handle)
+            reads = {str(k): str(v) for k, v in data["reads"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+        summary = ModuleSummary.from_json(data.get("summary"))
+        if summary is None or not self._unchanged(reads):
+            return None  # of another format, or built from modules that have changed since
+        return Summarised(digest, summary, reads)
 
-    def _store(self, digest: str, summary: ModuleSummary) -> None:
-        entry = self._entry(digest)
-        if entry is None or os.path.exists(entry):
+    def _store(self, path: str, found: Summarised) -> None:
+        """Write ``found`` to the disk cache (an unknown summary is not kept: the next run tries again)."""
+        entry = self._entry(path, found.digest)
+        if entry is None or found.summary is None:
             return
         try:
             os.makedirs(os.path.dirname(entry), exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(entry), suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(summary.to_json(), handle)
+                json.dump({"reads": dict(found.reads), "summary": found.summary.to_json()}, handle)
             os.replace(tmp, entry)
         except OSError:
             pass  # a cache that cannot be written is only slower
 
-
     def digest(self, path: str) -> Optional[str]:
-        """The content digest of a module file now (None when it cannot be read)."""
-        text = _read(path)
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() if text is not None else None
+        """The content digest of the module file ``path`` now (None when it cannot be read)."""
+        text = self._source(path)
+        return self._digest(path, text) if text is not None else None
+
+    def _digest(self, path: str, text: str) -> str:
+        known = self._digests.get(path)
+        if known is not None and known[0] is text:
+            return known[1]
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        self._digests[path] = (text, digest)
+        return digest
 
     # -- what a file's pre-filter may read -------------------------------------
     def outline(self, path: str, text: Optional[str] = None) -> Optional[Outline]:
@@ -209,12 +234,19 @@ class ProjectIndex:
         self.locator.forget()
 
     def _text(self, path: str) -> Optional[str]:
+        """The module's text, None when it cannot be read or is empty (nothing to reach)."""
+        return self._source(path) or None
+
+    def _source(self, path: str) -> Optional[str]:
+        """The module's text: the editor's unsaved one, or the file's, read again only when its size
+        or modification time changed (a process may lint the same project twice: the API's users)."""
         if path in self.unsaved:
             return self.unsaved[path]
-        cached = self._texts.get(path)
-        if cached is None:
-            cached = self._texts[path] = _read(path) or ""
-        return cached or None
+        stamp = _stamp(path)
+        known = self._texts.get(path)
+        if known is None or known[0] != stamp or stamp is None:
+            known = self._texts[path] = (stamp, _read(path))
+        return known[1]
 
 
 class FileView:
@@ -287,10 +319,11 @@ class FileView:
     def _summary(self, module: str) -> Optional[ModuleSummary]:
         if module in self._seen:
             return self._seen[module]
-        digest, summary = self._index.summary(module)
-        if digest is not None:
-            self.reads[module] = digest
-        self._seen[module] = summary
+        found = self._index.summary(module)
+        if found is not None:
+            self.reads[module] = found.digest
+            self.reads.update(found.reads)
+        summary = self._seen[module] = found.summary if found is not None else None
         return summary
 
 
@@ -317,6 +350,14 @@ def imported_names(text: str) -> List[str]:
 def _unread(texts: List[str]) -> List[Piece]:
     """Texts Python's parser could not read (or was not asked to), each as one piece: all of it counts."""
     return [Piece(text, frozenset(), {}, parsed=False) for text in texts]
+
+
+def _stamp(path: str) -> Optional[Tuple[int, int]]:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns
 
 
 def _read(path: str) -> Optional[str]:
