@@ -285,3 +285,22 @@ def test_a_summary_built_from_another_modules_summary_follows_that_module(tmp_pa
     assert codes(result_cache=True) == []
     (tmp_path / "b.py").write_text(modules["b.py"])
     assert codes(result_cache=True) == ["CKPT101"]
+
+
+def test_a_module_file_is_looked_at_once_per_run_and_again_in_the_next(tmp_path, monkeypatch) -> None:
+    from ckptlint.semantic.program import index as index_module
+
+    (tmp_path / "helpers.py").write_text("import torch\n\ndef save(state, path):\n    torch.save(state, path)\n")
+    looked: List[str] = []
+    real_stamp = index_module._stamp
+    monkeypatch.setattr(index_module, "_stamp", lambda path: looked.append(path) or real_stamp(path))
+    index = ProjectIndex(build_settings({}, root=str(tmp_path)).project)
+    helpers = str(tmp_path / "helpers.py")
+    index_module.new_run()
+    for _ in range(3):
+        assert index.summary(helpers).summary.functions["save"].saves_object == "state"
+    assert looked == [helpers]
+    (tmp_path / "helpers.py").write_text("def save(state, path):\n    print(state, path)\n")
+    assert index.summary(helpers).summary.functions["save"].saves_object == "state"  # the same run
+    index_module.new_run()
+    assert index.summary(helpers).summary.functions["save"].saves_object is None

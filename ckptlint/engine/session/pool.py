@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
 
 from ckptlint.config.settings import Settings
 from ckptlint.engine.discovery import discover
-from ckptlint.engine.session.process import process_guarded
+from ckptlint.engine.session.process import process_guarded, start_run
 from ckptlint.engine.session.report import FileReport, FixMode, RunReport
 
 # Below this many files a process pool costs more than it saves.
@@ -58,6 +58,7 @@ def lint_paths(
     processes; reports come back in discovery order, so the output never
     depends on ``jobs``. ``progress(done, total)`` is called after each file.
     """
+    start_run()
     files = [path for path in discover(paths, settings) if path != "-"]
     per_file = {path: configurations.for_path(path) for path in files} if configurations is not None else {}
     cache = None

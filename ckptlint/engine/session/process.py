@@ -100,6 +100,13 @@ def _check(document: Document, settings: Settings, cache: "Optional[ResultCache]
     return outcome.diagnostics, list(outcome.errors)
 
 
+def start_run() -> None:
+    """A run starts: the project indexes look at the module files they read again, once each."""
+    from ckptlint.semantic.program.index import new_run
+
+    new_run()
+
+
 def process_file(
     path: str,
     settings: Settings,
@@ -107,7 +114,14 @@ def process_file(
     unsafe_fixes: bool = False,
     cache: "Optional[ResultCache]" = None,
 ) -> FileReport:
-    """Read, lint (or fix and write back) one file; never raises for a bad file."""
+    """Read, lint (or fix and write back) one file, as a run of its own; never raises for a bad file."""
+    start_run()
+    return _process_file(path, settings, mode, unsafe_fixes, cache)
+
+
+def _process_file(
+    path: str, settings: Settings, mode: FixMode, unsafe_fixes: bool, cache: "Optional[ResultCache]"
+) -> FileReport:
     try:
         document = read_document(path, settings.max_file_size)
     except SourceError as exc:
@@ -116,6 +130,7 @@ def process_file(
     if mode is FixMode.FIX and report.changed:
         try:
             write_source(document.source, report.text or "")
+            _changed_on_disk(path)
         except OSError as exc:
             report = process_document(document, settings, FixMode.CHECK)  # the file as it stays
             report.errors.append(FileError(path, f"cannot write fixes: {exc.strerror or exc}"))
@@ -126,9 +141,17 @@ def process_file(
     return report
 
 
+def _changed_on_disk(path: str) -> None:
+    """The run wrote ``path``: the files linted after it read its new text."""
+    from ckptlint.semantic.program.index import reread_file
+
+    reread_file(path)
+
+
 def process_guarded(path: str, settings: Settings, mode: FixMode, unsafe_fixes: bool, cache) -> FileReport:
-    """`process_file`, with the last per-file boundary (for worker processes)."""
+    """`process_file` within a run (`start_run` called), with the last per-file boundary (for
+    worker processes)."""
     try:
-        return process_file(path, settings, mode, unsafe_fixes, cache)
+        return _process_file(path, settings, mode, unsafe_fixes, cache)
     except Exception as exc:
         return FileReport(path, errors=[FileError(path, f"{type(exc).__name__}: {exc}", internal=True)])

@@ -64,8 +64,9 @@ class ProjectIndex:
         self._cache_dir = os.path.join(cache_dir, "summaries", __version__) if cache_dir else None
         self._summaries: Dict[str, Summarised] = {}  # module file -> its latest summary
         self._building: Set[str] = set()
-        # module file -> (its size and modification time, its text then; None: unreadable)
-        self._texts: Dict[str, Tuple[Optional[Tuple[int, int]], Optional[str]]] = {}
+        # module file -> (the run that last looked, its size and modification time then, its text
+        # then; None: unreadable)
+        self._texts: Dict[str, Tuple[int, Optional[Tuple[int, int]], Optional[str]]] = {}
         self._digests: Dict[str, Tuple[str, str]] = {}  # module file -> (text, its digest)
         self._outlines: Dict[str, Tuple[str, Optional[Outline]]] = {}  # path -> (text, its outline)
         self._whole: Dict[str, List[Piece]] = {}
@@ -233,20 +234,27 @@ class ProjectIndex:
         self._whole.clear()
         self.locator.forget()
 
+    def reread(self, path: str) -> None:
+        """Read ``path`` afresh next time (its text changed; where imports lead did not)."""
+        self._texts.pop(path, None)
+
     def _text(self, path: str) -> Optional[str]:
         """The module's text, None when it cannot be read or is empty (nothing to reach)."""
         return self._source(path) or None
 
     def _source(self, path: str) -> Optional[str]:
-        """The module's text: the editor's unsaved one, or the file's, read again only when its size
-        or modification time changed (a process may lint the same project twice: the API's users)."""
+        """The module's text: the editor's unsaved one, or the file's. Looked at once per run (a
+        process may run twice over a project it keeps an index of: the API's users), read again
+        only when its size or modification time changed."""
         if path in self.unsaved:
             return self.unsaved[path]
-        stamp = _stamp(path)
         known = self._texts.get(path)
-        if known is None or known[0] != stamp or stamp is None:
-            known = self._texts[path] = (stamp, _read(path))
-        return known[1]
+        if known is not None and known[0] == _runs[0]:
+            return known[2]
+        stamp = _stamp(path)
+        text = known[2] if known is not None and known[1] == stamp and stamp is not None else _read(path)
+        self._texts[path] = (_runs[0], stamp, text)
+        return text
 
 
 class FileView:
@@ -374,6 +382,13 @@ def _read(path: str) -> Optional[str]:
 
 
 _INDEXES: Dict[Tuple[str, Tuple[str, ...], str], ProjectIndex] = {}
+_runs = [0]  # the number of the current run: module files are looked at again in a new one
+
+
+def new_run() -> None:
+    """A run over the project's files starts (`lint_paths`, `process_file`): every index looks at
+    the module files it read again, once (a file may have changed since the last run)."""
+    _runs[0] += 1
 
 
 def forget_file(path: str) -> None:
@@ -381,6 +396,12 @@ def forget_file(path: str) -> None:
     server hears of it): every index reads it, and looks up where imports lead, afresh."""
     for index in _INDEXES.values():
         index.forget(os.path.abspath(path))
+
+
+def reread_file(path: str) -> None:
+    """The run itself rewrote ``path`` (`--fix`): the files linted after it read its new text."""
+    for index in _INDEXES.values():
+        index.reread(os.path.abspath(path))
 
 
 def index_for(project: ProjectSettings, cache_dir: Optional[str] = None) -> Optional[ProjectIndex]:
