@@ -127,26 +127,29 @@ def lint_text(
     if not runnable:
         return LintOutcome()
     options.checkpoint()  # the parse cannot stop once started: superseded before it, it never starts
-    parsed = parse(text, path)
-    if isinstance(parsed, FileError):
-        return LintOutcome(errors=[parsed], parsed=False)
-    options.checkpoint()
+    # A module the run parsed for its summary comes with its model: the file is parsed once.
+    model = view.own_model(text, project) if view is not None else None
+    if model is None:
+        parsed = parse(text, path)
+        if isinstance(parsed, FileError):
+            return LintOutcome(errors=[parsed], parsed=False)
+        options.checkpoint()
     with _tree_out_of_collection() if len(text) >= FREEZE_FROM_CHARACTERS else contextlib.nullcontext():
-        return _analyse(parsed, text, path, rules, runnable, project, view, options)
+        if model is None:
+            model = SemanticModel(parsed, text, project, view)
+        return _analyse(model, text, path, rules, runnable, project, options)
 
 
 def _analyse(
-    parsed: cst.Module,
+    model: SemanticModel,
     text: str,
     path: str,
     rules: "Sequence[Type[Rule] | RuleInfo]",
     runnable: List[Type[Rule]],
     project: ProjectSettings,
-    view: "Optional[FileView]",
     options: LintOptions,
 ) -> LintOutcome:
-    model = SemanticModel(parsed, text, project, view)
-    outcome = LintOutcome(view=view)
+    outcome = LintOutcome(view=model.view)  # type: ignore[arg-type]  # the view the model reads through
     for rule_class in runnable:
         options.checkpoint()
         _run_rule(rule_class(), model, path, project, outcome, options)

@@ -163,8 +163,9 @@ def test_import_cycles_end(tmp_path, cycle: bool) -> None:
 
 
 def test_a_changed_helper_relints_its_importers_only_and_a_hit_never_parses(tmp_path, monkeypatch) -> None:
+    import libcst
+
     from ckptlint.api import lint_paths
-    from ckptlint.engine import runner
 
     modules = {
         "train.py": TRAIN_SAVES_THROUGH_UTILS,
@@ -175,19 +176,56 @@ def test_a_changed_helper_relints_its_importers_only_and_a_hit_never_parses(tmp_
     for name, source in modules.items():
         (tmp_path / name).write_text(textwrap.dedent(source).lstrip("\n"))
     settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
-    parsed: List[str] = []
-    real_parse = runner.parse
-    monkeypatch.setattr(runner, "parse", lambda text, path: parsed.append(os.path.basename(path)) or real_parse(text, path))
+    parsed: List[str] = []  # every parse of the run, to lint or to summarise, by file name
+    real_parse = libcst.parse_module
+
+    def parse(text, *args, **kwargs):  # type: ignore[no-untyped-def]
+        parsed.extend(name for name in modules if (tmp_path / name).read_text() == text)
+        return real_parse(text, *args, **kwargs)
+
+    monkeypatch.setattr(libcst, "parse_module", parse)
 
     def run() -> List[str]:
         parsed.clear()
         lint_paths([str(tmp_path)], settings, cache_dir=str(tmp_path / ".cache"))
         return sorted(parsed)
 
-    assert run() == ["other.py", "train.py", "utils.py"]  # model.py: no rule can fire there (only summarised)
-    assert run() == []  # every result from the cache: nothing parsed
+    # Each file once: utils.py is parsed for its summary (train.py reads it), and its own lint
+    # uses that parse; model.py is only summarised (no rule can fire there).
+    assert run() == ["model.py", "other.py", "train.py", "utils.py"]
+    assert run() == []  # every result and summary from the cache: nothing parsed
     (tmp_path / "utils.py").write_text(textwrap.dedent(UTILS).lstrip("\n") + "\n\ndef unused():\n    pass\n")
     assert run() == ["train.py", "utils.py"]  # utils changed; train read its summary; model and other did not
+
+
+def test_a_module_summarised_for_another_file_is_linted_next_from_that_parse(tmp_path, monkeypatch) -> None:
+    """`a_train.py` reads `z_utils.py`'s summary: `z_utils.py` is linted right after it, from the
+    parse its summary was built from, before `m_other.py` (discovery order resumes after it)."""
+    import libcst
+
+    from ckptlint.api import lint_paths
+    from ckptlint.engine import runner
+
+    modules = {
+        "a_train.py": TRAIN_SAVES_THROUGH_UTILS.replace("import utils", "import z_utils as utils"),
+        "m_other.py": "import torch\nfor epoch in range(3):\n    torch.save({'epoch': epoch}, 'other.pt')\n",
+        "z_utils.py": UTILS,
+    }
+    for name, source in modules.items():
+        (tmp_path / name).write_text(textwrap.dedent(source).lstrip("\n"))
+    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
+    texts = {(tmp_path / name).read_text(): name for name in modules}
+    parsed: List[str] = []
+    real_parse = libcst.parse_module
+    monkeypatch.setattr(libcst, "parse_module", lambda text, *a, **k: parsed.append(texts.get(text, "?")) or real_parse(text, *a, **k))
+    linted: List[str] = []
+    real_lint = runner.lint_text
+    monkeypatch.setattr(runner, "lint_text", lambda text, path, *a, **k: linted.append(os.path.basename(path)) or real_lint(text, path, *a, **k))
+    monkeypatch.chdir(tmp_path)
+    report = lint_paths(["."], settings)  # relative paths, as a user types them
+    assert linted == ["a_train.py", "z_utils.py", "m_other.py"]
+    assert sorted(parsed) == ["a_train.py", "m_other.py", "z_utils.py"]  # each once
+    assert [os.path.basename(r.path) for r in report.files] == ["a_train.py", "m_other.py", "z_utils.py"]
 
 
 TRAINER_MODULE = """

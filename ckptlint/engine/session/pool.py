@@ -17,11 +17,11 @@ from __future__ import annotations
 import functools
 import os
 import time
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence
 
 from ckptlint.config.settings import Settings
 from ckptlint.engine.discovery import discover
-from ckptlint.engine.session.process import process_guarded, start_run
+from ckptlint.engine.session.process import keep_no_models, lint_next, process_guarded, start_run
 from ckptlint.engine.session.report import FileReport, FixMode, RunReport
 
 # Below this many files a process pool costs more than it saves.
@@ -58,7 +58,6 @@ def lint_paths(
     processes; reports come back in discovery order, so the output never
     depends on ``jobs``. ``progress(done, total)`` is called after each file.
     """
-    start_run()
     files = [path for path in discover(paths, settings) if path != "-"]
     per_file = {path: configurations.for_path(path) for path in files} if configurations is not None else {}
     cache = None
@@ -66,6 +65,7 @@ def lint_paths(
         from ckptlint.engine.cache import ResultCache
 
         cache = ResultCache(cache_dir, settings, per_file)
+    start_run(files, lambda path: per_file.get(path, settings), cache.root if cache is not None else None)
     work = functools.partial(
         _process, settings=settings, per_file=per_file, mode=mode, unsafe_fixes=unsafe_fixes, cache=cache
     )
@@ -81,30 +81,49 @@ def _process(
 
 
 def _in_process(files: List[str], work: Callable[[str], FileReport], progress: Optional[Progress]) -> List[FileReport]:
-    reports = []
-    for done, path in enumerate(files, start=1):
-        reports.append(work(path))
+    reports: Dict[int, FileReport] = {}
+    for index in _in_order(files, reports):
+        reports[index] = work(files[index])
         if progress is not None:
-            progress(done, len(files))
-    return reports
+            progress(len(reports), len(files))
+    return [reports[index] for index in range(len(files))]
+
+
+def _in_order(files: List[str], done: Dict[int, FileReport]) -> Iterator[int]:
+    """The indexes of ``files`` not in ``done``, in order, but for a file whose model the run built
+    for a summary (`lint_next`): that one comes next, while its model is kept."""
+    where = {os.path.abspath(path): index for index, path in enumerate(files)}
+    for index in range(len(files)):
+        for path in lint_next():
+            waiting = where.get(path)
+            if waiting is not None and waiting not in done:
+                yield waiting
+        if index not in done:
+            yield index
 
 
 def _adaptive(files: List[str], work: Callable[[str], FileReport], jobs: int, progress: Optional[Progress]) -> List[FileReport]:
     """In this process while the time left looks too short for workers to pay; the rest on
     ``jobs`` workers otherwise. Reports in the order of ``files``."""
     sizes = [_size(path) for path in files]
-    reports = [work(files[0])]  # the first pays for the imports: the clock starts after it
-    if progress is not None:
-        progress(1, len(files))
-    started, done, left = time.perf_counter(), 0, sum(sizes[1:])
-    for index in range(1, len(files)):
-        if pool_pays(time.perf_counter() - started, done, left):
-            return reports + _in_pool(files[index:], work, jobs, _offset(progress, index, len(files)))
-        reports.append(work(files[index]))
-        done, left = done + sizes[index], left - sizes[index]
+    reports: Dict[int, FileReport] = {}
+    started: Optional[float] = None
+    done, left = 0, sum(sizes)
+    for index in _in_order(files, reports):
+        if started is not None and pool_pays(time.perf_counter() - started, done, left):
+            rest = [i for i in range(len(files)) if i not in reports]
+            pooled = _in_pool([files[i] for i in rest], work, jobs, _offset(progress, len(reports), len(files)))
+            reports.update(zip(rest, pooled))
+            break
+        reports[index] = work(files[index])
+        left -= sizes[index]
+        if started is None:
+            started = time.perf_counter()  # the first file pays for the imports: the clock starts after it
+        else:
+            done += sizes[index]
         if progress is not None:
-            progress(index + 1, len(files))
-    return reports
+            progress(len(reports), len(files))
+    return [reports[index] for index in range(len(files))]
 
 
 def pool_pays(elapsed: float, done: int, left: int) -> bool:
@@ -130,6 +149,7 @@ def _in_pool(files: List[str], work: Callable[[str], FileReport], jobs: int, pro
     import concurrent.futures
     import multiprocessing
 
+    keep_no_models()
     order = sorted(range(len(files)), key=lambda index: -_size(files[index]))
     chunksize = max(1, len(files) // (jobs * 16))
     methods = multiprocessing.get_all_start_methods()

@@ -11,7 +11,8 @@ left as it was and its report shows it as it is.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Optional
+import sys
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence
 
 from ckptlint.config.settings import ProjectSettings, Settings
 from ckptlint.diagnostics import UNSUPPORTED_SYNTAX, FileError
@@ -31,10 +32,13 @@ if TYPE_CHECKING:
 def can_matter(document: Document, settings: Settings, view: "Optional[FileView]" = None) -> bool:
     """Whether any rule selected for the file can fire on its code, or on what it imports from its
     project (else it is not even parsed)."""
+    return text_can_matter(document.text, document.path, settings, view)
+
+
+def text_can_matter(text: str, path: str, settings: Settings, view: "Optional[FileView]") -> bool:
     if prefilter_disabled():
         return True
-    words = file_words(document.text, view)
-    return needs_analysis(words, infos_for(document.path, settings), settings.project)
+    return needs_analysis(file_words(text, view), infos_for(path, settings), settings.project)
 
 
 def project_index(project: ProjectSettings, cache_dir: Optional[str] = None) -> "Optional[ProjectIndex]":
@@ -96,15 +100,48 @@ def _check(document: Document, settings: Settings, cache: "Optional[ResultCache]
         return cached
     outcome = lint_source(document.text, document.path, settings, view=view)
     if cache is not None and key is not None and not any(e.internal for e in outcome.errors):
-        cache.store(key, outcome.diagnostics, outcome.errors, view.reads if view is not None else None)
+        read = outcome.view or view  # the view the lint's model read through (`FileView.own_model`)
+        cache.store(key, outcome.diagnostics, outcome.errors, read.reads if read is not None else None)
     return outcome.diagnostics, list(outcome.errors)
 
 
-def start_run() -> None:
-    """A run starts: the project indexes look at the module files they read again, once each."""
+def start_run(
+    files: Sequence[str] = (), settings_of: Optional[Callable[[str], Settings]] = None, cache_dir: Optional[str] = None
+) -> None:
+    """A run over ``files`` (each linted with ``settings_of(file)``, summaries kept under
+    ``cache_dir``) starts: the project indexes look at the module files they read again, once
+    each, and keep the model of one of ``files`` they parse for a summary, when its lint will
+    analyse it, for that lint (`lint_next`)."""
     from ckptlint.semantic.program.index import new_run
 
-    new_run()
+    def analysed(path: str, text: str) -> bool:
+        settings = settings_of(path)  # type: ignore[misc]
+        return text_can_matter(text, path, settings, project_view(path, settings, cache_dir))
+
+    new_run(files, analysed if settings_of is not None else None)
+
+
+def keep_no_models() -> None:
+    """The rest of the run is spread over worker processes, each linting the files it is handed:
+    no model is kept for a file that another worker may lint."""
+    index = sys.modules.get("ckptlint.semantic.program.index")
+    if index is not None:
+        index.keep_no_models()
+
+
+def lint_next() -> List[str]:
+    """The run's files whose models were built for summaries and are kept for their lints: linted
+    next, each is parsed once in the run."""
+    index = sys.modules.get("ckptlint.semantic.program.index")  # not imported: no project, nothing kept
+    return index.waiting_files() if index is not None else []  # type: ignore[no-any-return]
+
+
+def _linted(path: str) -> None:
+    """The run is done with ``path``: a model kept for its lint, unused (its text needed no
+    analysis, or came from the cache), is let go."""
+    index = sys.modules.get("ckptlint.semantic.program.index")
+    if index is not None:
+        index.release_model(path)
 
 
 def process_file(
@@ -120,6 +157,15 @@ def process_file(
 
 
 def _process_file(
+    path: str, settings: Settings, mode: FixMode, unsafe_fixes: bool, cache: "Optional[ResultCache]"
+) -> FileReport:
+    try:
+        return _process_read(path, settings, mode, unsafe_fixes, cache)
+    finally:
+        _linted(path)
+
+
+def _process_read(
     path: str, settings: Settings, mode: FixMode, unsafe_fixes: bool, cache: "Optional[ResultCache]"
 ) -> FileReport:
     try:

@@ -28,7 +28,8 @@ import os
 import re
 import tempfile
 import tokenize
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Set, Tuple
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from ckptlint import __version__
 from ckptlint.config.settings import ProjectSettings
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
 
 _IMPORT_HOPS = 4  # re-exports followed through `__init__.py` files
+# Models of a run's own files, built for their summaries and kept until the run lints them (the
+# run lints them next): one parse per file per run. A few, for memory: another is parsed again.
+_KEPT_MODELS = 8
 _MAX_MODULE_SIZE = 4 * 1024 * 1024
 
 
@@ -70,6 +74,7 @@ class ProjectIndex:
         self._digests: Dict[str, Tuple[str, str]] = {}  # module file -> (text, its digest)
         self._outlines: Dict[str, Tuple[str, Optional[Outline]]] = {}  # path -> (text, its outline)
         self._whole: Dict[str, List[Piece]] = {}
+        self._kept: "OrderedDict[str, Tuple[str, SemanticModel]]" = OrderedDict()  # path -> (text, model)
         self._reach = Reach(self.locator.locate, self.outline, self._whole_texts)
         self.parsed = 0  # modules parsed to be summarised (tests count them)
         # Modules open in an editor, by absolute path: their unsaved text is read instead of the
@@ -109,12 +114,33 @@ class ProjectIndex:
         try:
             module = cst.parse_module(text)
             self.parsed += 1
-            summary: Optional[ModuleSummary] = summarize(SemanticModel(module, text, self.project, view))
+            model = SemanticModel(module, text, self.project, view)
+            summary: Optional[ModuleSummary] = summarize(model)
         except Exception:  # a module that cannot be parsed or summarised is unknown, never an error here
             summary = None
         finally:
             self._building.discard(path)
+        analysed = _run_analyses[0]
+        if summary is not None and path in _run_files and analysed is not None and analysed(path, text):
+            self._keep(path, text, model)
         return Summarised(digest, summary, dict(view.reads))
+
+    def _keep(self, path: str, text: str, model: "SemanticModel") -> None:
+        self._kept[path] = (text, model)
+        if len(self._kept) > _KEPT_MODELS:
+            self._kept.popitem(last=False)
+
+    def take_model(self, path: str, text: str, project: ProjectSettings) -> "Optional[SemanticModel]":
+        """The model built of ``text`` (the file ``path``) for its summary, if kept, for the file's
+        own lint with ``project``'s settings (no second parse); given once."""
+        kept = self._kept.pop(path, None)
+        if kept is None or kept[0] != text or project != self.project:
+            return None
+        return kept[1]
+
+    def waiting(self) -> List[str]:
+        """The run's files whose models are kept, waiting for their lints."""
+        return list(self._kept)
 
     def _unchanged(self, reads: Mapping[str, str]) -> bool:
         return all(self.digest(path) == digest for path, digest in reads.items())
@@ -282,6 +308,11 @@ class FileView:
             self._words = (text, ReachWords(SourceWords(text), reached, local_only))
         return self._words[1]
 
+    def own_model(self, text: str, project: ProjectSettings) -> "Optional[SemanticModel]":
+        """The model of ``text`` built for this file's summary earlier in the run, if kept
+        (`ProjectIndex.take_model`); it reads the project through a view of this same file."""
+        return self._index.take_model(self.path, text, project)
+
     def still_valid(self, reads: Dict[str, str]) -> bool:
         """Whether every module file in ``reads`` still has the content digest it had."""
         return all(self._index.digest(path) == digest for path, digest in reads.items())
@@ -383,12 +414,40 @@ def _read(path: str) -> Optional[str]:
 
 _INDEXES: Dict[Tuple[str, Tuple[str, ...], str], ProjectIndex] = {}
 _runs = [0]  # the number of the current run: module files are looked at again in a new one
+_run_files: Set[str] = set()  # the files the current run lints (absolute)
+Analysed = Callable[[str, str], bool]  # (file, text) -> whether the run's lint analyses it
+_run_analyses: List[Optional[Analysed]] = [None]
 
 
-def new_run() -> None:
-    """A run over the project's files starts (`lint_paths`, `process_file`): every index looks at
-    the module files it read again, once (a file may have changed since the last run)."""
+def new_run(files: Sequence[str] = (), analysed: Optional[Analysed] = None) -> None:
+    """A run over ``files`` starts (`lint_paths`, `process_file`): every index looks at the module
+    files it read again, once (a file may have changed since the last run), and keeps the model
+    of one of ``files`` that it parses for a summary and that ``analysed`` says its lint will
+    analyse, for that lint."""
     _runs[0] += 1
+    _run_files.clear()
+    _run_files.update(os.path.abspath(path) for path in files)
+    _run_analyses[0] = analysed
+    for index in _INDEXES.values():
+        index._kept.clear()
+
+
+def keep_no_models() -> None:
+    """From now on, this run keeps no model (its files are linted by worker processes)."""
+    _run_analyses[0] = None
+    for index in _INDEXES.values():
+        index._kept.clear()
+
+
+def release_model(path: str) -> None:
+    """The run is done with the file ``path``: no index keeps its model any longer."""
+    for index in _INDEXES.values():
+        index._kept.pop(os.path.abspath(path), None)
+
+
+def waiting_files() -> List[str]:
+    """The run's files whose models some index keeps for their lints: lint them next."""
+    return [path for index in _INDEXES.values() for path in index.waiting()]
 
 
 def forget_file(path: str) -> None:
