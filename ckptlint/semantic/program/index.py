@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 _IMPORT_HOPS = 4  # re-exports followed through `__init__.py` files
 # Models of a run's own files, built for their summaries and kept until the run lints them (the
 # run lints them next): one parse per file per run. A few, for memory: another is parsed again.
-_KEPT_MODELS = 8
+_KEPT_MODELS = 4
 _MAX_MODULE_SIZE = 4 * 1024 * 1024
 
 
