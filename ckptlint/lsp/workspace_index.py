@@ -17,7 +17,8 @@ what an editor adds to it:
   before every lint of a 500-line training script).
 A module that changed after its summary was built needs no background work:
 the index sees its new content digest and summarises it again on the next
-lint that reads it.
+lint that reads it (each lint looks at the module files it reads once, also
+when the client announced no change on disk).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.engine.cache import CACHE_DIR_NAME
 from ckptlint.engine.session.process import project_index
-from ckptlint.semantic.program.index import imported_names
+from ckptlint.semantic.program.index import imported_names, look_again
 
 if TYPE_CHECKING:
     from ckptlint.semantic.program.index import FileView, ProjectIndex
@@ -118,6 +119,7 @@ class WorkspaceIndex:
     def linted(self, path: str, view: "Optional[FileView]") -> None:
         """Record what the lint of the document ``path`` read (nothing for a lint on its own).
         Called in the event loop's thread, as every method here but `summarise`."""
+        look_again()  # the next lint looks at the module files once more (a checkout, a formatter)
         if view is None:
             return
         self._reads[os.path.abspath(path)] = frozenset(view.reads)

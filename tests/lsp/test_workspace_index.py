@@ -106,3 +106,16 @@ def test_a_document_imports_the_modules_behind_the_summaries_it_read(project) ->
     assert view.resolve("utils.checkpoint").saves_object == "state"
     index.linted(train, view)
     assert index.importers(str(project / "helpers.py")) == [train]
+
+
+def test_a_module_changed_on_disk_unannounced_is_read_again_after_a_lint(project) -> None:
+    """A client that watches no files (or a change it missed, a `git checkout`): after each lint
+    the index looks at the module files once more."""
+    settings = load_settings(str(project))
+    index = WorkspaceIndex()
+    helpers = str(project / "helpers.py")
+    project_index = index.index(settings.project)
+    assert project_index.summary(helpers).summary.functions["save"].saves_object == "state"
+    (project / "helpers.py").write_text("def save(state, path):\n    print(state, path)\n")
+    index.linted(str(project / "train.py"), None)
+    assert project_index.summary(helpers).summary.functions["save"].saves_object is None

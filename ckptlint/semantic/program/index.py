@@ -424,12 +424,18 @@ def new_run(files: Sequence[str] = (), analysed: Optional[Analysed] = None) -> N
     files it read again, once (a file may have changed since the last run), and keeps the model
     of one of ``files`` that it parses for a summary and that ``analysed`` says its lint will
     analyse, for that lint."""
-    _runs[0] += 1
+    look_again()
     _run_files.clear()
     _run_files.update(os.path.abspath(path) for path in files)
     _run_analyses[0] = analysed
     for index in _INDEXES.values():
         index._kept.clear()
+
+
+def look_again() -> None:
+    """Every index looks at the module files it read again, once each, from now on (a long-lived
+    process, between two lints: a file may have changed on disk unannounced)."""
+    _runs[0] += 1
 
 
 def keep_no_models() -> None:
