@@ -103,7 +103,7 @@ def test_same_spans_as_position_provider(name: str, text: str) -> None:
     for node, code_range in expected.items():
         start = lines.offset(code_range.start.line, code_range.start.column)
         end = lines.offset(code_range.end.line, code_range.end.column)
-        assert ranges[node] == (start, end), module.code_for_node(node)
+        assert ranges[id(node)] == (start, end), module.code_for_node(node)
 
 
 @pytest.mark.parametrize("name, text", CASES, ids=IDS)
