@@ -96,7 +96,12 @@ def test_same_names_as_libcst(name: str, text: str) -> None:
 @pytest.mark.parametrize("name, text", CASES, ids=IDS)
 def test_same_spans_as_position_provider(name: str, text: str) -> None:
     module = cst.parse_module(text)
-    lines = LineIndex(text)
+    _assert_ranges_as_position_provider(module, LineIndex(text))
+
+
+def _assert_ranges_as_position_provider(module: cst.Module, lines: LineIndex):  # type: ignore[no-untyped-def]
+    """Every node's range from `node_ranges` is `PositionProvider`'s (read as offsets on ``lines``);
+    returns `PositionProvider`'s positions."""
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     ranges = node_ranges(module)
     assert len(ranges) == len(expected)
@@ -104,6 +109,7 @@ def test_same_spans_as_position_provider(name: str, text: str) -> None:
         start = lines.offset(code_range.start.line, code_range.start.column)
         end = lines.offset(code_range.end.line, code_range.end.column)
         assert ranges[id(node)] == (start, end), module.code_for_node(node)
+    return expected
 
 
 @pytest.mark.parametrize("name, text", CASES, ids=IDS)
@@ -137,14 +143,7 @@ def test_same_spans_as_position_provider_at_the_edges(text: str) -> None:
     rendered = module.code
     # libcst's positions count the newline it drops at the end (a module's range ends after it):
     # offsets are read on a text that has it, so that none is cut at the end of the rendering.
-    lines = LineIndex(rendered + module.default_newline)
-    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    ranges = node_ranges(module)
-    assert len(ranges) == len(expected)
-    for node, code_range in expected.items():
-        start = lines.offset(code_range.start.line, code_range.start.column)
-        end = lines.offset(code_range.end.line, code_range.end.column)
-        assert ranges[id(node)] == (start, end), module.code_for_node(node)
+    expected = _assert_ranges_as_position_provider(module, LineIndex(rendered + module.default_newline))
     positions = Positions(module, LineIndex(text))
     assert positions.source_map.rendered == rendered
     for node, code_range in expected.items():
