@@ -85,9 +85,9 @@ class LoadWithoutWeightsOnly(Rule):
     fix_availability = FixAvailability.SOMETIMES
     fix_class = "unsafe"
     calls = ("torch.load",)
+    requires = (TORCH, LOADS)
     _loads_of: "Optional[Tuple[SemanticModel, Dict[int, LoadSite]]]" = None  # `_loads`
     _readers: "Optional[Tuple[SemanticModel, Dict[int, List[SaveSite]]]]" = None  # `_saves_read_by`
-    requires = (TORCH, LOADS)
 
     VALID = [
         Valid(
