@@ -265,6 +265,43 @@ def analysed_files(files: List[str]) -> List[str]:
     return kept
 
 
+ONE_FILE_ITEMS = ("one_small_file", "one_small_file_floor", "one_unrelated_file", "one_training_script")
+
+
+def one_file_items(names: List[str], corpus: str) -> int:
+    """The one-file items alone (`--only`), each measured as in the full run; nothing written."""
+    unknown = [name for name in names if name not in ONE_FILE_ITEMS]
+    if unknown:
+        print(f"unknown items: {', '.join(unknown)} (known: {', '.join(ONE_FILE_ITEMS)})", file=sys.stderr)
+        return 2
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    small = os.path.join(REPO, "fixtures", "bad", "resume_from_checkpoint.py")
+    ckptlint([small], "--no-cache")  # writes ckptlint's bytecode, as `pip install` would have
+    for name in names:
+        if name == "one_small_file":
+            result = median_of(5, lambda: ckptlint([small], "--no-cache"))
+        elif name == "one_small_file_floor":
+            result = median_of(5, lambda: wall_as_seconds(floor("metadata", [small])))
+        elif name == "one_unrelated_file":
+            files = corpus_files(corpus)
+            analysed = set(analysed_files(files))
+            skipped = [path for path in files if path not in analysed]
+            if not skipped:
+                print(f"{name}: no corpus: run benchmarks/build_corpus.py first")
+                continue
+            unrelated = min(skipped, key=lambda path: abs(count_lines([path]) - count_lines([small])))
+            result = median_of(5, lambda: ckptlint([unrelated], "--no-cache"))
+        else:
+            root = os.path.join(REALWORLD, "corpus", PRECOMMIT_SCRIPT[0])
+            if not os.path.isdir(root):
+                print(f"{name}: no real-code set: run benchmarks/realworld/build.py first")
+                continue
+            result = precommit_case(root, PRECOMMIT_SCRIPT[1])
+        print(f"{name:<26}{result['seconds']:>9.3f} s  (median of {result['runs']}){result['peak_rss_mib']:>10.1f} MiB peak")
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
 def rate(lines: int, files: int, result: Dict[str, float]) -> Dict[str, float]:
     seconds = result["seconds"]
     return {**result, "lines_per_s": lines / seconds, "files_per_s": files / seconds}
@@ -276,7 +313,10 @@ def main() -> int:
     parser.add_argument("--out", default=os.path.join(HERE, "results", "lint.json"))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--max-lines", type=int, default=0, help="a deterministic sample of about this many lines")
+    parser.add_argument("--only", metavar="ITEMS", help=f"only these one-file items, comma-separated: {', '.join(ONE_FILE_ITEMS)}")
     args = parser.parse_args()
+    if args.only:
+        return one_file_items(args.only.split(","), args.corpus)
     files = corpus_files(args.corpus)
     if args.max_lines:
         files = sample(files, args.max_lines)

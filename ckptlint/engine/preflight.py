@@ -65,28 +65,33 @@ def _busiest_statement(text: str) -> int:
     """The most nesting tokens in one statement, strings and comments aside."""
     code = _OPAQUE.sub("S", text)
     depth = count = busiest = 0
-    for match in _TOKENS.finditer(code):
-        kind = match.lastgroup
-        if kind == "close":
-            depth = max(0, depth - 1)
-        elif kind == "end":
-            if not depth and not match.group().startswith("\\"):
+    # One tuple per token, built by the regex engine: (a closing bracket, a statement's possible
+    # end, an opening bracket), all empty for any other nesting token.
+    for close, end, opening in _TOKENS.findall(code):
+        if close:
+            if depth:
+                depth -= 1
+        elif end:
+            if not depth and end[0] != "\\":
                 busiest, count = max(busiest, count), 0
         else:
             count += 1
-            if kind == "open":
+            if opening:
                 depth += 1
     return max(busiest, count)
 
 
+_BRACKETS = re.compile(r"[][(){}]")
+
+
 def _rough_depth(text: str) -> int:
     depth = deepest = 0
-    for char in text:
+    for char in _BRACKETS.findall(text):  # only the brackets: a loop over every character costs more
         if char in "([{":
             depth += 1
             if depth > deepest:
                 deepest = depth
-        elif char in ")]}" and depth:
+        elif depth:
             depth -= 1
     return deepest
 

@@ -96,14 +96,20 @@ def test_same_names_as_libcst(name: str, text: str) -> None:
 @pytest.mark.parametrize("name, text", CASES, ids=IDS)
 def test_same_spans_as_position_provider(name: str, text: str) -> None:
     module = cst.parse_module(text)
-    lines = LineIndex(text)
+    _assert_ranges_as_position_provider(module, LineIndex(text))
+
+
+def _assert_ranges_as_position_provider(module: cst.Module, lines: LineIndex):  # type: ignore[no-untyped-def]
+    """Every node's range from `node_ranges` is `PositionProvider`'s (read as offsets on ``lines``);
+    returns `PositionProvider`'s positions."""
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     ranges = node_ranges(module)
     assert len(ranges) == len(expected)
     for node, code_range in expected.items():
         start = lines.offset(code_range.start.line, code_range.start.column)
         end = lines.offset(code_range.end.line, code_range.end.column)
-        assert ranges[node] == (start, end), module.code_for_node(node)
+        assert ranges[id(node)] == (start, end), module.code_for_node(node)
+    return expected
 
 
 @pytest.mark.parametrize("name, text", CASES, ids=IDS)
@@ -111,6 +117,38 @@ def test_the_spans_generation_renders_the_module_as_libcst_does(name: str, text:
     module = cst.parse_module(text)
     positions = Positions(module, LineIndex(text))
     assert positions.source_map.rendered == module.code  # fix builders edit this rendering (core/source_map.py)
+
+
+# Texts at the edges of libcst's rendering, which the samples (whole files, each ending with a
+# newline) never reach: no trailing newline (libcst drops the newline it generated last), an
+# empty text, only a comment, `\r` and `\r\n` line ends, a form feed or a continuation in an
+# indentation (the rendering differs from the text).
+EDGE_TEXTS = [
+    "import torch",
+    "x = 1\ny = torch.load('a')",
+    "",
+    "# only a comment",
+    "def f():\n    return 1",
+    "x = 1\r\ny = 2\r\n",
+    "x = 1\ry = (2,\r     3)",
+    "if x:\n    a = 1\n\f    b = 2\n",
+    "if x:\n    a = 1\n  \\\n    b = 2\n",
+    "x = (1 +  # note\n     2)\n\n\n",
+]
+
+
+@pytest.mark.parametrize("text", EDGE_TEXTS)
+def test_same_spans_as_position_provider_at_the_edges(text: str) -> None:
+    module = cst.parse_module(text)
+    rendered = module.code
+    # libcst's positions count the newline it drops at the end (a module's range ends after it):
+    # offsets are read on a text that has it, so that none is cut at the end of the rendering.
+    expected = _assert_ranges_as_position_provider(module, LineIndex(rendered + module.default_newline))
+    positions = Positions(module, LineIndex(text))
+    assert positions.source_map.rendered == rendered
+    for node, code_range in expected.items():
+        span = positions.rendered_span(node)
+        assert (span.line, span.column - 1) == (code_range.start.line, code_range.start.column)
 
 
 def _names(text: str):  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Optional
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -11,6 +11,8 @@ from ckptlint.fixes import Applicability, Fix, builders, paired
 from ckptlint.rules.base import Context, FixAvailability, Invalid, Rule, Valid
 from ckptlint.semantic.core.calls import CallSite
 from ckptlint.rules.words import LOADS, TORCH
+from ckptlint.semantic.facts.resume import LoadSite
+from ckptlint.semantic.facts.saves import SaveSite
 from ckptlint.semantic.facts.weights_only import Unreadable
 from ckptlint.semantic.model import SemanticModel
 
@@ -84,6 +86,8 @@ class LoadWithoutWeightsOnly(Rule):
     fix_class = "unsafe"
     calls = ("torch.load",)
     requires = (TORCH, LOADS)
+    _loads_of: "Optional[Tuple[SemanticModel, Dict[int, LoadSite]]]" = None  # `_loads`
+    _readers: "Optional[Tuple[SemanticModel, Dict[int, List[SaveSite]]]]" = None  # `_saves_read_by`
 
     VALID = [
         Valid(
@@ -204,26 +208,50 @@ class LoadWithoutWeightsOnly(Rule):
             return
         ctx.report(call.node, fix=partial(self._fix, ctx, call.node))
 
+    # The rule asks for every load which load site its call is and which saves write the file it
+    # reads: answered from one pass over the loads and one over the saves per model, where a scan
+    # per load (`files.saves_of_load`) made the rule quadratic in the loads and saves of a file.
+    def _loads(self, model: SemanticModel) -> Dict[int, LoadSite]:
+        """``{id(call): its load site}``: the first of `model.resume.loads` with that call."""
+        if self._loads_of is None or self._loads_of[0] is not model:
+            found: Dict[int, LoadSite] = {}
+            for load in model.resume.loads:
+                found.setdefault(id(load.call), load)
+            self._loads_of = (model, found)
+        return self._loads_of[1]
+
+    def _saves_read_by(self, model: SemanticModel) -> Dict[int, List[SaveSite]]:
+        """``{id(load): the saves whose file it reads}`` (any reader), in the order of
+        `model.saves.sites`: `model.files.saves_of_load` for every load at once."""
+        if self._readers is None or self._readers[0] is not model:
+            found: Dict[int, List[SaveSite]] = {}
+            for save in model.saves.sites:
+                for load in model.files.loads_of_checkpoint(save, any_reader=True):
+                    saves = found.setdefault(id(load), [])
+                    if not saves or saves[-1] is not save:  # a save once, however often it lists the load
+                        saves.append(save)
+            self._readers = (model, found)
+        return self._readers[1]
+
     def _fix(self, ctx: Context, call: cst.Call) -> Fix:
         edit = builders.add_keyword_argument(ctx.model, call, "weights_only", builders.true_literal())
         return ctx.fix([edit], Applicability.UNSAFE)
 
-    @staticmethod
-    def _unreadable(ctx: Context, call: cst.Call) -> Optional[str]:
+    def _unreadable(self, ctx: Context, call: cst.Call) -> Optional[str]:
         """Why `weights_only=True` would break this load, if the module shows it: the code chose
         how to load (`if not weights_only:`), the load uses an object a state dict is not, or the
         program saves into that file a value `weights_only=True` refuses."""
         model = ctx.model
         if model.resume.in_weights_only_branch(call):
             return "the enclosing `if` chose to load this way"
-        load = next((load for load in model.resume.loads if load.call is call), None)
+        load = self._loads(model).get(id(call))
         if load is None:
             return None
         use = model.resume.object_use(load)
         if use is not None:
             return ("it uses what it loads as an object (a pickled model or other object), which "
                     "`weights_only=True` refuses: save state dicts and plain values instead")
-        saves = model.files.saves_of_load(model.saves.sites, load, any_reader=True)
+        saves = self._saves_read_by(model).get(id(load), ())
         for save in saves:
             other = next((o for o in model.files.loads_of_checkpoint(save, any_reader=True) if model.resume.object_use(o)), None)
             if other is not None:

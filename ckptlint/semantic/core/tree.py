@@ -64,6 +64,7 @@ class Tree:
         # (node, its scope owner, entered): pushed once to enter and once to leave.
         stack: List[Tuple[cst.CSTNode, ScopeOwner, bool]] = [(self.module, self.module, False)]
         first_iter_owner: Dict[int, ScopeOwner] = {}  # a comprehension's first `for`: its `iter` is outside
+        push = stack.append
         while stack:
             node, scope, entered = stack.pop()
             if entered:
@@ -77,16 +78,17 @@ class Tree:
             if listed is None:
                 listed = by_type[node_type] = []
             listed.append(node)
-            stack.append((node, scope, True))
+            push((node, scope, True))
             if node_type in _INNER_FIELDS or (node_type is cst.CompFor and id(node) in first_iter_owner):
-                pending = list(self._children_with_owner(node, scope, first_iter_owner))
+                for child, child_scope in reversed(list(self._children_with_owner(node, scope, first_iter_owner))):
+                    if type(child) not in LAYOUT_LEAVES:
+                        parents[child] = node
+                        push((child, child_scope, False))
             else:  # most nodes: every child in the node's own scope
-                pending = [(child, scope) for child in child_list(node)]
-            for child, child_scope in reversed(pending):
-                if type(child) in LAYOUT_LEAVES:
-                    continue
-                parents[child] = node
-                stack.append((child, child_scope, False))
+                for child in reversed(child_list(node)):
+                    if type(child) not in LAYOUT_LEAVES:
+                        parents[child] = node
+                        push((child, scope, False))
 
     @staticmethod
     def _children_with_owner(
