@@ -187,3 +187,27 @@ def test_local_only_words_come_from_the_file_alone(tmp_path) -> None:
     assert "load" in reaches(tmp_path / "a", modules)
     words = reaches(tmp_path / "b", modules, local_only=LOCAL_ONLY)
     assert "load" not in words and "torch" in words
+
+
+def test_a_module_outline_is_read_back_from_the_cache_and_reaches_the_same(tmp_path, monkeypatch) -> None:
+    from ckptlint.semantic.program import index as index_module
+
+    modules = {
+        "train.py": "from pkg import utils\nutils.save_ckpt(1, 'a.pt')\n",
+        "pkg/__init__.py": "",
+        "pkg/utils.py": "import torch\nfrom .deep import persist as p\n\ndef save_ckpt(s, path):\n    p(s, path)\n\nclass Unused:\n    def go(self):\n        return barrier()\n",
+        "pkg/deep.py": "import torch\n\ndef persist(s, path):\n    torch.save(s, path)\n",
+    }
+    for name, source in modules.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    project = build_settings({}, root=str(tmp_path)).project
+    train = str(tmp_path / "train.py")
+    built = ProjectIndex(project, str(tmp_path / "cache")).reached(train, modules["train.py"])
+    outlined = []
+    real = index_module.outline
+    monkeypatch.setattr(index_module, "outline", lambda text: outlined.append(text) or real(text))
+    read_back = ProjectIndex(project, str(tmp_path / "cache")).reached(train, modules["train.py"])
+    assert outlined == [modules["train.py"]]  # the linted text only: the modules come from the cache
+    assert {word: read_back.has(word) for word in ("save", "persist", "barrier")} == {"save": True, "persist": True, "barrier": False}
+    assert sorted(map(sorted, (p.idents for p in read_back.pieces))) == sorted(map(sorted, (p.idents for p in built.pieces)))

@@ -24,6 +24,7 @@ import functools
 import hashlib
 import io
 import json
+import marshal
 import os
 import re
 import tempfile
@@ -36,7 +37,7 @@ from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.summary import FORMAT, ClassSummary, ModuleSummary, Symbol
 from ckptlint.semantic.core.words import SourceWords, Words
 from ckptlint.semantic.program.locate import ModuleLocator
-from ckptlint.semantic.program.outline import Outline, Piece, outline
+from ckptlint.semantic.program.outline import FORMAT as OUTLINE_FORMAT, Outline, Piece, outline
 from ckptlint.semantic.program.reach import Closure, Reach, ReachWords
 
 # Every linted file gets a view, also the many that cannot matter and are never parsed: libcst,
@@ -66,6 +67,7 @@ class ProjectIndex:
         self.project = project
         self.locator = ModuleLocator(project.src or ((project.root,) if project.root else ()))
         self._cache_dir = os.path.join(cache_dir, "summaries", __version__) if cache_dir else None
+        self._outline_dir = os.path.join(cache_dir, "outlines", __version__) if cache_dir else None
         self._summaries: Dict[str, Summarised] = {}  # module file -> its latest summary
         self._building: Set[str] = set()
         # module file -> (the run that last looked, its size and modification time then, its text
@@ -173,14 +175,7 @@ class ProjectIndex:
         entry = self._entry(path, found.digest)
         if entry is None or found.summary is None:
             return
-        try:
-            os.makedirs(os.path.dirname(entry), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(entry), suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"reads": dict(found.reads), "summary": found.summary.to_json()}, handle)
-            os.replace(tmp, entry)
-        except OSError:
-            pass  # a cache that cannot be written is only slower
+        _write(entry, json.dumps({"reads": dict(found.reads), "summary": found.summary.to_json()}).encode("utf-8"))
 
     def digest(self, path: str) -> Optional[str]:
         """The content digest of the module file ``path`` now (None when it cannot be read)."""
@@ -199,6 +194,7 @@ class ProjectIndex:
     def outline(self, path: str, text: Optional[str] = None) -> Optional[Outline]:
         """The outline of the module file ``path`` (of ``text`` when given: a file being linted);
         None when it cannot be read or parsed."""
+        on_disk = text is None and path not in self.unsaved
         if text is None:
             text = self._text(path)
             if text is None:
@@ -206,9 +202,22 @@ class ProjectIndex:
         known = self._outlines.get(path)
         if known is not None and known[0] == text:
             return known[1]
-        found = outline(text)
+        # A module file's outline is kept on disk by content (an editor's text, which changes at
+        # every key, is not): a pre-commit run outlines the modules its file imports in ~1 ms.
+        entry = self._outline_entry(path, text) if on_disk else None
+        found = _load_outline(entry) if entry is not None else None
+        if found is None:
+            found = outline(text)
+            if entry is not None and found is not None:
+                _write(entry, marshal.dumps(found.to_data()))
         self._outlines[path] = (text, found)
         return found
+
+    def _outline_entry(self, path: str, text: str) -> Optional[str]:
+        if self._outline_dir is None:
+            return None
+        digest = self._digest(path, text)
+        return os.path.join(self._outline_dir, digest[:2], f"{digest}.{OUTLINE_FORMAT}.marshal")
 
     def reached(self, path: str, text: str) -> Closure:
         """The code of other project modules that ``text`` (the file ``path``) reaches through its
@@ -389,6 +398,26 @@ def imported_names(text: str) -> List[str]:
 def _unread(texts: List[str]) -> List[Piece]:
     """Texts Python's parser could not read (or was not asked to), each as one piece: all of it counts."""
     return [Piece(text, frozenset(), {}, parsed=False) for text in texts]
+
+
+def _write(entry: str, data: bytes) -> None:
+    """Write a cache file whole or not at all (another process may be reading it)."""
+    try:
+        os.makedirs(os.path.dirname(entry), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(entry), suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, entry)
+    except OSError:
+        pass  # a cache that cannot be written is only slower
+
+
+def _load_outline(entry: str) -> Optional[Outline]:
+    try:
+        with open(entry, "rb") as handle:
+            return Outline.from_data(marshal.load(handle))
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError):
+        return None  # none yet, or written by another Python: built again
 
 
 def _stamp(path: str) -> Optional[Tuple[int, int]]:

@@ -43,6 +43,7 @@ _NOT_CODE = re.compile(
 _DOTTED = re.compile(r"""[rRbBuUfF]{0,2}(['"])[ \t]*[\w.]+[ \t]*\1""")
 
 Imports = Dict[str, Tuple[str, ...]]  # bound name -> the qualified names an import gives it
+FORMAT = 1  # of `Outline.to_data`: bump when what an outline keeps changes
 
 
 class Piece:
@@ -62,9 +63,37 @@ class Piece:
         self.methods: Tuple[Tuple[str, Piece], ...] = ()  # a class's, by name
         self.targets: Optional[list] = None  # where its dotted names lead (`reach.py` fills it)
 
+    def to_data(self) -> tuple:
+        """The piece as plain data (`marshal` can write it): what `from_data` rebuilds it from."""
+        return (tuple(self.binds), tuple(self.chains), dict(self.imports), tuple((name, method.to_data()) for name, method in self.methods))
+
+    @classmethod
+    def from_data(cls, data: tuple) -> "Piece":
+        binds, chains, imports, methods = data
+        piece = cls.__new__(cls)
+        piece.binds = frozenset(binds)
+        piece.chains = frozenset(chains)
+        piece.idents = frozenset(part for chain in chains for part in chain.split("."))
+        piece.imports = {name: tuple(qualified) for name, qualified in imports.items()}
+        piece.methods = tuple((name, cls.from_data(method)) for name, method in methods)
+        piece.targets = None
+        return piece
+
 
 class Outline:
     """A module's pieces, by the names they bind, and its module-level imports."""
+
+    def to_data(self) -> tuple:
+        """The outline as plain data, for the disk cache (`from_data` rebuilds it)."""
+        return (FORMAT, tuple(piece.to_data() for piece in self.pieces), dict(self.imports), self.stars)
+
+    @classmethod
+    def from_data(cls, data: tuple) -> Optional["Outline"]:
+        """The outline ``to_data`` gave; None for data of another format."""
+        if not isinstance(data, tuple) or len(data) != 4 or data[0] != FORMAT:
+            return None
+        _, pieces, imports, stars = data
+        return cls([Piece.from_data(piece) for piece in pieces], {k: tuple(v) for k, v in imports.items()}, tuple(stars))
 
     def __init__(self, pieces: List[Piece], imports: Imports, stars: Tuple[str, ...]) -> None:
         self.pieces = pieces
