@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ckptlint.engine.options import LintOptions
     from ckptlint.engine.runner import LintOutcome
     from ckptlint.rules.base import Rule
-    from ckptlint.semantic.program.index import FileView
+    from ckptlint.semantic.program.view import FileView
 
 
 def selected_rules(path: str, settings: Settings, rules: "Optional[Sequence[Type[Rule]]]" = None) -> list:

@@ -25,7 +25,7 @@ from ckptlint.rules.base import Rule
 from ckptlint.rules.info import RuleInfo
 
 if TYPE_CHECKING:
-    from ckptlint.semantic.program.index import FileView
+    from ckptlint.semantic.program.view import FileView
 
 MAX_ROUNDS = 100
 

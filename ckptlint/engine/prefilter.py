@@ -40,7 +40,7 @@ from ckptlint.rules.words import LOCAL_ONLY
 from ckptlint.semantic.core.words import SourceWords, Words
 
 if TYPE_CHECKING:
-    from ckptlint.semantic.program.index import FileView
+    from ckptlint.semantic.program.view import FileView
 
 # A rule class or its `RuleInfo`: both carry `requires`.
 Rule = Any

@@ -30,7 +30,7 @@ from ckptlint.rules.info import RuleInfo
 from ckptlint.semantic.model import SemanticModel
 
 if TYPE_CHECKING:
-    from ckptlint.semantic.program.index import FileView
+    from ckptlint.semantic.program.view import FileView
 
 # Every suppression comment contains one of these words (`engine/suppressions/directives.py`):
 # a text without them has none, and its comments are never collected.

@@ -63,7 +63,7 @@ from ckptlint.lsp.scheduler import Job, Scheduler
 from ckptlint.lsp.workspace_index import WorkspaceIndex
 
 if TYPE_CHECKING:
-    from ckptlint.semantic.program.index import FileView
+    from ckptlint.semantic.program.view import FileView
 
 SOURCE = "ckptlint"
 # Changes closer together than this are linted once: the notifications of one edit, which a

@@ -32,7 +32,8 @@ from ckptlint.engine.session.process import project_index
 from ckptlint.semantic.program.index import imported_names, look_again
 
 if TYPE_CHECKING:
-    from ckptlint.semantic.program.index import FileView, ProjectIndex
+    from ckptlint.semantic.program.index import ProjectIndex
+    from ckptlint.semantic.program.view import FileView
 
 
 class WorkspaceIndex:

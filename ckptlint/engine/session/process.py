@@ -26,7 +26,8 @@ from ckptlint.engine.source import SourceError, write_source
 
 if TYPE_CHECKING:
     from ckptlint.engine.cache import ResultCache
-    from ckptlint.semantic.program.index import FileView, ProjectIndex
+    from ckptlint.semantic.program.index import ProjectIndex
+    from ckptlint.semantic.program.view import FileView
 
 
 def can_matter(document: Document, settings: Settings, view: "Optional[FileView]" = None) -> bool:

@@ -20,7 +20,6 @@ as everything it read, directly or through another summary, is unchanged.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
@@ -30,34 +29,25 @@ import re
 import tempfile
 import tokenize
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ckptlint import __version__
 from ckptlint.config.settings import ProjectSettings
-from ckptlint.semantic.core.summary import FORMAT, ClassSummary, ModuleSummary, Symbol
-from ckptlint.semantic.core.words import SourceWords, Words
+from ckptlint.semantic.core.summary import FORMAT, ModuleSummary
 from ckptlint.semantic.program.locate import ModuleLocator
 from ckptlint.semantic.program.outline import FORMAT as OUTLINE_FORMAT, Outline, Piece, outline
-from ckptlint.semantic.program.reach import Closure, Reach, ReachWords
+from ckptlint.semantic.program.reach import Closure, Reach
+from ckptlint.semantic.program.view import FileView, Summarised
 
 # Every linted file gets a view, also the many that cannot matter and are never parsed: libcst,
 # the model and the summarizer are imported only when a summary has to be built.
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
 
-_IMPORT_HOPS = 4  # re-exports followed through `__init__.py` files
 # Models of a run's own files, built for their summaries and kept until the run lints them (the
 # run lints them next): one parse per file per run. A few, for memory: another is parsed again.
 _KEPT_MODELS = 4
 _MAX_MODULE_SIZE = 4 * 1024 * 1024
-
-
-class Summarised(NamedTuple):
-    """A module's summary (None: the module is unknown) and what it was built from."""
-
-    digest: str  # of the module's text
-    summary: Optional[ModuleSummary]
-    reads: Mapping[str, str]  # every other module file it was built from (transitively) -> content digest
 
 
 class ProjectIndex:
@@ -83,7 +73,7 @@ class ProjectIndex:
         # file (the language server keeps this current; a command-line run never sets it).
         self.unsaved: Dict[str, str] = {}
 
-    def view(self, path: str) -> "FileView":
+    def view(self, path: str) -> FileView:
         return FileView(self, os.path.abspath(path))
 
     # -- summaries -------------------------------------------------------------
@@ -290,89 +280,6 @@ class ProjectIndex:
         text = known[2] if known is not None and known[1] == stamp and stamp is not None else _read(path)
         self._texts[path] = (_runs[0], stamp, text)
         return text
-
-
-class FileView:
-    """The project as one file sees it (the core's `ProjectView`)."""
-
-    def __init__(self, index: ProjectIndex, path: str) -> None:
-        self._index = index
-        self.path = path
-        self.reads: Dict[str, str] = {}  # module file -> content digest, for every summary read
-        # Each module file is read and hashed once per view (one lint): a lint resolves many names
-        # of one module, and the module cannot change in between as far as this lint is concerned.
-        self._seen: Dict[str, Optional[ModuleSummary]] = {}
-        self._words: Optional[Tuple[str, Words]] = None
-
-    def resolve(self, qualname: str) -> Optional[Symbol]:
-        return self._resolve(self.path, qualname, 0)
-
-    def words(self, text: str, local_only: FrozenSet[str] = frozenset()) -> Words:
-        """The words of ``text`` and of the code it reaches in other project modules (but for the
-        words of ``local_only``, the text's alone): what the pre-filter reads, since a fact about
-        an imported name comes from that code. Asked once per lint (the file's pre-filter, then
-        its rules'), built once."""
-        if self._words is None or self._words[0] is not text:
-            reached = functools.partial(self._index.reached, self.path, text)
-            self._words = (text, ReachWords(SourceWords(text), reached, local_only))
-        return self._words[1]
-
-    def own_model(self, text: str, project: ProjectSettings) -> "Optional[SemanticModel]":
-        """The model of ``text`` built for this file's summary earlier in the run, if kept
-        (`ProjectIndex.take_model`); it reads the project through a view of this same file."""
-        return self._index.take_model(self.path, text, project)
-
-    def still_valid(self, reads: Dict[str, str]) -> bool:
-        """Whether every module file in ``reads`` still has the content digest it had."""
-        return all(self._index.digest(path) == digest for path, digest in reads.items())
-
-    def _resolve(self, importer: str, qualname: str, hops: int) -> Optional[Symbol]:
-        located = self._index.locator.locate(importer, qualname)
-        if located is None:
-            return None
-        module, rest = located
-        if not rest and "." in qualname.strip("."):
-            # `pkg.train` names the submodule `pkg/train.py`, unless `pkg/__init__.py` binds `train`
-            # itself (`from .train import train`): Python's attribute lookup finds the package's name.
-            package, _, last = qualname.rpartition(".")
-            located = self._index.locator.locate(importer, package)
-            if located is None or located[1] or not located[0].endswith("__init__.py"):
-                return None
-            module, rest = located[0], (last,)
-        if module == self.path or not rest:
-            return None  # the file itself (its own names are the core's), or a module object
-        if len(rest) == 2:
-            summary = self._summary(module)
-            cls: Optional[ClassSummary] = summary.classes.get(rest[0]) if summary is not None else None
-            if cls is not None:
-                return cls.methods.get(rest[1])
-        return self._attribute(module, rest, hops)
-
-    def _attribute(self, module: str, rest: Tuple[str, ...], hops: int) -> Optional[Symbol]:
-        """What the module file ``module`` binds to ``rest[0]`` (its own definition, or an import
-        followed to where it leads), and the rest of the dotted name from there."""
-        summary = self._summary(module)
-        if summary is None:
-            return None
-        name = rest[0]
-        if len(rest) == 1:
-            found: Optional[Symbol] = summary.functions.get(name) or summary.classes.get(name) or summary.objects.get(name)
-            if found is not None:
-                return found
-        target = summary.imports.get(name)
-        if target is not None and hops < _IMPORT_HOPS:
-            return self._resolve(module, ".".join((target, *rest[1:])), hops + 1)
-        return None
-
-    def _summary(self, module: str) -> Optional[ModuleSummary]:
-        if module in self._seen:
-            return self._seen[module]
-        found = self._index.summary(module)
-        if found is not None:
-            self.reads[module] = found.digest
-            self.reads.update(found.reads)
-        summary = self._seen[module] = found.summary if found is not None else None
-        return summary
 
 
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w. \t,]+)", re.MULTILINE)

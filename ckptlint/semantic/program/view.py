@@ -1,0 +1,130 @@
+"""A file's view of its project: how one lint reads the other modules (the core's `ProjectView`).
+
+A name the file imports is resolved as Python would (`utils.save_on_master`,
+through `__init__.py` re-exports, to the module that defines it) and read off
+that module's summary (`index.py`); the view records every module file it
+read, directly or behind a summary, with its content digest (`reads`), which
+is what the file's cached result and an editor's re-lints depend on. The
+pre-filter asks it for the words of the code the file reaches (`reach.py`).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Dict, FrozenSet, Mapping, NamedTuple, Optional, Protocol, Tuple
+
+from ckptlint.config.settings import ProjectSettings
+from ckptlint.semantic.core.summary import ClassSummary, ModuleSummary, Symbol
+from ckptlint.semantic.core.words import SourceWords, Words
+from ckptlint.semantic.program.locate import ModuleLocator
+from ckptlint.semantic.program.reach import Closure, ReachWords
+
+if TYPE_CHECKING:
+    from ckptlint.semantic.model import SemanticModel
+
+_IMPORT_HOPS = 4  # re-exports followed through `__init__.py` files
+
+
+class Summarised(NamedTuple):
+    """A module's summary (None: the module is unknown) and what it was built from."""
+
+    digest: str  # of the module's text
+    summary: Optional[ModuleSummary]
+    reads: Mapping[str, str]  # every other module file it was built from (transitively) -> content digest
+
+
+class Index(Protocol):
+    """What a view reads of its project's index (`index.ProjectIndex`)."""
+
+    locator: ModuleLocator
+
+    def summary(self, path: str) -> Optional[Summarised]: ...
+
+    def reached(self, path: str, text: str) -> Closure: ...
+
+    def take_model(self, path: str, text: str, project: ProjectSettings) -> "Optional[SemanticModel]": ...
+
+    def digest(self, path: str) -> Optional[str]: ...
+
+
+class FileView:
+    """The project as one file sees it (the core's `ProjectView`)."""
+
+    def __init__(self, index: Index, path: str) -> None:
+        self._index = index
+        self.path = path
+        self.reads: Dict[str, str] = {}  # module file -> content digest, for every summary read
+        # Each module file is read and hashed once per view (one lint): a lint resolves many names
+        # of one module, and the module cannot change in between as far as this lint is concerned.
+        self._seen: Dict[str, Optional[ModuleSummary]] = {}
+        self._words: Optional[Tuple[str, Words]] = None
+
+    def resolve(self, qualname: str) -> Optional[Symbol]:
+        return self._resolve(self.path, qualname, 0)
+
+    def words(self, text: str, local_only: FrozenSet[str] = frozenset()) -> Words:
+        """The words of ``text`` and of the code it reaches in other project modules (but for the
+        words of ``local_only``, the text's alone): what the pre-filter reads, since a fact about
+        an imported name comes from that code. Asked once per lint (the file's pre-filter, then
+        its rules'), built once."""
+        if self._words is None or self._words[0] is not text:
+            reached = functools.partial(self._index.reached, self.path, text)
+            self._words = (text, ReachWords(SourceWords(text), reached, local_only))
+        return self._words[1]
+
+    def own_model(self, text: str, project: ProjectSettings) -> "Optional[SemanticModel]":
+        """The model of ``text`` built for this file's summary earlier in the run, if kept
+        (`ProjectIndex.take_model`); it reads the project through a view of this same file."""
+        return self._index.take_model(self.path, text, project)
+
+    def still_valid(self, reads: Dict[str, str]) -> bool:
+        """Whether every module file in ``reads`` still has the content digest it had."""
+        return all(self._index.digest(path) == digest for path, digest in reads.items())
+
+    def _resolve(self, importer: str, qualname: str, hops: int) -> Optional[Symbol]:
+        located = self._index.locator.locate(importer, qualname)
+        if located is None:
+            return None
+        module, rest = located
+        if not rest and "." in qualname.strip("."):
+            # `pkg.train` names the submodule `pkg/train.py`, unless `pkg/__init__.py` binds `train`
+            # itself (`from .train import train`): Python's attribute lookup finds the package's name.
+            package, _, last = qualname.rpartition(".")
+            located = self._index.locator.locate(importer, package)
+            if located is None or located[1] or not located[0].endswith("__init__.py"):
+                return None
+            module, rest = located[0], (last,)
+        if module == self.path or not rest:
+            return None  # the file itself (its own names are the core's), or a module object
+        if len(rest) == 2:
+            summary = self._summary(module)
+            cls: Optional[ClassSummary] = summary.classes.get(rest[0]) if summary is not None else None
+            if cls is not None:
+                return cls.methods.get(rest[1])
+        return self._attribute(module, rest, hops)
+
+    def _attribute(self, module: str, rest: Tuple[str, ...], hops: int) -> Optional[Symbol]:
+        """What the module file ``module`` binds to ``rest[0]`` (its own definition, or an import
+        followed to where it leads), and the rest of the dotted name from there."""
+        summary = self._summary(module)
+        if summary is None:
+            return None
+        name = rest[0]
+        if len(rest) == 1:
+            found: Optional[Symbol] = summary.functions.get(name) or summary.classes.get(name) or summary.objects.get(name)
+            if found is not None:
+                return found
+        target = summary.imports.get(name)
+        if target is not None and hops < _IMPORT_HOPS:
+            return self._resolve(module, ".".join((target, *rest[1:])), hops + 1)
+        return None
+
+    def _summary(self, module: str) -> Optional[ModuleSummary]:
+        if module in self._seen:
+            return self._seen[module]
+        found = self._index.summary(module)
+        if found is not None:
+            self.reads[module] = found.digest
+            self.reads.update(found.reads)
+        summary = self._seen[module] = found.summary if found is not None else None
+        return summary
