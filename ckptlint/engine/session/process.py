@@ -122,10 +122,15 @@ def start_run(
     new_run(files, analysed if settings_of is not None else None)
 
 
+def _index_module():  # type: ignore[no-untyped-def]
+    """The project index's module if a file of this run had a project (else nothing is kept)."""
+    return sys.modules.get("ckptlint.semantic.program.index")
+
+
 def keep_no_models() -> None:
     """The rest of the run is spread over worker processes, each linting the files it is handed:
     no model is kept for a file that another worker may lint."""
-    index = sys.modules.get("ckptlint.semantic.program.index")
+    index = _index_module()
     if index is not None:
         index.keep_no_models()
 
@@ -133,14 +138,14 @@ def keep_no_models() -> None:
 def lint_next() -> List[str]:
     """The run's files whose models were built for summaries and are kept for their lints: linted
     next, each is parsed once in the run."""
-    index = sys.modules.get("ckptlint.semantic.program.index")  # not imported: no project, nothing kept
-    return index.waiting_files() if index is not None else []  # type: ignore[no-any-return]
+    index = _index_module()
+    return index.waiting_files() if index is not None else []
 
 
 def _linted(path: str) -> None:
     """The run is done with ``path``: a model kept for its lint, unused (its text needed no
     analysis, or came from the cache), is let go."""
-    index = sys.modules.get("ckptlint.semantic.program.index")
+    index = _index_module()
     if index is not None:
         index.release_model(path)
 

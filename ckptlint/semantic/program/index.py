@@ -29,7 +29,7 @@ import re
 import tempfile
 import tokenize
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ckptlint import __version__
 from ckptlint.config.settings import ProjectSettings
@@ -48,6 +48,27 @@ if TYPE_CHECKING:
 # run lints them next): one parse per file per run. A few, for memory: another is parsed again.
 _KEPT_MODELS = 4
 _MAX_MODULE_SIZE = 4 * 1024 * 1024
+
+
+Analysed = Callable[[str, str], bool]  # (file, text) -> whether the run's lint analyses it
+
+
+class _Run:
+    """The run this process is in: its number (module files are looked at again in a new one),
+    the files it lints, and which of them its lint will analyse."""
+
+    def __init__(self) -> None:
+        self.number = 0
+        self.files: FrozenSet[str] = frozenset()
+        self.analysed: Optional[Analysed] = None
+
+    def keeps_model(self, path: str, text: str) -> bool:
+        """Whether a model of ``text`` (the file ``path``) built for its summary is worth keeping
+        for the file's own lint: a file of the run that its lint will analyse."""
+        return self.analysed is not None and path in self.files and self.analysed(path, text)
+
+
+_RUN = _Run()
 
 
 class ProjectIndex:
@@ -112,8 +133,7 @@ class ProjectIndex:
             summary = None
         finally:
             self._building.discard(path)
-        analysed = _run_analyses[0]
-        if summary is not None and path in _run_files and analysed is not None and analysed(path, text):
+        if summary is not None and _RUN.keeps_model(path, text):
             self._keep(path, text, model)
         return Summarised(digest, summary, dict(view.reads))
 
@@ -133,6 +153,13 @@ class ProjectIndex:
     def waiting(self) -> List[str]:
         """The run's files whose models are kept, waiting for their lints."""
         return list(self._kept)
+
+    def release(self, path: str) -> None:
+        """Keep no model of ``path`` (the run is done with it)."""
+        self._kept.pop(path, None)
+
+    def release_all(self) -> None:
+        self._kept.clear()
 
     def _unchanged(self, reads: Mapping[str, str]) -> bool:
         return all(self.digest(path) == digest for path, digest in reads.items())
@@ -274,11 +301,11 @@ class ProjectIndex:
         if path in self.unsaved:
             return self.unsaved[path]
         known = self._texts.get(path)
-        if known is not None and known[0] == _runs[0]:
+        if known is not None and known[0] == _RUN.number:
             return known[2]
         stamp = _stamp(path)
         text = known[2] if known is not None and known[1] == stamp and stamp is not None else _read(path)
-        self._texts[path] = (_runs[0], stamp, text)
+        self._texts[path] = (_RUN.number, stamp, text)
         return text
 
 
@@ -349,10 +376,6 @@ def _read(path: str) -> Optional[str]:
 
 
 _INDEXES: Dict[Tuple[str, Tuple[str, ...], str], ProjectIndex] = {}
-_runs = [0]  # the number of the current run: module files are looked at again in a new one
-_run_files: Set[str] = set()  # the files the current run lints (absolute)
-Analysed = Callable[[str, str], bool]  # (file, text) -> whether the run's lint analyses it
-_run_analyses: List[Optional[Analysed]] = [None]
 
 
 def new_run(files: Sequence[str] = (), analysed: Optional[Analysed] = None) -> None:
@@ -361,30 +384,29 @@ def new_run(files: Sequence[str] = (), analysed: Optional[Analysed] = None) -> N
     of one of ``files`` that it parses for a summary and that ``analysed`` says its lint will
     analyse, for that lint."""
     look_again()
-    _run_files.clear()
-    _run_files.update(os.path.abspath(path) for path in files)
-    _run_analyses[0] = analysed
+    _RUN.files = frozenset(os.path.abspath(path) for path in files)
+    _RUN.analysed = analysed
     for index in _INDEXES.values():
-        index._kept.clear()
+        index.release_all()
 
 
 def look_again() -> None:
     """Every index looks at the module files it read again, once each, from now on (a long-lived
     process, between two lints: a file may have changed on disk unannounced)."""
-    _runs[0] += 1
+    _RUN.number += 1
 
 
 def keep_no_models() -> None:
     """From now on, this run keeps no model (its files are linted by worker processes)."""
-    _run_analyses[0] = None
+    _RUN.analysed = None
     for index in _INDEXES.values():
-        index._kept.clear()
+        index.release_all()
 
 
 def release_model(path: str) -> None:
     """The run is done with the file ``path``: no index keeps its model any longer."""
     for index in _INDEXES.values():
-        index._kept.pop(os.path.abspath(path), None)
+        index.release(os.path.abspath(path))
 
 
 def waiting_files() -> List[str]:
