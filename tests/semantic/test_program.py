@@ -342,3 +342,68 @@ def test_a_module_file_is_looked_at_once_per_run_and_again_in_the_next(tmp_path,
     assert index.summary(helpers).summary.functions["save"].saves_object == "state"  # the same run
     index_module.new_run()
     assert index.summary(helpers).summary.functions["save"].saves_object is None
+
+
+# A save helper whose name says nothing (`f`), in a sibling module: the script never spells `save`.
+SAVES_BY_ANOTHER_NAME = {
+    "utils.py": "import torch\n\ndef f(o, p):\n    torch.save(o, p)\n",
+    "train.py": "import torch\nfrom utils import f\n\nmodel = torch.nn.Linear(2, 2)\nf(model, '/ckpt/m.pt')\n",
+}
+
+
+@pytest.mark.parametrize(
+    "helper",
+    [
+        "import torch\n\ndef f(o, p):\n    torch.save(o, p)\n",
+        "from torch import save as S\n\ndef f(o, p):\n    S(o, p)\n",  # the word is the import's only
+        "import torch\n\ndef _write(o, p):\n    torch.save(o, p)\n\ndef f(o, p):\n    _write(o, p)\n",
+    ],
+    ids=["direct", "aliased-import", "through-its-own-helper"],
+)
+def test_a_save_helper_of_another_module_whose_name_is_no_save(tmp_path, helper: str) -> None:
+    found = lint_project(tmp_path, {**SAVES_BY_ANOTHER_NAME, "utils.py": helper}, "train.py")
+    assert (5, "CKPT101") in found
+
+
+def test_a_function_whose_code_holds_no_save_is_not_summarised_to_tell(tmp_path) -> None:
+    """`log` reaches no save, seeding, step, rank or process group: its module is looked at (its
+    outline) and counted as read, but not parsed; when it starts saving, the importer sees it."""
+    modules = {
+        "helpers.py": "def log(message):\n    print(message)\n",
+        # its own save makes it worth a full analysis (and a cached result)
+        "train.py": "import torch\nfrom helpers import log\n\nmodel = torch.nn.Linear(2, 2)\nlog(model)\ntorch.save(model.state_dict(), '/ckpt/m.pt')\n",
+    }
+    for name, source in modules.items():
+        (tmp_path / name).write_text(source)
+    project = build_settings({}, root=str(tmp_path)).project
+    index = ProjectIndex(project)
+    view = index.view(str(tmp_path / "train.py"))
+    for words in (frozenset({"save"}), frozenset({"manual_seed", "seed"})):
+        assert not view.may_give("helpers.log", words)
+    assert index.parsed == 0 and [os.path.basename(p) for p in view.reads] == ["helpers.py"]
+    before = lint_project(tmp_path, modules, "train.py")
+    assert (5, "CKPT101") not in before
+    (tmp_path / "helpers.py").write_text("import torch\n\ndef log(message):\n    torch.save(message, '/ckpt/m.pt')\n")
+    assert lint_project(tmp_path, {}, "train.py") == sorted(before + [(5, "CKPT101")])
+
+
+def test_a_cached_result_is_dropped_when_a_helper_it_looked_at_starts_saving(tmp_path) -> None:
+    from ckptlint.api import lint_paths
+
+    modules = {
+        "helpers.py": "def log(message):\n    print(message)\n",
+        # its own save makes it worth a full analysis (and a cached result)
+        "train.py": "import torch\nfrom helpers import log\n\nmodel = torch.nn.Linear(2, 2)\nlog(model)\ntorch.save(model.state_dict(), '/ckpt/m.pt')\n",
+    }
+    for name, source in modules.items():
+        (tmp_path / name).write_text(source)
+    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
+
+    def codes() -> List[str]:
+        report = lint_paths([str(tmp_path / "train.py")], settings, cache_dir=str(tmp_path / ".cache"))
+        return [d.code for d in report.diagnostics]
+
+    before = codes()
+    assert "CKPT101" not in before and codes() == before  # the second from the cache
+    (tmp_path / "helpers.py").write_text("import torch\n\ndef log(message):\n    torch.save(message, '/ckpt/m.pt')\n")
+    assert "CKPT101" in codes()

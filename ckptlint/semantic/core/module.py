@@ -106,6 +106,25 @@ class ModuleCore:
             return None
         return self.view.resolve(name)
 
+    def external_may_involve(self, call: cst.Call, words: FrozenSet[str]) -> bool:
+        """Whether the function of another project module ``call`` may run (as `external_function`
+        finds it) has code, or reaches code, that holds one of ``words``. False only when it
+        cannot: a fact read off those words (a save, a seeding call) then cannot hold of it, and
+        no summary is built to tell (`ProjectView.may_give`)."""
+        if self.view is None:
+            return False
+        name = self.qualname(call.func)
+        if name is not None and not name.startswith((LOCAL_PREFIX, "builtins.")) and self.view.may_give(name, words):
+            return True
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):  # `trainer.fit()`
+            binding = self.bindings.reaching(func.value.value, func.value)
+            value = binding.value if binding is not None else None
+            owner = self.qualname(value.func) if isinstance(value, cst.Call) else None
+            if owner is not None and not owner.startswith((LOCAL_PREFIX, "builtins.")):
+                return self.view.may_give(f"{owner}.{func.attr.value}", words)
+        return False
+
     def external_function(self, call: cst.Call) -> Optional[FunctionSummary]:
         """The function of another project module that ``call`` runs: a function, a class's
         `__init__`, or a method of an instance of another module's class (`trainer.fit()`)."""

@@ -15,7 +15,7 @@ a project) every imported project name is unknown, as it always was.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, Optional, Protocol, Tuple, Union
+from typing import Any, Dict, FrozenSet, Optional, Protocol, Tuple, Union
 
 FORMAT = 6  # bump when the fields below change: cached summaries of another format are ignored
 
@@ -104,3 +104,8 @@ class ProjectView(Protocol):
     def resolve(self, qualname: str) -> Optional[Symbol]:
         """The project function, class or object that ``qualname`` (as this file's imports name it:
         `utils.save_on_master`, `.misc.is_main_process`) refers to; None outside the project."""
+
+    def may_give(self, qualname: str, words: FrozenSet[str]) -> bool:
+        """Whether the code ``qualname`` leads to, and the code it reaches in turn, may hold one of
+        ``words``: False only when it cannot (then no fact read off those words can hold of it,
+        and its summary is not needed to tell)."""

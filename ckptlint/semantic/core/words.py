@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Dict, Optional, Pattern, Protocol, Tuple
+from typing import AbstractSet, Callable, Dict, FrozenSet, Optional, Pattern, Protocol, Tuple
 
 
 class Words(Protocol):
@@ -78,3 +78,25 @@ class SourceWords:
         return self._lowered
 
 
+
+
+@functools.lru_cache(maxsize=None)
+def identifier_test(words: FrozenSet[str]) -> Callable[[AbstractSet[str]], bool]:
+    """Whether a set of identifiers holds one of ``words`` (pre-filter words: `*` and `(?i)` as
+    above, each matched against a whole identifier)."""
+    plain = frozenset(word for word in words if "*" not in word and not word.startswith(_IGNORE_CASE))
+    wild = sorted(words - plain)
+    regexes = []
+    for word in wild:
+        ignore_case = word.startswith(_IGNORE_CASE)
+        word = word[len(_IGNORE_CASE):] if ignore_case else word
+        core = re.escape(word.strip("*"))
+        regexes.append(("(?i:" if ignore_case else "(?:") + (".*" if word.startswith("*") else "") + core + (".*" if word.endswith("*") else "") + ")")
+    pattern = re.compile("|".join(regexes)) if regexes else None
+
+    def test(idents: AbstractSet[str]) -> bool:
+        if not plain.isdisjoint(idents):
+            return True
+        return pattern is not None and any(pattern.fullmatch(ident) for ident in idents)
+
+    return test

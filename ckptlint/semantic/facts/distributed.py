@@ -69,7 +69,10 @@ class DistributedFacts:
         (`utils.init_distributed_mode(args)`)."""
         if self._core.calls_to(*catalog.PROCESS_GROUP_STARTS):
             return True
+        words = frozenset(name.rsplit(".", 1)[-1] for name in catalog.PROCESS_GROUP_STARTS)
         for call in self._core.tree.nodes(cst.Call):
+            if not self._core.external_may_involve(call, words):
+                continue  # no process group started in its code: no summary is read to tell
             external = self._core.external_function(call)
             if external is not None and external.starts_process_group:
                 return True

@@ -67,6 +67,12 @@ from ckptlint.semantic.facts.distributed import DistributedFacts
 from ckptlint.semantic.facts.saves import SaveSite
 from ckptlint.semantic.facts.loops import for_target_names
 
+# The words a rank is spelled with (`is_rank`): a rank function, a name ending in `rank` (any
+# case: `RANK`, `local_rank`), a process index.
+RANK_WORDS: FrozenSet[str] = frozenset(
+    {*catalog.RANK_FUNCTION_NAMES, *(name.rsplit(".", 1)[-1] for name in catalog.RANK_CALLS), "(?i)*rank", "(?i)*process_index"}
+)
+
 _EXITS = (cst.Return, cst.Raise, cst.Continue)
 _ZERO_OR_MINUS_ONE = {"0", "-1"}
 _RANK_FOLLOW_DEPTH = 3
@@ -254,6 +260,8 @@ class Guards:
         function = self._core.callgraph.function_of(call)
         if function is not None:
             return self.returns_rank(function)
+        if not self._core.external_may_involve(call, RANK_WORDS):
+            return False  # no rank in its code: no summary is read to tell
         external = self._core.external_function(call)
         return external is not None and external.returns_rank
 

@@ -256,6 +256,8 @@ class Loops:
     def _trains(self, call: cst.Call) -> bool:
         if _is_step_call(call, self._core.code):
             return True
+        if not self._core.external_may_involve(call, STEP_WORDS):
+            return False  # no step in its code: no summary is read to tell
         external = self._core.external_function(call)
         return external is not None and external.trains
 
@@ -387,6 +389,10 @@ _CONDITIONAL_EXPRESSIONS = (
     cst.DictComp,
     cst.GeneratorExp,
 )
+
+
+# A training step is spelled `.backward()` or `.step()` (`_is_step_call`).
+STEP_WORDS: FrozenSet[str] = frozenset({"backward", "step"})
 
 
 def _is_step_call(call: cst.Call, code) -> bool:  # type: ignore[no-untyped-def]

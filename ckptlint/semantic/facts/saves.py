@@ -25,7 +25,7 @@ in-memory buffer (`buffers.py`) is no checkpoint save for any rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -51,6 +51,9 @@ SAVE_FUNCTIONS: Dict[str, Tuple[str, str]] = {
     catalog.ACCELERATOR_SAVE: ("obj", "f"),
     catalog.FABRIC_SAVE: ("state", "path"),
 }
+# A save is spelled with the last name of its function (`torch.save`, `fabric.save`), or an
+# import of it is (`from torch import save as S`).
+SAVE_WORDS: FrozenSet[str] = frozenset(name.rsplit(".", 1)[-1] for name in SAVE_FUNCTIONS)
 LOG_CALLS = frozenset({"print", "debug", "info", "warning", "warn", "log", "print_to_log_file"})
 _MAX_HELPER_DEPTH = 3
 
@@ -107,8 +110,8 @@ class Saves:
     def _build(self) -> None:
         core = self._core
         project = core.project
-        if "save" not in core.text and not project.save_functions:
-            return  # every save spelling (`torch.save`, an alias's import, a helper's body) contains it
+        if "save" not in core.text and not project.save_functions and core.view is None:
+            return  # every save spelling here (`torch.save`, an alias's import, a helper's body) contains it
         described = {entry.name: entry for entry in project.save_signatures}
         direct = [self._direct(site.node, site.qualname) for site in core.calls_to(*SAVE_FUNCTIONS)]
         direct += [
@@ -186,7 +189,10 @@ class Saves:
         if core.view is None:
             return []
         found = []
+        words = SAVE_WORDS | {name.rsplit(".", 1)[-1] for name in core.project.save_functions}
         for call in core.tree.nodes(cst.Call):
+            if not core.external_may_involve(call, words):
+                continue  # no save in its code: no summary is read to tell
             external = core.external_function(call)
             if external is None or not (
                 external.saves_object or external.saves_path or external.forwards_save or external.builds_checkpoint

@@ -62,11 +62,20 @@ class Seeding:
         self._worker_inits = self._worker_init_functions()
         self.direct: List[SeedingCall] = [self._direct(site) for site in core.calls_to(*catalog.SEEDING_CALLS)]
         self.helpers: Dict[int, Tuple[cst.FunctionDef, FrozenSet[str], List[SeedingCall]]] = self._helpers()
-        self.external: List[SeedingCall] = self._external_calls()
-        # The run's seeding, in source order: a worker's re-seeding is not the run choosing a seed.
-        self.calls: List[SeedingCall] = sorted(
+
+    @cached_property
+    def external(self) -> List[SeedingCall]:
+        """Calls of other project modules' seeding helpers (read by this file's own rules, never by
+        its summary: a summary built for another module reads no summary of this one's imports
+        for them)."""
+        return self._external_calls()
+
+    @cached_property
+    def calls(self) -> List[SeedingCall]:
+        """The run's seeding, in source order: a worker's re-seeding is not the run choosing a seed."""
+        return sorted(
             [c for c in self.direct if not c.in_worker_init] + self._helper_calls() + self.external,
-            key=lambda c: core.tree.order[c.call],
+            key=lambda c: self._core.tree.order[c.call],
         )
 
     # -- seeding calls -----------------------------------------------------
@@ -138,6 +147,8 @@ class Seeding:
         found = []
         statements = core.index.statement_calls
         for call in core.tree.nodes(cst.Call):
+            if not core.external_may_involve(call, SEEDING_WORDS):
+                continue  # no seeding call in its code: no summary is read to tell
             external = core.external_function(call)
             if external is None or not external.seeds:
                 continue
@@ -276,6 +287,8 @@ class Seeding:
             ) or len(positional) >= 2 and not _is_false(positional[1].value):
                 found.append(site.node)
         for call in self._core.tree.nodes(cst.Call):
+            if not self._core.external_may_involve(call, DETERMINISM_WORDS):
+                continue  # nothing in its code requests determinism: no summary is read to tell
             external = self._core.external_function(call)
             if external is not None and external.requests_determinism:
                 found.append(call)
@@ -305,6 +318,14 @@ def seed_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
     return None
 
 
+# The last names a seeding call is spelled with (or its import is): `torch.manual_seed`, `set_seed`.
+SEEDING_WORDS: FrozenSet[str] = frozenset(name.rsplit(".", 1)[-1] for name in catalog.SEEDING_CALLS)
+# ... and a request for determinism: `cudnn.deterministic = True`, `use_deterministic_algorithms`,
+# the runtime's `seed_everything(..., deterministic=True)`.
+DETERMINISM_WORDS: FrozenSet[str] = frozenset(
+    name.rsplit(".", 1)[-1]
+    for name in (catalog.CUDNN_DETERMINISTIC, *catalog.DETERMINISTIC_ALGORITHMS, *catalog.RUNTIME_SEED_EVERYTHING)
+)
 _CUDNN_FLAGS = frozenset({"benchmark", "deterministic"})
 _UNSAFE_TO_REPEAT = (cst.Call, cst.Await, cst.Lambda, cst.Yield, cst.NamedExpr, cst.ListComp, cst.GeneratorExp)
 

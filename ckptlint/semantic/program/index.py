@@ -36,7 +36,7 @@ from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.summary import FORMAT, ModuleSummary
 from ckptlint.semantic.program.locate import ModuleLocator
 from ckptlint.semantic.program.outline import FORMAT as OUTLINE_FORMAT, Outline, Piece, outline
-from ckptlint.semantic.program.reach import Closure, Reach
+from ckptlint.semantic.program.reach import Closure, Name, Reach
 from ckptlint.semantic.program.view import FileView, Summarised
 
 # Every linted file gets a view, also the many that cannot matter and are never parsed: libcst,
@@ -89,6 +89,9 @@ class ProjectIndex:
         self._whole: Dict[str, List[Piece]] = {}
         self._kept: "OrderedDict[str, Tuple[str, SemanticModel]]" = OrderedDict()  # path -> (text, model)
         self._reach = Reach(self.locator.locate, self.outline, self._whole_texts)
+        # (name, words) -> whether the name's code holds one of the words, and the module files
+        # looked at (with their digests then): kept while those files are unchanged.
+        self._finds: Dict[Tuple[Name, FrozenSet[str]], Tuple[bool, Dict[str, Optional[str]]]] = {}
         self.parsed = 0  # modules parsed to be summarised (tests count them)
         # Modules open in an editor, by absolute path: their unsaved text is read instead of the
         # file (the language server keeps this current; a command-line run never sets it).
@@ -161,7 +164,7 @@ class ProjectIndex:
     def release_all(self) -> None:
         self._kept.clear()
 
-    def _unchanged(self, reads: Mapping[str, str]) -> bool:
+    def _unchanged(self, reads: Mapping[str, Optional[str]]) -> bool:
         return all(self.digest(path) == digest for path, digest in reads.items())
 
     def _entry(self, path: str, digest: str) -> Optional[str]:
@@ -244,6 +247,17 @@ class ProjectIndex:
         if own is None:
             return Closure(_unread(self.imported_texts(path, text)))
         return self._reach.closure(path, own)
+
+    def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Mapping[str, Optional[str]]]:
+        """Whether the code the module-level name ``name`` leads to, and the code that code
+        reaches, holds one of ``words`` (`Reach.finds`); and the module files looked at to tell,
+        with their content digests (what the answer depends on)."""
+        key = (name, words)
+        known = self._finds.get(key)
+        if known is None or not self._unchanged(known[1]):
+            found, looked = self._reach.finds(name, words)
+            known = self._finds[key] = (found, {module: self.digest(module) for module in looked})
+        return known
 
     def _whole_texts(self, path: str) -> List[Piece]:
         """A module Python cannot parse, whole, and the modules it imports: what it may give."""

@@ -50,7 +50,7 @@ class Piece:
     """One top-level statement of a module (or one method of a class): what the pre-filter and
     the reach need of it, not its text."""
 
-    __slots__ = ("binds", "chains", "idents", "imports", "methods", "targets")
+    __slots__ = ("binds", "chains", "idents", "imports", "methods", "spelled", "targets")
 
     def __init__(self, text: str, binds: FrozenSet[str], imports: Imports, parsed: bool = True) -> None:
         """``text``: the statement's source; with ``parsed`` (Python read it) only its code counts,
@@ -62,6 +62,9 @@ class Piece:
         self.imports = imports
         self.methods: Tuple[Tuple[str, Piece], ...] = ()  # a class's, by name
         self.targets: Optional[list] = None  # where its dotted names lead (`reach.py` fills it)
+        # The words of the imports its names are bound by, not already its own (`save` for `S(...)`
+        # after `from torch import save as S`): `reach.py` fills it with `targets`.
+        self.spelled: Optional[FrozenSet[str]] = None
 
     def to_data(self) -> tuple:
         """The piece as plain data (`marshal` can write it): what `from_data` rebuilds it from."""
@@ -77,6 +80,7 @@ class Piece:
         piece.imports = {name: tuple(qualified) for name, qualified in imports.items()}
         piece.methods = tuple((name, cls.from_data(method)) for name, method in methods)
         piece.targets = None
+        piece.spelled = None
         return piece
 
 

@@ -21,14 +21,19 @@ subclass), and at once when it is a special method Python calls unnamed
 (`__init__`, `__call__`, `__enter__`...). A module Python's parser cannot read counts whole,
 with the modules it imports (libcst may still read it, and its summary would
 count). A module outside the project is never reached: its facts come from the
-catalog, whose words are the file's own.
+catalog, whose words are the file's own. A name bound by an import counts with
+the words of what it imports (`S` after `from torch import save as S` is a `save`).
+
+The same walk, from one imported name, tells a rule's fact that the name's
+summary is not worth building (`finds`): a function whose code, and the code it
+reaches, holds no `save` is no save helper, whatever else it does.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
-from ckptlint.semantic.core.words import SourceWords, Words
+from ckptlint.semantic.core.words import SourceWords, Words, identifier_test
 from ckptlint.semantic.program.outline import Outline, Piece
 
 Located = Optional[Tuple[str, Tuple[str, ...]]]
@@ -52,7 +57,7 @@ class Closure:
         """Whether ``word`` (a pre-filter word, `*` and `(?i)` included) occurs in the code reached:
         asked of its identifiers, one per line, which is the same question."""
         if self._words is None:
-            idents: Set[str] = set().union(*(piece.idents for piece in self.pieces))
+            idents: Set[str] = set().union(*(piece.idents for piece in self.pieces), *(piece.spelled or () for piece in self.pieces))
             self._words = SourceWords("\n".join(idents))
         return word in self._words
 
@@ -74,12 +79,29 @@ class Reach:
         starts = [(path, own, part) for piece in own.pieces for part in (piece, *(m for _, m in piece.methods))]
         return self._walk(path, [], starts)
 
+    def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Set[str]]:
+        """Whether the code reached from ``name`` holds one of ``words`` (pre-filter words), and
+        the module files looked at to tell: a fact a summary gives of the name (a save helper, a
+        seeding helper) comes from that code, so a name whose code holds none of the fact's words
+        needs no summary. The walk stops at the first word found. A method named in ``name``'s
+        attributes (`Trainer.fit`) counts as mentioned."""
+        looked: Set[str] = set()
+        holds = identifier_test(words)
+        for module, _, piece in self._pieces(None, [name], [], set(name[2])):
+            looked.add(module)
+            if holds(piece.idents) or (piece.spelled and holds(piece.spelled)):
+                return True, looked
+        return False, looked
+
     def _walk(self, path: str, names: List[Name], pieces: List[Held]) -> Closure:
         """The closure from ``names`` and ``pieces``; a name of the file ``path`` itself is not
         followed (its pieces are starts, and its text may be an editor's, not the file's)."""
-        reached: Dict[int, Piece] = {}
+        return Closure([held[2] for held in self._pieces(path, names, pieces, set())])
+
+    def _pieces(self, path: Optional[str], names: List[Name], pieces: List[Held], mentioned: Set[str]) -> Iterator[Held]:
+        """Each piece reached from ``names`` and ``pieces``, once, as it is reached."""
+        reached: Set[int] = set()
         seen: Set[Name] = set()
-        mentioned: Set[str] = set()
         waiting: Dict[str, List[Held]] = {}
         while names or pieces:
             while pieces:
@@ -87,7 +109,7 @@ class Reach:
                 piece = held[2]
                 if id(piece) in reached:
                     continue
-                reached[id(piece)] = piece
+                reached.add(id(piece))
                 for ident in piece.idents - mentioned:
                     mentioned.add(ident)
                     pieces.extend(waiting.pop(ident, ()))
@@ -97,6 +119,7 @@ class Reach:
                     else:
                         waiting.setdefault(method_name, []).append((held[0], held[1], method))
                 names.extend(self._targets_of(held))
+                yield held
             while names:
                 name = names.pop()
                 if name not in seen and name[0] != path:
@@ -104,7 +127,6 @@ class Reach:
                     held_by, further = self._resolve_name(name)
                     pieces.extend(held_by)
                     names.extend(further)
-        return Closure(list(reached.values()))
 
     # -- one step ----------------------------------------------------------------
     def _targets_of(self, held: Held) -> List[Name]:
@@ -112,10 +134,12 @@ class Reach:
         module, outline, piece = held
         if piece.targets is None:
             found: List[Name] = []
+            spelled: Set[str] = set()
             for chain in piece.chains:
                 head, _, rest = chain.partition(".")
                 tail = tuple(rest.split(".")) if rest else ()
                 for qualified in (*piece.imports.get(head, ()), *outline.imports.get(head, ())):
+                    spelled.update(qualified.split("."))
                     found.extend(self._qualified(module, qualified, tail))
                 if head in outline.binding:
                     found.append((module, head, ()))
@@ -123,6 +147,7 @@ class Reach:
                     for star in outline.stars:
                         found.extend(self._qualified(module, _join(star, head), tail))
             piece.targets = found
+            piece.spelled = frozenset(spelled - piece.idents)
         return piece.targets
 
     def _qualified(self, importer: str, qualified: str, tail: Tuple[str, ...]) -> List[Name]:

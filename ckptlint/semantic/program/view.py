@@ -17,7 +17,7 @@ from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.summary import ClassSummary, ModuleSummary, Symbol
 from ckptlint.semantic.core.words import SourceWords, Words
 from ckptlint.semantic.program.locate import ModuleLocator
-from ckptlint.semantic.program.reach import Closure, ReachWords
+from ckptlint.semantic.program.reach import Closure, Name, ReachWords
 
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
@@ -41,6 +41,8 @@ class Index(Protocol):
     def summary(self, path: str) -> Optional[Summarised]: ...
 
     def reached(self, path: str, text: str) -> Closure: ...
+
+    def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Mapping[str, Optional[str]]]: ...
 
     def take_model(self, path: str, text: str, project: ProjectSettings) -> "Optional[SemanticModel]": ...
 
@@ -81,7 +83,34 @@ class FileView:
         """Whether every module file in ``reads`` still has the content digest it had."""
         return all(self._index.digest(path) == digest for path, digest in reads.items())
 
+    def may_give(self, qualname: str, words: FrozenSet[str]) -> bool:
+        """Whether the code ``qualname`` leads to (as `resolve` reads it), and the code that code
+        reaches, may hold one of ``words``: False only when it cannot, and then no summary is read
+        to tell (the module files looked at count as read)."""
+        located = self._locate(self.path, qualname)
+        if located is None:
+            return True  # `resolve` finds nothing there either
+        module, rest = located
+        found, looked = self._index.finds((module, rest[0], rest[1:]), words)
+        if not found:
+            self.reads.update((path, digest) for path, digest in looked.items() if digest is not None)
+        return found
+
     def _resolve(self, importer: str, qualname: str, hops: int) -> Optional[Symbol]:
+        located = self._locate(importer, qualname)
+        if located is None:
+            return None
+        module, rest = located
+        if len(rest) == 2:
+            summary = self._summary(module)
+            cls: Optional[ClassSummary] = summary.classes.get(rest[0]) if summary is not None else None
+            if cls is not None:
+                return cls.methods.get(rest[1])
+        return self._attribute(module, rest, hops)
+
+    def _locate(self, importer: str, qualname: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
+        """The module file ``qualname`` is in, as ``importer`` names it, and the attributes after
+        it; None for the file itself, a module object, or outside the project."""
         located = self._index.locator.locate(importer, qualname)
         if located is None:
             return None
@@ -96,12 +125,7 @@ class FileView:
             module, rest = located[0], (last,)
         if module == self.path or not rest:
             return None  # the file itself (its own names are the core's), or a module object
-        if len(rest) == 2:
-            summary = self._summary(module)
-            cls: Optional[ClassSummary] = summary.classes.get(rest[0]) if summary is not None else None
-            if cls is not None:
-                return cls.methods.get(rest[1])
-        return self._attribute(module, rest, hops)
+        return module, rest
 
     def _attribute(self, module: str, rest: Tuple[str, ...], hops: int) -> Optional[Symbol]:
         """What the module file ``module`` binds to ``rest[0]`` (its own definition, or an import
