@@ -365,6 +365,21 @@ def test_a_save_helper_of_another_module_whose_name_is_no_save(tmp_path, helper:
     assert (5, "CKPT101") in found
 
 
+def test_a_method_of_another_modules_class_that_saves_through_another_method(tmp_path) -> None:
+    """`trainer.checkpoint(...)`: the method named is looked at, and `self._write`, which it names."""
+    modules = {
+        "trainer.py": (
+            "import torch\n\n\nclass Trainer:\n    def _write(self, obj, path):\n        torch.save(obj, path)\n\n"
+            "    def checkpoint(self, obj, path):\n        self._write(obj, path)\n"
+        ),
+        "train.py": (
+            "import torch\nfrom trainer import Trainer\n\nmodel = torch.nn.Linear(2, 2)\ntrainer = Trainer()\n"
+            "trainer.checkpoint(model, '/ckpt/m.pt')\n"
+        ),
+    }
+    assert (6, "CKPT101") in lint_project(tmp_path, modules, "train.py")
+
+
 def test_a_function_whose_code_holds_no_save_is_not_summarised_to_tell(tmp_path) -> None:
     """`log` reaches no save, seeding, step, rank or process group: its module is looked at (its
     outline) and counted as read, but not parsed; when it starts saving, the importer sees it."""
