@@ -22,8 +22,6 @@ A fact about a name imported from another module of the project (a save
 helper in `utils.py`, a model class in `models.py`) comes from that name's
 code and the code it reaches in turn: with a project view, those words count
 too (`semantic/program/reach.py`), not the words of every module on the way.
-A save in another module counts only where the file calls a name that reaches
-it (`CALLED_ONLY`): the rules see a save helper only at a call of it.
 
 Names from the project's `save-functions` / `load-functions` settings widen
 every group, since they may stand in for torch's own functions.
@@ -38,7 +36,7 @@ import os
 from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union
 
 from ckptlint.config.settings import ProjectSettings
-from ckptlint.rules.words import CALLED_ONLY, LOCAL_ONLY
+from ckptlint.rules.words import LOCAL_ONLY
 from ckptlint.semantic.core.words import SourceWords, Words
 
 if TYPE_CHECKING:
@@ -59,9 +57,8 @@ def rule_can_fire(words: Words, rule: Rule, extra: Tuple[str, ...] = ()) -> bool
 
 def file_words(text: str, view: "Optional[FileView]") -> Union[str, Words]:
     """What the pre-filter reads for the file ``text``: the text alone, or with a project view the
-    words of the code it reaches in other modules too (but never a word of `LOCAL_ONLY`, and one of
-    `CALLED_ONLY` only in the code reached from the names it calls)."""
-    return view.words(text, LOCAL_ONLY, CALLED_ONLY) if view is not None else text
+    words of the code it reaches in other modules too (but never a word of `LOCAL_ONLY`)."""
+    return view.words(text, LOCAL_ONLY) if view is not None else text
 
 
 def _words(source: Union[str, Words]) -> Words:

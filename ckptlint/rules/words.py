@@ -31,9 +31,3 @@ SUPPRESSIONS = ("*CKPT*", "(?i)*ckptlint*")
 # comments: a rule that needs one of these words needs it in the file itself, whatever the
 # file imports (the pre-filter then never looks for it in other modules' code).
 LOCAL_ONLY = frozenset(LOADS + ("load_state_dict", "strict", "get_rng_state", "benchmark") + SUPPRESSIONS)
-
-# Words another module stands in for only through a call: this file saves through another module
-# where it calls a function whose code (or what that reaches) saves, not where it merely names a
-# class or a constant of a module that saves somewhere (the pre-filter looks for them in the code
-# reached from the names the file calls, `Reach.called_closure`).
-CALLED_ONLY = frozenset(SAVES)

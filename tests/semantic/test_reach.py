@@ -211,31 +211,3 @@ def test_a_module_outline_is_read_back_from_the_cache_and_reaches_the_same(tmp_p
     assert outlined == [modules["train.py"]]  # the linted text only: the modules come from the cache
     assert {word: read_back.has(word) for word in ("save", "persist", "barrier")} == {"save": True, "persist": True, "barrier": False}
     assert sorted(map(sorted, (p.idents for p in read_back.pieces))) == sorted(map(sorted, (p.idents for p in built.pieces)))
-
-
-# -- what a file reaches through the names it calls ---------------------------------
-def called_words(tmp_path, modules: Dict[str, str]):  # type: ignore[no-untyped-def]
-    """The words `train.py` sees with the pre-filter's settings: `save` only where a name it calls reaches one."""
-    from ckptlint.rules.words import CALLED_ONLY
-
-    root = str(tmp_path)
-    _write(root, modules)
-    index = ProjectIndex(build_settings({}, root=root).project)
-    path = os.path.join(root, "train.py")
-    with open(path) as handle:
-        return index.view(path).words(handle.read(), LOCAL_ONLY, CALLED_ONLY)
-
-
-STORE = "import torch\n\nLIMIT = 3\n\nclass Store:\n    def keep(self, state):\n        torch.save(state, 'x.pt')\n\ndef keep(state):\n    torch.save(state, 'x.pt')\n"
-
-
-def test_a_save_counts_where_the_file_calls_code_that_reaches_it(tmp_path) -> None:
-    named_only = {"store.py": STORE, "train.py": "import store\n\nhooks = [store.keep]\nprint(store.LIMIT)\n"}
-    assert "save" not in called_words(tmp_path / "a", named_only)
-    assert "save" in reaches(tmp_path / "a2", named_only)  # the other words still come from all it names
-    called = {"store.py": STORE, "train.py": "from store import keep\n\nkeep({})\n"}
-    assert "save" in called_words(tmp_path / "b", called)
-    built = {"store.py": STORE, "train.py": "from store import Store\n\nstore = Store()\nstore.keep({})\n"}
-    assert "save" in called_words(tmp_path / "c", built)  # a method of an instance it built
-    in_f_string = {"store.py": STORE, "train.py": "from store import keep\n\nprint(f'{keep({})}')\n"}
-    assert "save" in called_words(tmp_path / "d", in_f_string)

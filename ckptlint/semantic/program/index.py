@@ -91,7 +91,7 @@ class ProjectIndex:
         self._reach = Reach(self.locator.locate, self.outline, self._whole_texts)
         # (name, words) -> whether the name's code holds one of the words, and the module files
         # looked at (with their digests then): kept while those files are unchanged.
-        self._finds: Dict[Tuple[Name, FrozenSet[str], bool], Tuple[bool, Dict[str, Optional[str]]]] = {}
+        self._finds: Dict[Tuple[Name, FrozenSet[str]], Tuple[bool, Dict[str, Optional[str]]]] = {}
         self.parsed = 0  # modules parsed to be summarised (tests count them)
         # Modules open in an editor, by absolute path: their unsaved text is read instead of the
         # file (the language server keeps this current; a command-line run never sets it).
@@ -248,27 +248,14 @@ class ProjectIndex:
             return Closure(_unread(self.imported_texts(path, text)))
         return self._reach.closure(path, own)
 
-    def called_reach(self, path: str, text: str, word: str) -> bool:
-        """Whether the code that the names ``text`` (the file ``path``) calls lead to, and the code
-        that reaches, holds ``word`` (what a fact about a call of another module's function can
-        read: `Reach.called_names`, `finds`); for a text Python cannot parse, `reached`."""
-        path = os.path.abspath(path)
-        own = self.outline(path, text)
-        if own is None:
-            return self.reached(path, text).has(word)
-        words = frozenset([word])
-        # A name called whole (`Trainer(...)`) may build an instance whose methods the file calls
-        # later (`trainer.fit()`): every method of a class it reaches counts.
-        return any(self.finds(name, words, every_method=not name[2])[0] for name in self._reach.called_names(path, own))
-
-    def finds(self, name: Name, words: FrozenSet[str], every_method: bool = False) -> Tuple[bool, Mapping[str, Optional[str]]]:
+    def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Mapping[str, Optional[str]]]:
         """Whether the code the module-level name ``name`` leads to, and the code that code
         reaches, holds one of ``words`` (`Reach.finds`); and the module files looked at to tell,
         with their content digests (what the answer depends on)."""
-        key = (name, words, every_method)
+        key = (name, words)
         known = self._finds.get(key)
         if known is None or not self._unchanged(known[1]):
-            found, looked = self._reach.finds(name, words, every_method)
+            found, looked = self._reach.finds(name, words)
             known = self._finds[key] = (found, {module: self.digest(module) for module in looked})
         return known
 

@@ -4,11 +4,10 @@ Read with Python's own `ast` (several times cheaper than libcst's parse; the
 outline never becomes the tree any rule reads). Each top-level statement other
 than an import is a *piece*: its code (decorators included; comments and
 strings left out, since no summary is read off them, but a string that is only
-a dotted name, `"Net"`, kept, and an f-string, whose fields are code), the names
-it binds, the dotted names its code mentions (`utils.save`, `Net`,
-`self.model.state_dict`: every identifier chain, which only over-approximates)
-and those of them it calls (`utils.save(`), and the imports inside it (a
-function's own `import`). Docstrings and example strings are most of a library's mentions of
+a dotted name, `"Net"`, kept), the names it binds, the dotted names its code
+mentions (`utils.save`, `Net`, `self.model.state_dict`: every identifier chain,
+which only over-approximates), and the imports inside it (a function's own
+`import`). Docstrings and example strings are most of a library's mentions of
 `save` and `load`. A class is cut in two: its own lines (decorators, bases,
 class-level statements) and each of its methods, so that reaching a class
 (`class Net(ModelMixin)`) does not reach every method of a library's mixins.
@@ -29,8 +28,6 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 # An identifier and the attributes after it: `a.b.c` (and `a . b`, as Python reads it on one line).
 _CHAIN = re.compile(r"(?!\d)\w+(?:[ \t]*\.[ \t]*(?!\d)\w+)*")
-# ... called: followed by `(` (a class statement's `Net(Module)` too, which only over-approximates).
-_CALLED = re.compile(_CHAIN.pattern + r"(?=[ \t]*\()")
 _BLANKS = re.compile(r"[ \t]+")
 _LINE_END = re.compile(r"\r\n?|\n")
 # Comments and string literals (any prefix, any quotes), in one left-to-right scan of a piece
@@ -43,18 +40,17 @@ _NOT_CODE = re.compile(
     + r"""|'(?:\\.|[^'\\\r\n])*')""",
     re.DOTALL,
 )
-_F_STRING = re.compile(r"[rRbB]?[fF]")
 _DOTTED = re.compile(r"""[rRbBuUfF]{0,2}(['"])[ \t]*[\w.]+[ \t]*\1""")
 
 Imports = Dict[str, Tuple[str, ...]]  # bound name -> the qualified names an import gives it
-FORMAT = 2  # of `Outline.to_data`: bump when what an outline keeps changes
+FORMAT = 1  # of `Outline.to_data`: bump when what an outline keeps changes
 
 
 class Piece:
     """One top-level statement of a module (or one method of a class): what the pre-filter and
     the reach need of it, not its text."""
 
-    __slots__ = ("binds", "calls", "chains", "idents", "imports", "methods", "spelled", "targets")
+    __slots__ = ("binds", "chains", "idents", "imports", "methods", "spelled", "targets")
 
     def __init__(self, text: str, binds: FrozenSet[str], imports: Imports, parsed: bool = True) -> None:
         """``text``: the statement's source; with ``parsed`` (Python read it) only its code counts,
@@ -62,7 +58,6 @@ class Piece:
         code = code_of(text) if parsed else text
         self.binds = binds
         self.chains = frozenset(_BLANKS.sub("", chain) for chain in _CHAIN.findall(code))
-        self.calls = frozenset(_BLANKS.sub("", chain) for chain in _CALLED.findall(code))  # the chains it calls
         self.idents = frozenset(part for chain in self.chains for part in chain.split("."))
         self.imports = imports
         self.methods: Tuple[Tuple[str, Piece], ...] = ()  # a class's, by name
@@ -73,15 +68,14 @@ class Piece:
 
     def to_data(self) -> tuple:
         """The piece as plain data (`marshal` can write it): what `from_data` rebuilds it from."""
-        return (tuple(self.binds), tuple(self.chains), tuple(self.calls), dict(self.imports), tuple((name, method.to_data()) for name, method in self.methods))
+        return (tuple(self.binds), tuple(self.chains), dict(self.imports), tuple((name, method.to_data()) for name, method in self.methods))
 
     @classmethod
     def from_data(cls, data: tuple) -> "Piece":
-        binds, chains, calls, imports, methods = data
+        binds, chains, imports, methods = data
         piece = cls.__new__(cls)
         piece.binds = frozenset(binds)
         piece.chains = frozenset(chains)
-        piece.calls = frozenset(calls)
         piece.idents = frozenset(part for chain in chains for part in chain.split("."))
         piece.imports = {name: tuple(qualified) for name, qualified in imports.items()}
         piece.methods = tuple((name, cls.from_data(method)) for name, method in methods)
@@ -125,10 +119,7 @@ def code_of(text: str) -> str:
 
 
 def _blank(match: "re.Match[str]") -> str:
-    text = match.group(0)
-    if _DOTTED.fullmatch(text) or _F_STRING.match(text):
-        return text  # a dotted name, or an f-string (its fields are code: `f"{utils.save(x)}"`)
-    return " "
+    return match.group(0) if _DOTTED.fullmatch(match.group(0)) else " "
 
 
 def outline(text: str) -> Optional[Outline]:

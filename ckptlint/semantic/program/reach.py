@@ -79,24 +79,15 @@ class Reach:
         starts = [(path, own, part) for piece in own.pieces for part in (piece, *(m for _, m in piece.methods))]
         return self._walk(path, [], starts)
 
-    def called_names(self, path: str, own: Outline) -> List[Name]:
-        """The names of other modules the file ``path`` calls (`utils.save(...)`, `Trainer(...)`)."""
-        names: List[Name] = []
-        for piece in own.pieces:
-            for part in (piece, *(m for _, m in piece.methods)):
-                names.extend(self._chain_targets(path, own, part, part.calls))
-        return [name for name in dict.fromkeys(names) if name[0] != path]
-
-    def finds(self, name: Name, words: FrozenSet[str], every_method: bool = False) -> Tuple[bool, Set[str]]:
+    def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Set[str]]:
         """Whether the code reached from ``name`` holds one of ``words`` (pre-filter words), and
         the module files looked at to tell: a fact a summary gives of the name (a save helper, a
         seeding helper) comes from that code, so a name whose code holds none of the fact's words
         needs no summary. The walk stops at the first word found. A method named in ``name``'s
-        attributes (`Trainer.fit`) counts as mentioned; with ``every_method``, every method of a
-        class reached does (what may be called of an instance of it)."""
+        attributes (`Trainer.fit`) counts as mentioned."""
         looked: Set[str] = set()
         holds = identifier_test(words)
-        for module, _, piece in self._pieces(None, [name], [], None if every_method else set(name[2])):
+        for module, _, piece in self._pieces(None, [name], [], set(name[2])):
             looked.add(module)
             if holds(piece.idents) or (piece.spelled and holds(piece.spelled)):
                 return True, looked
@@ -107,9 +98,8 @@ class Reach:
         followed (its pieces are starts, and its text may be an editor's, not the file's)."""
         return Closure([held[2] for held in self._pieces(path, names, pieces, set())])
 
-    def _pieces(self, path: Optional[str], names: List[Name], pieces: List[Held], mentioned: Optional[Set[str]]) -> Iterator[Held]:
-        """Each piece reached from ``names`` and ``pieces``, once, as it is reached (with
-        ``mentioned`` None, every method of a class reached is)."""
+    def _pieces(self, path: Optional[str], names: List[Name], pieces: List[Held], mentioned: Set[str]) -> Iterator[Held]:
+        """Each piece reached from ``names`` and ``pieces``, once, as it is reached."""
         reached: Set[int] = set()
         seen: Set[Name] = set()
         waiting: Dict[str, List[Held]] = {}
@@ -120,12 +110,11 @@ class Reach:
                 if id(piece) in reached:
                     continue
                 reached.add(id(piece))
-                if mentioned is not None:
-                    for ident in piece.idents - mentioned:
-                        mentioned.add(ident)
-                        pieces.extend(waiting.pop(ident, ()))
+                for ident in piece.idents - mentioned:
+                    mentioned.add(ident)
+                    pieces.extend(waiting.pop(ident, ()))
                 for method_name, method in piece.methods:
-                    if mentioned is None or method_name in mentioned or (method_name.startswith("__") and method_name.endswith("__")):
+                    if method_name in mentioned or (method_name.startswith("__") and method_name.endswith("__")):
                         pieces.append((held[0], held[1], method))
                     else:
                         waiting.setdefault(method_name, []).append((held[0], held[1], method))
@@ -144,30 +133,22 @@ class Reach:
         """The names of other modules (and of its own) that a piece's dotted names lead to."""
         module, outline, piece = held
         if piece.targets is None:
+            found: List[Name] = []
             spelled: Set[str] = set()
-            piece.targets = self._chain_targets(module, outline, piece, piece.chains, spelled)
+            for chain in piece.chains:
+                head, _, rest = chain.partition(".")
+                tail = tuple(rest.split(".")) if rest else ()
+                for qualified in (*piece.imports.get(head, ()), *outline.imports.get(head, ())):
+                    spelled.update(qualified.split("."))
+                    found.extend(self._qualified(module, qualified, tail))
+                if head in outline.binding:
+                    found.append((module, head, ()))
+                elif outline.stars and head not in piece.imports and head not in outline.imports:
+                    for star in outline.stars:
+                        found.extend(self._qualified(module, _join(star, head), tail))
+            piece.targets = found
             piece.spelled = frozenset(spelled - piece.idents)
         return piece.targets
-
-    def _chain_targets(
-        self, module: str, outline: Outline, piece: Piece, chains: FrozenSet[str], spelled: Optional[Set[str]] = None
-    ) -> List[Name]:
-        """Where ``chains`` of ``piece`` lead; the parts of the imports they are spelled through go
-        to ``spelled``."""
-        found: List[Name] = []
-        for chain in chains:
-            head, _, rest = chain.partition(".")
-            tail = tuple(rest.split(".")) if rest else ()
-            for qualified in (*piece.imports.get(head, ()), *outline.imports.get(head, ())):
-                if spelled is not None:
-                    spelled.update(qualified.split("."))
-                found.extend(self._qualified(module, qualified, tail))
-            if head in outline.binding:
-                found.append((module, head, ()))
-            elif outline.stars and head not in piece.imports and head not in outline.imports:
-                for star in outline.stars:
-                    found.extend(self._qualified(module, _join(star, head), tail))
-        return found
 
     def _qualified(self, importer: str, qualified: str, tail: Tuple[str, ...]) -> List[Name]:
         """Where ``qualified`` (and the attributes ``tail`` after it) leads, as ``importer`` names it."""
@@ -214,37 +195,19 @@ def _join(base: str, name: str) -> str:
 class ReachWords:
     """The words of a file's text, and of the code it reaches in other modules."""
 
-    def __init__(
-        self,
-        own: Words,
-        reach: Callable[[], Closure],
-        local_only: FrozenSet[str] = frozenset(),
-        called: Optional[Callable[[str], bool]] = None,
-        called_only: FrozenSet[str] = frozenset(),
-    ) -> None:
+    def __init__(self, own: Words, reach: Callable[[], Closure], local_only: FrozenSet[str] = frozenset()) -> None:
         """``reach`` is called the first time a word is not in ``own`` (never, for a file whose
-        own words decide: its imports are then not even outlined); a word of ``local_only`` counts
-        in ``own`` alone, one of ``called_only`` in ``own`` and where ``called`` finds it (in the
-        code the names the file calls reach)."""
+        own words decide: its imports are then not even outlined)."""
         self._own = own
         self._reach = reach
-        self._called = called
         self._reached: Optional[Closure] = None
         self._local_only = local_only
-        self._called_only = called_only
         self._seen: Dict[object, bool] = {}
 
     def __contains__(self, word: object) -> bool:
         found = self._seen.get(word)
         if found is None:
-            if word in self._own:
-                found = True
-            elif word in self._local_only:
-                found = False
-            elif word in self._called_only and self._called is not None:
-                found = self._called(str(word))
-            else:
-                found = self._reached_code().has(str(word))
+            found = word in self._own or (word not in self._local_only and self._reached_code().has(str(word)))
             self._seen[word] = found
         return found
 

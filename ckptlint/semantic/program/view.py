@@ -42,8 +42,6 @@ class Index(Protocol):
 
     def reached(self, path: str, text: str) -> Closure: ...
 
-    def called_reach(self, path: str, text: str, word: str) -> bool: ...
-
     def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Mapping[str, Optional[str]]]: ...
 
     def take_model(self, path: str, text: str, project: ProjectSettings) -> "Optional[SemanticModel]": ...
@@ -61,24 +59,20 @@ class FileView:
         # Each module file is read and hashed once per view (one lint): a lint resolves many names
         # of one module, and the module cannot change in between as far as this lint is concerned.
         self._seen: Dict[str, Optional[ModuleSummary]] = {}
-        self._words: Optional[Tuple[str, FrozenSet[str], FrozenSet[str], Words]] = None
+        self._words: Optional[Tuple[str, Words]] = None
 
     def resolve(self, qualname: str) -> Optional[Symbol]:
         return self._resolve(self.path, qualname, 0)
 
-    def words(self, text: str, local_only: FrozenSet[str] = frozenset(), called_only: FrozenSet[str] = frozenset()) -> Words:
-        """The words of ``text`` and of the code it reaches in other project modules: what the
-        pre-filter reads, since a fact about an imported name comes from that code. A word of
-        ``local_only`` counts in the text alone; one of ``called_only`` in the text and in the code
-        the names it calls reach (`ProjectIndex.called_reach`). Asked once per lint (the file's
-        pre-filter, then its rules'), built once."""
-        known = self._words
-        if known is None or known[0] is not text or known[1] != local_only or known[2] != called_only:
+    def words(self, text: str, local_only: FrozenSet[str] = frozenset()) -> Words:
+        """The words of ``text`` and of the code it reaches in other project modules (but for the
+        words of ``local_only``, the text's alone): what the pre-filter reads, since a fact about
+        an imported name comes from that code. Asked once per lint (the file's pre-filter, then
+        its rules'), built once."""
+        if self._words is None or self._words[0] is not text:
             reached = functools.partial(self._index.reached, self.path, text)
-            called = functools.partial(self._index.called_reach, self.path, text)
-            words = ReachWords(SourceWords(text), reached, local_only, called, called_only)
-            known = self._words = (text, local_only, called_only, words)
-        return known[3]
+            self._words = (text, ReachWords(SourceWords(text), reached, local_only))
+        return self._words[1]
 
     def own_model(self, text: str, project: ProjectSettings) -> "Optional[SemanticModel]":
         """The model of ``text`` built for this file's summary earlier in the run, if kept
