@@ -211,3 +211,12 @@ def test_a_module_outline_is_read_back_from_the_cache_and_reaches_the_same(tmp_p
     assert outlined == [modules["train.py"]]  # the linted text only: the modules come from the cache
     assert {word: read_back.has(word) for word in ("save", "persist", "barrier")} == {"save": True, "persist": True, "barrier": False}
     assert sorted(map(sorted, (p.idents for p in read_back.pieces))) == sorted(map(sorted, (p.idents for p in built.pieces)))
+
+
+def test_the_fields_of_an_f_string_are_code(tmp_path) -> None:
+    words = reaches(tmp_path, {
+        "train.py": "from store import keep\n\nprint(f'{keep({})}')\n",
+        "store.py": "import torch\n\ndef keep(state):\n    torch.save(state, 'x.pt')\n",
+    })
+    assert "save" in words
+    assert code_of("x = f'{a.b(1)}' + 'c.d e'") == "x = f'{a.b(1)}' +  "

@@ -4,7 +4,7 @@ Read with Python's own `ast` (several times cheaper than libcst's parse; the
 outline never becomes the tree any rule reads). Each top-level statement other
 than an import is a *piece*: its code (decorators included; comments and
 strings left out, since no summary is read off them, but a string that is only
-a dotted name, `"Net"`, kept), the names it binds, the dotted names its code
+a dotted name, `"Net"`, kept, and an f-string, whose fields are code), the names it binds, the dotted names its code
 mentions (`utils.save`, `Net`, `self.model.state_dict`: every identifier chain,
 which only over-approximates), and the imports inside it (a function's own
 `import`). Docstrings and example strings are most of a library's mentions of
@@ -40,10 +40,11 @@ _NOT_CODE = re.compile(
     + r"""|'(?:\\.|[^'\\\r\n])*')""",
     re.DOTALL,
 )
+_F_STRING = re.compile(r"[rRbB]?[fF]")
 _DOTTED = re.compile(r"""[rRbBuUfF]{0,2}(['"])[ \t]*[\w.]+[ \t]*\1""")
 
 Imports = Dict[str, Tuple[str, ...]]  # bound name -> the qualified names an import gives it
-FORMAT = 1  # of `Outline.to_data`: bump when what an outline keeps changes
+FORMAT = 2  # of `Outline.to_data`: bump when what an outline keeps changes
 
 
 class Piece:
@@ -119,7 +120,10 @@ def code_of(text: str) -> str:
 
 
 def _blank(match: "re.Match[str]") -> str:
-    return match.group(0) if _DOTTED.fullmatch(match.group(0)) else " "
+    text = match.group(0)
+    if _DOTTED.fullmatch(text) or _F_STRING.match(text):
+        return text  # a dotted name, or an f-string (its fields are code: `f"{utils.save(x)}"`)
+    return " "
 
 
 def outline(text: str) -> Optional[Outline]:
