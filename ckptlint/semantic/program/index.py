@@ -248,6 +248,19 @@ class ProjectIndex:
             return Closure(_unread(self.imported_texts(path, text)))
         return self._reach.closure(path, own)
 
+    def summary_at_hand(self, path: str) -> bool:
+        """Whether the summary of the module file ``path`` is in memory or in the disk cache for its
+        present text: reading it is cheaper than any walk that could spare building it."""
+        text = self._source(path)
+        if text is None:
+            return False
+        digest = self._digest(path, text)
+        known = self._summaries.get(path)
+        if known is not None and known.digest == digest:
+            return True
+        entry = self._entry(path, digest)
+        return entry is not None and os.path.exists(entry)
+
     def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Mapping[str, Optional[str]]]:
         """Whether the code the module-level name ``name`` leads to, and the code that code
         reaches, holds one of ``words`` (`Reach.finds`); and the module files looked at to tell,

@@ -48,6 +48,8 @@ class Index(Protocol):
 
     def digest(self, path: str) -> Optional[str]: ...
 
+    def summary_at_hand(self, path: str) -> bool: ...
+
 
 class FileView:
     """The project as one file sees it (the core's `ProjectView`)."""
@@ -86,11 +88,14 @@ class FileView:
     def may_give(self, qualname: str, words: FrozenSet[str]) -> bool:
         """Whether the code ``qualname`` leads to (as `resolve` reads it), and the code that code
         reaches, may hold one of ``words``: False only when it cannot, and then no summary is read
-        to tell (the module files looked at count as read)."""
+        to tell (the module files looked at count as read). Asked only where the summary would
+        have to be built: one in memory or in the cache is read instead."""
         located = self._locate(self.path, qualname)
         if located is None:
             return True  # `resolve` finds nothing there either
         module, rest = located
+        if self._index.summary_at_hand(module):
+            return True  # the summary tells exactly, for less than the walk
         found, looked = self._index.finds((module, rest[0], rest[1:]), words)
         if not found:
             self.reads.update((path, digest) for path, digest in looked.items() if digest is not None)
