@@ -125,6 +125,12 @@ class ModuleCore:
                 return self.view.may_give(f"{owner}.{func.attr.value}", words)
         return False
 
+    def external_function_involving(self, call: cst.Call, words: FrozenSet[str]) -> Optional[FunctionSummary]:
+        """`external_function`, asked only where the function's code may hold one of ``words``
+        (`external_may_involve`): the facts read off those words, without building the summary of
+        a function that cannot have them."""
+        return self.external_function(call) if self.external_may_involve(call, words) else None
+
     def external_function(self, call: cst.Call) -> Optional[FunctionSummary]:
         """The function of another project module that ``call`` runs: a function, a class's
         `__init__`, or a method of an instance of another module's class (`trainer.fit()`)."""

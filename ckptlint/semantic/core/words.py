@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import AbstractSet, Callable, Dict, FrozenSet, Optional, Pattern, Protocol, Tuple
+from typing import AbstractSet, Callable, Dict, FrozenSet, Iterable, Optional, Pattern, Protocol, Tuple
 
 
 class Words(Protocol):
@@ -78,6 +78,10 @@ class SourceWords:
         return self._lowered
 
 
+def last_names(qualnames: Iterable[str]) -> FrozenSet[str]:
+    """The last names of ``qualnames`` (`save` of `torch.save`): what a call of one is spelled with,
+    or the import of it is."""
+    return frozenset(name.rsplit(".", 1)[-1] for name in qualnames)
 
 
 @functools.lru_cache(maxsize=None)

@@ -28,6 +28,7 @@ import libcst as cst
 
 from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.syntax import is_name, is_state_dict_call, string_value
+from ckptlint.semantic.core.words import last_names
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.facts.kinds import Kind, ObjectKinds
 from ckptlint.semantic.facts.loops import Loop, Loops
@@ -56,6 +57,10 @@ class SamplerUse:
     sets_epoch: bool  # the loop calls `set_epoch`, directly or in a same-file function it calls
 
 
+# A process group is started by a call spelled with its function's last name (`init_process_group`).
+_PROCESS_GROUP_WORDS = last_names(catalog.PROCESS_GROUP_STARTS)
+
+
 class DistributedFacts:
     def __init__(self, core: ModuleCore, kinds: ObjectKinds, loops: Loops) -> None:
         self._core = core
@@ -69,11 +74,8 @@ class DistributedFacts:
         (`utils.init_distributed_mode(args)`)."""
         if self._core.calls_to(*catalog.PROCESS_GROUP_STARTS):
             return True
-        words = frozenset(name.rsplit(".", 1)[-1] for name in catalog.PROCESS_GROUP_STARTS)
         for call in self._core.tree.nodes(cst.Call):
-            if not self._core.external_may_involve(call, words):
-                continue  # no process group started in its code: no summary is read to tell
-            external = self._core.external_function(call)
+            external = self._core.external_function_involving(call, _PROCESS_GROUP_WORDS)
             if external is not None and external.starts_process_group:
                 return True
         return False

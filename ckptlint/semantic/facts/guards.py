@@ -62,6 +62,7 @@ import libcst as cst
 
 from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.syntax import int_literal, last_name
+from ckptlint.semantic.core.words import last_names
 from ckptlint.semantic.data import catalog
 from ckptlint.semantic.facts.distributed import DistributedFacts
 from ckptlint.semantic.facts.saves import SaveSite
@@ -70,7 +71,7 @@ from ckptlint.semantic.facts.loops import for_target_names
 # The words a rank is spelled with (`is_rank`): a rank function, a name ending in `rank` (any
 # case: `RANK`, `local_rank`), a process index.
 RANK_WORDS: FrozenSet[str] = frozenset(
-    {*catalog.RANK_FUNCTION_NAMES, *(name.rsplit(".", 1)[-1] for name in catalog.RANK_CALLS), "(?i)*rank", "(?i)*process_index"}
+    {*catalog.RANK_FUNCTION_NAMES, *last_names(catalog.RANK_CALLS), "(?i)*rank", "(?i)*process_index"}
 )
 
 _EXITS = (cst.Return, cst.Raise, cst.Continue)
@@ -260,9 +261,7 @@ class Guards:
         function = self._core.callgraph.function_of(call)
         if function is not None:
             return self.returns_rank(function)
-        if not self._core.external_may_involve(call, RANK_WORDS):
-            return False  # no rank in its code: no summary is read to tell
-        external = self._core.external_function(call)
+        external = self._core.external_function_involving(call, RANK_WORDS)
         return external is not None and external.returns_rank
 
     def returns_rank_test(self, function: cst.FunctionDef) -> bool:

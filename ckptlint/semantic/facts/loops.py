@@ -256,9 +256,7 @@ class Loops:
     def _trains(self, call: cst.Call) -> bool:
         if _is_step_call(call, self._core.code):
             return True
-        if not self._core.external_may_involve(call, STEP_WORDS):
-            return False  # no step in its code: no summary is read to tell
-        external = self._core.external_function(call)
+        external = self._core.external_function_involving(call, STEP_WORDS)
         return external is not None and external.trains
 
     def is_training_loop(self, loop: Loop) -> bool:

@@ -33,6 +33,7 @@ from ckptlint.config.settings import SaveFunction
 from ckptlint.semantic.core.calls import bind
 from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.summary import FunctionSummary
+from ckptlint.semantic.core.words import last_names
 from ckptlint.semantic.core.syntax import callee_name
 from ckptlint.semantic.core.tree import parameters
 from ckptlint.semantic.data import catalog
@@ -53,7 +54,7 @@ SAVE_FUNCTIONS: Dict[str, Tuple[str, str]] = {
 }
 # A save is spelled with the last name of its function (`torch.save`, `fabric.save`), or an
 # import of it is (`from torch import save as S`).
-SAVE_WORDS: FrozenSet[str] = frozenset(name.rsplit(".", 1)[-1] for name in SAVE_FUNCTIONS)
+SAVE_WORDS: FrozenSet[str] = last_names(SAVE_FUNCTIONS)
 LOG_CALLS = frozenset({"print", "debug", "info", "warning", "warn", "log", "print_to_log_file"})
 _MAX_HELPER_DEPTH = 3
 
@@ -189,11 +190,9 @@ class Saves:
         if core.view is None:
             return []
         found = []
-        words = SAVE_WORDS | {name.rsplit(".", 1)[-1] for name in core.project.save_functions}
+        words = SAVE_WORDS | last_names(core.project.save_functions)
         for call in core.tree.nodes(cst.Call):
-            if not core.external_may_involve(call, words):
-                continue  # no save in its code: no summary is read to tell
-            external = core.external_function(call)
+            external = core.external_function_involving(call, words)
             if external is None or not (
                 external.saves_object or external.saves_path or external.forwards_save or external.builds_checkpoint
             ):

@@ -21,6 +21,7 @@ import libcst as cst
 from ckptlint.semantic.core.calls import CallSite
 from ckptlint.semantic.core.module import ModuleCore
 from ckptlint.semantic.core.names import LOCAL_PREFIX
+from ckptlint.semantic.core.words import last_names
 from ckptlint.semantic.data import catalog
 
 
@@ -147,9 +148,7 @@ class Seeding:
         found = []
         statements = core.index.statement_calls
         for call in core.tree.nodes(cst.Call):
-            if not core.external_may_involve(call, SEEDING_WORDS):
-                continue  # no seeding call in its code: no summary is read to tell
-            external = core.external_function(call)
+            external = core.external_function_involving(call, SEEDING_WORDS)
             if external is None or not external.seeds:
                 continue
             seed = core.external_arguments(call).get(external.seed_parameter or "")
@@ -287,9 +286,7 @@ class Seeding:
             ) or len(positional) >= 2 and not _is_false(positional[1].value):
                 found.append(site.node)
         for call in self._core.tree.nodes(cst.Call):
-            if not self._core.external_may_involve(call, DETERMINISM_WORDS):
-                continue  # nothing in its code requests determinism: no summary is read to tell
-            external = self._core.external_function(call)
+            external = self._core.external_function_involving(call, DETERMINISM_WORDS)
             if external is not None and external.requests_determinism:
                 found.append(call)
         return found
@@ -319,12 +316,11 @@ def seed_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
 
 
 # The last names a seeding call is spelled with (or its import is): `torch.manual_seed`, `set_seed`.
-SEEDING_WORDS: FrozenSet[str] = frozenset(name.rsplit(".", 1)[-1] for name in catalog.SEEDING_CALLS)
+SEEDING_WORDS: FrozenSet[str] = last_names(catalog.SEEDING_CALLS)
 # ... and a request for determinism: `cudnn.deterministic = True`, `use_deterministic_algorithms`,
 # the runtime's `seed_everything(..., deterministic=True)`.
-DETERMINISM_WORDS: FrozenSet[str] = frozenset(
-    name.rsplit(".", 1)[-1]
-    for name in (catalog.CUDNN_DETERMINISTIC, *catalog.DETERMINISTIC_ALGORITHMS, *catalog.RUNTIME_SEED_EVERYTHING)
+DETERMINISM_WORDS: FrozenSet[str] = last_names(
+    (catalog.CUDNN_DETERMINISTIC, *catalog.DETERMINISTIC_ALGORITHMS, *catalog.RUNTIME_SEED_EVERYTHING)
 )
 _CUDNN_FLAGS = frozenset({"benchmark", "deterministic"})
 _UNSAFE_TO_REPEAT = (cst.Call, cst.Await, cst.Lambda, cst.Yield, cst.NamedExpr, cst.ListComp, cst.GeneratorExp)
