@@ -248,18 +248,22 @@ class ProjectIndex:
             return Closure(_unread(self.imported_texts(path, text)))
         return self._reach.closure(path, own)
 
-    def summary_at_hand(self, path: str) -> bool:
-        """Whether the summary of the module file ``path`` is in memory or in the disk cache for its
-        present text: reading it is cheaper than any walk that could spare building it."""
+    def defines_at_hand(self, path: str, name: str) -> bool:
+        """Whether the summary of the module file ``path`` for its present text is in memory or in
+        the disk cache, and defines ``name`` itself (a name it imports leads to another module,
+        whose summary may still have to be built): reading it tells more cheaply than a walk."""
         text = self._source(path)
-        if text is None:
+        if text is None or path in self._building:
             return False
         digest = self._digest(path, text)
         known = self._summaries.get(path)
-        if known is not None and known.digest == digest:
-            return True
-        entry = self._entry(path, digest)
-        return entry is not None and os.path.exists(entry)
+        if known is None or known.digest != digest or not self._unchanged(known.reads):
+            known = self._load(path, digest)
+            if known is None:
+                return False
+            self._summaries[path] = known
+        summary = known.summary
+        return summary is not None and (name in summary.functions or name in summary.classes or name in summary.objects)
 
     def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Mapping[str, Optional[str]]]:
         """Whether the code the module-level name ``name`` leads to, and the code that code

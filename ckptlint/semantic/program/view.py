@@ -48,7 +48,7 @@ class Index(Protocol):
 
     def digest(self, path: str) -> Optional[str]: ...
 
-    def summary_at_hand(self, path: str) -> bool: ...
+    def defines_at_hand(self, path: str, name: str) -> bool: ...
 
 
 class FileView:
@@ -94,7 +94,7 @@ class FileView:
         if located is None:
             return True  # `resolve` finds nothing there either
         module, rest = located
-        if self._index.summary_at_hand(module):
+        if self._index.defines_at_hand(module, rest[0]):
             return True  # the summary tells exactly, for less than the walk
         found, looked = self._index.finds((module, rest[0], rest[1:]), words)
         if not found:
