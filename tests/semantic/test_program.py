@@ -422,3 +422,58 @@ def test_a_cached_result_is_dropped_when_a_helper_it_looked_at_starts_saving(tmp
     assert "CKPT101" not in before and codes() == before  # the second from the cache
     (tmp_path / "helpers.py").write_text("import torch\n\ndef log(message):\n    torch.save(message, '/ckpt/m.pt')\n")
     assert "CKPT101" in codes()
+
+
+BASE_TRAINER = "import torch\n\n\nclass BaseTrainer:\n    def persist(self, model, path):\n        torch.save(model, path)\n"
+INHERITED_CALLS = {
+    "self": "class Trainer(BaseTrainer):\n    def run(self):\n        model = torch.nn.Linear(2, 2)\n        self.persist(model, '/ckpt/m.pt')\n",
+    "instance": (
+        "class Trainer(BaseTrainer):\n    pass\n\n\ndef run():\n    trainer = Trainer()\n"
+        "    trainer.persist(torch.nn.Linear(2, 2), '/ckpt/m.pt')\n"
+    ),
+    "super": (
+        "class Trainer(BaseTrainer):\n    def persist(self, model, path):\n"
+        "        super().persist(torch.nn.Linear(2, 2), '/ckpt/m.pt')\n"
+    ),
+    "through-a-same-file-base": (
+        "class Middle(BaseTrainer):\n    pass\n\n\nclass Trainer(Middle):\n    def run(self):\n"
+        "        self.persist(torch.nn.Linear(2, 2), '/ckpt/m.pt')\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("call", INHERITED_CALLS.values(), ids=INHERITED_CALLS.keys())
+def test_a_method_inherited_from_another_modules_class(tmp_path, call: str) -> None:
+    """`self.persist(model, path)` in a subclass runs the base class's `persist` of `trainer.py`."""
+    modules = {"trainer.py": BASE_TRAINER, "train.py": "import torch\nfrom trainer import BaseTrainer\n\n\n" + call}
+    found = lint_project(tmp_path, modules, "train.py")
+    assert [code for _, code in found].count("CKPT101") == 1
+
+
+OVERRIDDEN_OR_UNKNOWN = {
+    # the subclass's own `persist` runs, and it saves a state dict
+    "overridden": "class Trainer(BaseTrainer):\n    def persist(self, model, path):\n        torch.save(model.state_dict(), path)\n\n"
+    "    def run(self):\n        self.persist(torch.nn.Linear(2, 2), '/ckpt/m.pt')\n",
+    # a second base outside the project may define `persist` first
+    "a-torch-base-first": "class Trainer(torch.nn.Module, BaseTrainer):\n    def run(self):\n"
+    "        self.persist(torch.nn.Linear(2, 2), '/ckpt/m.pt')\n",
+    "starred-bases": "BASES = (BaseTrainer,)\n\n\nclass Trainer(*BASES):\n    def run(self):\n"
+    "        self.persist(torch.nn.Linear(2, 2), '/ckpt/m.pt')\n",
+}
+
+
+@pytest.mark.parametrize("source", OVERRIDDEN_OR_UNKNOWN.values(), ids=OVERRIDDEN_OR_UNKNOWN.keys())
+def test_an_inherited_method_that_may_not_be_the_base_classes_is_unknown(tmp_path, source: str) -> None:
+    modules = {"trainer.py": BASE_TRAINER, "train.py": "import torch\nfrom trainer import BaseTrainer\n\n\n" + source}
+    assert "CKPT101" not in [code for _, code in lint_project(tmp_path, modules, "train.py")]
+
+
+def test_a_method_the_base_class_inherits_in_turn_is_unknown(tmp_path) -> None:
+    """`BaseTrainer` of `trainer.py` does not define `persist` itself: its summary cannot say which
+    class's runs, so nothing is assumed."""
+    modules = {
+        "core.py": BASE_TRAINER,
+        "trainer.py": "from core import BaseTrainer as Root\n\n\nclass BaseTrainer(Root):\n    pass\n",
+        "train.py": "import torch\nfrom trainer import BaseTrainer\n\n\n" + INHERITED_CALLS["self"],
+    }
+    assert "CKPT101" not in [code for _, code in lint_project(tmp_path, modules, "train.py")]

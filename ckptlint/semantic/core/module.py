@@ -123,7 +123,8 @@ class ModuleCore:
             owner = self.qualname(value.func) if isinstance(value, cst.Call) else None
             if owner is not None and not owner.startswith((LOCAL_PREFIX, "builtins.")):
                 return self.view.may_give(f"{owner}.{func.attr.value}", words)
-        return False
+        inherited = self._inherited_method(call)
+        return inherited is not None and self.view.may_give(inherited, words)
 
     def external_function_involving(self, call: cst.Call, words: FrozenSet[str]) -> Optional[FunctionSummary]:
         """`external_function`, asked only where the function's code may hold one of ``words``
@@ -176,7 +177,58 @@ class ModuleCore:
             method = owner.methods.get(func.attr.value) if owner is not None else None
             if method is not None:
                 return method, True
-        return None
+        inherited = self._inherited_method(call)
+        symbol = self.view.resolve(inherited) if inherited is not None and self.view is not None else None
+        return (symbol, True) if isinstance(symbol, FunctionSummary) else None
+
+    def _inherited_method(self, call: cst.Call) -> Optional[str]:
+        """The qualified name of the method of another module's class that ``call`` runs through
+        inheritance: `self.persist(...)` (or `trainer.persist(...)`, `super().persist(...)`, or
+        `Trainer(...)` for its `__init__`) where this file's class finds no `persist` of its own
+        or of its same-file bases, and derives from exactly one class of another project module.
+        Only where that is the whole story: every base on the way is this file's or that one
+        class (a base of torch's, or a second one of the project, may define the method first)."""
+        if self.view is None:
+            return None
+        func = call.func
+        through_super = False
+        if isinstance(func, cst.Attribute):
+            name = func.attr.value
+            receiver = func.value
+            through_super = isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) and receiver.func.value == "super"
+            if through_super:
+                enclosing = self.tree.enclosing(call, (cst.ClassDef,))
+                local = enclosing if isinstance(enclosing, cst.ClassDef) else None
+            else:
+                local = self.callgraph.instance_class(receiver)
+        else:
+            target = self.callgraph.target(call)
+            local, name = (target, "__init__") if isinstance(target, cst.ClassDef) else (None, "")
+        if local is None or self.callgraph.method(local, name, skip_own=through_super) is not None:
+            return None
+        external = self._external_base(local)
+        return f"{external}.{name}" if external is not None else None
+
+    def _external_base(self, class_def: cst.ClassDef) -> Optional[str]:
+        """The qualified name of the one class of another module that ``class_def`` derives from,
+        when every other base on the way is a class of this file (read off the names alone: the
+        gates ask this before any summary is built)."""
+        found: List[str] = []
+        for owner in self.callgraph.bases(class_def):
+            for base in owner.bases:
+                if base.star:
+                    return None  # `class C(*bases)`: which classes, in which order, is unknown
+                if base.keyword is not None:
+                    continue  # `metaclass=...`
+                if isinstance(base.value, cst.Name) and isinstance(self.callgraph.definition(base.value), cst.ClassDef):
+                    continue  # this file's: `callgraph.bases` has it
+                qualified = self.qualname(base.value)
+                if qualified == "builtins.object":
+                    continue
+                if qualified is None or qualified.startswith(LOCAL_PREFIX):
+                    return None
+                found.append(qualified)  # torch's `nn.Module` too: it then resolves to nothing
+        return found[0] if len(set(found)) == 1 else None
 
     def external_instance(self, expr: cst.BaseExpression) -> Optional[ClassSummary]:
         """The class of another project module that ``expr`` is an instance of (`model = Trainer()`)."""
