@@ -226,6 +226,36 @@ class SaveWholeModel(Rule):
         Invalid(
             """
             import torch
+            from trainer import BaseTrainer
+
+            class Trainer(BaseTrainer):
+                def fit(self):
+                    model = torch.nn.Linear(4, 2)
+                    self.persist(model, "last.pt")  # `persist` of `trainer.py` saves what it is given
+            """,
+            fixed="""
+            import torch
+            from trainer import BaseTrainer
+
+            class Trainer(BaseTrainer):
+                def fit(self):
+                    model = torch.nn.Linear(4, 2)
+                    self.persist(model.state_dict(), "last.pt")  # `persist` of `trainer.py` saves what it is given
+            """,
+            applicability=Applicability.UNSAFE,
+            modules={
+                "trainer.py": """
+                    import torch
+
+                    class BaseTrainer:
+                        def persist(self, obj, path):
+                            torch.save(obj, path)
+                """
+            },
+        ),
+        Invalid(
+            """
+            import torch
             import torchvision.models as models
 
             def main(args):

@@ -116,15 +116,8 @@ class ModuleCore:
         name = self.qualname(call.func)
         if name is not None and not name.startswith((LOCAL_PREFIX, "builtins.")) and self.view.may_give(name, words):
             return True
-        func = call.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):  # `trainer.fit()`
-            binding = self.bindings.reaching(func.value.value, func.value)
-            value = binding.value if binding is not None else None
-            owner = self.qualname(value.func) if isinstance(value, cst.Call) else None
-            if owner is not None and not owner.startswith((LOCAL_PREFIX, "builtins.")):
-                return self.view.may_give(f"{owner}.{func.attr.value}", words)
-        inherited = self._inherited_method(call)
-        return inherited is not None and self.view.may_give(inherited, words)
+        method = self._instance_method(call) or self._inherited_method(call)  # `trainer.fit()`, `self.fit()`
+        return method is not None and self.view.may_give(method, words)
 
     def external_function_involving(self, call: cst.Call, words: FrozenSet[str]) -> Optional[FunctionSummary]:
         """`external_function`, asked only where the function's code may hold one of ``words``
@@ -172,14 +165,22 @@ class ModuleCore:
             init = symbol.methods.get("__init__")
             return (init, True) if init is not None else None
         func = call.func
-        if isinstance(func, cst.Attribute):
-            owner = self.external_instance(func.value)
-            method = owner.methods.get(func.attr.value) if owner is not None else None
-            if method is not None:
-                return method, True
-        inherited = self._inherited_method(call)
-        symbol = self.view.resolve(inherited) if inherited is not None and self.view is not None else None
+        method = self._instance_method(call) or self._inherited_method(call)
+        symbol = self.view.resolve(method) if method is not None and self.view is not None else None
         return (symbol, True) if isinstance(symbol, FunctionSummary) else None
+
+    def _instance_method(self, call: cst.Call) -> Optional[str]:
+        """`trainer.fit(...)` after `trainer = Trainer(...)` with `Trainer` of another module: the
+        qualified name `<Trainer's>.fit` (the view finds it in the class, or in the class it derives from)."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name):
+            return None
+        binding = self.bindings.reaching(func.value.value, func.value)
+        value = binding.value if binding is not None else None
+        owner = self.qualname(value.func) if isinstance(value, cst.Call) else None
+        if owner is None or owner.startswith((LOCAL_PREFIX, "builtins.")):
+            return None
+        return f"{owner}.{func.attr.value}"
 
     def _inherited_method(self, call: cst.Call) -> Optional[str]:
         """The qualified name of the method of another module's class that ``call`` runs through
@@ -206,10 +207,10 @@ class ModuleCore:
             local, name = (target, "__init__") if isinstance(target, cst.ClassDef) else (None, "")
         if local is None or self.callgraph.method(local, name, skip_own=through_super) is not None:
             return None
-        external = self._external_base(local)
+        external = self.external_base(local)
         return f"{external}.{name}" if external is not None else None
 
-    def _external_base(self, class_def: cst.ClassDef) -> Optional[str]:
+    def external_base(self, class_def: cst.ClassDef) -> Optional[str]:
         """The qualified name of the one class of another module that ``class_def`` derives from,
         when every other base on the way is a class of this file (read off the names alone: the
         gates ask this before any summary is built)."""
@@ -229,15 +230,6 @@ class ModuleCore:
                     return None
                 found.append(qualified)  # torch's `nn.Module` too: it then resolves to nothing
         return found[0] if len(set(found)) == 1 else None
-
-    def external_instance(self, expr: cst.BaseExpression) -> Optional[ClassSummary]:
-        """The class of another project module that ``expr`` is an instance of (`model = Trainer()`)."""
-        if not isinstance(expr, cst.Name):
-            return None
-        binding = self.bindings.reaching(expr.value, expr)
-        value = binding.value if binding is not None else None
-        symbol = self.external(value.func) if isinstance(value, cst.Call) else None
-        return symbol if isinstance(symbol, ClassSummary) else None
 
     # -- instances of imported classes ---------------------------------------
     def instance_type(self, expr: cst.BaseExpression) -> Optional[str]:

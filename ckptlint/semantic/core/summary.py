@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, FrozenSet, Optional, Protocol, Tuple, Union
 
-FORMAT = 6  # bump when the fields below change: cached summaries of another format are ignored
+FORMAT = 7  # bump when the fields below change: cached summaries of another format are ignored
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,10 @@ class ClassSummary:
     # The kinds of its instances' attributes, where known: `self.x` assigned in the class or its
     # bases, and `@property`s (`self.optimizer` of a runner that builds it on first use).
     attributes: Dict[str, str] = field(default_factory=dict)
+    # The one class of another module it derives from, as its module's imports name it, when every
+    # other base on the way is of its module: a method it does not define (nor its module's bases,
+    # whose methods are in `methods`) is that class's.
+    base: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ class ModuleSummary:
             return cls(
                 functions={k: _function(v) for k, v in data["functions"].items()},
                 classes={
-                    k: ClassSummary(v["kind"], {m: _function(f) for m, f in v["methods"].items()}, dict(v["attributes"]))
+                    k: ClassSummary(v["kind"], {m: _function(f) for m, f in v["methods"].items()}, dict(v["attributes"]), v["base"])
                     for k, v in data["classes"].items()
                 },
                 objects={k: ObjectSummary(v["kind"]) for k, v in data["objects"].items()},

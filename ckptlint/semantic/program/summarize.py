@@ -26,11 +26,25 @@ def summarize(model: SemanticModel) -> ModuleSummary:
             functions[statement.name.value] = _function(model, statement)
         elif isinstance(statement, cst.ClassDef):
             kind = model.kinds.class_def_kind(statement)
-            methods = {
-                s.name.value: _function(model, s) for s in statement.body.body if isinstance(s, cst.FunctionDef)
-            }
-            classes[statement.name.value] = ClassSummary(kind.value if kind is not None else None, methods, _attributes(model, statement))
+            classes[statement.name.value] = ClassSummary(
+                kind.value if kind is not None else None,
+                _methods(model, statement),
+                _attributes(model, statement),
+                model.external_base(statement),
+            )
     return ModuleSummary(functions, classes, _objects(model), _imports(model))
+
+
+def _methods(model: SemanticModel, class_def: cst.ClassDef) -> Dict[str, FunctionSummary]:
+    """The methods an instance of ``class_def`` has from this module: its own, and those of its
+    bases in this module, as a call in the module itself would find them (`callgraph.method`)."""
+    names = {s.name.value for owner in model.callgraph.bases(class_def) for s in owner.body.body if isinstance(s, cst.FunctionDef)}
+    found: Dict[str, FunctionSummary] = {}
+    for name in sorted(names):
+        method = model.callgraph.method(class_def, name)
+        if method is not None:
+            found[name] = _function(model, method)
+    return found
 
 
 def _function(model: SemanticModel, function: cst.FunctionDef) -> FunctionSummary:

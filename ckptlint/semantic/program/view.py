@@ -22,7 +22,7 @@ from ckptlint.semantic.program.reach import Closure, Name, ReachWords
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
 
-_IMPORT_HOPS = 4  # re-exports followed through `__init__.py` files
+_IMPORT_HOPS = 4  # re-exports followed through `__init__.py` files, and classes to their bases
 
 
 class Summarised(NamedTuple):
@@ -110,7 +110,10 @@ class FileView:
             summary = self._summary(module)
             cls: Optional[ClassSummary] = summary.classes.get(rest[0]) if summary is not None else None
             if cls is not None:
-                return cls.methods.get(rest[1])
+                method = cls.methods.get(rest[1])
+                if method is None and cls.base is not None and hops < _IMPORT_HOPS:
+                    return self._resolve(module, f"{cls.base}.{rest[1]}", hops + 1)  # inherited
+                return method
         return self._attribute(module, rest, hops)
 
     def _locate(self, importer: str, qualname: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
