@@ -504,3 +504,14 @@ def test_a_method_of_a_class_with_two_bases_of_other_modules_is_unknown(tmp_path
         "train.py": "import torch\nfrom trainer import BaseTrainer\n\n\n" + INHERITED_CALLS["self"],
     }
     assert "CKPT101" not in [code for _, code in lint_project(tmp_path, modules, "train.py")]
+
+
+def test_the_init_a_class_of_another_module_inherits(tmp_path) -> None:
+    """`Trainer(model, path)` where `trainer.py`'s `Trainer` has no `__init__` of its own: its base's
+    in `core.py` runs, and saves what it is given."""
+    modules = {
+        "core.py": "import torch\n\n\nclass Root:\n    def __init__(self, model, path):\n        torch.save(model, path)\n",
+        "trainer.py": "from core import Root\n\n\nclass Trainer(Root):\n    pass\n",
+        "train.py": "import torch\nfrom trainer import Trainer\n\nTrainer(torch.nn.Linear(2, 2), '/ckpt/m.pt')\n",
+    }
+    assert (4, "CKPT101") in lint_project(tmp_path, modules, "train.py")

@@ -162,9 +162,11 @@ class ModuleCore:
         if isinstance(symbol, FunctionSummary):
             return symbol, False
         if isinstance(symbol, ClassSummary):
+            if "__init__" not in symbol.methods and symbol.base is not None and self.view is not None:
+                symbol = self.view.resolve(f"{self.qualname(call.func)}.__init__")  # the base's
+                return (symbol, True) if isinstance(symbol, FunctionSummary) else None
             init = symbol.methods.get("__init__")
             return (init, True) if init is not None else None
-        func = call.func
         method = self._instance_method(call) or self._inherited_method(call)
         symbol = self.view.resolve(method) if method is not None and self.view is not None else None
         return (symbol, True) if isinstance(symbol, FunctionSummary) else None
