@@ -21,6 +21,7 @@ from ckptlint.semantic.model import SemanticModel
 def summarize(model: SemanticModel) -> ModuleSummary:
     functions: Dict[str, FunctionSummary] = {}
     classes: Dict[str, ClassSummary] = {}
+    methods: Dict[int, FunctionSummary] = {}  # a base's method, summarised once for all its subclasses
     for statement in model.module.body:
         if isinstance(statement, cst.FunctionDef):
             functions[statement.name.value] = _function(model, statement)
@@ -28,14 +29,14 @@ def summarize(model: SemanticModel) -> ModuleSummary:
             kind = model.kinds.class_def_kind(statement)
             classes[statement.name.value] = ClassSummary(
                 kind.value if kind is not None else None,
-                _methods(model, statement),
+                _methods(model, statement, methods),
                 _attributes(model, statement),
                 model.external_base(statement),
             )
     return ModuleSummary(functions, classes, _objects(model), _imports(model))
 
 
-def _methods(model: SemanticModel, class_def: cst.ClassDef) -> Dict[str, FunctionSummary]:
+def _methods(model: SemanticModel, class_def: cst.ClassDef, known: Dict[int, FunctionSummary]) -> Dict[str, FunctionSummary]:
     """The methods an instance of ``class_def`` has from this module: its own, and those of its
     bases in this module, as a call in the module itself would find them (`callgraph.method`)."""
     names = {s.name.value for owner in model.callgraph.bases(class_def) for s in owner.body.body if isinstance(s, cst.FunctionDef)}
@@ -43,7 +44,9 @@ def _methods(model: SemanticModel, class_def: cst.ClassDef) -> Dict[str, Functio
     for name in sorted(names):
         method = model.callgraph.method(class_def, name)
         if method is not None:
-            found[name] = _function(model, method)
+            if id(method) not in known:
+                known[id(method)] = _function(model, method)
+            found[name] = known[id(method)]
     return found
 
 
