@@ -515,3 +515,27 @@ def test_the_init_a_class_of_another_module_inherits(tmp_path) -> None:
         "train.py": "import torch\nfrom trainer import Trainer\n\nTrainer(torch.nn.Linear(2, 2), '/ckpt/m.pt')\n",
     }
     assert (4, "CKPT101") in lint_project(tmp_path, modules, "train.py")
+
+
+def test_a_cached_result_is_dropped_when_the_base_class_of_a_base_class_changes(tmp_path) -> None:
+    """`train.py` reads `persist` of `trainer.py`'s class through `core.py`'s: its cached result
+    depends on `core.py` too."""
+    from ckptlint.api import lint_paths
+
+    modules = {
+        "core.py": BASE_TRAINER.replace("torch.save(model, path)", "torch.save(model.state_dict(), path)"),
+        "trainer.py": "from core import BaseTrainer as Root\n\n\nclass BaseTrainer(Root):\n    pass\n",
+        "train.py": "import torch\nfrom trainer import BaseTrainer\n\n\n" + INHERITED_CALLS["self"],
+    }
+    for name, source in modules.items():
+        (tmp_path / name).write_text(source)
+    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
+
+    def codes() -> List[str]:
+        report = lint_paths([str(tmp_path / "train.py")], settings, cache_dir=str(tmp_path / ".cache"))
+        return [d.code for d in report.diagnostics]
+
+    before = codes()
+    assert "CKPT101" not in before and codes() == before  # the second from the cache
+    (tmp_path / "core.py").write_text(BASE_TRAINER)
+    assert "CKPT101" in codes()
