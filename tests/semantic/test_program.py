@@ -139,11 +139,12 @@ def test_summaries_are_built_once_per_content_and_read_from_disk(tmp_path) -> No
     for name, source in {"train.py": TRAIN_SAVES_THROUGH_UTILS, "utils.py": UTILS, "model.py": MODEL}.items():
         (tmp_path / name).write_text(textwrap.dedent(source).lstrip("\n"))
     project = build_settings({}, root=str(tmp_path)).project
-    cache = str(tmp_path / "cache")
+    cache = str(tmp_path / ".ckptlint_cache")  # named as by default: no module name, so no module file
     first = ProjectIndex(project, cache)
     view = first.view(str(tmp_path / "train.py"))
     assert view.resolve("utils.save_on_master") is not None and view.resolve("model.Net") is not None
-    assert first.parsed == 2 and sorted(os.path.basename(p) for p in view.reads) == ["model.py", "utils.py"]
+    read = sorted(os.path.basename(p) for p in view.reads if not p.endswith(os.sep))  # modules, not folders
+    assert first.parsed == 2 and read == ["model.py", "utils.py"]
     view.resolve("utils.is_main_process")
     assert first.parsed == 2  # in memory
     second = ProjectIndex(project, cache)
@@ -395,7 +396,7 @@ def test_a_function_whose_code_holds_no_save_is_not_summarised_to_tell(tmp_path)
     view = index.view(str(tmp_path / "train.py"))
     for words in (frozenset({"save"}), frozenset({"manual_seed", "seed"})):
         assert not view.may_give("helpers.log", words)
-    assert index.parsed == 0 and [os.path.basename(p) for p in view.reads] == ["helpers.py"]
+    assert index.parsed == 0 and [os.path.basename(p) for p in view.reads if not p.endswith(os.sep)] == ["helpers.py"]
     before = lint_project(tmp_path, modules, "train.py")
     assert (5, "CKPT101") not in before
     (tmp_path / "helpers.py").write_text("import torch\n\ndef log(message):\n    torch.save(message, '/ckpt/m.pt')\n")
@@ -539,3 +540,46 @@ def test_a_cached_result_is_dropped_when_the_base_class_of_a_base_class_changes(
     assert "CKPT101" not in before and codes() == before  # the second from the cache
     (tmp_path / "core.py").write_text(BASE_TRAINER)
     assert "CKPT101" in codes()
+
+
+@pytest.mark.parametrize("created", ["utils.py", "utils/__init__.py"])
+def test_a_cached_result_is_dropped_when_a_module_it_imports_appears(tmp_path, created: str) -> None:
+    """`from utils import save_ckpt` with no `utils` module yet: unknown, silent, and cached; once
+    `utils.py` (or a package `utils/`) is written beside the script, the import leads there and the
+    save is seen. The folders an import looked in count as read; a checkpoint written there does
+    not drop the result."""
+    from ckptlint.api import lint_paths
+
+    (tmp_path / "train.py").write_text(
+        "import torch\nfrom utils import save_ckpt\n\nmodel = torch.nn.Linear(2, 2)\nsave_ckpt(model, '/ckpt/m.pt')\n"
+        "torch.save(model.state_dict(), '/ckpt/w.pt')\n"
+    )
+    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
+    cache = str(tmp_path.parent / f"{tmp_path.name}.cache")
+
+    def findings() -> List[Tuple[int, str]]:
+        report = lint_paths([str(tmp_path / "train.py")], settings, cache_dir=cache)
+        return [(d.span.line, d.code) for d in report.diagnostics]
+
+    before = findings()
+    assert (5, "CKPT101") not in before and findings() == before
+    (tmp_path / "last.pt").write_bytes(b"not a module")
+    assert findings() == before and not _linted_again(settings, tmp_path / "train.py", cache)
+    (tmp_path / created).parent.mkdir(exist_ok=True)
+    (tmp_path / created).write_text("import torch\n\n\ndef save_ckpt(obj, path):\n    torch.save(obj, path)\n")
+    assert (5, "CKPT101") in findings()
+
+
+def _linted_again(settings, path, cache: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether linting ``path`` now analyses it (rather than reading its cached result)."""
+    from ckptlint.api import lint_paths
+    from ckptlint.engine import runner
+
+    analysed: List[str] = []
+    real = runner._analyse
+    runner._analyse = lambda *args, **kwargs: analysed.append("x") or real(*args, **kwargs)  # type: ignore[assignment]
+    try:
+        lint_paths([str(path)], settings, cache_dir=cache)
+    finally:
+        runner._analyse = real  # type: ignore[assignment]
+    return bool(analysed)

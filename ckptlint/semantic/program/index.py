@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Mapping, Opti
 from ckptlint import __version__
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.summary import FORMAT, ModuleSummary
-from ckptlint.semantic.program.locate import ModuleLocator
+from ckptlint.semantic.program.locate import ModuleLocator, module_names
 from ckptlint.semantic.program.outline import FORMAT as OUTLINE_FORMAT, Outline, Piece, outline
 from ckptlint.semantic.program.reach import Closure, Name, Reach
 from ckptlint.semantic.program.view import FileView, Summarised
@@ -79,12 +79,14 @@ class ProjectIndex:
         self.locator = ModuleLocator(project.src or ((project.root,) if project.root else ()))
         self._cache_dir = os.path.join(cache_dir, "summaries", __version__) if cache_dir else None
         self._outline_dir = os.path.join(cache_dir, "outlines", __version__) if cache_dir else None
+        self._cache_root = os.path.abspath(cache_dir) if cache_dir else None  # never a module folder
         self._summaries: Dict[str, Summarised] = {}  # module file -> its latest summary
         self._building: Set[str] = set()
         # module file -> (the run that last looked, its size and modification time then, its text
         # then; None: unreadable)
         self._texts: Dict[str, Tuple[int, Optional[Tuple[int, int]], Optional[str]]] = {}
         self._digests: Dict[str, Tuple[str, str]] = {}  # module file -> (text, its digest)
+        self._listings: Dict[str, Tuple[int, Optional[str]]] = {}  # folder -> (run, its module names' digest)
         self._outlines: Dict[str, Tuple[str, Optional[Outline]]] = {}  # path -> (text, its outline)
         self._whole: Dict[str, List[Piece]] = {}
         self._kept: "OrderedDict[str, Tuple[str, SemanticModel]]" = OrderedDict()  # path -> (text, model)
@@ -198,7 +200,14 @@ class ProjectIndex:
         _write(entry, json.dumps({"reads": dict(found.reads), "summary": found.summary.to_json()}).encode("utf-8"))
 
     def digest(self, path: str) -> Optional[str]:
-        """The content digest of the module file ``path`` now (None when it cannot be read)."""
+        """The content digest of the module file ``path`` now (None when it cannot be read); of a
+        folder (`locate.folder_key`), the digest of its module names (`locate.module_names`),
+        listed once per run."""
+        if path.endswith(os.sep):
+            known = self._listings.get(path)
+            if known is None or known[0] != _RUN.number:
+                known = self._listings[path] = (_RUN.number, module_names(path, besides=self._cache_root))
+            return known[1]
         text = self._source(path)
         return self._digest(path, text) if text is not None else None
 
@@ -313,6 +322,10 @@ class ProjectIndex:
         """Read ``path`` afresh next time, and look up where imports lead afresh (a new module
         file may now be the one an import finds)."""
         self._texts.pop(path, None)
+        self.locate_afresh()
+
+    def locate_afresh(self) -> None:
+        """Look up where imports lead afresh: a module file may have been created or removed."""
         self._outlines.clear()  # they keep where their names led, which a new file may change
         self._whole.clear()
         self.locator.forget()
@@ -419,6 +432,7 @@ def new_run(files: Sequence[str] = (), analysed: Optional[Analysed] = None) -> N
     _RUN.analysed = analysed
     for index in _INDEXES.values():
         index.release_all()
+        index.locate_afresh()  # a module file may have appeared or gone since the last run
 
 
 def look_again() -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, Mapping, NamedTuple, Optional
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.summary import ClassSummary, ModuleSummary, Symbol
 from ckptlint.semantic.core.words import SourceWords, Words
-from ckptlint.semantic.program.locate import ModuleLocator
+from ckptlint.semantic.program.locate import ModuleLocator, folder_key
 from ckptlint.semantic.program.reach import Closure, Name, ReachWords
 
 if TYPE_CHECKING:
@@ -57,7 +57,9 @@ class FileView:
     def __init__(self, index: Index, path: str) -> None:
         self._index = index
         self.path = path
-        self.reads: Dict[str, str] = {}  # module file -> content digest, for every summary read
+        # module file -> content digest, for every summary read; a folder an import looked in
+        # (`locate.folder_key`) -> the digest of its module names (`locate.module_names`)
+        self.reads: Dict[str, str] = {}
         # Each module file is read and hashed once per view (one lint): a lint resolves many names
         # of one module, and the module cannot change in between as far as this lint is concerned.
         self._seen: Dict[str, Optional[ModuleSummary]] = {}
@@ -82,7 +84,8 @@ class FileView:
         return self._index.take_model(self.path, text, project)
 
     def still_valid(self, reads: Dict[str, str]) -> bool:
-        """Whether every module file in ``reads`` still has the content digest it had."""
+        """Whether every module file in ``reads`` still has the content digest it had (and every
+        folder the module files it holds)."""
         return all(self._index.digest(path) == digest for path, digest in reads.items())
 
     def may_give(self, qualname: str, words: FrozenSet[str]) -> bool:
@@ -120,6 +123,12 @@ class FileView:
         """The module file ``qualname`` is in, as ``importer`` names it, and the attributes after
         it; None for the file itself, a module object, or outside the project."""
         located = self._index.locator.locate(importer, qualname)
+        for folder in self._index.locator.looked_in(importer, qualname):  # a new module file there would change it
+            key = folder_key(folder)
+            if key not in self.reads:
+                listing = self._index.digest(key)
+                if listing is not None:
+                    self.reads[key] = listing
         if located is None:
             return None
         module, rest = located
