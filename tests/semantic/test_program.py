@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import textwrap
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import pytest
 
@@ -403,26 +403,33 @@ def test_a_function_whose_code_holds_no_save_is_not_summarised_to_tell(tmp_path)
     assert lint_project(tmp_path, {}, "train.py") == sorted(before + [(5, "CKPT101")])
 
 
-def test_a_cached_result_is_dropped_when_a_helper_it_looked_at_starts_saving(tmp_path) -> None:
+def cached_lint(tmp_path, modules: Dict[str, str]) -> Callable[[], List[str]]:  # type: ignore[no-untyped-def]
+    """Write ``modules`` into ``tmp_path``; a lint of its `train.py` with a result cache (in the
+    project, under a name no import can find), giving `line:code` of each finding."""
     from ckptlint.api import lint_paths
 
+    for name, source in modules.items():
+        (tmp_path / name).write_text(source)
+    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
+
+    def lint() -> List[str]:
+        report = lint_paths([str(tmp_path / "train.py")], settings, cache_dir=str(tmp_path / ".cache"))
+        return [f"{d.span.line}:{d.code}" for d in report.diagnostics]
+
+    return lint
+
+
+def test_a_cached_result_is_dropped_when_a_helper_it_looked_at_starts_saving(tmp_path) -> None:
     modules = {
         "helpers.py": "def log(message):\n    print(message)\n",
         # its own save makes it worth a full analysis (and a cached result)
         "train.py": "import torch\nfrom helpers import log\n\nmodel = torch.nn.Linear(2, 2)\nlog(model)\ntorch.save(model.state_dict(), '/ckpt/m.pt')\n",
     }
-    for name, source in modules.items():
-        (tmp_path / name).write_text(source)
-    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
-
-    def codes() -> List[str]:
-        report = lint_paths([str(tmp_path / "train.py")], settings, cache_dir=str(tmp_path / ".cache"))
-        return [d.code for d in report.diagnostics]
-
+    codes = cached_lint(tmp_path, modules)
     before = codes()
-    assert "CKPT101" not in before and codes() == before  # the second from the cache
+    assert "5:CKPT101" not in before and codes() == before  # the second from the cache
     (tmp_path / "helpers.py").write_text("import torch\n\ndef log(message):\n    torch.save(message, '/ckpt/m.pt')\n")
-    assert "CKPT101" in codes()
+    assert "5:CKPT101" in codes()
 
 
 BASE_TRAINER = "import torch\n\n\nclass BaseTrainer:\n    def persist(self, model, path):\n        torch.save(model, path)\n"
@@ -521,25 +528,16 @@ def test_the_init_a_class_of_another_module_inherits(tmp_path) -> None:
 def test_a_cached_result_is_dropped_when_the_base_class_of_a_base_class_changes(tmp_path) -> None:
     """`train.py` reads `persist` of `trainer.py`'s class through `core.py`'s: its cached result
     depends on `core.py` too."""
-    from ckptlint.api import lint_paths
-
     modules = {
         "core.py": BASE_TRAINER.replace("torch.save(model, path)", "torch.save(model.state_dict(), path)"),
         "trainer.py": "from core import BaseTrainer as Root\n\n\nclass BaseTrainer(Root):\n    pass\n",
         "train.py": "import torch\nfrom trainer import BaseTrainer\n\n\n" + INHERITED_CALLS["self"],
     }
-    for name, source in modules.items():
-        (tmp_path / name).write_text(source)
-    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
-
-    def codes() -> List[str]:
-        report = lint_paths([str(tmp_path / "train.py")], settings, cache_dir=str(tmp_path / ".cache"))
-        return [d.code for d in report.diagnostics]
-
+    codes = cached_lint(tmp_path, modules)
     before = codes()
-    assert "CKPT101" not in before and codes() == before  # the second from the cache
+    assert "8:CKPT101" not in before and codes() == before  # the second from the cache
     (tmp_path / "core.py").write_text(BASE_TRAINER)
-    assert "CKPT101" in codes()
+    assert "8:CKPT101" in codes()
 
 
 @pytest.mark.parametrize("created", ["utils.py", "utils/__init__.py"])
@@ -548,38 +546,29 @@ def test_a_cached_result_is_dropped_when_a_module_it_imports_appears(tmp_path, c
     `utils.py` (or a package `utils/`) is written beside the script, the import leads there and the
     save is seen. The folders an import looked in count as read; a checkpoint written there does
     not drop the result."""
-    from ckptlint.api import lint_paths
-
-    (tmp_path / "train.py").write_text(
+    train = (
         "import torch\nfrom utils import save_ckpt\n\nmodel = torch.nn.Linear(2, 2)\nsave_ckpt(model, '/ckpt/m.pt')\n"
         "torch.save(model.state_dict(), '/ckpt/w.pt')\n"
     )
-    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
-    cache = str(tmp_path.parent / f"{tmp_path.name}.cache")
-
-    def findings() -> List[Tuple[int, str]]:
-        report = lint_paths([str(tmp_path / "train.py")], settings, cache_dir=cache)
-        return [(d.span.line, d.code) for d in report.diagnostics]
-
+    findings = cached_lint(tmp_path, {"train.py": train})
     before = findings()
-    assert (5, "CKPT101") not in before and findings() == before
+    assert "5:CKPT101" not in before and findings() == before
     (tmp_path / "last.pt").write_bytes(b"not a module")
-    assert findings() == before and not _linted_again(settings, tmp_path / "train.py", cache)
+    assert not _linted_again(findings) and findings() == before  # served from the cache
     (tmp_path / created).parent.mkdir(exist_ok=True)
     (tmp_path / created).write_text("import torch\n\n\ndef save_ckpt(obj, path):\n    torch.save(obj, path)\n")
-    assert (5, "CKPT101") in findings()
+    assert "5:CKPT101" in findings()
 
 
-def _linted_again(settings, path, cache: str) -> bool:  # type: ignore[no-untyped-def]
-    """Whether linting ``path`` now analyses it (rather than reading its cached result)."""
-    from ckptlint.api import lint_paths
+def _linted_again(lint: Callable[[], List[str]]) -> bool:
+    """Whether ``lint()`` analyses its file (rather than reading its cached result)."""
     from ckptlint.engine import runner
 
     analysed: List[str] = []
     real = runner._analyse
     runner._analyse = lambda *args, **kwargs: analysed.append("x") or real(*args, **kwargs)  # type: ignore[assignment]
     try:
-        lint_paths([str(path)], settings, cache_dir=cache)
+        lint()
     finally:
         runner._analyse = real  # type: ignore[assignment]
     return bool(analysed)

@@ -135,7 +135,7 @@ class CallGraph:
         if not isinstance(func, cst.Attribute):
             return None
         receiver, name = func.value, func.attr.value
-        if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) and receiver.func.value == "super":
+        if is_super(receiver):
             class_def = self._tree.enclosing(call, (cst.ClassDef,))
             return self.method(class_def, name, skip_own=True) if isinstance(class_def, cst.ClassDef) else None
         class_def = self.instance_class(receiver)
@@ -304,3 +304,8 @@ def _is_classmethod(function: cst.FunctionDef) -> bool:
 
 def _is_none(value: Optional[cst.BaseExpression]) -> bool:
     return isinstance(value, cst.Name) and value.value == "None"
+
+
+def is_super(expr: cst.BaseExpression) -> bool:
+    """`super()`: the receiver of a call of a base class's method."""
+    return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "super"

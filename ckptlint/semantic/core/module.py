@@ -17,7 +17,7 @@ import libcst as cst
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.diagnostics import Span
 from ckptlint.semantic.core.bindings import Binding, Bindings
-from ckptlint.semantic.core.callgraph import CallGraph
+from ckptlint.semantic.core.callgraph import CallGraph, is_super
 from ckptlint.semantic.core.calls import CallSite
 from ckptlint.semantic.core.comments import Comment, comments_of
 from ckptlint.semantic.core.flows import Flows
@@ -162,11 +162,10 @@ class ModuleCore:
         if isinstance(symbol, FunctionSummary):
             return symbol, False
         if isinstance(symbol, ClassSummary):
-            if "__init__" not in symbol.methods and symbol.base is not None and self.view is not None:
-                symbol = self.view.resolve(f"{self.qualname(call.func)}.__init__")  # the base's
-                return (symbol, True) if isinstance(symbol, FunctionSummary) else None
-            init = symbol.methods.get("__init__")
-            return (init, True) if init is not None else None
+            init: Optional[Symbol] = symbol.methods.get("__init__")
+            if init is None and symbol.base is not None and self.view is not None:
+                init = self.view.resolve(f"{self.qualname(call.func)}.__init__")  # its base's
+            return (init, True) if isinstance(init, FunctionSummary) else None
         method = self._instance_method(call) or self._inherited_method(call)
         symbol = self.view.resolve(method) if method is not None and self.view is not None else None
         return (symbol, True) if isinstance(symbol, FunctionSummary) else None
@@ -198,7 +197,7 @@ class ModuleCore:
         if isinstance(func, cst.Attribute):
             name = func.attr.value
             receiver = func.value
-            through_super = isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) and receiver.func.value == "super"
+            through_super = is_super(receiver)
             if through_super:
                 enclosing = self.tree.enclosing(call, (cst.ClassDef,))
                 local = enclosing if isinstance(enclosing, cst.ClassDef) else None

@@ -24,13 +24,13 @@ import os
 from typing import List, Optional, Sequence, Tuple
 
 
-
 class ModuleLocator:
     def __init__(self, roots: Sequence[str]) -> None:
         self._roots = [os.path.abspath(root) for root in roots]
         self._files: dict = {}
-        # (importer's folder, name) -> where it leads: a lint asks for the same names again and
-        # again (every call of `utils.x`), and the answer depends only on these two.
+        # (importer's folder, name) -> where it leads, and the candidate module files looked for
+        # in vain on the way: a lint asks for the same names again and again (every call of
+        # `utils.x`), and the answer depends only on these two.
         self._located: dict = {}
         self._looked: dict = {}  # the same key -> the folders whose module files decide the answer
 
@@ -42,10 +42,7 @@ class ModuleLocator:
 
     def locate(self, importer: str, qualname: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
         """``(module file, attribute path)`` for ``qualname`` as ``importer`` (a file) names it."""
-        key = (os.path.dirname(os.path.abspath(importer)), qualname)
-        if key not in self._located:
-            self._located[key] = self._locate(importer, qualname)
-        return self._located[key]
+        return self._probe(importer, qualname)[0]
 
     def looked_in(self, importer: str, qualname: str) -> Tuple[str, ...]:
         """The folders where a new module file (or package) could change what `locate` answers for
@@ -53,31 +50,35 @@ class ModuleLocator:
         folder on its way that exists."""
         key = (os.path.dirname(os.path.abspath(importer)), qualname)
         if key not in self._looked:
-            probed: List[str] = []
-            self._locate(importer, qualname, probed)
+            probed = self._probe(importer, qualname)[1]
             self._looked[key] = tuple(sorted({_existing_folder(candidate) for candidate in probed}))
         return self._looked[key]
 
-    def _locate(
-        self, importer: str, qualname: str, probed: Optional[List[str]] = None
-    ) -> Optional[Tuple[str, Tuple[str, ...]]]:
+    def _probe(self, importer: str, qualname: str) -> Tuple[Optional[Tuple[str, Tuple[str, ...]]], List[str]]:
+        key = (os.path.dirname(os.path.abspath(importer)), qualname)
+        if key not in self._located:
+            probed: List[str] = []
+            self._located[key] = (self._locate(importer, qualname, probed), probed)
+        return self._located[key]
+
+    def _locate(self, importer: str, qualname: str, probed: List[str]) -> Optional[Tuple[str, Tuple[str, ...]]]:
         if qualname.startswith("."):
             level = len(qualname) - len(qualname.lstrip("."))
             base = os.path.dirname(os.path.abspath(importer))
             for _ in range(level - 1):
                 base = os.path.dirname(base)
             parts = [p for p in qualname[level:].split(".") if p]
-            return self._longest(parts, [base], package_itself=base, probed=probed)
+            return self._longest(parts, [base], probed, package_itself=base)
         parts = qualname.split(".")
         folders = [os.path.dirname(os.path.abspath(importer)), *self._roots]
-        return self._longest(parts, folders, probed=probed)
+        return self._longest(parts, folders, probed)
 
     def _longest(
         self,
         parts: List[str],
         folders: Sequence[str],
+        probed: List[str],
         package_itself: Optional[str] = None,
-        probed: Optional[List[str]] = None,
     ) -> Optional[Tuple[str, Tuple[str, ...]]]:
         """``probed``: gets every candidate module file looked for in vain."""
         for cut in range(len(parts), 0, -1):
@@ -89,17 +90,15 @@ class ModuleLocator:
             init = os.path.join(package_itself, "__init__.py")
             if self._is_file(init):
                 return init, tuple(parts)
-            if probed is not None:
-                probed.append(init)
+            probed.append(init)
         return None
 
-    def _module_file(self, folder: str, parts: Sequence[str], probed: Optional[List[str]] = None) -> Optional[str]:
+    def _module_file(self, folder: str, parts: Sequence[str], probed: List[str]) -> Optional[str]:
         base = os.path.join(folder, *parts)
         for candidate in (base + ".py", os.path.join(base, "__init__.py")):
             if self._is_file(candidate):
                 return candidate
-            if probed is not None:
-                probed.append(candidate)
+            probed.append(candidate)
         return None
 
     def _is_file(self, path: str) -> bool:

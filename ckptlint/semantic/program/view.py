@@ -123,12 +123,7 @@ class FileView:
         """The module file ``qualname`` is in, as ``importer`` names it, and the attributes after
         it; None for the file itself, a module object, or outside the project."""
         located = self._index.locator.locate(importer, qualname)
-        for folder in self._index.locator.looked_in(importer, qualname):  # a new module file there would change it
-            key = folder_key(folder)
-            if key not in self.reads:
-                listing = self._index.digest(key)
-                if listing is not None:
-                    self.reads[key] = listing
+        self._read_folders(importer, qualname)
         if located is None:
             return None
         module, rest = located
@@ -143,6 +138,17 @@ class FileView:
         if module == self.path or not rest:
             return None  # the file itself (its own names are the core's), or a module object
         return module, rest
+
+    def _read_folders(self, importer: str, qualname: str) -> None:
+        """The folders where a new module file would change where ``qualname`` leads count as read,
+        by their module names: a result that relied on `utils` being outside the project is dropped
+        once `utils.py` appears."""
+        for folder in self._index.locator.looked_in(importer, qualname):
+            key = folder_key(folder)
+            if key not in self.reads:
+                listing = self._index.digest(key)
+                if listing is not None:
+                    self.reads[key] = listing
 
     def _attribute(self, module: str, rest: Tuple[str, ...], hops: int) -> Optional[Symbol]:
         """What the module file ``module`` binds to ``rest[0]`` (its own definition, or an import
