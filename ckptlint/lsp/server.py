@@ -61,6 +61,7 @@ from ckptlint.lsp.collector import Collector
 from ckptlint.lsp.positions import PositionMapper
 from ckptlint.lsp.scheduler import Job, Scheduler
 from ckptlint.lsp.workspace_index import WorkspaceIndex
+from ckptlint.semantic.program.index import store_grown
 
 if TYPE_CHECKING:
     from ckptlint.semantic.program.view import FileView
@@ -172,6 +173,8 @@ class CkptlintServer(LanguageServer):
         path = self.path_of(uri)
         view = None if alone else self.index.view(settings.project, path)
         outcome = lint_source(text, path, settings, view=view, options=options)
+        if view is not None:
+            store_grown()  # the facts of other modules this lint computed, for the next start
         problem = "; ".join(error.render() for error in outcome.errors) or None
         return Linted(version, text, path, outcome.diagnostics, outcome.view), problem
 

@@ -142,14 +142,58 @@ def test_summaries_are_built_once_per_content_and_read_from_disk(tmp_path) -> No
     cache = str(tmp_path / ".ckptlint_cache")  # named as by default: no module name, so no module file
     first = ProjectIndex(project, cache)
     view = first.view(str(tmp_path / "train.py"))
-    assert view.resolve("utils.save_on_master") is not None and view.resolve("model.Net") is not None
+    assert view.resolve("utils.save_on_master").forwards_save and view.resolve("model.Net").kind == "model"
     read = sorted(os.path.basename(p) for p in view.reads if not p.endswith(os.sep))  # modules, not folders
     assert first.parsed == 2 and read == ["model.py", "utils.py"]
-    view.resolve("utils.is_main_process")
+    assert view.resolve("utils.is_main_process").returns_rank_test
     assert first.parsed == 2  # in memory
+    first.grown()  # what a run does after each file: the facts computed are written
     second = ProjectIndex(project, cache)
-    assert second.view(str(tmp_path / "train.py")).resolve("utils.save_on_master") is not None
+    view = second.view(str(tmp_path / "train.py"))
+    assert view.resolve("utils.save_on_master").forwards_save and view.resolve("model.Net").kind == "model"
+    assert view.resolve("utils.is_main_process").returns_rank_test
     assert second.parsed == 0  # from disk: no parse
+    assert not view.resolve("utils.is_main_process").trains  # a fact never computed: its module is parsed now
+    assert second.parsed == 1
+
+
+def test_a_summary_computes_only_the_facts_read(tmp_path) -> None:
+    """Reading that `models.Net` is a model does not parse the module another function of
+    `models.py` builds its loss from: a summary's facts are computed when first read."""
+    modules = {
+        "train.py": "import torch\nfrom models import Net\n\nnet = Net()\ntorch.save(net, '/ckpt/net.pt')\n",
+        "models.py": (
+            "import torch.nn as nn\nfrom losses import focal\n\n\nclass Net(nn.Module):\n    pass\n\n\n"
+            "def loss_of(x):\n    return focal(x)\n"
+        ),
+        "losses.py": "import torch.nn as nn\n\n\ndef focal(x):\n    return nn.Linear(2, 2)\n",
+    }
+    for name, source in modules.items():
+        (tmp_path / name).write_text(source)
+    index = ProjectIndex(build_settings({}, root=str(tmp_path)).project, None)
+    view = index.view(str(tmp_path / "train.py"))
+    assert view.resolve("models.Net").kind == "model"
+    assert index.parsed == 1  # models.py; not losses.py
+    assert view.resolve("models.loss_of").returns_kind == "model"  # read now: losses.py is parsed for it
+    assert index.parsed == 2
+    assert lint_project(tmp_path, modules, "train.py") == [(5, "CKPT101")]
+
+
+def test_a_fact_read_later_counts_for_the_cached_result(tmp_path) -> None:
+    """What a file's lint read is known once its facts are computed: a fact computed after the
+    summary was first read still makes the module it read part of the file's result."""
+    modules = {
+        "models.py": "import torch.nn as nn\nfrom losses import focal\n\n\ndef build():\n    return focal()\n",
+        "losses.py": "import torch.nn as nn\n\n\ndef focal():\n    return nn.Linear(2, 2)\n",
+    }
+    for name, source in modules.items():
+        (tmp_path / name).write_text(source)
+    index = ProjectIndex(build_settings({}, root=str(tmp_path)).project, None)
+    view = index.view(str(tmp_path / "train.py"))
+    build = view.resolve("models.build")
+    assert sorted(os.path.basename(p) for p in view.reads if not p.endswith(os.sep)) == ["models.py"]
+    assert build.returns_kind == "model"
+    assert sorted(os.path.basename(p) for p in view.reads if not p.endswith(os.sep)) == ["losses.py", "models.py"]
 
 
 @pytest.mark.parametrize("cycle", [True, False])

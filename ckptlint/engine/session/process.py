@@ -144,10 +144,12 @@ def lint_next() -> List[str]:
 
 def _linted(path: str) -> None:
     """The run is done with ``path``: a model kept for its lint, unused (its text needed no
-    analysis, or came from the cache), is let go."""
+    analysis, or came from the cache), is let go, and the facts of other modules its lint
+    computed are written to the disk cache."""
     index = _index_module()
     if index is not None:
         index.release_model(path)
+        index.store_grown()
 
 
 def process_file(

@@ -14,10 +14,10 @@ a project) every imported project name is unknown, as it always was.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, FrozenSet, Optional, Protocol, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Optional, Protocol, Tuple, Union
 
-FORMAT = 7  # bump when the fields below change: cached summaries of another format are ignored
+FORMAT = 8  # bump when the fields below change: cached summaries of another format are ignored
 
 
 @dataclass(frozen=True)
@@ -73,33 +73,6 @@ class ModuleSummary:
     # Names the module imports and so offers again (`from .misc import save_on_master` in an
     # `__init__.py`), by the qualified name the import gives them (relative ones keep their dots).
     imports: Dict[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> Dict[str, Any]:
-        return {"format": FORMAT, **asdict(self)}
-
-    @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> Optional["ModuleSummary"]:
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            return None
-        try:
-            return cls(
-                functions={k: _function(v) for k, v in data["functions"].items()},
-                classes={
-                    k: ClassSummary(v["kind"], {m: _function(f) for m, f in v["methods"].items()}, dict(v["attributes"]), v["base"])
-                    for k, v in data["classes"].items()
-                },
-                objects={k: ObjectSummary(v["kind"]) for k, v in data["objects"].items()},
-                imports=dict(data["imports"]),
-            )
-        except (KeyError, TypeError, AttributeError):
-            return None
-
-
-def _function(data: Dict[str, Any]) -> FunctionSummary:
-    values = dict(data)
-    values["params"] = tuple(values["params"])
-    values["seeds"] = tuple(values["seeds"])
-    return FunctionSummary(**values)
 
 
 class ProjectView(Protocol):

@@ -1,25 +1,30 @@
 """The project index: every project module's summary, built once per content and kept on disk.
 
 A linted file asks for the modules it imports through a `FileView` (the
-core's `ProjectView`). A module's summary is built from its own semantic
-model the first time some file imports it, from one parse, and kept in memory
-for the run and on disk (`<cache>/summaries/`, one JSON file per module file,
-content digest and linter version), so a later run, or another worker
-process, reads it instead of parsing. A module being summarised that imports
-itself back (directly or through others) sees that module as unknown: cycles
-end.
+core's `ProjectView`). A module's summary reads its own semantic model, from
+one parse, the first time some file imports it, and computes each fact when a
+file first reads it (`summarize.py`); it is kept in memory for the run, with
+its model while a fact may still be read (the last `_HELD_MODELS`; another is
+parsed again for a fact not computed yet), and its facts on disk
+(`<cache>/summaries/`, one JSON file per module file, content digest and
+linter version, written after each file a run lints), so a later run, or
+another worker process, reads them instead of parsing. A module whose facts
+are being computed that imports itself back (directly or through others) sees
+that module as unknown: cycles end.
 
 A summary is built from its module's text and from the summaries of the
 modules that module imports (`a.build_model` returns a model because `b.Net`
 is an `nn.Module`), and theirs in turn: it keeps the content digest of every
-module file it was built from, and is used, from memory or from disk, only
-while each of them still has that digest. Each view records the same of
-every summary it read, so a file's cached lint result is kept exactly as long
-as everything it read, directly or through another summary, is unchanged.
+module file its facts were computed from (`view.Reads`, which grows as they
+are), and is used, from memory or from disk, only while each of them still
+has that digest. Each view records the same of every summary it read, so a
+file's cached lint result is kept exactly as long as everything it read,
+directly or through another summary, is unchanged.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -29,24 +34,28 @@ import re
 import tempfile
 import tokenize
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from ckptlint import __version__
 from ckptlint.config.settings import ProjectSettings
-from ckptlint.semantic.core.summary import FORMAT, ModuleSummary
+from ckptlint.semantic.core.summary import FORMAT
 from ckptlint.semantic.program.locate import ModuleLocator, module_names
 from ckptlint.semantic.program.outline import FORMAT as OUTLINE_FORMAT, Outline, Piece, outline
 from ckptlint.semantic.program.reach import Closure, Name, Reach
-from ckptlint.semantic.program.view import FileView, Summarised
+from ckptlint.semantic.program.view import FileView, Reads, Summarised
 
 # Every linted file gets a view, also the many that cannot matter and are never parsed: libcst,
 # the model and the summarizer are imported only when a summary has to be built.
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
+    from ckptlint.semantic.program.summarize import Source
 
 # Models of a run's own files, built for their summaries and kept until the run lints them (the
 # run lints them next): one parse per file per run. A few, for memory: another is parsed again.
 _KEPT_MODELS = 4
+# Models the summaries hold for the facts not computed yet; one let go is parsed again if a fact
+# of it is read later.
+_HELD_MODELS = 64
 _MAX_MODULE_SIZE = 4 * 1024 * 1024
 
 
@@ -71,6 +80,30 @@ class _Run:
 _RUN = _Run()
 
 
+class _Computing:
+    """`ProjectIndex.computing`: ``busy`` when the module was being computed already."""
+
+    __slots__ = ("_building", "_path", "busy")
+
+    def __init__(self, building: Dict[str, int], path: str) -> None:
+        self._building = building
+        self._path = path
+        self.busy = False
+
+    def __enter__(self) -> "_Computing":
+        depth = self._building.get(self._path, 0)
+        self.busy = depth > 0
+        self._building[self._path] = depth + 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        depth = self._building[self._path] - 1
+        if depth:
+            self._building[self._path] = depth
+        else:
+            del self._building[self._path]
+
+
 class ProjectIndex:
     """Summaries of the modules of one project."""
 
@@ -81,7 +114,7 @@ class ProjectIndex:
         self._outline_dir = os.path.join(cache_dir, "outlines", __version__) if cache_dir else None
         self._cache_root = os.path.abspath(cache_dir) if cache_dir else None  # never a module folder
         self._summaries: Dict[str, Summarised] = {}  # module file -> its latest summary
-        self._building: Set[str] = set()
+        self._building: Dict[str, int] = {}  # module file -> how many computations of it are under way
         # module file -> (the run that last looked, its size and modification time then, its text
         # then; None: unreadable)
         self._texts: Dict[str, Tuple[int, Optional[Tuple[int, int]], Optional[str]]] = {}
@@ -90,6 +123,7 @@ class ProjectIndex:
         self._outlines: Dict[str, Tuple[str, Optional[Outline]]] = {}  # path -> (text, its outline)
         self._whole: Dict[str, List[Piece]] = {}
         self._kept: "OrderedDict[str, Tuple[str, SemanticModel]]" = OrderedDict()  # path -> (text, model)
+        self._held: "OrderedDict[int, Source]" = OrderedDict()  # the summaries' sources holding a model, oldest first
         self._reach = Reach(self.locator.locate, self.outline, self._whole_texts)
         # (name, words) -> whether the name's code holds one of the words, and the module files
         # looked at (with their digests then): kept while those files are unchanged.
@@ -109,38 +143,77 @@ class ProjectIndex:
         if text is None:
             return None
         digest = self._digest(path, text)
+        if self._building.get(path):
+            return Summarised(digest, None, Reads())  # an import cycle: unknown while it is being computed
         known = self._summaries.get(path)
         if known is not None and known.digest == digest and self._unchanged(known.reads):
             return known
-        if path in self._building:
-            return Summarised(digest, None, {})  # an import cycle: unknown while it is being built
         found = self._load(path, digest)
         if found is None:
             found = self._build(path, text, digest)
-            self._store(path, found)
         self._summaries[path] = found
         return found
 
     def _build(self, path: str, text: str, digest: str) -> Summarised:
+        from ckptlint.semantic.program.summarize import LazyModuleSummary, Source
+
+        view = self.view(path)
+        with self.computing(path):
+            model = self._model(path, text, view)
+        if model is None:
+            return Summarised(digest, None, view.live_reads)
+        if _RUN.keeps_model(path, text):
+            self._keep(path, text, model)
+        source = Source(functools.partial(self._model_again, path, digest, view), functools.partial(self.computing, path), model)
+        self._holding(source)
+        return Summarised(digest, LazyModuleSummary(source), view.live_reads)
+
+    def _model(self, path: str, text: str, view: FileView) -> "Optional[SemanticModel]":
+        """The model of the module file ``path`` (its text ``text``) for its summary; None when it
+        cannot be parsed (the module is unknown, never an error here)."""
         import libcst as cst
 
         from ckptlint.semantic.model import SemanticModel
-        from ckptlint.semantic.program.summarize import summarize
 
-        self._building.add(path)
-        view = self.view(path)
         try:
             module = cst.parse_module(text)
             self.parsed += 1
-            model = SemanticModel(module, text, self.project, view)
-            summary: Optional[ModuleSummary] = summarize(model)
-        except Exception:  # a module that cannot be parsed or summarised is unknown, never an error here
-            summary = None
-        finally:
-            self._building.discard(path)
-        if summary is not None and _RUN.keeps_model(path, text):
-            self._keep(path, text, model)
-        return Summarised(digest, summary, dict(view.reads))
+            return SemanticModel(module, text, self.project, view)
+        except Exception:
+            return None
+
+    def _model_again(self, path: str, digest: str, view: FileView) -> "Optional[SemanticModel]":
+        """A summary's model once more (it was let go, or the summary came from the disk cache),
+        for a fact not computed yet; None when the module's text is no longer the summary's."""
+        text = self._source(path)
+        if text is None or self._digest(path, text) != digest:
+            return None
+        model = self._model(path, text, view)
+        found = self._summaries.get(path)
+        if model is not None and found is not None and found.summary is not None:
+            self._holding(found.summary.source)  # type: ignore[attr-defined]
+        return model
+
+    def _holding(self, source: "Source") -> None:
+        """``source`` holds its model: the oldest holders let theirs go beyond `_HELD_MODELS`."""
+        self._held[id(source)] = source
+        self._held.move_to_end(id(source))
+        while len(self._held) > _HELD_MODELS:
+            _, oldest = self._held.popitem(last=False)
+            oldest.release()
+
+    def grown(self) -> None:
+        """Write the summaries whose facts grew since they were last written to the disk cache."""
+        for path, found in list(self._summaries.items()):
+            source = getattr(found.summary, "source", None)
+            if source is not None and source.grown:
+                source.grown = False
+                self._store(path, found)
+
+    def computing(self, path: str) -> "_Computing":
+        """A context in which the module file ``path`` is being computed: its summary is unknown to
+        what the computation reads (an import cycle ends there)."""
+        return _Computing(self._building, path)
 
     def _keep(self, path: str, text: str, model: "SemanticModel") -> None:
         self._kept[path] = (text, model)
@@ -167,7 +240,8 @@ class ProjectIndex:
         self._kept.clear()
 
     def _unchanged(self, reads: Mapping[str, Optional[str]]) -> bool:
-        return all(self.digest(path) == digest for path, digest in reads.items())
+        flat = reads.flat() if isinstance(reads, Reads) else reads
+        return all(self.digest(path) == digest for path, digest in flat.items())
 
     def _entry(self, path: str, digest: str) -> Optional[str]:
         """The cache file of the summary of ``path`` with content ``digest``: the path is part of
@@ -178,26 +252,33 @@ class ProjectIndex:
         return os.path.join(self._cache_dir, key[:2], f"{key}.{FORMAT}.json")
 
     def _load(self, path: str, digest: str) -> Optional[Summarised]:
+        from ckptlint.semantic.program.summarize import LazyModuleSummary, Source
+
         entry = self._entry(path, digest)
         if entry is None:
             return None
         try:
             with open(entry, encoding="utf-8") as handle:
                 data = json.load(handle)
-            reads = {str(k): str(v) for k, v in data["reads"].items()}
+            reads = Reads({str(k): str(v) for k, v in data["reads"].items()})
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        summary = ModuleSummary.from_json(data.get("summary"))
-        if summary is None or not self._unchanged(reads):
-            return None  # of another format, or built from modules that have changed since
+        if not self._unchanged(reads):
+            return None  # built from modules that have changed since
+        view = self.view(path)
+        reads.add(view.live_reads)  # what the facts it still has to compute read
+        summary = LazyModuleSummary(Source(functools.partial(self._model_again, path, digest, view), functools.partial(self.computing, path)))
+        if not summary.seed(data.get("summary")):
+            return None  # of another format
         return Summarised(digest, summary, reads)
 
     def _store(self, path: str, found: Summarised) -> None:
-        """Write ``found`` to the disk cache (an unknown summary is not kept: the next run tries again)."""
+        """Write the facts of ``found`` computed so far to the disk cache (an unknown summary is not
+        kept: the next run tries again)."""
         entry = self._entry(path, found.digest)
         if entry is None or found.summary is None:
             return
-        _write(entry, json.dumps({"reads": dict(found.reads), "summary": found.summary.to_json()}).encode("utf-8"))
+        _write(entry, json.dumps({"reads": found.reads.flat(), "summary": found.summary.to_json()}).encode("utf-8"))
 
     def digest(self, path: str) -> Optional[str]:
         """The content digest of the module file ``path`` now (None when it cannot be read); of a
@@ -262,7 +343,7 @@ class ProjectIndex:
         the disk cache, and defines ``name`` itself (a name it imports leads to another module,
         whose summary may still have to be built): reading it tells more cheaply than a walk."""
         text = self._source(path)
-        if text is None or path in self._building:
+        if text is None or self._building.get(path):
             return False
         digest = self._digest(path, text)
         known = self._summaries.get(path)
@@ -272,7 +353,7 @@ class ProjectIndex:
                 return False
             self._summaries[path] = known
         summary = known.summary
-        return summary is not None and (name in summary.functions or name in summary.classes or name in summary.objects)
+        return summary is not None and summary.may_offer(name)  # type: ignore[attr-defined]
 
     def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Mapping[str, Optional[str]]]:
         """Whether the code the module-level name ``name`` leads to, and the code that code
@@ -452,6 +533,12 @@ def release_model(path: str) -> None:
     """The run is done with the file ``path``: no index keeps its model any longer."""
     for index in _INDEXES.values():
         index.release(os.path.abspath(path))
+
+
+def store_grown() -> None:
+    """Write to the disk cache the summaries whose facts grew (a lint read facts not computed yet)."""
+    for index in _INDEXES.values():
+        index.grown()
 
 
 def waiting_files() -> List[str]:

@@ -11,7 +11,7 @@ pre-filter asks it for the words of the code the file reaches (`reach.py`).
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Dict, FrozenSet, Mapping, NamedTuple, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterator, List, Mapping, NamedTuple, Optional, Protocol, Set, Tuple
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.summary import ClassSummary, ModuleSummary, Symbol
@@ -25,12 +25,63 @@ if TYPE_CHECKING:
 _IMPORT_HOPS = 4  # re-exports followed through `__init__.py` files, and classes to their bases
 
 
+class Reads(Mapping[str, str]):
+    """Module files (and folders, `locate.folder_key`) read, with their digests then: one view's
+    own, and those behind the summaries it read, which grow as their facts are computed."""
+
+    _changes = 0  # of every `Reads` in the process: what `flat` keeps is good while it holds
+
+    def __init__(self, own: Optional[Mapping[str, str]] = None) -> None:
+        self._own: Dict[str, str] = dict(own or {})
+        self._behind: List["Reads"] = []
+        self._flat: Tuple[int, Dict[str, str]] = (-1, {})
+
+    def record(self, path: str, digest: str) -> None:
+        if self._own.get(path) != digest:
+            self._own[path] = digest
+            Reads._changes += 1
+
+    def has_own(self, path: str) -> bool:
+        return path in self._own
+
+    def add(self, other: "Reads") -> None:
+        if other is not self and not any(known is other for known in self._behind):
+            self._behind.append(other)
+            Reads._changes += 1
+
+    def flat(self) -> Dict[str, str]:
+        """Everything read, behind summaries too (a summary may read, in turn, the one reading it)."""
+        if self._flat[0] == Reads._changes:
+            return self._flat[1]
+        found: Dict[str, str] = {}
+        seen: Set[int] = set()
+        stack: List[Reads] = [self]
+        while stack:
+            reads = stack.pop()
+            if id(reads) not in seen:
+                seen.add(id(reads))
+                for path, digest in reads._own.items():
+                    found.setdefault(path, digest)
+                stack.extend(reversed(reads._behind))
+        self._flat = (Reads._changes, found)
+        return found
+
+    def __getitem__(self, path: str) -> str:
+        return self.flat()[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.flat())
+
+    def __len__(self) -> int:
+        return len(self.flat())
+
+
 class Summarised(NamedTuple):
     """A module's summary (None: the module is unknown) and what it was built from."""
 
     digest: str  # of the module's text
     summary: Optional[ModuleSummary]
-    reads: Mapping[str, str]  # every other module file it was built from (transitively) -> content digest
+    reads: Reads  # every other module file it was built from (transitively) -> content digest
 
 
 class Index(Protocol):
@@ -59,11 +110,17 @@ class FileView:
         self.path = path
         # module file -> content digest, for every summary read; a folder an import looked in
         # (`locate.folder_key`) -> the digest of its module names (`locate.module_names`)
-        self.reads: Dict[str, str] = {}
+        self.live_reads = Reads()
         # Each module file is read and hashed once per view (one lint): a lint resolves many names
         # of one module, and the module cannot change in between as far as this lint is concerned.
         self._seen: Dict[str, Optional[ModuleSummary]] = {}
         self._words: Optional[Tuple[str, Words]] = None
+
+    @property
+    def reads(self) -> Dict[str, str]:
+        """Every module file read, directly or behind a summary, with its content digest then (a
+        summary's facts are computed when first read: what they read is known only afterwards)."""
+        return dict(self.live_reads.flat())
 
     def resolve(self, qualname: str) -> Optional[Symbol]:
         return self._resolve(self.path, qualname, 0)
@@ -101,7 +158,9 @@ class FileView:
             return True  # the summary tells exactly, for less than the walk
         found, looked = self._index.finds((module, rest[0], rest[1:]), words)
         if not found:
-            self.reads.update((path, digest) for path, digest in looked.items() if digest is not None)
+            for path, digest in looked.items():
+                if digest is not None:
+                    self.live_reads.record(path, digest)
         return found
 
     def _resolve(self, importer: str, qualname: str, hops: int) -> Optional[Symbol]:
@@ -145,10 +204,10 @@ class FileView:
         once `utils.py` appears."""
         for folder in self._index.locator.looked_in(importer, qualname):
             key = folder_key(folder)
-            if key not in self.reads:
+            if not self.live_reads.has_own(key):
                 listing = self._index.digest(key)
                 if listing is not None:
-                    self.reads[key] = listing
+                    self.live_reads.record(key, listing)
 
     def _attribute(self, module: str, rest: Tuple[str, ...], hops: int) -> Optional[Symbol]:
         """What the module file ``module`` binds to ``rest[0]`` (its own definition, or an import
@@ -171,7 +230,7 @@ class FileView:
             return self._seen[module]
         found = self._index.summary(module)
         if found is not None:
-            self.reads[module] = found.digest
-            self.reads.update(found.reads)
+            self.live_reads.record(module, found.digest)
+            self.live_reads.add(found.reads)
         summary = self._seen[module] = found.summary if found is not None else None
         return summary
