@@ -616,3 +616,22 @@ def _linted_again(lint: Callable[[], List[str]]) -> bool:
     finally:
         runner._analyse = real  # type: ignore[assignment]
     return bool(analysed)
+
+
+def test_a_fact_read_after_its_model_was_let_go_is_computed_from_a_new_parse(tmp_path, monkeypatch) -> None:
+    """Summaries hold their models for the facts still to read, the least recently used let go
+    first: a fact read afterwards parses the module again, and is the same."""
+    from ckptlint.semantic.program import index as index_module
+
+    monkeypatch.setattr(index_module, "_HELD_MODELS", 1)
+    (tmp_path / "utils.py").write_text(textwrap.dedent(UTILS).lstrip("\n"))
+    (tmp_path / "model.py").write_text(textwrap.dedent(MODEL).lstrip("\n"))
+    index = ProjectIndex(build_settings({}, root=str(tmp_path)).project, None)
+    view = index.view(str(tmp_path / "train.py"))
+    assert view.resolve("utils.save_on_master").forwards_save
+    assert view.resolve("model.Net").kind == "model"  # utils.py's model is let go
+    assert index.parsed == 2
+    assert view.resolve("utils.is_main_process").returns_rank_test
+    assert index.parsed == 3
+    assert view.resolve("utils.save_on_master").save_guarded  # computed from the model held now
+    assert index.parsed == 3

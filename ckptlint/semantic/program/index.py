@@ -164,7 +164,7 @@ class ProjectIndex:
             return Summarised(digest, None, view.live_reads)
         if _RUN.keeps_model(path, text):
             self._keep(path, text, model)
-        source = Source(functools.partial(self._model_again, path, digest, view), functools.partial(self.computing, path), model)
+        source = Source(functools.partial(self._model_again, path, digest, view), functools.partial(self.computing, path), self._holding, model)
         self._holding(source)
         return Summarised(digest, LazyModuleSummary(source), view.live_reads)
 
@@ -188,16 +188,15 @@ class ProjectIndex:
         text = self._source(path)
         if text is None or self._digest(path, text) != digest:
             return None
-        model = self._model(path, text, view)
-        found = self._summaries.get(path)
-        if model is not None and found is not None and found.summary is not None:
-            self._holding(found.summary.source)  # type: ignore[attr-defined]
-        return model
+        return self._model(path, text, view)
 
     def _holding(self, source: "Source") -> None:
-        """``source`` holds its model: the oldest holders let theirs go beyond `_HELD_MODELS`."""
+        """``source`` holds its model and has just read it: the holders that read theirs least
+        recently let them go beyond `_HELD_MODELS`."""
+        if id(source) in self._held:
+            self._held.move_to_end(id(source))
+            return
         self._held[id(source)] = source
-        self._held.move_to_end(id(source))
         while len(self._held) > _HELD_MODELS:
             _, oldest = self._held.popitem(last=False)
             oldest.release()
@@ -267,7 +266,7 @@ class ProjectIndex:
             return None  # built from modules that have changed since
         view = self.view(path)
         reads.add(view.live_reads)  # what the facts it still has to compute read
-        summary = LazyModuleSummary(Source(functools.partial(self._model_again, path, digest, view), functools.partial(self.computing, path)))
+        summary = LazyModuleSummary(Source(functools.partial(self._model_again, path, digest, view), functools.partial(self.computing, path), self._holding))
         if not summary.seed(data.get("summary")):
             return None  # of another format
         return Summarised(digest, summary, reads)

@@ -43,18 +43,29 @@ class Source:
     """One module's model (built when first needed, and let go to save memory) and the guard that
     keeps a computation from reading the module it computes."""
 
-    __slots__ = ("_build", "_model", "_guard", "grown")
+    __slots__ = ("_build", "_model", "_guard", "_used", "grown")
 
-    def __init__(self, build: Callable[[], Optional[SemanticModel]], guard: Callable[[], Busy], model: Optional[SemanticModel] = None) -> None:
+    def __init__(
+        self,
+        build: Callable[[], Optional[SemanticModel]],
+        guard: Callable[[], Busy],
+        used: Callable[["Source"], None],
+        model: Optional[SemanticModel] = None,
+    ) -> None:
+        """``build`` parses the module again; ``used`` is told each time the model is read (the
+        index lets the least recently used models go)."""
         self._build = build
         self._model = model
         self._guard = guard
+        self._used = used
         self.grown = False  # facts were computed since the disk cache was last written
 
     @property
     def model(self) -> Optional[SemanticModel]:
         if self._model is None:
             self._model = self._build()
+        if self._model is not None:
+            self._used(self)
         return self._model
 
     @property
