@@ -31,6 +31,7 @@ from ckptlint.semantic.model import SemanticModel
 T = TypeVar("T")
 Memo = Dict[str, Any]
 Where = Tuple[str, str]  # a function: ("", name); a method: (its class, name)
+_MISSING = object()  # not computed yet
 
 
 class Busy(ContextManager["Busy"]):
@@ -108,17 +109,22 @@ class LazyMap(Mapping[str, T]):
         self.values_: Memo = {}
 
     def _all(self) -> Tuple[str, ...]:
-        return self._source.compute(self._names, "", lambda model: tuple(sorted(self._keys(model))), ())
+        names = self._names.get("")
+        if names is None:
+            names = self._source.compute(self._names, "", lambda model: tuple(sorted(self._keys(model))), ())
+        return names
 
-    def names(self) -> Optional[Tuple[str, ...]]:
-        """The names it may hold, if listed already (no model is built to tell)."""
-        return self._names.get("")
+    def names(self) -> Tuple[str, ...]:
+        """The names it may hold (those whose value is not None among them)."""
+        return self._all()
 
     def get(self, name: str, default: Optional[T] = None) -> Optional[T]:  # type: ignore[override]
-        if name not in self.values_ and name not in self._all():
-            return default
-        found = self._source.compute(self.values_, name, lambda model: self._value(model, name), None)
-        return default if found is None else found
+        found = self.values_.get(name, _MISSING)
+        if found is _MISSING:
+            if name not in self._all():
+                return default
+            found = self._source.compute(self.values_, name, lambda model: self._value(model, name), None)
+        return default if found is None else found  # type: ignore[return-value]
 
     def __getitem__(self, name: str) -> T:
         found = self.get(name)
@@ -167,9 +173,9 @@ class LazyModuleSummary(ModuleSummary):
         return self is other
 
     def may_offer(self, name: str) -> bool:
-        """Whether the module may define ``name`` itself (a function, a class or an object), as far
-        as the names known without its model tell (unknown: it may)."""
-        return any(names is None or name in names for names in (self.functions.names(), self.classes.names(), self.objects.names()))  # type: ignore[attr-defined]
+        """Whether the module defines ``name`` itself: a function, a class, or a module-level name
+        that may be an object of a known kind (whose kind is not computed to tell)."""
+        return any(name in names for names in (self.functions.names(), self.classes.names(), self.objects.names()))  # type: ignore[attr-defined]
 
     def to_json(self) -> Dict[str, Any]:
         """The facts computed so far (`seed` reads them back)."""
@@ -261,7 +267,9 @@ def _field(name: str) -> property:
     group = _GROUP[name]
 
     def read(self: "LazyFunction") -> Any:
-        values = self._source.compute(self._memo, group, self._compute(group), None)
+        values = self._memo.get(group, _MISSING)
+        if values is _MISSING:
+            values = self._source.compute(self._memo, group, self._compute(group), None)
         if values is None:
             return _UNKNOWN[name]
         return tuple(values[name]) if name in _TUPLES else values[name]
