@@ -61,7 +61,7 @@ from ckptlint.lsp.collector import Collector
 from ckptlint.lsp.positions import PositionMapper
 from ckptlint.lsp.scheduler import Job, Scheduler
 from ckptlint.lsp.workspace_index import WorkspaceIndex
-from ckptlint.semantic.program.index import store_grown
+from ckptlint.semantic.program.index import let_models_go, store_grown
 
 if TYPE_CHECKING:
     from ckptlint.semantic.program.view import FileView
@@ -175,6 +175,7 @@ class CkptlintServer(LanguageServer):
         outcome = lint_source(text, path, settings, view=view, options=options)
         if view is not None:
             store_grown()  # the facts of other modules this lint computed, for the next start
+            let_models_go()  # the next lint of this document reads the same facts, computed now
         problem = "; ".join(error.render() for error in outcome.errors) or None
         return Linted(version, text, path, outcome.diagnostics, outcome.view), problem
 

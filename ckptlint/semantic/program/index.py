@@ -201,6 +201,11 @@ class ProjectIndex:
             _, oldest = self._held.popitem(last=False)
             oldest.release()
 
+    def let_models_go(self) -> None:
+        for source in self._held.values():
+            source.release()
+        self._held.clear()
+
     def grown(self) -> None:
         """Write the summaries whose facts grew since they were last written to the disk cache."""
         for path, found in list(self._summaries.items()):
@@ -538,6 +543,13 @@ def store_grown() -> None:
     """Write to the disk cache the summaries whose facts grew (a lint read facts not computed yet)."""
     for index in _INDEXES.values():
         index.grown()
+
+
+def let_models_go() -> None:
+    """No summary holds its model any longer (a long-lived process between two lints: the facts
+    read so far are kept, a fact not computed yet parses its module again)."""
+    for index in _INDEXES.values():
+        index.let_models_go()
 
 
 def waiting_files() -> List[str]:
