@@ -635,3 +635,36 @@ def test_a_fact_read_after_its_model_was_let_go_is_computed_from_a_new_parse(tmp
     assert index.parsed == 3
     assert view.resolve("utils.save_on_master").save_guarded  # computed from the model held now
     assert index.parsed == 3
+
+
+def test_a_second_run_reads_the_facts_the_first_wrote_and_parses_no_module(tmp_path) -> None:
+    """The pre-commit case: the first run writes the facts it computed; the next run, in a new
+    process, reads them and parses no other module (a gate whose answer the first run found by a
+    walk is found by the walk again, not by computing a fact the summary on disk lacks)."""
+    from ckptlint.api import lint_paths
+    from ckptlint.semantic.program import index as index_module
+
+    modules = {
+        "utils.py": UTILS + "\n    def log(message):\n        print(message)\n",
+        "train.py": """
+            import torch
+            from utils import log, save_on_master
+
+            model = torch.nn.Linear(2, 2)
+            log("start")
+            save_on_master(model, "/ckpt/model.pt")
+        """,
+    }
+    for name, source in modules.items():
+        (tmp_path / name).write_text(textwrap.dedent(source).lstrip("\n"))
+    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
+    cache = str(tmp_path / ".ckptlint_cache")
+    parsed = []
+    for edit in ("# first run\n", "# second run\n"):
+        index_module._INDEXES.clear()  # a new process
+        with open(tmp_path / "train.py", "a") as handle:
+            handle.write(edit)  # the file changed: its own result is not a cache hit
+        report = lint_paths([str(tmp_path / "train.py")], settings, cache_dir=cache)
+        assert [d.code for d in report.files[0].diagnostics] == ["CKPT101"]
+        parsed.append(sum(index.parsed for index in index_module._INDEXES.values()))
+    assert parsed == [1, 0]

@@ -343,21 +343,19 @@ class ProjectIndex:
         return self._reach.closure(path, own)
 
     def defines_at_hand(self, path: str, name: str) -> bool:
-        """Whether the summary of the module file ``path`` for its present text is in memory or in
-        the disk cache, and defines ``name`` itself (a name it imports leads to another module,
-        whose summary may still have to be built): reading it tells more cheaply than a walk."""
+        """Whether the summary of the module file ``path`` for its present text is in memory with
+        its model, and defines ``name`` itself (a name it imports leads to another module, whose
+        summary may still have to be built): computing the fact from it tells more cheaply than a
+        walk. (A summary read from the disk cache may lack the fact, and parsing the module to
+        compute it costs more than the walk.)"""
         text = self._source(path)
         if text is None or self._building.get(path):
             return False
-        digest = self._digest(path, text)
         known = self._summaries.get(path)
-        if known is None or known.digest != digest or not self._unchanged(known.reads):
-            known = self._load(path, digest)
-            if known is None:
-                return False
-            self._summaries[path] = known
+        if known is None or known.summary is None or known.digest != self._digest(path, text) or not self._unchanged(known.reads):
+            return False
         summary = known.summary
-        return summary is not None and summary.may_offer(name)  # type: ignore[attr-defined]
+        return summary.source.has_model and summary.may_offer(name)  # type: ignore[attr-defined]
 
     def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Mapping[str, Optional[str]]]:
         """Whether the code the module-level name ``name`` leads to, and the code that code
