@@ -173,6 +173,8 @@ class CkptlintServer(LanguageServer):
         path = self.path_of(uri)
         view = None if alone else self.index.view(settings.project, path)
         outcome = lint_source(text, path, settings, view=view, options=options)
+        if outcome.view is not None:
+            outcome.view.freeze()  # read in the event loop's thread (`WorkspaceIndex.linted`)
         if view is not None:
             store_grown()  # the facts of other modules this lint computed, for the next start
             let_models_go()  # the next lint of this document reads the same facts, computed now

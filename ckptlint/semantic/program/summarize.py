@@ -106,7 +106,7 @@ class LazyMap(Mapping[str, T]):
         self._keys = keys
         self._value = value
         self._names: Memo = {}  # "": the names, once listed
-        self.values_: Memo = {}
+        self._values: Memo = {}
 
     def _all(self) -> Tuple[str, ...]:
         names = self._names.get("")
@@ -119,11 +119,11 @@ class LazyMap(Mapping[str, T]):
         return self._all()
 
     def get(self, name: str, default: Optional[T] = None) -> Optional[T]:  # type: ignore[override]
-        found = self.values_.get(name, _MISSING)
+        found = self._values.get(name, _MISSING)
         if found is _MISSING:
             if name not in self._all():
                 return default
-            found = self._source.compute(self.values_, name, lambda model: self._value(model, name), None)
+            found = self._source.compute(self._values, name, lambda model: self._value(model, name), None)
         return default if found is None else found  # type: ignore[return-value]
 
     def __getitem__(self, name: str) -> T:
@@ -144,13 +144,13 @@ class LazyMap(Mapping[str, T]):
     def to_json(self, value: Callable[[T], Any]) -> Dict[str, Any]:
         return {
             "names": list(self._names[""]) if "" in self._names else None,
-            "values": {name: (None if found is None else value(found)) for name, found in self.values_.items()},
+            "values": {name: (None if found is None else value(found)) for name, found in self._values.items()},
         }
 
     def seed(self, data: Dict[str, Any], value: Callable[[Any], T]) -> None:
         if data.get("names") is not None:
             self._names[""] = tuple(data["names"])
-        self.values_.update({name: (None if found is None else value(found)) for name, found in data["values"].items()})
+        self._values.update({name: (None if found is None else value(found)) for name, found in data["values"].items()})
 
 
 class LazyModuleSummary(ModuleSummary):

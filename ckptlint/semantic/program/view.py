@@ -111,6 +111,7 @@ class FileView:
         # module file -> content digest, for every summary read; a folder an import looked in
         # (`locate.folder_key`) -> the digest of its module names (`locate.module_names`)
         self.live_reads = Reads()
+        self._frozen: Optional[Dict[str, str]] = None
         # Each module file is read and hashed once per view (one lint): a lint resolves many names
         # of one module, and the module cannot change in between as far as this lint is concerned.
         self._seen: Dict[str, Optional[ModuleSummary]] = {}
@@ -120,7 +121,14 @@ class FileView:
     def reads(self) -> Dict[str, str]:
         """Every module file read, directly or behind a summary, with its content digest then (a
         summary's facts are computed when first read: what they read is known only afterwards)."""
+        if self._frozen is not None:
+            return dict(self._frozen)
         return dict(self.live_reads.flat())
+
+    def freeze(self) -> None:
+        """What the lint read is final: `reads` gives it from now on, also in another thread while
+        this one computes other summaries' facts (which may add to what they read)."""
+        self._frozen = self.live_reads.flat()
 
     def resolve(self, qualname: str) -> Optional[Symbol]:
         return self._resolve(self.path, qualname, 0)
