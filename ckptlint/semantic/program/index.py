@@ -48,7 +48,7 @@ from ckptlint.semantic.program.view import FileView, Reads, Summarised
 # the model and the summarizer are imported only when a summary has to be built.
 if TYPE_CHECKING:
     from ckptlint.semantic.model import SemanticModel
-    from ckptlint.semantic.program.summarize import Source
+    from ckptlint.semantic.program.summarize import LazyModuleSummary, Source
 
 # Models of a run's own files, built for their summaries and kept until the run lints them (the
 # run lints them next): one parse per file per run. A few, for memory: another is parsed again.
@@ -146,7 +146,7 @@ class ProjectIndex:
         if self._building.get(path):
             return Summarised(digest, None, Reads())  # an import cycle: unknown while it is being computed
         known = self._summaries.get(path)
-        if known is not None and known.digest == digest and self._unchanged(known.reads):
+        if known is not None and known.digest == digest and self._unchanged(known.reads.flat()):
             return known
         found = self._load(path, digest)
         if found is None:
@@ -155,8 +155,6 @@ class ProjectIndex:
         return found
 
     def _build(self, path: str, text: str, digest: str) -> Summarised:
-        from ckptlint.semantic.program.summarize import LazyModuleSummary, Source
-
         view = self.view(path)
         with self.computing(path):
             model = self._model(path, text, view)
@@ -164,9 +162,17 @@ class ProjectIndex:
             return Summarised(digest, None, view.live_reads)
         if _RUN.keeps_model(path, text):
             self._keep(path, text, model)
+        return Summarised(digest, self._lazy(path, digest, view, model), view.live_reads)
+
+    def _lazy(self, path: str, digest: str, view: FileView, model: "Optional[SemanticModel]" = None) -> "LazyModuleSummary":
+        """The summary of the module file ``path`` (content ``digest``), computing its facts from
+        ``model`` (parsed again through ``view`` when it was let go, or never built)."""
+        from ckptlint.semantic.program.summarize import LazyModuleSummary, Source
+
         source = Source(functools.partial(self._model_again, path, digest, view), functools.partial(self.computing, path), self._holding, model)
-        self._holding(source)
-        return Summarised(digest, LazyModuleSummary(source), view.live_reads)
+        if model is not None:
+            self._holding(source)
+        return LazyModuleSummary(source)
 
     def _model(self, path: str, text: str, view: FileView) -> "Optional[SemanticModel]":
         """The model of the module file ``path`` (its text ``text``) for its summary; None when it
@@ -209,9 +215,8 @@ class ProjectIndex:
     def grown(self) -> None:
         """Write the summaries whose facts grew since they were last written to the disk cache."""
         for path, found in list(self._summaries.items()):
-            source = getattr(found.summary, "source", None)
-            if source is not None and source.grown:
-                source.grown = False
+            if found.summary is not None and found.summary.source.grown:  # type: ignore[attr-defined]
+                found.summary.source.grown = False  # type: ignore[attr-defined]
                 self._store(path, found)
 
     def computing(self, path: str) -> "_Computing":
@@ -244,8 +249,7 @@ class ProjectIndex:
         self._kept.clear()
 
     def _unchanged(self, reads: Mapping[str, Optional[str]]) -> bool:
-        flat = reads.flat() if isinstance(reads, Reads) else reads
-        return all(self.digest(path) == digest for path, digest in flat.items())
+        return all(self.digest(path) == digest for path, digest in reads.items())
 
     def _entry(self, path: str, digest: str) -> Optional[str]:
         """The cache file of the summary of ``path`` with content ``digest``: the path is part of
@@ -256,8 +260,6 @@ class ProjectIndex:
         return os.path.join(self._cache_dir, key[:2], f"{key}.{FORMAT}.json")
 
     def _load(self, path: str, digest: str) -> Optional[Summarised]:
-        from ckptlint.semantic.program.summarize import LazyModuleSummary, Source
-
         entry = self._entry(path, digest)
         if entry is None:
             return None
@@ -267,11 +269,11 @@ class ProjectIndex:
             reads = Reads({str(k): str(v) for k, v in data["reads"].items()})
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        if not self._unchanged(reads):
+        if not self._unchanged(reads.flat()):
             return None  # built from modules that have changed since
         view = self.view(path)
         reads.add(view.live_reads)  # what the facts it still has to compute read
-        summary = LazyModuleSummary(Source(functools.partial(self._model_again, path, digest, view), functools.partial(self.computing, path), self._holding))
+        summary = self._lazy(path, digest, view)
         if not summary.seed(data.get("summary")):
             return None  # of another format
         return Summarised(digest, summary, reads)
@@ -352,7 +354,7 @@ class ProjectIndex:
         if text is None or self._building.get(path):
             return False
         known = self._summaries.get(path)
-        if known is None or known.summary is None or known.digest != self._digest(path, text) or not self._unchanged(known.reads):
+        if known is None or known.summary is None or known.digest != self._digest(path, text) or not self._unchanged(known.reads.flat()):
             return False
         summary = known.summary
         return summary.source.has_model and summary.may_offer(name)  # type: ignore[attr-defined]

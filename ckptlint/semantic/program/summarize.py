@@ -19,7 +19,7 @@ read back from it computes a fact it lacks from a model parsed then.
 
 from __future__ import annotations
 
-from typing import Any, Callable, ContextManager, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Protocol, Tuple, TypeVar
 
 import libcst as cst
 
@@ -34,10 +34,14 @@ Where = Tuple[str, str]  # a function: ("", name); a method: (its class, name)
 _MISSING = object()  # not computed yet
 
 
-class Busy(ContextManager["Busy"]):
+class Busy(Protocol):
     """`ProjectIndex.computing`: ``busy`` says whether the module was being computed already."""
 
     busy: bool
+
+    def __enter__(self) -> "Busy": ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 class Source:

@@ -11,7 +11,7 @@ pre-filter asks it for the words of the code the file reaches (`reach.py`).
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Dict, FrozenSet, Iterator, List, Mapping, NamedTuple, Optional, Protocol, Set, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Protocol, Set, Tuple
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.summary import ClassSummary, ModuleSummary, Symbol
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 _IMPORT_HOPS = 4  # re-exports followed through `__init__.py` files, and classes to their bases
 
 
-class Reads(Mapping[str, str]):
+class Reads:
     """Module files (and folders, `locate.folder_key`) read, with their digests then: one view's
     own, and those behind the summaries it read, which grow as their facts are computed."""
 
@@ -66,22 +66,13 @@ class Reads(Mapping[str, str]):
         self._flat = (Reads._changes, found)
         return found
 
-    def __getitem__(self, path: str) -> str:
-        return self.flat()[path]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.flat())
-
-    def __len__(self) -> int:
-        return len(self.flat())
-
 
 class Summarised(NamedTuple):
     """A module's summary (None: the module is unknown) and what it was built from."""
 
     digest: str  # of the module's text
     summary: Optional[ModuleSummary]
-    reads: Reads  # every other module file it was built from (transitively) -> content digest
+    reads: Reads  # every other module file its facts were computed from (transitively) -> content digest
 
 
 class Index(Protocol):
