@@ -44,7 +44,7 @@ def differences(module: cst.Module) -> list:
         found.append("walk order")
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
     expected_parents = {id(c): id(p) for c, p in expected.items() if not isinstance(c, LAYOUT_LEAVES)}
-    if {id(c): id(p) for c, p in Tree(module).parents.items()} != expected_parents:
+    if {id(c): id(p) for c, p in Tree(module).edges()} != expected_parents:
         found.append("parent map")
     return found
 

@@ -122,11 +122,11 @@ def replace_node(model: SemanticModel, old: cst.CSTNode, new: cst.CSTNode) -> Ed
 def _enclosing_indents(model: SemanticModel, node: cst.CSTNode) -> List[str]:
     """The indentation each enclosing indented block adds, outermost first."""
     indents: List[str] = []
-    current = model.parents.get(node)
+    current = model.parent(node)
     while current is not None:
         if isinstance(current, cst.IndentedBlock):
             indents.append(model.module.default_indent if current.indent is None else current.indent)
-        current = model.parents.get(current)
+        current = model.parent(current)
     indents.reverse()
     return indents
 
@@ -297,11 +297,11 @@ def state_dict_key(checkpoint: "Checkpoint", owner: str, preferred_key: str, sev
 def own_statement_line(model: SemanticModel, node: cst.CSTNode) -> Optional[cst.SimpleStatementLine]:
     """The statement line that is exactly ``node`` as an expression statement, in an
     indented block or the module body (None for `x = f()`, `a(); f()`, `if c: f()`)."""
-    expr = model.parents.get(node)
-    line = model.parents.get(expr) if isinstance(expr, cst.Expr) else None
+    expr = model.parent(node)
+    line = model.parent(expr) if isinstance(expr, cst.Expr) else None
     if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
         return None
-    if not isinstance(model.parents.get(line), (cst.IndentedBlock, cst.Module)):
+    if not isinstance(model.parent(line), (cst.IndentedBlock, cst.Module)):
         return None
     return line
 

@@ -47,7 +47,7 @@ def name_disagreements(text: str) -> list:
     found = []
     for node in tree.nodes(cst.Name, cst.Attribute):
         parts = dotted_parts(node)
-        parent = tree.parents.get(node)
+        parent = tree.parent(node)
         if parts is None or not scopes.is_read(parts[0]) or isinstance(parent, cst.Attribute) and parent.value is node:
             continue  # not a variable read, or the inner part of a longer chain
         scope = theirs.get(node)

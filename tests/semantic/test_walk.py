@@ -1,7 +1,7 @@
 """The model's own walks agree with libcst's visitors.
 
 `Tree(module)` must meet the nodes in the order `node.visit` enters them,
-`Tree(module).parents` must equal `ParentNodeProvider`'s map, and the call index must
+`Tree(module).edges()` must equal `ParentNodeProvider`'s map, and the call index must
 list the same calls, in the same order, with the same enclosing function and
 class, as a plain `CSTVisitor` (the reference below).
 """
@@ -61,7 +61,7 @@ class ReferenceIndexer(cst.CSTVisitor):
 def test_same_parents_as_libcst(name: str, text: str) -> None:
     module = cst.parse_module(text)
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
-    walked = {id(c): id(p) for c, p in Tree(module).parents.items()}
+    walked = {id(c): id(p) for c, p in Tree(module).edges()}
     assert walked == {id(c): id(p) for c, p in expected.items() if not isinstance(c, LAYOUT_LEAVES)}
     assert any(isinstance(c, LAYOUT_LEAVES) for c in expected)  # the skipped leaves were there to skip
 

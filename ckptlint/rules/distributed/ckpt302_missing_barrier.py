@@ -331,7 +331,7 @@ class MissingBarrier(Rule):
 
     def _fix(self, ctx: Context, statement: cst.CSTNode) -> Optional[Fix]:
         model = ctx.model
-        if not isinstance(statement, cst.If) or not isinstance(model.parents.get(statement), (cst.IndentedBlock, cst.Module)):
+        if not isinstance(statement, cst.If) or not isinstance(model.parent(statement), (cst.IndentedBlock, cst.Module)):
             return None
         spelling, import_edit = runtime_reference(model, "barrier")
         edit = builders.insert_statement_after_block(model, statement, builders.call_statement(builders.dotted(spelling)))

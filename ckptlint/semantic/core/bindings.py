@@ -106,10 +106,10 @@ class Bindings:
         module = self._scopes.module
         values = []
         for binding in module.bindings.get(name, ()):
-            target = self._tree.parents.get(binding.node)
-            statement = self._tree.parents.get(target) if isinstance(target, cst.AssignTarget) else target
+            target = self._tree.parent(binding.node)
+            statement = self._tree.parent(target) if isinstance(target, cst.AssignTarget) else target
             if isinstance(statement, (cst.Assign, cst.AnnAssign)) and statement.value is not None:
-                if self._scopes.scope_of_owner(self._tree.owner[binding.node]) is module:
+                if self._scopes.scope_of_owner(self._tree.owner(binding.node)) is module:
                     values.append(statement.value)
         return values
 
@@ -123,7 +123,7 @@ class Bindings:
             found = sorted(
                 order[b.node]
                 for b in scope.bindings.get(name, ())
-                if b.kind != PARAMETER and self._scopes.scope_of_owner(owner[b.node]) is scope
+                if b.kind != PARAMETER and self._scopes.scope_of_owner(owner(b.node)) is scope
             )
             self._orders[key] = found
         return found
@@ -134,7 +134,7 @@ class Bindings:
             return False
         first = self._tree.order[node]
         index = bisect.bisect_left(orders, first)
-        return index < len(orders) and orders[index] <= self._tree.end[node]
+        return index < len(orders) and orders[index] <= self._tree.end(node)
 
     def _binding_indices(self, body: Sequence[cst.CSTNode], name: str, scope: Scope) -> List[int]:
         """Indices of the statements of ``body`` that bind ``name`` (in ``scope``), ascending."""
@@ -144,7 +144,7 @@ class Bindings:
         found = self._in_block.get(key)
         if found is None:
             tree = self._tree
-            first, last = tree.order[body[0]], tree.end[body[-1]]
+            first, last = tree.order[body[0]], tree.end(body[-1])
             indices = set()
             for position in self._own_orders(scope, name):
                 if first <= position <= last:
@@ -383,7 +383,7 @@ class Bindings:
                 for small in tree.nodes_within(statement.body, cst.Assign, cst.AnnAssign, cst.AugAssign):
                     if tree.enclosing_function(small) is not statement:
                         continue  # a nested function's `self` may be another object
-                    line = tree.parents.get(small)
+                    line = tree.parent(small)
                     for attr, binding in _self_assignments(small, self_name, line):
                         table.setdefault(attr, []).append(binding)
         return table

@@ -157,7 +157,7 @@ class CallGraph:
             if binding is None:
                 return None
             if binding.is_parameter:
-                function = self._tree.parents[self._tree.parents[binding.node]]
+                function = self._tree.parent(self._tree.parent(binding.node))
                 if isinstance(function, cst.FunctionDef) and self.self_name(function) == expr.value:
                     return self._tree.class_of(function)
                 return self._annotated(binding.annotation)

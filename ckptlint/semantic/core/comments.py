@@ -31,7 +31,7 @@ def comments_of(tree: Tree) -> List[Tuple[cst.Comment, bool, Optional[cst.Indent
     header = {id(line) for line in tree.module.header}
     found = []
     for comment in tree.nodes(cst.Comment):
-        holder = tree.parents.get(comment)
+        holder = tree.parent(comment)
         if isinstance(holder, cst.EmptyLine):
             found.append((comment, True, _block(tree, holder), id(holder) in header))
         elif isinstance(holder, cst.TrailingWhitespace):
@@ -40,7 +40,7 @@ def comments_of(tree: Tree) -> List[Tuple[cst.Comment, bool, Optional[cst.Indent
 
 
 def _block(tree: Tree, node: cst.CSTNode) -> Optional[cst.IndentedBlock]:
-    parent = tree.parents.get(node)
+    parent = tree.parent(node)
     while parent is not None and not isinstance(parent, cst.IndentedBlock):
-        parent = tree.parents.get(parent)
+        parent = tree.parent(parent)
     return parent

@@ -80,7 +80,7 @@ class Flows:
         if id(expr) in seen:
             return  # reached again through names that hold each other (`y = x` ... `x = y`): followed once
         seen.add(id(expr))
-        parent = self._tree.parents.get(expr)
+        parent = self._tree.parent(expr)
         target = _single_name_target(parent, expr)
         if target is not None and self._published(target):
             yield expr
@@ -120,7 +120,7 @@ class Flows:
         """The same-file function and parameter that ``expr`` is passed to as an argument."""
         if not isinstance(parent, cst.Arg) or parent.star:
             return None
-        call = self._tree.parents.get(parent)
+        call = self._tree.parent(parent)
         if not isinstance(call, cst.Call):
             return None
         function = self._callgraph.function_of(call)
@@ -137,7 +137,7 @@ class Flows:
         `x = expr`, and where the value is returned (alone, or as an element of a returned tuple),
         the targets every same-file call's result is assigned (or unpacked, position for position)
         to, followed in turn."""
-        parent = self._tree.parents.get(expr)
+        parent = self._tree.parent(expr)
         target = _single_target(parent, expr)
         if target is not None:
             return self._held_by(target, depth)
@@ -153,16 +153,16 @@ class Flows:
 
     def _returned_to(self, expr: cst.BaseExpression, depth: int) -> Tuple[cst.BaseExpression, ...]:
         """The holders, in the callers, of ``expr`` returned as `return expr` or `return a, expr`."""
-        parents = self._tree.parents
+        parent = self._tree.parent
         returned, position = expr, None
-        element = parents.get(expr)
-        if isinstance(element, cst.Element) and isinstance(parents.get(element), cst.Tuple):
-            returned = parents[element]
+        element = parent(expr)
+        if isinstance(element, cst.Element) and isinstance(parent(element), cst.Tuple):
+            returned = parent(element)
             elements = returned.elements  # type: ignore[attr-defined]
             position = elements.index(element)
             if any(isinstance(e, cst.StarredElement) for e in elements[:position]):
                 return ()  # `return *a, expr`: its position in the result is not known
-        statement = parents.get(returned)
+        statement = parent(returned)
         if not isinstance(statement, cst.Return) or depth >= _MAX_DEPTH:
             return ()
         function = self._tree.enclosing(statement, (cst.FunctionDef, cst.Lambda))
@@ -173,7 +173,7 @@ class Flows:
             if position is None:
                 found.extend(self.holders(call, depth + 1))
                 continue
-            target = _unpacked_target(parents.get(call), call, position)
+            target = _unpacked_target(parent(call), call, position)
             if target is not None:
                 found.extend(self._held_by(target, depth + 1))
         return tuple(found)
@@ -188,7 +188,7 @@ class Flows:
         binding = self._bindings.reaching(expr.value, expr)
         if binding is None or not binding.is_parameter:
             return (expr,)
-        function = self._tree.parents[self._tree.parents[binding.node]]
+        function = self._tree.parent(self._tree.parent(binding.node))
         calls = self._callgraph.callers(function) if isinstance(function, cst.FunctionDef) else ()
         if not calls:
             return None
@@ -205,13 +205,13 @@ class Flows:
     # -- what a use is -------------------------------------------------------
     def key_read(self, use: cst.BaseExpression) -> Optional[KeyRead]:
         """``use["k"]`` or ``use.get("k", ...)`` around ``use``."""
-        parent = self._tree.parents.get(use)
+        parent = self._tree.parent(use)
         if isinstance(parent, cst.Subscript) and parent.value is use and len(parent.slice) == 1:
             index = parent.slice[0].slice
             key = string_value(index.value) if isinstance(index, cst.Index) else None
             return KeyRead(key, parent) if key is not None else None
         if isinstance(parent, cst.Attribute) and parent.value is use and parent.attr.value == "get":
-            call = self._tree.parents.get(parent)
+            call = self._tree.parent(parent)
             if isinstance(call, cst.Call) and call.func is parent and call.args:
                 key = string_value(call.args[0].value)
                 return KeyRead(key, call) if key is not None else None
@@ -219,10 +219,10 @@ class Flows:
 
     def restore_by(self, use: cst.BaseExpression) -> Optional[cst.Call]:
         """The `X.load_state_dict(...)` call that ``use`` is the state argument of."""
-        arg = self._tree.parents.get(use)
+        arg = self._tree.parent(use)
         if not isinstance(arg, cst.Arg) or arg.star:
             return None
-        call = self._tree.parents.get(arg)
+        call = self._tree.parent(arg)
         if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
             return None
         if call.func.attr.value != "load_state_dict":
@@ -248,13 +248,13 @@ class Flows:
                 restores.append(Restore(restore, restore.func.value, None))  # type: ignore[attr-defined]
             elif use is not expr and not self._membership_test(use):
                 escapes = True
-        parent = self._tree.parents.get(expr)
+        parent = self._tree.parent(expr)
         target = _single_name_target(parent, expr)
         return ValueUses(target.value if target is not None else None, tuple(reads), tuple(restores), escapes)
 
     def _membership_test(self, use: cst.BaseExpression) -> bool:
         """``use`` is what `k in use` / `k not in use` looks in."""
-        target = self._tree.parents.get(use)
+        target = self._tree.parent(use)
         return (
             isinstance(target, cst.ComparisonTarget)
             and target.comparator is use

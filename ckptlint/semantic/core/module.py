@@ -10,7 +10,7 @@ and the other facts they need; the core never imports a fact.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
 
@@ -64,9 +64,9 @@ class ModuleCore:
         return self._names.qualnames(node)
 
     # -- structure ---------------------------------------------------------
-    @property
-    def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
-        return self.tree.parents
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The node ``node`` is a child of (None for the module)."""
+        return self.tree.parent(node)
 
     @cached_property
     def index(self) -> Index:
@@ -270,7 +270,7 @@ class ModuleCore:
 
     def _passed_type(self, param: cst.Param, depth: int) -> Optional[str]:
         """The imported class every same-file call passes for ``param`` (`fabric` handed down)."""
-        function = self.tree.parents[self.tree.parents[param]]
+        function = self.tree.parent(self.tree.parent(param))
         if not isinstance(function, cst.FunctionDef):
             return None
         types = set()

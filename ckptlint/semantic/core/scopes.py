@@ -79,7 +79,7 @@ class Scopes:
     def scope_of_owner(self, owner: cst.CSTNode) -> Scope:
         scope = self._by_owner.get(owner)
         if scope is None:
-            parent = self.scope_of_owner(self._tree.owner[owner])
+            parent = self.scope_of_owner(self._tree.owner(owner))
             if isinstance(owner, cst.FunctionDef):
                 scope = Scope(owner, "function", parent, f"{parent.prefix}{owner.name.value}.<locals>.")
             elif isinstance(owner, cst.Lambda):
@@ -93,7 +93,7 @@ class Scopes:
 
     def scope_at(self, node: cst.CSTNode) -> Scope:
         """The scope ``node`` is evaluated in."""
-        return self.scope_of_owner(self._tree.owner[node])
+        return self.scope_of_owner(self._tree.owner(node))
 
     def _declare(self) -> None:
         for statement in self._tree.nodes(cst.Global, cst.Nonlocal):
@@ -165,7 +165,7 @@ class Scopes:
             self._add(self.scope_at(node), node.name.value, DEFINITION, node)
         for node in tree.nodes(cst.Param):
             self._not_variables.add(id(node.name))
-            function = tree.parents[tree.parents[node]]  # Param -> Parameters -> FunctionDef / Lambda
+            function = tree.parent(tree.parent(node))  # Param -> Parameters -> FunctionDef / Lambda
             self._add(self.scope_of_owner(function), node.name.value, PARAMETER, node)
         self._bind_imports()
         self._mark_non_variables()
@@ -256,8 +256,8 @@ class Scopes:
         """``binding`` is `name = None` (a placeholder, as in `except ImportError: hvd = None`)."""
         if binding.kind != ASSIGNMENT:
             return False
-        target = self._tree.parents.get(binding.node)
-        statement = self._tree.parents.get(target) if isinstance(target, cst.AssignTarget) else None
+        target = self._tree.parent(binding.node)
+        statement = self._tree.parent(target) if isinstance(target, cst.AssignTarget) else None
         value = statement.value if isinstance(statement, cst.Assign) else None
         return isinstance(value, cst.Name) and value.value == "None"
 

@@ -16,6 +16,7 @@ Nothing here resolves a name; `scopes.py` builds the scopes from these lists.
 from __future__ import annotations
 
 import bisect
+from array import array
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 import libcst as cst
@@ -45,50 +46,56 @@ LAYOUT_LEAVES = (cst.SimpleWhitespace, cst.Newline)
 
 
 class Tree:
-    """Parents, source order, scope owners and nodes by type, from one walk."""
+    """Parents, source order, scope owners and nodes by type, from one walk.
+
+    A node's facts sit at its position in source order (`order`) in three flat lists, not in a dict
+    keyed by node each: the lint of one script holds dozens of modules' trees, and four dicts per
+    tree took twice the memory of libcst's nodes themselves."""
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
-        self.parents: Dict[cst.CSTNode, cst.CSTNode] = {}
         self.order: Dict[cst.CSTNode, int] = {}
-        self.end: Dict[cst.CSTNode, int] = {}
-        self.owner: Dict[cst.CSTNode, ScopeOwner] = {}
+        self._parents: List[Optional[cst.CSTNode]] = []  # by order
+        self._owners: List[ScopeOwner] = []  # by order
+        self._ends = array("i")  # by order: the order of the node's last descendant
         self._by_type: Dict[type, List[cst.CSTNode]] = {}
         self._block_starts: Dict[int, List[int]] = {}
         self._functions: Dict[cst.CSTNode, Optional[cst.CSTNode]] = {}
         self._walk()
 
     def _walk(self) -> None:
-        parents, order, end, owner, by_type = self.parents, self.order, self.end, self.owner, self._by_type
+        order, parents, owners, ends, by_type = self.order, self._parents, self._owners, self._ends, self._by_type
+        add_parent, add_owner, add_end = parents.append, owners.append, ends.append
         counter = 0
-        # (node, its scope owner, entered): pushed once to enter and once to leave.
-        stack: List[Tuple[cst.CSTNode, ScopeOwner, bool]] = [(self.module, self.module, False)]
+        # (node, its parent, its scope owner, its order once entered, else -1): pushed once to enter
+        # and once to leave.
+        stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode], ScopeOwner, int]] = [(self.module, None, self.module, -1)]
         first_iter_owner: Dict[int, ScopeOwner] = {}  # a comprehension's first `for`: its `iter` is outside
         push = stack.append
         while stack:
-            node, scope, entered = stack.pop()
-            if entered:
-                end[node] = counter - 1
+            node, parent, scope, entered_at = stack.pop()
+            if entered_at >= 0:
+                ends[entered_at] = counter - 1
                 continue
             order[node] = counter
+            add_parent(parent)
+            add_owner(scope)
+            add_end(counter)
+            push((node, None, scope, counter))
             counter += 1
-            owner[node] = scope
             node_type = type(node)
             listed = by_type.get(node_type)
             if listed is None:
                 listed = by_type[node_type] = []
             listed.append(node)
-            push((node, scope, True))
             if node_type in _INNER_FIELDS or (node_type is cst.CompFor and id(node) in first_iter_owner):
                 for child, child_scope in reversed(list(self._children_with_owner(node, scope, first_iter_owner))):
                     if type(child) not in LAYOUT_LEAVES:
-                        parents[child] = node
-                        push((child, child_scope, False))
+                        push((child, node, child_scope, -1))
             else:  # most nodes: every child in the node's own scope
                 for child in reversed(child_list(node)):
                     if type(child) not in LAYOUT_LEAVES:
-                        parents[child] = node
-                        push((child, scope, False))
+                        push((child, node, scope, -1))
 
     @staticmethod
     def _children_with_owner(
@@ -127,7 +134,8 @@ class Tree:
 
     def nodes_within(self, root: cst.CSTNode, *types: Type[N]) -> List[N]:
         """Every node of ``types`` inside ``root`` (``root`` included), in source order."""
-        first, last = self.order[root], self.end[root]
+        first = self.order[root]
+        last = self._ends[first]
         found: List[cst.CSTNode] = []
         for node_type in types:
             listed = self._by_type.get(node_type, ())
@@ -143,21 +151,49 @@ class Tree:
         return found  # type: ignore[return-value]
 
     # -- structure -----------------------------------------------------------
+    def parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The node ``node`` is a child of; None for the module and for a node of another tree."""
+        position = self.order.get(node)
+        return None if position is None else self._parents[position]
+
+    def end(self, node: cst.CSTNode) -> int:
+        """The order of the last node inside ``node`` (``node``'s own when it has no child)."""
+        return self._ends[self.order[node]]
+
+    def owner(self, node: cst.CSTNode) -> ScopeOwner:
+        """The scope owner ``node`` is evaluated in (KeyError for a node of another tree)."""
+        return self._owners[self.order[node]]
+
+    def edges(self) -> Iterator[Tuple[cst.CSTNode, cst.CSTNode]]:
+        """Every (child, parent) pair, in source order."""
+        parents = self._parents
+        for node, position in self.order.items():
+            parent = parents[position]
+            if parent is not None:
+                yield node, parent
+
     def contains(self, outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
         """``inner`` is ``outer`` or one of its descendants."""
         position = self.order.get(inner)
-        return position is not None and self.order[outer] <= position <= self.end[outer]
+        if position is None:
+            return False
+        first = self.order[outer]
+        return first <= position <= self._ends[first]
 
     def before(self, a: cst.CSTNode, b: cst.CSTNode) -> bool:
         """``a`` ends before ``b`` starts (in source order)."""
-        return self.end[a] < self.order[b]
+        return self._ends[self.order[a]] < self.order[b]
 
     def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         """The parents of ``node``, nearest first."""
-        current = self.parents.get(node)
-        while current is not None:
+        order, parents = self.order, self._parents
+        position = order.get(node)
+        while position is not None:
+            current = parents[position]
+            if current is None:
+                return
             yield current
-            current = self.parents.get(current)
+            position = order[current]
 
     def enclosing(
         self, node: cst.CSTNode, types: Tuple[type, ...], stop: Tuple[type, ...] = ()
@@ -179,17 +215,18 @@ class Tree:
 
     def class_of(self, function: cst.FunctionDef) -> Optional[cst.ClassDef]:
         """The class ``function`` is a method of (a `def` directly in the class body)."""
-        owner = self.owner.get(function)
+        position = self.order.get(function)
+        owner = None if position is None else self._owners[position]
         return owner if isinstance(owner, cst.ClassDef) else None
 
     def item_access(self, name: cst.Name) -> Optional[str]:
         """How the read ``name`` is subscripted: "read" for an item lookup (`state["model"]`),
         "update" for an augmented assignment of an item (`state["step"] += 1`: the key exists
         already); None when it is not subscripted, or an item is stored, deleted or unpacked into."""
-        subscript = self.parents.get(name)
+        subscript = self.parent(name)
         if not (isinstance(subscript, cst.Subscript) and subscript.value is name):
             return None
-        holder = self.parents.get(subscript)
+        holder = self.parent(subscript)
         if isinstance(holder, (cst.Element, cst.StarredElement)) and self._unpacked_into(holder):
             return None
         if isinstance(holder, (cst.AssignTarget, cst.Del, cst.AsName)):
@@ -203,9 +240,9 @@ class Tree:
     def _unpacked_into(self, element: cst.CSTNode) -> bool:
         """``element`` of a tuple or list is a target that a value is unpacked into."""
         current: cst.CSTNode = element
-        parent = self.parents.get(current)
+        parent = self.parent(current)
         while isinstance(parent, (cst.Element, cst.StarredElement, cst.Tuple, cst.List)):
-            current, parent = parent, self.parents.get(parent)
+            current, parent = parent, self.parent(parent)
         if isinstance(parent, (cst.AssignTarget, cst.Del)):
             return True
         if isinstance(parent, (cst.For, cst.CompFor)):
@@ -216,7 +253,7 @@ class Tree:
         """The statement holding ``node``: a simple statement line or a compound statement."""
         current: Optional[cst.CSTNode] = node
         while current is not None and not isinstance(current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-            current = self.parents.get(current)
+            current = self.parent(current)
         return current
 
     def index_in_block(self, body: Sequence[cst.CSTNode], node: cst.CSTNode) -> Optional[int]:
@@ -233,7 +270,7 @@ class Tree:
         if starts is None or len(starts) != len(body):
             starts = self._block_starts[key] = [self.order[s] for s in body]
         index = bisect.bisect_right(starts, position) - 1
-        if index < 0 or position > self.end[body[index]]:
+        if index < 0 or position > self._ends[starts[index]]:
             return None
         return index
 

@@ -179,7 +179,7 @@ class Checkpoints:
         """A dict assigned to ``variable`` and filled in before ``at``."""
         entries, unknown = self._entries(binding.value, (), save)  # type: ignore[arg-type]
         last: Optional[cst.SimpleStatementLine] = None
-        block = self._core.parents.get(binding.node)
+        block = self._core.parent(binding.node)
         for statement, small in self._statements_between(binding.node, at):
             found = self._mutation(small, variable, save)
             if found is None:
@@ -187,7 +187,7 @@ class Checkpoints:
             more, more_unknown = found
             entries.extend(more)
             unknown = unknown or more_unknown
-            if isinstance(small, cst.Assign) and isinstance(statement, cst.SimpleStatementLine) and self._core.parents.get(statement) is block:
+            if isinstance(small, cst.Assign) and isinstance(statement, cst.SimpleStatementLine) and self._core.parent(statement) is block:
                 last = statement
         return Checkpoint(save, tuple(entries), unknown, binding.value, variable, last)  # type: ignore[arg-type]
 
@@ -236,9 +236,9 @@ class Checkpoints:
         ``start`` and before ``end_at``."""
         tree = self._core.tree
         function = tree.enclosing_function(start)
-        begin, end = tree.end[start], tree.order[end_at]
+        begin, end = tree.end(start), tree.order[end_at]
         for line in tree.nodes_within(function or tree.module, cst.SimpleStatementLine):
-            if not (begin < tree.order[line] and tree.end[line] < end) or tree.enclosing_function(line) is not function:
+            if not (begin < tree.order[line] and tree.end(line) < end) or tree.enclosing_function(line) is not function:
                 continue
             if tree.enclosing(line, (cst.ClassDef,), stop=(cst.FunctionDef,)) is None:
                 for small in line.body:
@@ -368,11 +368,11 @@ class Checkpoints:
     def _names_passed(self, node: cst.CSTNode) -> FrozenSet[str]:
         """Names handed to a call that may add keys to them (not one that keeps the keys of
         what it is given: `_keeps_keys`)."""
-        parents = self._core.parents
+        parent = self._core.tree.parent
         return frozenset(
             arg.value.value
             for arg in self._core.tree.nodes_within(node, cst.Arg)
-            if isinstance(arg.value, cst.Name) and not self._keeps_keys(parents[arg], arg.value)  # type: ignore[arg-type]
+            if isinstance(arg.value, cst.Name) and not self._keeps_keys(parent(arg), arg.value)  # type: ignore[arg-type]
         ) | frozenset(
             call.func.value.value  # type: ignore[attr-defined]
             for call in self._core.tree.nodes_within(node, cst.Call)
@@ -398,8 +398,8 @@ class Checkpoints:
         for read in core.scopes.reads_of(core.scopes.scope_of_owner(function), parameter):
             if core.tree.item_access(read) is not None:
                 continue
-            arg = core.parents.get(read)
-            call = core.parents.get(arg) if isinstance(arg, cst.Arg) and not arg.star else None
+            arg = core.parent(read)
+            call = core.parent(arg) if isinstance(arg, cst.Arg) and not arg.star else None
             if not (isinstance(call, cst.Call) and self._keeps_keys(call, read, depth + 1)):
                 return False
         return True

@@ -111,8 +111,8 @@ class DataLoaders:
 
     def _wrapping(self, use: cst.BaseExpression) -> Optional[cst.Call]:
         """The iterator call that ``use`` is an argument of (`tqdm(loader, desc=...)`)."""
-        arg = self._core.parents.get(use)
-        call = self._core.parents.get(arg) if isinstance(arg, cst.Arg) and arg.keyword is None and not arg.star else None
+        arg = self._core.parent(use)
+        call = self._core.parent(arg) if isinstance(arg, cst.Arg) and arg.keyword is None and not arg.star else None
         return call if isinstance(call, cst.Call) and self._core.qualname(call.func) in ITERATOR_WRAPPERS else None
 
     def _attribute_reads(self, target: cst.BaseExpression) -> List[cst.Attribute]:

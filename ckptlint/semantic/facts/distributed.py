@@ -197,7 +197,7 @@ class DistributedFacts:
         return None
 
     def _assigned_spelling(self, call: cst.Call) -> Optional[str]:
-        parent = self._core.parents.get(call)
+        parent = self._core.parent(call)
         if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
             target = parent.targets[0].target
             if isinstance(target, (cst.Name, cst.Attribute)):

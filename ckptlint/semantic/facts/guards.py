@@ -317,9 +317,9 @@ class Guards:
     # -- where a node is guarded -------------------------------------------
     def guard_of(self, node: cst.CSTNode, _depth: int = 0) -> Optional[RankGuard]:
         """The rank guard that makes ``node`` run on the main process only, if any."""
-        parents = self._core.parents
+        parent = self._core.tree.parent
         function = self._core.bindings.enclosing_function(node)
-        child, current = node, parents.get(node)
+        child, current = node, parent(node)
         while current is not None and current is not function:
             if isinstance(current, cst.If):
                 result = self.test(current.test)
@@ -331,7 +331,7 @@ class Guards:
                 exit_guard = self._early_exit_before(current, child)
                 if exit_guard is not None:
                     return RankGuard("early_return", exit_guard, function)
-            child, current = current, parents.get(current)
+            child, current = current, parent(current)
         if function is None:
             return None
         if any(last_name(_decorator_name(d)) in catalog.RANK_ZERO_DECORATORS for d in function.decorators):
@@ -452,9 +452,10 @@ class Guards:
 
     def reached_by_every_rank(self, node: cst.CSTNode, _depth: int = 0) -> bool:
         """Every rank that runs ``node``'s function reaches ``node``, and every rank runs the function."""
-        tree, parents = self._core.tree, self._core.parents
+        tree = self._core.tree
+        parent = tree.parent
         function = tree.enclosing_function(node)
-        child, current = node, parents.get(node)
+        child, current = node, parent(node)
         while current is not None and current is not function:
             if isinstance(current, (cst.If, cst.While)) and child is not current.test:
                 if not self.same_on_every_rank(current.test, current):
@@ -463,7 +464,7 @@ class Guards:
                 return False
             if isinstance(current, (cst.IndentedBlock, cst.Module)) and self._exits_before(current, child):
                 return False
-            child, current = current, parents.get(current)
+            child, current = current, parent(current)
         if function is None:
             return True
         if any(last_name(_decorator_name(d)) in catalog.RANK_ZERO_DECORATORS for d in function.decorators):
@@ -488,8 +489,8 @@ class Guards:
         """``function`` is what `mp.spawn(fn, ...)` / `start_processes(fn, ...)` runs in every process."""
         scope = self._core.scopes.scope_at(function)
         for read in self._core.scopes.reads_of(scope, function.name.value):
-            arg = self._core.parents.get(read)
-            call = self._core.parents.get(arg) if isinstance(arg, cst.Arg) else None
+            arg = self._core.parent(read)
+            call = self._core.parent(arg) if isinstance(arg, cst.Arg) else None
             if isinstance(call, cst.Call) and call.args and call.args[0] is arg and last_name(call.func) in _SPAWNERS:
                 return True
         return False

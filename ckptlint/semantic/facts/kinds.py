@@ -186,7 +186,7 @@ class ObjectKinds:
         if isinstance(expr, cst.Call):
             return self._of_call(expr, seen)
         if isinstance(expr, cst.Name):
-            parent = self._core.parents.get(expr)
+            parent = self._core.parent(expr)
             dereferenced = isinstance(parent, cst.Attribute) and parent.value is expr
             found = self._of_name(expr.value, expr, dereferenced, seen)
             return found or _summary_kind(self._core.external(expr), constructed=False)
@@ -357,7 +357,7 @@ class ObjectKinds:
 
     def _passed(self, param: cst.Param, seen: Seen) -> Optional[ObjectKind]:
         """An unannotated parameter: the kind every call of its function passes."""
-        function = self._core.parents[self._core.parents[param]]
+        function = self._core.parent(self._core.parent(param))
         if not isinstance(function, cst.FunctionDef):
             return None
         calls = self._core.callgraph.callers(function)

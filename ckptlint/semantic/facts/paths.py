@@ -338,7 +338,7 @@ class PathFacts:
         (their variables would not exist before the line)."""
         stops = (cst.Lambda, cst.CompFor, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.BaseSuite, cst.BaseCompoundStatement)
         line = self._core.tree.enclosing(node, (cst.SimpleStatementLine,), stop=stops)
-        if line is None or not isinstance(self._core.parents.get(line), (cst.IndentedBlock, cst.Module)):
+        if line is None or not isinstance(self._core.parent(line), (cst.IndentedBlock, cst.Module)):
             return None
         return line  # type: ignore[return-value]
 
@@ -377,5 +377,5 @@ def _variables(tree: Tree, expr: cst.CSTNode) -> FrozenSet[str]:
     return frozenset(
         n.value
         for n in tree.nodes_within(expr, cst.Name)
-        if not (isinstance(tree.parents.get(n), cst.Attribute) and tree.parents[n].attr is n)  # type: ignore[attr-defined]
+        if not (isinstance(tree.parent(n), cst.Attribute) and tree.parent(n).attr is n)  # type: ignore[attr-defined]
     )

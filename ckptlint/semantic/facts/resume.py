@@ -126,7 +126,7 @@ class Resume:
     def restore_point(self, load: LoadSite) -> Optional[cst.BaseStatement]:
         """The statement after which a restore of ``load``'s value goes (module docstring)."""
         statement = self._own_assignment(load)
-        block = self._core.parents.get(statement) if statement is not None else None
+        block = self._core.parent(statement) if statement is not None else None
         if statement is None or not isinstance(block, (cst.IndentedBlock, cst.Module)):
             return None
         body = list(block.body)
@@ -140,8 +140,8 @@ class Resume:
 
     def _own_assignment(self, load: LoadSite) -> Optional[cst.SimpleStatementLine]:
         """`var = torch.load(...)` as a statement line of its own."""
-        assign = self._core.parents.get(load.call)
-        line = self._core.parents.get(assign)
+        assign = self._core.parent(load.call)
+        line = self._core.parent(assign)
         if load.variable is None or not isinstance(assign, cst.Assign) or not isinstance(line, cst.SimpleStatementLine):
             return None
         return line if len(line.body) == 1 else None
@@ -182,8 +182,8 @@ class Resume:
     def _used_as_object(self, use: cst.CSTNode) -> bool:
         """``use`` is called, or a chain of attributes and calls on it asks for an attribute that no
         dict, list, string or tensor has."""
-        parents = self._core.parents
-        current, parent = use, parents.get(use)
+        parent_of = self._core.tree.parent
+        current, parent = use, parent_of(use)
         if isinstance(parent, cst.Call) and parent.func is use:
             return True
         while isinstance(parent, (cst.Attribute, cst.Call)):
@@ -194,7 +194,7 @@ class Resume:
                     return True
             elif parent.func is not current:
                 return False
-            current, parent = parent, parents.get(parent)
+            current, parent = parent, parent_of(parent)
         return False
 
     def in_weights_only_branch(self, call: cst.Call) -> bool:
@@ -322,7 +322,7 @@ class Resume:
         table: Dict[Tuple[int, str], List[Tuple[str, cst.SimpleStatementLine, cst.CSTNode]]] = {}
 
         def add(kind: str, target: cst.BaseExpression, small: cst.CSTNode) -> None:
-            line = tree.parents.get(small)
+            line = tree.parent(small)
             if isinstance(target, (cst.Name, cst.Attribute)) and isinstance(line, cst.SimpleStatementLine):
                 key = (id(tree.enclosing_function(small)), self._core.code(target))
                 table.setdefault(key, []).append((kind, line, small))
@@ -375,7 +375,7 @@ class Resume:
         return f"{receiver}.state_dict()" in self._core.code(binding.value)
 
     def _result_used(self, call: cst.Call) -> bool:
-        parent = self._core.parents.get(call)
+        parent = self._core.parent(call)
         if isinstance(parent, cst.Expr):
             return False
         if isinstance(parent, cst.Assign) and len(parent.targets) == 1:

@@ -333,7 +333,7 @@ def reusable(core: ModuleCore, expr: cst.BaseExpression, origin: cst.CSTNode, at
     if tree.nodes_within(expr, *_UNSAFE_TO_REPEAT):
         return False
     for name in tree.nodes_within(expr, cst.Name):
-        parent = tree.parents.get(name)
+        parent = tree.parent(name)
         if isinstance(parent, cst.Attribute) and parent.attr is name or name.value in ("True", "False", "None"):
             continue
         here, there = core.bindings.reaching(name.value, origin), core.bindings.reaching(name.value, at)

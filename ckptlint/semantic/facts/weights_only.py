@@ -186,7 +186,7 @@ class WeightsOnlyValues:
 
     def _passed(self, param: cst.Param, save: SaveSite, depth: int) -> Found:
         """What the calls of the parameter's function pass for it, when they all agree it is refused."""
-        function = self._core.parents.get(self._core.parents.get(param))  # type: ignore[arg-type]
+        function = self._core.parent(self._core.parent(param))  # type: ignore[arg-type]
         if not isinstance(function, cst.FunctionDef):
             return None
         found = []
