@@ -115,10 +115,11 @@ class ProjectIndex:
         self._cache_root = os.path.abspath(cache_dir) if cache_dir else None  # never a module folder
         self._summaries: Dict[str, Summarised] = {}  # module file -> its latest summary
         self._building: Dict[str, int] = {}  # module file -> how many computations of it are under way
-        # module file -> (the run that last looked, its size and modification time then, its text
-        # then; None: unreadable)
-        self._texts: Dict[str, Tuple[int, Optional[Tuple[int, int]], Optional[str]]] = {}
-        self._digests: Dict[str, Tuple[str, str]] = {}  # module file -> (text, its digest)
+        # module file -> (the run that last looked, its size and modification time then, the digest
+        # of its text then; None: unreadable). Not the text: a run reaches hundreds of modules and
+        # reads a module's text only to outline it and to build its model, each once.
+        self._files: Dict[str, Tuple[int, Optional[Tuple[int, int]], Optional[str]]] = {}
+        self._digests: Dict[str, Tuple[str, str]] = {}  # a text given or unsaved: path -> (text, its digest)
         self._listings: Dict[str, Tuple[int, Optional[str]]] = {}  # folder -> (run, its module names' digest)
         self._outlines: Dict[str, Tuple[str, Optional[Outline]]] = {}  # path -> (text, its outline)
         self._whole: Dict[str, List[Piece]] = {}
@@ -139,10 +140,9 @@ class ProjectIndex:
     # -- summaries -------------------------------------------------------------
     def summary(self, path: str) -> Optional[Summarised]:
         """The summary of the module file ``path`` as it is now; None when it cannot be read."""
-        text = self._source(path)
-        if text is None:
+        digest = self.digest(path)
+        if digest is None:
             return None
-        digest = self._digest(path, text)
         if self._building.get(path):
             return Summarised(digest, None, Reads())  # an import cycle: unknown while it is being computed
         known = self._summaries.get(path)
@@ -150,15 +150,16 @@ class ProjectIndex:
             return known
         found = self._load(path, digest)
         if found is None:
-            found = self._build(path, text, digest)
+            found = self._build(path, digest)
         self._summaries[path] = found
         return found
 
-    def _build(self, path: str, text: str, digest: str) -> Summarised:
+    def _build(self, path: str, digest: str) -> Summarised:
         view = self.view(path)
+        text = self._source(path, digest)
         with self.computing(path):
-            model = self._model(path, text, view)
-        if model is None:
+            model = self._model(path, text, view) if text is not None else None
+        if text is None or model is None:
             return Summarised(digest, None, view.live_reads)
         if _RUN.keeps_model(path, text):
             self._keep(path, text, model)
@@ -191,10 +192,8 @@ class ProjectIndex:
     def _model_again(self, path: str, digest: str, view: FileView) -> "Optional[SemanticModel]":
         """A summary's model once more (it was let go, or the summary came from the disk cache),
         for a fact not computed yet; None when the module's text is no longer the summary's."""
-        text = self._source(path)
-        if text is None or self._digest(path, text) != digest:
-            return None
-        return self._model(path, text, view)
+        text = self._source(path, digest)
+        return self._model(path, text, view) if text is not None else None
 
     def _holding(self, source: "Source") -> None:
         """``source`` holds its model and has just read it: the holders that read theirs least
@@ -295,14 +294,26 @@ class ProjectIndex:
             if known is None or known[0] != _RUN.number:
                 known = self._listings[path] = (_RUN.number, module_names(path, besides=self._cache_root))
             return known[1]
-        text = self._source(path)
-        return self._digest(path, text) if text is not None else None
+        if path in self.unsaved:
+            return self._digest(path, self.unsaved[path])
+        known = self._files.get(path)
+        if known is not None and known[0] == _RUN.number:
+            return known[2]
+        stamp = _stamp(path)
+        if known is not None and stamp is not None and known[1] == stamp:
+            digest = known[2]
+        else:
+            text = _read(path)
+            digest = _sha(text) if text is not None else None
+        self._files[path] = (_RUN.number, stamp, digest)
+        return digest
 
     def _digest(self, path: str, text: str) -> str:
+        """The digest of ``text``, given for the file ``path`` (a linted or an unsaved text)."""
         known = self._digests.get(path)
         if known is not None and known[0] is text:
             return known[1]
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = _sha(text)
         self._digests[path] = (text, digest)
         return digest
 
@@ -311,28 +322,30 @@ class ProjectIndex:
         """The outline of the module file ``path`` (of ``text`` when given: a file being linted);
         None when it cannot be read or parsed."""
         on_disk = text is None and path not in self.unsaved
-        if text is None:
-            text = self._text(path)
-            if text is None:
-                return None
+        digest = self.digest(path) if text is None else self._digest(path, text)
+        if digest is None:
+            return None
         known = self._outlines.get(path)
-        if known is not None and known[0] == text:
+        if known is not None and known[0] == digest:
             return known[1]
         # A module file's outline is kept on disk by content (an editor's text, which changes at
         # every key, is not): a pre-commit run outlines the modules its file imports in ~1 ms.
-        entry = self._outline_entry(path, text) if on_disk else None
+        entry = self._outline_entry(digest) if on_disk else None
         found = _load_outline(entry) if entry is not None else None
         if found is None:
+            if text is None:
+                text = self._source(path, digest)
+                if not text:
+                    return None  # unreadable, or empty: nothing to reach
             found = outline(text)
             if entry is not None and found is not None:
                 _write(entry, marshal.dumps(found.to_data()))
-        self._outlines[path] = (text, found)
+        self._outlines[path] = (digest, found)
         return found
 
-    def _outline_entry(self, path: str, text: str) -> Optional[str]:
+    def _outline_entry(self, digest: str) -> Optional[str]:
         if self._outline_dir is None:
             return None
-        digest = self._digest(path, text)
         return os.path.join(self._outline_dir, digest[:2], f"{digest}.{OUTLINE_FORMAT}.marshal")
 
     def reached(self, path: str, text: str) -> Closure:
@@ -350,11 +363,11 @@ class ProjectIndex:
         summary may still have to be built): computing the fact from it tells more cheaply than a
         walk. (A summary read from the disk cache may lack the fact, and parsing the module to
         compute it costs more than the walk.)"""
-        text = self._source(path)
-        if text is None or self._building.get(path):
+        digest = self.digest(path)
+        if digest is None or self._building.get(path):
             return False
         known = self._summaries.get(path)
-        if known is None or known.summary is None or known.digest != self._digest(path, text) or not self._unchanged(known.reads.flat()):
+        if known is None or known.summary is None or known.digest != digest or not self._unchanged(known.reads.flat()):
             return False
         summary = known.summary
         return summary.source.has_model and summary.may_offer(name)  # type: ignore[attr-defined]
@@ -406,7 +419,7 @@ class ProjectIndex:
     def forget(self, path: str) -> None:
         """Read ``path`` afresh next time, and look up where imports lead afresh (a new module
         file may now be the one an import finds)."""
-        self._texts.pop(path, None)
+        self._files.pop(path, None)
         self.locate_afresh()
 
     def locate_afresh(self) -> None:
@@ -417,25 +430,22 @@ class ProjectIndex:
 
     def reread(self, path: str) -> None:
         """Read ``path`` afresh next time (its text changed; where imports lead did not)."""
-        self._texts.pop(path, None)
+        self._files.pop(path, None)
 
     def _text(self, path: str) -> Optional[str]:
         """The module's text, None when it cannot be read or is empty (nothing to reach)."""
-        return self._source(path) or None
+        digest = self.digest(path)
+        return (self._source(path, digest) or None) if digest is not None else None
 
-    def _source(self, path: str) -> Optional[str]:
-        """The module's text: the editor's unsaved one, or the file's. Looked at once per run (a
-        process may run twice over a project it keeps an index of: the API's users), read again
-        only when its size or modification time changed."""
+    def _source(self, path: str, digest: str) -> Optional[str]:
+        """The module's text, the editor's unsaved one or the file's, if it is still the text of
+        ``digest`` (what this run saw of it: a file is looked at once per run, by `digest`); None
+        when it cannot be read or has changed since."""
         if path in self.unsaved:
-            return self.unsaved[path]
-        known = self._texts.get(path)
-        if known is not None and known[0] == _RUN.number:
-            return known[2]
-        stamp = _stamp(path)
-        text = known[2] if known is not None and known[1] == stamp and stamp is not None else _read(path)
-        self._texts[path] = (_RUN.number, stamp, text)
-        return text
+            text: Optional[str] = self.unsaved[path]
+            return text if self._digest(path, text) == digest else None  # type: ignore[arg-type]
+        text = _read(path)
+        return text if text is not None and _sha(text) == digest else None
 
 
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w. \t,]+)", re.MULTILINE)
@@ -502,6 +512,10 @@ def _read(path: str) -> Optional[str]:
         return data.decode(encoding)
     except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
         return None
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 _INDEXES: Dict[Tuple[str, Tuple[str, ...], str], ProjectIndex] = {}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from sys import intern
 from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 
@@ -58,8 +59,10 @@ class Piece:
         else all of it (a scan for strings could go wrong on a text Python rejects)."""
         code = code_of(text) if parsed else text
         self.binds = binds
-        self.chains = frozenset(_BLANKS.sub("", chain) for chain in _CHAIN.findall(code))
-        self.idents = frozenset(part for chain in self.chains for part in chain.split("."))
+        # Interned: the same few hundred names recur in every piece of a project, and a run keeps
+        # the outline of every module it reaches.
+        self.chains = frozenset(intern(_BLANKS.sub("", chain)) for chain in _CHAIN.findall(code))
+        self.idents = frozenset(intern(part) for chain in self.chains for part in chain.split("."))
         self.imports = imports
         self.methods: Tuple[Tuple[str, Piece], ...] = ()  # a class's, by name
         self.targets: Optional[list] = None  # where its dotted names lead (`reach.py` fills it)
@@ -76,8 +79,8 @@ class Piece:
         binds, chains, imports, methods = data
         piece = cls.__new__(cls)
         piece.binds = frozenset(binds)
-        piece.chains = frozenset(chains)
-        piece.idents = frozenset(part for chain in chains for part in chain.split("."))
+        piece.chains = frozenset(map(intern, chains))
+        piece.idents = frozenset(intern(part) for chain in chains for part in chain.split("."))
         piece.imports = {name: tuple(qualified) for name, qualified in imports.items()}
         piece.methods = tuple((name, cls.from_data(method)) for name, method in methods)
         piece.targets = None
