@@ -22,6 +22,7 @@ from ckptlint.engine.options import DEFAULT, LintOptions
 from ckptlint.engine.preflight import nesting_problem
 from ckptlint.engine.prefilter import file_words, rules_that_can_fire
 from ckptlint.engine.suppressions.apply import Suppressions
+from ckptlint.semantic.core.parsing import parse_module
 from ckptlint.engine.suppressions.directives import read_file
 from ckptlint.engine.suppressions.unused import META_CODES, check_suppressions
 from ckptlint.fixes.model import Applicability, Fix
@@ -55,7 +56,7 @@ def parse(text: str, path: str) -> "cst.Module | FileError":
         return FileError(path, f"cannot parse: {problem}")
     try:
         with _no_cycle_collection():
-            return cst.parse_module(text)
+            return parse_module(text)
     except cst.ParserSyntaxError as exc:
         message = " ".join(str(exc.message).split())
         return FileError(path, f"syntax error at {exc.raw_line}:{exc.raw_column + 1}: {message}")

@@ -21,7 +21,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Type, TypeVa
 
 import libcst as cst
 
-from ckptlint.semantic.core.walk import child_fields, child_list, children
+from ckptlint.semantic.core.walk import child_fields, children, children_but
 
 ScopeOwner = Union[cst.Module, cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
 FunctionNode = Union[cst.FunctionDef, cst.Lambda]
@@ -43,6 +43,7 @@ _UNKNOWN = object()
 # are one of these, and no fact asks for their parent or position (a comment sits in an
 # `EmptyLine` or a `TrailingWhitespace`, which the walk keeps), so the walk skips them.
 LAYOUT_LEAVES = (cst.SimpleWhitespace, cst.Newline)
+_structural_children = children_but(LAYOUT_LEAVES)
 
 
 class Tree:
@@ -57,32 +58,28 @@ class Tree:
         self.order: Dict[cst.CSTNode, int] = {}
         self._parents: List[Optional[cst.CSTNode]] = []  # by order
         self._owners: List[ScopeOwner] = []  # by order
-        self._ends = array("i")  # by order: the order of the node's last descendant
+        self._ends = array("i")  # by order: the order of the node's last descendant (`_walk`)
         self._by_type: Dict[type, List[cst.CSTNode]] = {}
         self._block_starts: Dict[int, List[int]] = {}
         self._functions: Dict[cst.CSTNode, Optional[cst.CSTNode]] = {}
         self._walk()
 
     def _walk(self) -> None:
-        order, parents, owners, ends, by_type = self.order, self._parents, self._owners, self._ends, self._by_type
-        add_parent, add_owner, add_end = parents.append, owners.append, ends.append
+        order, parents, owners, by_type = self.order, self._parents, self._owners, self._by_type
+        add_parent, add_owner = parents.append, owners.append
+        parent_at = array("i")  # by order: the order of the node's parent (-1: none)
+        add_parent_at = parent_at.append
         counter = 0
-        # (node, its parent, its scope owner, its order once entered, else -1): pushed once to enter
-        # and once to leave.
-        stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode], ScopeOwner, int]] = [(self.module, None, self.module, -1)]
+        # (node, its parent, the parent's order, its scope owner), in the order they are met
+        stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode], int, ScopeOwner]] = [(self.module, None, -1, self.module)]
         first_iter_owner: Dict[int, ScopeOwner] = {}  # a comprehension's first `for`: its `iter` is outside
-        push = stack.append
+        push, pop = stack.append, stack.pop
         while stack:
-            node, parent, scope, entered_at = stack.pop()
-            if entered_at >= 0:
-                ends[entered_at] = counter - 1
-                continue
+            node, parent, at, scope = pop()
             order[node] = counter
             add_parent(parent)
+            add_parent_at(at)
             add_owner(scope)
-            add_end(counter)
-            push((node, None, scope, counter))
-            counter += 1
             node_type = type(node)
             listed = by_type.get(node_type)
             if listed is None:
@@ -91,11 +88,18 @@ class Tree:
             if node_type in _INNER_FIELDS or (node_type is cst.CompFor and id(node) in first_iter_owner):
                 for child, child_scope in reversed(list(self._children_with_owner(node, scope, first_iter_owner))):
                     if type(child) not in LAYOUT_LEAVES:
-                        push((child, node, child_scope, -1))
+                        push((child, node, counter, child_scope))
             else:  # most nodes: every child in the node's own scope
-                for child in reversed(child_list(node)):
-                    if type(child) not in LAYOUT_LEAVES:
-                        push((child, node, scope, -1))
+                for child in reversed(_structural_children(node)):
+                    push((child, node, counter, scope))
+            counter += 1
+        # A node's last descendant: the walk met every node after its parent (`order` is a
+        # preorder), so one pass from the last node back carries each end up to the parent.
+        ends = self._ends = array("i", range(counter))
+        for position in range(counter - 1, 0, -1):
+            up = parent_at[position]
+            if ends[position] > ends[up]:
+                ends[up] = ends[position]
 
     @staticmethod
     def _children_with_owner(

@@ -12,7 +12,8 @@ from libcst's source), so the walk meets the nodes in the order a visitor would
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterator, List, Tuple, Type
+from operator import attrgetter
+from typing import Callable, Collection, Dict, Iterator, List, Tuple, Type
 
 import libcst as cst
 
@@ -58,16 +59,58 @@ def child_list(node: cst.CSTNode) -> List[cst.CSTNode]:
     return found
 
 
+def children_but(skipped: Collection[type]) -> Callable[[cst.CSTNode], List[cst.CSTNode]]:
+    """A `child_list` that leaves out the children of the ``skipped`` node types, made for one
+    hot loop: each node type's fields are read by one `attrgetter` call, and a value's type is
+    looked up once in a table of what it is (a node to keep, a sequence, anything else)."""
+    kinds: Dict[type, str] = dict.fromkeys(skipped, _OTHER)
+    getters: Dict[type, Callable[[cst.CSTNode], tuple]] = {}
+
+    def listed(node: cst.CSTNode) -> List[cst.CSTNode]:
+        getter = getters.get(type(node))
+        if getter is None:
+            getter = getters[type(node)] = _fields_getter(child_fields(type(node)))
+        found: List[cst.CSTNode] = []
+        for value in getter(node):
+            kind = kinds.get(type(value))
+            if kind is None:
+                kind = kinds[type(value)] = _classify(type(value))
+            if kind is _NODE:
+                found.append(value)
+            elif kind is _SEQUENCE:
+                for item in value:
+                    item_kind = kinds.get(type(item))
+                    if item_kind is None:
+                        item_kind = kinds[type(item)] = _classify(type(item))
+                    if item_kind is _NODE:
+                        found.append(item)
+        return found
+
+    return listed
+
+
+def _fields_getter(names: Tuple[str, ...]) -> Callable[[cst.CSTNode], tuple]:
+    """The values of the fields ``names`` of a node, as a tuple, in one call."""
+    if not names:
+        return lambda node: ()
+    if len(names) == 1:
+        one = attrgetter(names[0])
+        return lambda node: (one(node),)
+    return attrgetter(*names)
+
+
 _NODE, _SEQUENCE, _OTHER = "node", "sequence", "other"
 _KINDS: Dict[type, str] = {}
 
 
-def _kind(value_type: type) -> str:
+def _classify(value_type: type) -> str:
     if issubclass(value_type, cst.CSTNode):
-        kind = _NODE
-    elif issubclass(value_type, (tuple, list)):
-        kind = _SEQUENCE
-    else:
-        kind = _OTHER
-    _KINDS[value_type] = kind
+        return _NODE
+    if issubclass(value_type, (tuple, list)):
+        return _SEQUENCE
+    return _OTHER
+
+
+def _kind(value_type: type) -> str:
+    kind = _KINDS[value_type] = _classify(value_type)
     return kind

@@ -178,12 +178,11 @@ class ProjectIndex:
     def _model(self, path: str, text: str, view: FileView) -> "Optional[SemanticModel]":
         """The model of the module file ``path`` (its text ``text``) for its summary; None when it
         cannot be parsed (the module is unknown, never an error here)."""
-        import libcst as cst
-
+        from ckptlint.semantic.core.parsing import parse_module
         from ckptlint.semantic.model import SemanticModel
 
         try:
-            module = cst.parse_module(text)
+            module = parse_module(text)
             self.parsed += 1
             return SemanticModel(module, text, self.project, view)
         except Exception:
