@@ -61,8 +61,8 @@ class Piece:
         self.binds = binds
         # Interned: the same few hundred names recur in every piece of a project, and a run keeps
         # the outline of every module it reaches.
-        self.chains = frozenset(intern(_BLANKS.sub("", chain)) for chain in _CHAIN.findall(code))
-        self.idents = frozenset(intern(part) for chain in self.chains for part in chain.split("."))
+        self.chains = frozenset(map(_chain, set(_CHAIN.findall(code))))
+        self.idents = frozenset(map(intern, ".".join(self.chains).split("."))) if self.chains else frozenset()
         self.imports = imports
         self.methods: Tuple[Tuple[str, Piece], ...] = ()  # a class's, by name
         self.targets: Optional[list] = None  # where its dotted names lead (`reach.py` fills it)
@@ -80,7 +80,7 @@ class Piece:
         piece = cls.__new__(cls)
         piece.binds = frozenset(binds)
         piece.chains = frozenset(map(intern, chains))
-        piece.idents = frozenset(intern(part) for chain in chains for part in chain.split("."))
+        piece.idents = frozenset(map(intern, ".".join(chains).split("."))) if chains else frozenset()
         piece.imports = {name: tuple(qualified) for name, qualified in imports.items()}
         piece.methods = tuple((name, cls.from_data(method)) for name, method in methods)
         piece.targets = None
@@ -115,6 +115,11 @@ class Outline:
 
     def binds(self, name: str) -> bool:
         return name in self.binding or name in self.imports
+
+
+def _chain(spelled: str) -> str:
+    """A dotted name as found (`a . b`), as it is meant (`a.b`), interned."""
+    return intern(_BLANKS.sub("", spelled) if " " in spelled or "\t" in spelled else spelled)
 
 
 def code_of(text: str) -> str:
@@ -167,7 +172,7 @@ class _Lines:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts = [0, *(match.end() for match in _LINE_END.finditer(text)), len(text)]
+        self.starts = [0, *[match.end() for match in _LINE_END.finditer(text)], len(text)]
 
     def span(self, node: ast.stmt) -> Tuple[int, int]:
         """The first and last line of ``node``, its decorators included."""
