@@ -637,6 +637,29 @@ def test_a_fact_read_after_its_model_was_let_go_is_computed_from_a_new_parse(tmp
     assert index.parsed == 3
 
 
+def test_models_are_let_go_beyond_a_size_too(tmp_path, monkeypatch) -> None:
+    """The models held are bounded by their modules' characters as well as by their number: a
+    large module's model pushes out the others (the one just read stays held)."""
+    from ckptlint.semantic.program import index as index_module
+
+    utils, model = textwrap.dedent(UTILS).lstrip("\n"), textwrap.dedent(MODEL).lstrip("\n")
+    monkeypatch.setattr(index_module, "_HELD_CHARACTERS", max(len(utils), len(model)) + 1)
+    (tmp_path / "utils.py").write_text(utils)
+    (tmp_path / "model.py").write_text(model)
+    index = ProjectIndex(build_settings({}, root=str(tmp_path)).project, None)
+    view = index.view(str(tmp_path / "train.py"))
+    assert view.resolve("utils.save_on_master").forwards_save
+    assert view.resolve("model.Net").kind == "model"  # the two together are over the bound
+    assert index.parsed == 2
+    assert view.resolve("utils.is_main_process").returns_rank_test
+    assert index.parsed == 3
+    monkeypatch.setattr(index_module, "_HELD_CHARACTERS", len(utils) + len(model))
+    assert not view.resolve("model.Net.forward").trains  # model.py parsed again; now both fit
+    assert index.parsed == 4
+    assert view.resolve("utils.init_distributed_mode").starts_process_group
+    assert index.parsed == 4
+
+
 def test_a_second_run_reads_the_facts_the_first_wrote_and_parses_no_module(tmp_path) -> None:
     """The pre-commit case: the first run writes the facts it computed; the next run, in a new
     process, reads them and parses no other module (a gate whose answer the first run found by a

@@ -56,6 +56,10 @@ _KEPT_MODELS = 4
 # Models the summaries hold for the facts not computed yet; one let go is parsed again if a fact
 # of it is read later.
 _HELD_MODELS = 64
+# and no more than this many characters of their modules' texts: a model takes some 40 bytes per
+# character, so about 50 MiB. One training script of ultralytics reads facts of 59 modules, 1.28
+# million characters, over and over; a bound below that parses them again and again.
+_HELD_CHARACTERS = 1_300_000
 _MAX_MODULE_SIZE = 4 * 1024 * 1024
 
 
@@ -125,6 +129,7 @@ class ProjectIndex:
         self._whole: Dict[str, List[Piece]] = {}
         self._kept: "OrderedDict[str, Tuple[str, SemanticModel]]" = OrderedDict()  # path -> (text, model)
         self._held: "OrderedDict[int, Source]" = OrderedDict()  # the summaries' sources holding a model, oldest first
+        self._held_size = 0  # the characters of their modules' texts
         self._reach = Reach(self.locator.locate, self.outline, self._whole_texts)
         # (name, words) -> whether the name's code holds one of the words, and the module files
         # looked at (with their digests then): kept while those files are unchanged.
@@ -196,19 +201,22 @@ class ProjectIndex:
 
     def _holding(self, source: "Source") -> None:
         """``source`` holds its model and has just read it: the holders that read theirs least
-        recently let them go beyond `_HELD_MODELS`."""
+        recently let them go beyond `_HELD_MODELS` or `_HELD_CHARACTERS` (the one just read stays)."""
         if id(source) in self._held:
             self._held.move_to_end(id(source))
             return
         self._held[id(source)] = source
-        while len(self._held) > _HELD_MODELS:
+        self._held_size += source.size
+        while len(self._held) > 1 and (len(self._held) > _HELD_MODELS or self._held_size > _HELD_CHARACTERS):
             _, oldest = self._held.popitem(last=False)
+            self._held_size -= oldest.size
             oldest.release()
 
     def let_models_go(self) -> None:
         for source in self._held.values():
             source.release()
         self._held.clear()
+        self._held_size = 0
 
     def grown(self) -> None:
         """Write the summaries whose facts grew since they were last written to the disk cache."""

@@ -74,6 +74,11 @@ class Source:
         return self._model
 
     @property
+    def size(self) -> int:
+        """The characters of the module's text (0 when no model is held): what holding it costs."""
+        return len(self._model.text) if self._model is not None else 0
+
+    @property
     def has_model(self) -> bool:
         return self._model is not None
 
