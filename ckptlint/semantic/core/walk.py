@@ -38,31 +38,11 @@ def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     return iter(child_list(node))
 
 
-def child_list(node: cst.CSTNode) -> List[cst.CSTNode]:
-    """``node``'s children, in the order libcst visits them, as a list (the walk's hot path:
-    no generator, and `CSTNode`'s abstract-class `isinstance` answered once per value type)."""
-    found: List[cst.CSTNode] = []
-    for name in child_fields(type(node)):
-        value = getattr(node, name)
-        kind = _KINDS.get(type(value))
-        if kind is None:
-            kind = _kind(type(value))
-        if kind is _NODE:
-            found.append(value)
-        elif kind is _SEQUENCE:
-            for item in value:
-                item_kind = _KINDS.get(type(item))
-                if item_kind is None:
-                    item_kind = _kind(type(item))
-                if item_kind is _NODE:
-                    found.append(item)
-    return found
-
-
 def children_but(skipped: Collection[type]) -> Callable[[cst.CSTNode], List[cst.CSTNode]]:
-    """A `child_list` that leaves out the children of the ``skipped`` node types, made for one
-    hot loop: each node type's fields are read by one `attrgetter` call, and a value's type is
-    looked up once in a table of what it is (a node to keep, a sequence, anything else)."""
+    """A function giving a node's children (as `children` lists them) but those of the
+    ``skipped`` node types, as a list, made for hot loops: each node type's fields are read by one
+    `attrgetter` call, and a value's type is looked up once in a table of what it is (a node to
+    keep, a sequence, anything else)."""
     kinds: Dict[type, str] = dict.fromkeys(skipped, _OTHER)
     getters: Dict[type, Callable[[cst.CSTNode], tuple]] = {}
 
@@ -100,7 +80,6 @@ def _fields_getter(names: Tuple[str, ...]) -> Callable[[cst.CSTNode], tuple]:
 
 
 _NODE, _SEQUENCE, _OTHER = "node", "sequence", "other"
-_KINDS: Dict[type, str] = {}
 
 
 def _classify(value_type: type) -> str:
@@ -111,6 +90,5 @@ def _classify(value_type: type) -> str:
     return _OTHER
 
 
-def _kind(value_type: type) -> str:
-    kind = _KINDS[value_type] = _classify(value_type)
-    return kind
+# ``node``'s children, in the order libcst visits them, as a list.
+child_list = children_but(())
