@@ -22,12 +22,12 @@ from ckptlint.engine.options import DEFAULT, LintOptions
 from ckptlint.engine.preflight import nesting_problem
 from ckptlint.engine.prefilter import file_words, rules_that_can_fire
 from ckptlint.engine.suppressions.apply import Suppressions
-from ckptlint.semantic.core.parsing import parse_module
 from ckptlint.engine.suppressions.directives import read_file
 from ckptlint.engine.suppressions.unused import META_CODES, check_suppressions
 from ckptlint.fixes.model import Applicability, Fix
 from ckptlint.rules.base import Context, Report, Rule
 from ckptlint.rules.info import RuleInfo
+from ckptlint.semantic.core.parsing import parse_module
 from ckptlint.semantic.model import SemanticModel
 
 if TYPE_CHECKING:

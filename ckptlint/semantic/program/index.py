@@ -125,7 +125,7 @@ class ProjectIndex:
         self._files: Dict[str, Tuple[int, Optional[Tuple[int, int]], Optional[str]]] = {}
         self._digests: Dict[str, Tuple[str, str]] = {}  # a text given or unsaved: path -> (text, its digest)
         self._listings: Dict[str, Tuple[int, Optional[str]]] = {}  # folder -> (run, its module names' digest)
-        self._outlines: Dict[str, Tuple[str, Optional[Outline]]] = {}  # path -> (text, its outline)
+        self._outlines: Dict[str, Tuple[str, Optional[Outline]]] = {}  # path -> (its text's digest, its outline)
         self._whole: Dict[str, List[Piece]] = {}
         self._kept: "OrderedDict[str, Tuple[str, SemanticModel]]" = OrderedDict()  # path -> (text, model)
         self._held: "OrderedDict[int, Source]" = OrderedDict()  # the summaries' sources holding a model, oldest first
@@ -449,8 +449,8 @@ class ProjectIndex:
         ``digest`` (what this run saw of it: a file is looked at once per run, by `digest`); None
         when it cannot be read or has changed since."""
         if path in self.unsaved:
-            text: Optional[str] = self.unsaved[path]
-            return text if self._digest(path, text) == digest else None  # type: ignore[arg-type]
+            unsaved = self.unsaved[path]
+            return unsaved if self._digest(path, unsaved) == digest else None
         text = _read(path)
         return text if text is not None and _sha(text) == digest else None
 
