@@ -18,7 +18,7 @@ between facts are visible here and nowhere else:
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Optional
+from typing import Dict, Optional
 
 import libcst as cst
 
@@ -66,6 +66,22 @@ class SemanticModel(ModuleCore):
     def saves(self) -> Saves:
         """Save sites: `torch.save`, Accelerate's and Fabric's saves, helpers, `save-functions`."""
         return Saves(self._core_view, self.buffers)
+
+    def saves_deciding(self, function: cst.FunctionDef) -> Saves:
+        """The save sites that decide whether ``function`` is a save helper, and its parameters:
+        `saves`, but of other modules' functions only those that ``function`` calls, directly or
+        through this module's functions (a summary's question: what other modules' saves the rest
+        of the module calls does not matter to it, and is not summarised to tell)."""
+        if "saves" in self.__dict__:
+            return self.saves  # computed for the whole module already: the same answer
+        known = self._deciding.get(id(function))
+        if known is None:
+            known = self._deciding[id(function)] = Saves(self._core_view, self.buffers, self.callgraph.run_by(function))
+        return known
+
+    @cached_property
+    def _deciding(self) -> Dict[int, Saves]:
+        return {}
 
     @cached_property
     def checkpoints(self) -> Checkpoints:

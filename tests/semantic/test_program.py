@@ -179,6 +179,28 @@ def test_a_summary_computes_only_the_facts_read(tmp_path) -> None:
     assert lint_project(tmp_path, modules, "train.py") == [(5, "CKPT101")]
 
 
+@pytest.mark.parametrize("caller", ["other", "save_state"])
+def test_whether_a_function_saves_is_told_by_the_calls_it_runs_only(tmp_path, caller: str) -> None:
+    """Whether `utils.save_state` is a save helper depends on its code and on the functions it
+    runs, not on what `other` calls: `writers.py`, which only `other` calls, is not parsed to tell.
+    When `save_state` runs `other` in turn, `writers.py` is parsed, and its helper counts."""
+    modules = {
+        "train.py": "import torch\nfrom utils import save_state\n\nnet = torch.nn.Linear(2, 2)\nsave_state(net, '/ckpt/net.pt')\n",
+        "utils.py": (
+            "import torch\nfrom writers import write\n\n\ndef other(obj, path):\n    write(obj, path)\n\n\n"
+            "def save_state(obj, path):\n    " + ("torch.save(obj, path)" if caller == "other" else "other(obj, path)") + "\n"
+        ),
+        "writers.py": "import torch\n\n\ndef write(obj, path):\n    torch.save(obj, path)\n",
+    }
+    for name, source in modules.items():
+        (tmp_path / name).write_text(source)
+    index = ProjectIndex(build_settings({}, root=str(tmp_path)).project, None)
+    view = index.view(str(tmp_path / "train.py"))
+    assert view.resolve("utils.save_state").saves_object == "obj"
+    assert index.parsed == (1 if caller == "other" else 2)  # utils.py (and writers.py when it runs `other`)
+    assert (5, "CKPT101") in lint_project(tmp_path, modules, "train.py")
+
+
 def test_a_fact_read_later_counts_for_the_cached_result(tmp_path) -> None:
     """What a file's lint read is known once its facts are computed: a fact computed after the
     summary was first read still makes the module it read part of the file's result."""

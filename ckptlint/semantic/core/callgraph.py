@@ -230,6 +230,30 @@ class CallGraph:
                     frontier.append(caller)
         return found
 
+    def run_by(self, function: cst.FunctionDef) -> Set[int]:
+        """The ids of the functions that ``function`` runs, directly or through calls of same-file
+        functions, to a fixed point (``function`` included): the converse of `reaches`."""
+        callees = self._callees
+        found = {id(function)}
+        frontier = [id(function)]
+        while frontier:
+            for callee in callees.get(frontier.pop(), ()):
+                if callee not in found:
+                    found.add(callee)
+                    frontier.append(callee)
+        return found
+
+    @cached_property
+    def _callees(self) -> Dict[int, Set[int]]:
+        """Function id -> the ids of the same-file functions its own calls run."""
+        table: Dict[int, Set[int]] = {}
+        for function_id, calls in self._callers.items():
+            for call in calls:
+                owner = self._tree.enclosing_function(call)
+                if owner is not None:
+                    table.setdefault(id(owner), set()).add(function_id)
+        return table
+
     # -- arguments and returns ---------------------------------------------
     def bind(self, call: cst.Call, function: Optional[cst.FunctionDef] = None) -> Optional[BoundCall]:
         """``call``'s arguments by the parameters of ``function`` (default: the function it runs)."""

@@ -99,9 +99,14 @@ class SaveSite:
 
 
 class Saves:
-    def __init__(self, core: ModuleCore, buffers: Buffers) -> None:
+    def __init__(self, core: ModuleCore, buffers: Buffers, scope: Optional[Set[int]] = None) -> None:
+        """``scope``: the ids of the functions whose calls of other modules' functions count (all,
+        when None). Whether a function is a save helper depends only on the saves in it and in the
+        functions it runs: a summary asks with those, and builds no summary of a module that only
+        the rest of its module calls."""
         self._core = core
         self._buffers = buffers
+        self._scope = scope
         self.helpers: Dict[int, SaveHelper] = {}  # by id() of the helper function
         self.helper_saves: Dict[int, SaveSite] = {}  # the save in each helper's body, by id() of the helper
         self.sites: List[SaveSite] = []  # where what is written is checked (101-108, 3xx)
@@ -191,7 +196,10 @@ class Saves:
             return []
         found = []
         words = SAVE_WORDS | last_names(core.project.save_functions)
+        scope = self._scope
         for call in core.tree.nodes(cst.Call):
+            if scope is not None and id(core.tree.enclosing_function(call)) not in scope:
+                continue
             external = core.external_function_involving(call, words)
             if external is None or not (
                 external.saves_object or external.saves_path or external.forwards_save or external.builds_checkpoint

@@ -215,14 +215,15 @@ class LazyModuleSummary(ModuleSummary):
 
 # -- functions -----------------------------------------------------------------
 def _save_facts(model: SemanticModel, function: cst.FunctionDef) -> Memo:
-    helper = model.saves.helpers.get(id(function))
+    saves = model.saves_deciding(function)
+    helper = saves.helpers.get(id(function))
     return {
         "saves_object": helper.obj_parameter if helper is not None else None,
         "saves_path": helper.path_parameter if helper is not None else None,
         "forwards_save": helper is not None and helper.forwards,
         "builds_checkpoint": helper is not None and helper.obj_parameter is None and not helper.forwards,
         "save_guarded": helper is not None and _guarded_inside(model, helper.inner),
-        "save_per_rank": helper is not None and model.guards.save_depends_on_rank(model.saves.helper_saves[id(function)]),
+        "save_per_rank": helper is not None and model.guards.save_depends_on_rank(saves.helper_saves[id(function)]),
     }
 
 
