@@ -19,11 +19,11 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ckptlint import __version__
+from ckptlint.cachefiles import write_whole
 from ckptlint.config.settings import Settings
 from ckptlint.diagnostics import Diagnostic, FileError, Span
 from ckptlint.fixes.model import Applicability, Edit, Fix, ImportEdit
@@ -164,12 +164,9 @@ class ResultCache:
         try:
             os.makedirs(os.path.dirname(entry), exist_ok=True)
             self._mark_root()
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(entry), suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({**encode(diagnostics, errors), "reads": dict(reads or {})}, handle)
-            os.replace(tmp, entry)
         except OSError:
-            pass  # a cache that cannot be written is only slower
+            return  # a cache that cannot be written is only slower
+        write_whole(entry, json.dumps({**encode(diagnostics, errors), "reads": dict(reads or {})}).encode("utf-8"))
 
     def _mark_root(self) -> None:
         root = os.path.dirname(self.directory)

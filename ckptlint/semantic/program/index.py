@@ -31,12 +31,12 @@ import json
 import marshal
 import os
 import re
-import tempfile
 import tokenize
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from ckptlint import __version__
+from ckptlint.cachefiles import write_whole
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.summary import FORMAT
 from ckptlint.semantic.program.locate import ModuleLocator, module_names
@@ -290,7 +290,7 @@ class ProjectIndex:
         entry = self._entry(path, found.digest)
         if entry is None or found.summary is None:
             return
-        _write(entry, json.dumps({"reads": found.reads.flat(), "summary": found.summary.to_json()}).encode("utf-8"))
+        write_whole(entry, json.dumps({"reads": found.reads.flat(), "summary": found.summary.to_json()}).encode("utf-8"))
 
     def digest(self, path: str) -> Optional[str]:
         """The content digest of the module file ``path`` now (None when it cannot be read); of a
@@ -346,7 +346,7 @@ class ProjectIndex:
                     return None  # unreadable, or empty: nothing to reach
             found = outline(text)
             if entry is not None and found is not None:
-                _write(entry, marshal.dumps(found.to_data()))
+                write_whole(entry, marshal.dumps(found.to_data()))
         self._outlines[path] = (digest, found)
         return found
 
@@ -478,18 +478,6 @@ def imported_names(text: str) -> List[str]:
 def _unread(texts: List[str]) -> List[Piece]:
     """Texts Python's parser could not read (or was not asked to), each as one piece: all of it counts."""
     return [Piece(text, frozenset(), {}, parsed=False) for text in texts]
-
-
-def _write(entry: str, data: bytes) -> None:
-    """Write a cache file whole or not at all (another process may be reading it)."""
-    try:
-        os.makedirs(os.path.dirname(entry), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(entry), suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, entry)
-    except OSError:
-        pass  # a cache that cannot be written is only slower
 
 
 def _load_outline(entry: str) -> Optional[Outline]:
