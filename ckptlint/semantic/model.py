@@ -51,6 +51,7 @@ class SemanticModel(ModuleCore):
         view: Optional[ProjectView] = None,
     ) -> None:
         super().__init__(module, text, project, view)
+        self._deciding: Dict[int, Saves] = {}  # `saves_deciding`, by id() of the function
 
     @cached_property
     def kinds(self) -> ObjectKinds:
@@ -78,10 +79,6 @@ class SemanticModel(ModuleCore):
         if known is None:
             known = self._deciding[id(function)] = Saves(self._core_view, self.buffers, self.callgraph.run_by(function))
         return known
-
-    @cached_property
-    def _deciding(self) -> Dict[int, Saves]:
-        return {}
 
     @cached_property
     def checkpoints(self) -> Checkpoints:

@@ -214,45 +214,26 @@ class CallGraph:
     def reaches(self, seeds: Set[int]) -> Set[int]:
         """The ids of the functions that run one of ``seeds`` (function ids), directly or through
         calls of same-file functions, to a fixed point (``seeds`` included)."""
-        found = set(seeds)
-        frontier = list(seeds)
+        return _fixed_point(seeds, self._edges[0])
+
+    def run_by(self, function: cst.FunctionDef) -> Set[int]:
+        """The ids of the functions that ``function`` runs, directly or through calls of same-file
+        functions, to a fixed point (``function`` included): the converse of `reaches`."""
+        return _fixed_point({id(function)}, self._edges[1])
+
+    @cached_property
+    def _edges(self) -> Tuple[Dict[int, Set[int]], Dict[int, Set[int]]]:
+        """By function id: the ids of the functions whose own calls run it, and the ids of the
+        same-file functions its own calls run."""
         callers_of: Dict[int, Set[int]] = {}
+        callees_of: Dict[int, Set[int]] = {}
         for function_id, calls in self._callers.items():
             for call in calls:
                 owner = self._tree.enclosing_function(call)
                 if owner is not None:
                     callers_of.setdefault(function_id, set()).add(id(owner))
-        while frontier:
-            current = frontier.pop()
-            for caller in callers_of.get(current, ()):
-                if caller not in found:
-                    found.add(caller)
-                    frontier.append(caller)
-        return found
-
-    def run_by(self, function: cst.FunctionDef) -> Set[int]:
-        """The ids of the functions that ``function`` runs, directly or through calls of same-file
-        functions, to a fixed point (``function`` included): the converse of `reaches`."""
-        callees = self._callees
-        found = {id(function)}
-        frontier = [id(function)]
-        while frontier:
-            for callee in callees.get(frontier.pop(), ()):
-                if callee not in found:
-                    found.add(callee)
-                    frontier.append(callee)
-        return found
-
-    @cached_property
-    def _callees(self) -> Dict[int, Set[int]]:
-        """Function id -> the ids of the same-file functions its own calls run."""
-        table: Dict[int, Set[int]] = {}
-        for function_id, calls in self._callers.items():
-            for call in calls:
-                owner = self._tree.enclosing_function(call)
-                if owner is not None:
-                    table.setdefault(id(owner), set()).add(function_id)
-        return table
+                    callees_of.setdefault(id(owner), set()).add(function_id)
+        return callers_of, callees_of
 
     # -- arguments and returns ---------------------------------------------
     def bind(self, call: cst.Call, function: Optional[cst.FunctionDef] = None) -> Optional[BoundCall]:
@@ -305,6 +286,18 @@ class CallGraph:
                 if self._tree.enclosing(r, (cst.FunctionDef, cst.Lambda)) is function
             )
         return self._returns[key]
+
+
+def _fixed_point(seeds: Set[int], edges: Dict[int, Set[int]]) -> Set[int]:
+    """``seeds`` and every id ``edges`` lead to from them, step by step."""
+    found = set(seeds)
+    frontier = list(seeds)
+    while frontier:
+        for following in edges.get(frontier.pop(), ()):
+            if following not in found:
+                found.add(following)
+                frontier.append(following)
+    return found
 
 
 def _decorator_names(function: cst.FunctionDef) -> Set[str]:
