@@ -29,6 +29,14 @@ def lint_project(tmp_path, modules: Dict[str, str], target: str, select: Tuple[s
     return [(d.span.line, d.code) for d in report.diagnostics]
 
 
+def indexed(tmp_path, modules: Dict[str, str]) -> Tuple[ProjectIndex, object]:  # type: ignore[no-untyped-def]
+    """``modules`` written as they are, an index of them without a disk cache, and `train.py`'s view."""
+    for name, source in modules.items():
+        (tmp_path / name).write_text(source)
+    index = ProjectIndex(build_settings({}, root=str(tmp_path)).project, None)
+    return index, index.view(str(tmp_path / "train.py"))
+
+
 TRAIN_SAVES_THROUGH_UTILS = """
     import torch
     import torch.distributed as dist
@@ -168,10 +176,7 @@ def test_a_summary_computes_only_the_facts_read(tmp_path) -> None:
         ),
         "losses.py": "import torch.nn as nn\n\n\ndef focal(x):\n    return nn.Linear(2, 2)\n",
     }
-    for name, source in modules.items():
-        (tmp_path / name).write_text(source)
-    index = ProjectIndex(build_settings({}, root=str(tmp_path)).project, None)
-    view = index.view(str(tmp_path / "train.py"))
+    index, view = indexed(tmp_path, modules)
     assert view.resolve("models.Net").kind == "model"
     assert index.parsed == 1  # models.py; not losses.py
     assert view.resolve("models.loss_of").returns_kind == "model"  # read now: losses.py is parsed for it
@@ -192,10 +197,7 @@ def test_whether_a_function_saves_is_told_by_the_calls_it_runs_only(tmp_path, ca
         ),
         "writers.py": "import torch\n\n\ndef write(obj, path):\n    torch.save(obj, path)\n",
     }
-    for name, source in modules.items():
-        (tmp_path / name).write_text(source)
-    index = ProjectIndex(build_settings({}, root=str(tmp_path)).project, None)
-    view = index.view(str(tmp_path / "train.py"))
+    index, view = indexed(tmp_path, modules)
     assert view.resolve("utils.save_state").saves_object == "obj"
     assert index.parsed == (1 if caller == "other" else 2)  # utils.py (and writers.py when it runs `other`)
     assert (5, "CKPT101") in lint_project(tmp_path, modules, "train.py")
@@ -208,10 +210,7 @@ def test_a_fact_read_later_counts_for_the_cached_result(tmp_path) -> None:
         "models.py": "import torch.nn as nn\nfrom losses import focal\n\n\ndef build():\n    return focal()\n",
         "losses.py": "import torch.nn as nn\n\n\ndef focal():\n    return nn.Linear(2, 2)\n",
     }
-    for name, source in modules.items():
-        (tmp_path / name).write_text(source)
-    index = ProjectIndex(build_settings({}, root=str(tmp_path)).project, None)
-    view = index.view(str(tmp_path / "train.py"))
+    index, view = indexed(tmp_path, modules)
     build = view.resolve("models.build")
     assert sorted(os.path.basename(p) for p in view.reads if not p.endswith(os.sep)) == ["models.py"]
     assert build.returns_kind == "model"
