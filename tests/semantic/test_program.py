@@ -203,6 +203,24 @@ def test_whether_a_function_saves_is_told_by_the_calls_it_runs_only(tmp_path, ca
     assert (5, "CKPT101") in lint_project(tmp_path, modules, "train.py")
 
 
+@pytest.mark.parametrize("inside", [True, False])
+def test_whether_a_function_requests_determinism_is_told_by_the_calls_inside_it_only(tmp_path, inside: bool) -> None:
+    """Whether `utils.setup` requests determinism is read off its own code: `flags.py`, called only
+    by `other`, is not parsed to tell, unless `setup` calls it itself (and then its request counts)."""
+    modules = {
+        "train.py": "import torch\nfrom utils import setup\n\nsetup()\ntorch.backends.cudnn.benchmark = True\n",
+        "utils.py": (
+            "import torch\nfrom flags import strict\n\n\ndef other():\n    strict()\n\n\n"
+            "def setup():\n    " + ("strict()" if inside else "torch.use_deterministic_algorithms(True)") + "\n"
+        ),
+        "flags.py": "import torch\n\n\ndef strict():\n    torch.use_deterministic_algorithms(True)\n",
+    }
+    index, view = indexed(tmp_path, modules)
+    assert view.resolve("utils.setup").requests_determinism
+    assert index.parsed == (2 if inside else 1)  # utils.py (and flags.py when `setup` calls `strict`)
+    assert "CKPT403" not in {code for _, code in lint_project(tmp_path, modules, "train.py")}
+
+
 def test_a_fact_read_later_counts_for_the_cached_result(tmp_path) -> None:
     """What a file's lint read is known once its facts are computed: a fact computed after the
     summary was first read still makes the module it read part of the file's result."""

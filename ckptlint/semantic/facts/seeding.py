@@ -264,13 +264,23 @@ class Seeding:
         return bool(self._determinism_requests)
 
     def requests_determinism_in(self, function: cst.FunctionDef) -> bool:
-        """``function`` requests determinism itself (for the summary other modules read)."""
-        return any(self._core.tree.contains(function, request) for request in self._determinism_requests)
+        """``function`` requests determinism itself (for the summary other modules read). Of other
+        modules' functions, only those called inside ``function`` are asked: a summary asking
+        about one function does not summarise what the rest of its module calls."""
+        if "_determinism_requests" in self.__dict__:  # computed for the whole module: the same answer
+            requests = self._determinism_requests
+        else:
+            requests = self._requests(self._core.tree.nodes_within(function, cst.Call))
+        return any(self._core.tree.contains(function, request) for request in requests)
 
     @cached_property
     def _determinism_requests(self) -> List[cst.CSTNode]:
         """The statements and calls that request determinism (see `requests_determinism`), and calls
         of other project modules' functions that do (`init_seeds(seed, deterministic=True)`)."""
+        return self._requests(self._core.tree.nodes(cst.Call))
+
+    def _requests(self, calls: List[cst.Call]) -> List[cst.CSTNode]:
+        """`_determinism_requests`, of other modules' functions asking only those that ``calls`` run."""
         found: List[cst.CSTNode] = [
             a.statement for a in self.flag_assignments if a.flag == catalog.CUDNN_DETERMINISTIC and not a.literal_false
         ]
@@ -285,7 +295,7 @@ class Seeding:
                 for arg in site.node.args
             ) or len(positional) >= 2 and not _is_false(positional[1].value):
                 found.append(site.node)
-        for call in self._core.tree.nodes(cst.Call):
+        for call in calls:
             external = self._core.external_function_involving(call, DETERMINISM_WORDS)
             if external is not None and external.requests_determinism:
                 found.append(call)
