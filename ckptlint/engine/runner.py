@@ -138,7 +138,11 @@ def lint_text(
     with _tree_out_of_collection() if len(text) >= FREEZE_FROM_CHARACTERS else contextlib.nullcontext():
         if model is None:
             model = SemanticModel(parsed, text, project, view)
-        return _analyse(model, text, path, rules, runnable, project, options)
+        try:
+            return _analyse(model, text, path, rules, runnable, project, options)
+        finally:
+            if options.fixes:  # built: no finding keeps a fix to build from the model later
+                model.close()
 
 
 def _analyse(
@@ -225,6 +229,9 @@ def _run_rule(
             )
         )
         return
+    finally:
+        if options.fixes:  # built: a report's builder keeps the context, a cycle through the model
+            ctx.reports.clear()
     outcome.diagnostics.extend(diagnostics)
 
 

@@ -17,8 +17,9 @@ between facts are visible here and nowhere else:
 
 from __future__ import annotations
 
+import functools
 from functools import cached_property
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import libcst as cst
 
@@ -52,6 +53,7 @@ class SemanticModel(ModuleCore):
     ) -> None:
         super().__init__(module, text, project, view)
         self._deciding: Dict[int, Saves] = {}  # `saves_deciding`, by id() of the function
+        self._holders = 1  # who will `close` it: whoever built it, and each lint it was lent to
 
     @cached_property
     def kinds(self) -> ObjectKinds:
@@ -128,7 +130,33 @@ class SemanticModel(ModuleCore):
     def fsdp_policy(self) -> FsdpPolicy:
         return FsdpPolicy.build(self._core_view)
 
+    def lend(self) -> "SemanticModel":
+        """The model, for one more holder (the lint of a module whose summary built it); each
+        holder closes it once."""
+        self._holders += 1
+        return self
+
+    def close(self) -> None:
+        """A holder is done with the model; the last one lets the facts go. Each fact keeps the
+        model it reads and the model keeps each fact: a reference cycle that holds the syntax tree
+        until Python's cycle collector walks it, which costs most of a run's time once the run
+        holds the project's outlines and summaries. Dropped here, the tree is freed at once. A fact
+        read afterwards is computed again, as new objects: a holder that keeps any fact's objects
+        (a finding's fix still to build) must not close the model."""
+        self._holders -= 1
+        if self._holders > 0:
+            return
+        for name in _cached_names(type(self)):
+            self.__dict__.pop(name, None)
+        self._deciding.clear()
+
     @property
     def _core_view(self) -> ModuleCore:
         """The core that facts receive: this object, typed (and checked by a test) as the core only."""
         return self
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_names(model_class: type) -> Tuple[str, ...]:
+    """The model's attributes computed on first use (facts, and the core's own)."""
+    return tuple(name for klass in model_class.__mro__ for name, value in vars(klass).items() if isinstance(value, cached_property))

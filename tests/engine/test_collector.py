@@ -1,14 +1,22 @@
-"""A large file is analysed with its tree out of the cycle collector's sight, and only then."""
+"""Python's cycle collector and the lints: a large file is analysed with its tree out of the
+collector's sight, and only then; a run leaves no cyclic garbage for it (each model's last holder
+closes it), so a run starts the collector less often."""
 
 from __future__ import annotations
 
 import gc
+import os
 
 import pytest
 
+from support import FIXTURES, settings
+
+from ckptlint.api import lint_paths
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.engine import runner
+from ckptlint.engine.session import collection
 from ckptlint.rules.registry import RULES
+from ckptlint.semantic.model import SemanticModel
 
 SCRIPT = "import torch\nimport torch.nn as nn\n\nmodel = nn.Linear(2, 2)\ntorch.save(model, \"model.pt\")\n"
 
@@ -38,3 +46,90 @@ def test_a_lint_inside_a_lint_does_not_thaw_the_outer_one(monkeypatch) -> None:
             pass
         states.append(gc.get_freeze_count() > 0)
     assert states == [True] and gc.get_freeze_count() == 0
+
+
+HELPERS = """
+import torch
+
+
+def save_checkpoint(model, path):
+    torch.save(model, path)
+
+
+def build_model():
+    return torch.nn.Linear(2, 2)
+"""
+TRAIN = """
+import torch
+from utils import build_model, save_checkpoint
+
+model = build_model()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(3):
+    for batch in range(10):
+        optimizer.step()
+    save_checkpoint(model, f"ckpt_{epoch}.pt")
+"""
+
+
+@pytest.fixture
+def cyclic_garbage():
+    """What the collector would free, by type name, once the test is done: collection is off
+    during the test, and the objects are saved instead of freed (`gc.DEBUG_SAVEALL`)."""
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    found = {}
+
+    def collect() -> dict:
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            gc.collect()
+            for obj in gc.garbage:
+                name = type(obj).__qualname__
+                found[name] = found.get(name, 0) + 1
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+        return found
+
+    yield collect
+    if enabled:
+        gc.enable()
+
+
+def test_a_run_leaves_no_syntax_tree_to_the_cycle_collector(tmp_path, cyclic_garbage) -> None:
+    (tmp_path / "utils.py").write_text(HELPERS)
+    (tmp_path / "train.py").write_text(TRAIN)
+    bad = [os.path.join(FIXTURES, "bad", name) for name in sorted(os.listdir(os.path.join(FIXTURES, "bad")))]
+    report = lint_paths([str(tmp_path / "train.py"), *bad], settings(root=str(tmp_path)))
+    train = next(file for file in report.files if file.path.endswith("train.py"))
+    assert "CKPT101" in {d.code for d in train.diagnostics}  # the helper's save, through its summary
+    assert len([file for file in report.files if file.diagnostics]) == 1 + len(bad)
+    garbage = cyclic_garbage()
+    assert garbage.get("SemanticModel", 0) == 0
+    assert garbage.get("Module", 0) == 0  # libcst's: a whole tree freed by reference counting
+    assert garbage.get("Name", 0) == 0  # nor part of one (a loop's nodes, a fix's context)
+
+
+def test_a_model_lent_to_a_lint_keeps_its_facts_until_its_last_holder_closes_it() -> None:
+    import libcst as cst
+
+    model = SemanticModel(cst.parse_module(TRAIN), TRAIN)
+    saves = model.saves
+    assert model.lend() is model
+    model.close()  # the summary's source lets it go while the file's lint still reads it
+    assert model.saves is saves
+    model.close()  # the lint is done
+    assert "saves" not in model.__dict__ and "kinds" not in model.__dict__
+    assert model.saves is not saves and len(model.saves.sites) == len(saves.sites)  # computed again
+
+
+def test_a_run_starts_the_collector_less_often_and_gives_the_thresholds_back(tmp_path) -> None:
+    (tmp_path / "train.py").write_text(TRAIN)
+    before = gc.get_threshold()
+    seen = []
+    with collection.run_collection():
+        seen.append(gc.get_threshold())
+    assert seen == [(max(before[0], collection.ALLOCATIONS), *before[1:])]
+    assert gc.get_threshold() == before

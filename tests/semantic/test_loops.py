@@ -37,7 +37,7 @@ def test_epoch_and_batch_loops() -> None:
     variables = [(loop.variable, loops.is_epoch_loop(loop), loop.runs_step) for loop in loops.all]
     assert variables == [("epoch", True, True), (None, False, True), ("name", False, False), ("x", False, False)]
     (epoch_loop,) = loops.epoch_loops
-    assert [b.node for b in epoch_loop.descendants() if loops.is_batch_loop(b)] == [loops.all[1].node]
+    assert [b.node for b in loops.descendants(epoch_loop) if loops.is_batch_loop(b)] == [loops.all[1].node]
     assert loops.is_batch_loop(loops.all[3])  # iterates a loader, no step: an evaluation loop is a batch loop too
 
 

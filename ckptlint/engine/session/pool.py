@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequ
 
 from ckptlint.config.settings import Settings
 from ckptlint.engine.discovery import discover
+from ckptlint.engine.session.collection import run_collection
 from ckptlint.engine.session.process import keep_no_models, lint_next, process_guarded, start_run
 from ckptlint.engine.session.report import FileReport, FixMode, RunReport
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from ckptlint.config.hierarchy import Configurations
 
 
+@run_collection()
 def lint_paths(
     paths: Sequence[str],
     settings: Settings,
@@ -57,6 +59,7 @@ def lint_paths(
     ``settings``. With ``jobs`` > 1 the files are spread over worker
     processes; reports come back in discovery order, so the output never
     depends on ``jobs``. ``progress(done, total)`` is called after each file.
+    Python's cycle collector runs as a run wants it (`session.collection`).
     """
     files = [path for path in discover(paths, settings) if path != "-"]
     per_file = {path: configurations.for_path(path) for path in files} if configurations is not None else {}

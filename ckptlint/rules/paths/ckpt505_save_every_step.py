@@ -94,7 +94,7 @@ class SaveEveryStep(Rule):
     def check_save(self, save: SaveSite, ctx: Context) -> None:
         loops = ctx.model.loops
         loop = loops.innermost_step_loop(save.call)
-        if loop is None or any(inner.runs_step for inner in loop.descendants()):
+        if loop is None or any(inner.runs_step for inner in loops.descendants(loop)):
             return  # the step runs in a nested loop: this one is an epoch loop, not the batch loop
         if loops.runs_every_iteration(save.call, loop.node):
             ctx.report(save.call)

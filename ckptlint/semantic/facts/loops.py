@@ -25,7 +25,7 @@ only `for` loops).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
@@ -51,7 +51,6 @@ class Loop:
     parent: Optional["Loop"]  # the enclosing `for` in the same function
     runs_step: bool = False  # the body calls `.backward()` or an optimizer `.step()`
     saves_variable_as_epoch: bool = False
-    children: List["Loop"] = field(default_factory=list)
 
     @property
     def range_args(self) -> Optional[Tuple[cst.BaseExpression, ...]]:
@@ -62,12 +61,14 @@ class Loop:
                 return tuple(arg.value for arg in it.args)
         return None
 
-    def descendants(self) -> List["Loop"]:
-        found: List[Loop] = []
-        for child in self.children:
-            found.append(child)
-            found.extend(child.descendants())
-        return found
+
+def _nested_in(inner: Loop, outer: Loop) -> bool:
+    parent = inner.parent
+    while parent is not None:
+        if parent is outer:
+            return True
+        parent = parent.parent
+    return False
 
 
 class Loops:
@@ -75,6 +76,11 @@ class Loops:
         self._core = core
         self.all: Tuple[Loop, ...] = tuple(self._collect())
         self._by_node: Dict[int, Loop] = {id(loop.node): loop for loop in self.all}
+
+    def descendants(self, loop: Loop) -> List[Loop]:
+        """The loops nested in ``loop`` (in its function), in source order. Found from each loop's
+        `parent`: a loop keeps no list of its children, which would make a reference cycle."""
+        return [inner for inner in self.all if _nested_in(inner, loop)]
 
     def _collect(self) -> List[Loop]:
         """Every `for` statement as a `Loop`, nested in the enclosing `for` of the same function."""
@@ -87,8 +93,6 @@ class Loops:
             parent = by_node.get(id(outer)) if outer is not None else None
             variable = node.target.value if isinstance(node.target, cst.Name) else None
             loop = Loop(node, variable, node.iter, function, parent)
-            if parent is not None:
-                parent.children.append(loop)
             by_node[id(node)] = loop
             loops.append(loop)
         for call in tree.nodes(cst.Call):

@@ -241,7 +241,7 @@ class ProjectIndex:
         kept = self._kept.pop(path, None)
         if kept is None or kept[0] != text or project != self.project:
             return None
-        return kept[1]
+        return kept[1].lend()  # the summary's source holds it too
 
     def waiting(self) -> List[str]:
         """The run's files whose models are kept, waiting for their lints."""

@@ -83,7 +83,10 @@ class Source:
         return self._model is not None
 
     def release(self) -> None:
-        """Let the model go; a fact still to compute parses the module again."""
+        """Let the model go (closed: its syntax tree is freed now, not by the cycle collector, unless
+        the module's own lint holds it too); a fact still to compute parses the module again."""
+        if self._model is not None:
+            self._model.close()
         self._model = None
 
     def compute(self, memo: Memo, key: str, fact: Callable[[SemanticModel], T], unknown: T) -> T:
