@@ -221,6 +221,41 @@ def test_whether_a_function_requests_determinism_is_told_by_the_calls_inside_it_
     assert "CKPT403" not in {code for _, code in lint_project(tmp_path, modules, "train.py")}
 
 
+def test_a_model_let_go_while_a_fact_of_it_is_computed_is_closed_only_after(tmp_path, monkeypatch) -> None:
+    """Reading `a.save_a`'s save facts reads `b`'s, then `c`'s: with room for one model, `a`'s is
+    let go while its fact is still being computed. It is closed (its facts dropped) only once
+    that computation ends, never under it."""
+    import sys
+
+    from ckptlint.semantic.model import SemanticModel
+    from ckptlint.semantic.program import index as index_module
+
+    monkeypatch.setattr(index_module, "_HELD_MODELS", 1)
+    closed: List[Tuple[str, bool]] = []
+    close = SemanticModel.close
+
+    def watched(model: SemanticModel) -> None:
+        frame, computing = sys._getframe(1), False
+        while frame is not None:  # a `Source.compute` of this model whose fact is still running
+            source = frame.f_locals.get("self")
+            computing |= frame.f_code.co_qualname == "Source.compute" and frame.f_locals.get("model") is model and getattr(source, "_computing", True)
+            frame = frame.f_back
+        closed.append((model.text.split("\n")[0], computing))
+        close(model)
+
+    monkeypatch.setattr(SemanticModel, "close", watched)
+    modules = {
+        "train.py": "import torch\nfrom a import save_a\n\nnet = torch.nn.Linear(2, 2)\nsave_a(net, '/ckpt/net.pt')\n",
+        "a.py": "# a\nfrom b import save_b\n\n\ndef save_a(obj, path):\n    save_b(obj, path)\n",
+        "b.py": "# b\nfrom c import save_c\n\n\ndef save_b(obj, path):\n    save_c(obj, path)\n",
+        "c.py": "# c\nimport torch\n\n\ndef save_c(obj, path):\n    torch.save(obj, path)\n",
+    }
+    index, view = indexed(tmp_path, modules)
+    assert view.resolve("a.save_a").saves_object == "obj"
+    assert ("# a", False) in closed and ("# b", False) in closed  # let go (room for one), closed after
+    assert not any(computing for _, computing in closed)
+
+
 def test_a_fact_read_later_counts_for_the_cached_result(tmp_path) -> None:
     """What a file's lint read is known once its facts are computed: a fact computed after the
     summary was first read still makes the module it read part of the file's result."""

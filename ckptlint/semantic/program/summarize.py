@@ -48,7 +48,7 @@ class Source:
     """One module's model (built when first needed, and let go to save memory) and the guard that
     keeps a computation from reading the module it computes."""
 
-    __slots__ = ("_build", "_model", "_guard", "_used", "grown")
+    __slots__ = ("_build", "_model", "_guard", "_used", "_computing", "grown")
 
     def __init__(
         self,
@@ -61,6 +61,7 @@ class Source:
         index lets the least recently used models go)."""
         self._build = build
         self._model = model
+        self._computing = False  # a fact of the model is being computed: `release` leaves it open
         self._guard = guard
         self._used = used
         self.grown = False  # facts were computed since the disk cache was last written
@@ -83,9 +84,11 @@ class Source:
         return self._model is not None
 
     def release(self) -> None:
-        """Let the model go (closed: its syntax tree is freed now, not by the cycle collector, unless
-        the module's own lint holds it too); a fact still to compute parses the module again."""
-        if self._model is not None:
+        """Let the model go; a fact still to compute parses the module again. The model is closed
+        (its syntax tree freed now, not by the cycle collector; a lint it was lent to holds it
+        until that lint ends), or, when a fact of it is being computed (reading other modules'
+        summaries, which let the least recently read models go), once that computation ends."""
+        if self._model is not None and not self._computing:
             self._model.close()
         self._model = None
 
@@ -100,10 +103,15 @@ class Source:
             model = self.model
             if model is None:
                 return unknown
+            self._computing = True  # the guard makes it the only computation of this module
             try:
                 value = fact(model)
             except Exception:  # a fact that cannot be computed is unknown, never an error of the file asking
                 value = unknown
+            finally:
+                self._computing = False
+                if self._model is not model:  # let go meanwhile: closed now that nothing reads it
+                    model.close()
         memo[key] = value
         self.grown = True
         return value
