@@ -125,8 +125,7 @@ def test_a_model_lent_to_a_lint_keeps_its_facts_until_its_last_holder_closes_it(
     assert model.saves is not saves and len(model.saves.sites) == len(saves.sites)  # computed again
 
 
-def test_a_run_starts_the_collector_less_often_and_gives_the_thresholds_back(tmp_path) -> None:
-    (tmp_path / "train.py").write_text(TRAIN)
+def test_a_run_starts_the_collector_less_often_and_gives_the_thresholds_back() -> None:
     before = gc.get_threshold()
     seen = []
     with collection.run_collection():
