@@ -107,3 +107,26 @@ def test_tilde_means_a_home_only_when_it_names_one() -> None:
         """
     )
     assert [v.home_rooted for v in values] == [True, True, False]
+
+
+def test_the_overwrite_check_binds_each_call_once_whatever_the_number_of_saves(monkeypatch) -> None:
+    """CKPT109 asks each save whether a load of the same path sits in the other branch of an `if`
+    around it. The loads are grouped by path once per module, and a call's arguments are bound once
+    (each save used to bind every load of the module again: quadratic in a file of many saves)."""
+    from ckptlint.semantic.core import calls
+
+    bound = []
+    original = calls.bind
+    monkeypatch.setattr(calls, "bind", lambda call, signature: bound.append(call) or original(call, signature))
+    blocks = "".join(
+        f"def step_{i}(model, path):\n"
+        "    for epoch in range(3):\n"
+        f"        state = torch.load('in_{i}.pt')\n"
+        f"        torch.save(model.state_dict(), 'out_{i}.pt')\n"
+        for i in range(30)
+    )
+    model = model_of("import torch\n" + blocks)
+    overwriting = [site for site in model.saves.path_sites if model.paths.overwrites(site)]
+    assert len(overwriting) == 30
+    loads = [call for call in bound if call.func.attr.value == "load"]
+    assert len(loads) == len({id(call) for call in loads}) == 30

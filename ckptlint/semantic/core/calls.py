@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Dict, Optional
 
 import libcst as cst
@@ -62,8 +63,11 @@ class CallSite:
     def signature(self) -> Signature:
         return SIGNATURES.get(self.qualname, Signature(positional=()))
 
-    @property
+    @cached_property
     def arguments(self) -> BoundArguments:
+        # Bound once: rules and facts ask a call for its arguments many times (each save against
+        # each load of the module, for one). `cached_property` writes the instance's dict, which
+        # a frozen dataclass allows.
         return bind(self.node, self.signature)
 
     def arg(self, parameter: str) -> Optional[cst.Arg]:

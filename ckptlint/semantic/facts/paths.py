@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import FrozenSet, List, Optional, Set
+from typing import Dict, FrozenSet, List, Optional, Set
 
 import libcst as cst
 
@@ -284,8 +284,8 @@ class PathFacts:
         what the function computes, rebuilt whenever it is not read, not a checkpoint of a run."""
         core = self._core
         written = save.inner_path if save.helper is not None and save.inner_path is not None else path
-        tree, text = core.tree, core.code(written)
-        loads = [site.node for site in core.calls_to(TORCH_LOAD) if _same_path(core, site.arg("f"), text)]
+        tree = core.tree
+        loads = self._loads_by_path.get(core.code(written), ())
         child: cst.CSTNode = save.torch_save
         for current in tree.ancestors(save.torch_save):
             if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.Module)):
@@ -296,6 +296,17 @@ class PathFacts:
                     return True
             child = current
         return False
+
+    @cached_property
+    def _loads_by_path(self) -> Dict[str, List[cst.Call]]:
+        """Each `torch.load` of the module, by the code of the path it reads."""
+        core = self._core
+        found: Dict[str, List[cst.Call]] = {}
+        for site in core.calls_to(TORCH_LOAD):
+            argument = site.arg("f")
+            if argument is not None and not argument.star:
+                found.setdefault(core.code(argument.value), []).append(site.node)
+        return found
 
     def _renamed_after(self, torch_save: cst.Call) -> bool:
         """A write to a temporary name that the same function renames into place."""
@@ -355,10 +366,6 @@ def _directory_of(text: str, whole: bool) -> bool:
     if cut <= 0:
         return False
     return stripped[:cut].strip("./\\") != "" if whole else True
-
-
-def _same_path(core: ModuleCore, argument: Optional[cst.Arg], text: str) -> bool:
-    return argument is not None and not argument.star and core.code(argument.value) == text
 
 
 def _read_names(tree: Tree, expr: cst.CSTNode) -> FrozenSet[str]:
