@@ -87,6 +87,33 @@ def test_binding_inside_the_branch_of_the_use_counts() -> None:
     ) == [MODEL]
 
 
+def test_the_binding_state_of_a_name_at_a_use_is_worked_out_once(monkeypatch) -> None:
+    """The checkpoint facts ask, for every local at each save, whether some path leaves it unbound
+    and then which binding reaches the save: the walk through the function is made once."""
+    from ckptlint.semantic.core.bindings import Bindings
+
+    walks = []
+    original = Bindings._state_at
+    monkeypatch.setattr(Bindings, "_state_at", lambda self, name, at: walks.append((name, id(at))) or original(self, name, at))
+    model = build(
+        """
+        import torch
+        from torch import nn
+        def main(flag):
+            model = nn.Linear(2, 2)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+            if flag:
+                model = torch.compile(model)
+            torch.save({"model": model.state_dict()}, "a.pt")
+        """
+    )
+    save = model.saves.sites[0]
+    assert [obj.text for obj in model.checkpoints.missing(save, Kind.OPTIMIZER)] == ["optimizer"]
+    assert model.bindings.maybe_unbound("optimizer", save.call) is False
+    assert model.bindings.reaching("optimizer", save.call) is not None
+    assert walks and len(walks) == len(set(walks))
+
+
 def test_assignment_later_in_a_loop_makes_the_use_ambiguous() -> None:
     assert saved_kinds(
         """

@@ -78,6 +78,9 @@ class Bindings:
         self._orders: Dict[Tuple[int, str], List[int]] = {}  # sorted orders of a scope's own binding nodes
         self._in_block: Dict[Tuple[int, int, str], List[int]] = {}
         self._module_states: Dict[str, List[Tuple[int, State]]] = {}
+        # (name, id(use)) -> the state there: facts ask the same use twice or more (whether a path
+        # leaves the name unbound, then which binding reaches), once per save for every local.
+        self._states: Dict[Tuple[str, int], State] = {}
         self._globals: Dict[str, State] = {}
         self._attributes: Dict[int, Dict[str, List[Binding]]] = {}
 
@@ -173,6 +176,12 @@ class Bindings:
         return state is None or isinstance(state, _Merged) and state.maybe_unbound
 
     def _state(self, name: str, at: cst.CSTNode) -> State:
+        key = (name, id(at))
+        if key not in self._states:
+            self._states[key] = self._state_at(name, at)
+        return self._states[key]
+
+    def _state_at(self, name: str, at: cst.CSTNode) -> State:
         function = self.enclosing_function(at)
         while function is not None and name not in self.local_names(function):
             at, function = function, self.enclosing_function(function)
