@@ -47,6 +47,17 @@ class LintOutcome:
     errors: List[FileError] = field(default_factory=list)
     parsed: bool = True
     view: "Optional[FileView]" = None  # how the lint saw the project: `view.reads` are the modules it read
+    # The model the findings' fixes are built from, while they may still be (`close`).
+    _model: "Optional[SemanticModel]" = field(default=None, repr=False, compare=False)
+
+    def close(self) -> None:
+        """No fix of these findings will be built any more (a language server's older version of
+        a document): the model lets its facts go (`SemanticModel.close`), and what the lint built
+        is freed as soon as the findings are, by reference counting, not by the cycle collector.
+        Idempotent; nothing to do when the fixes were built during the lint."""
+        model, self._model = self._model, None
+        if model is not None:
+            model.close()
 
 
 def parse(text: str, path: str) -> "cst.Module | FileError":
@@ -139,10 +150,15 @@ def lint_text(
         if model is None:
             model = SemanticModel(parsed, text, project, view)
         try:
-            return _analyse(model, text, path, rules, runnable, project, options)
-        finally:
-            if options.fixes:  # built: no finding keeps a fix to build from the model later
-                model.close()
+            outcome = _analyse(model, text, path, rules, runnable, project, options)
+        except BaseException:  # superseded (`Cancelled`): nobody reads these findings
+            model.close()
+            raise
+        if options.fixes:  # built: no finding keeps a fix to build from the model later
+            model.close()
+        else:
+            outcome._model = model  # the caller closes it once the fixes are no longer wanted
+        return outcome
 
 
 def _analyse(
@@ -230,8 +246,9 @@ def _run_rule(
         )
         return
     finally:
-        if options.fixes:  # built: a report's builder keeps the context, a cycle through the model
-            ctx.reports.clear()
+        # A report's fix builder keeps the context: without the reports, the context keeps no cycle
+        # through the model (a finding whose fix is built later holds its report itself).
+        ctx.reports.clear()
     outcome.diagnostics.extend(diagnostics)
 
 

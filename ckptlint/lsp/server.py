@@ -39,7 +39,7 @@ import logging
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -90,6 +90,8 @@ class Linted:
     diagnostics: List[Diagnostic]
     view: "Optional[FileView]" = None  # how the lint saw the project (`view.reads`: the modules it read)
     _writer: Optional[NoqaWriter] = field(default=None, repr=False)
+    # Lets the lint's model go once no fix of these findings will be built (`LintOutcome.close`).
+    close: Callable[[], None] = field(default=lambda: None, repr=False, compare=False)
 
     def noqa_writer(self) -> NoqaWriter:
         """Where the text's lines can take a `# noqa` (it tokenizes the whole text: once per version,
@@ -179,7 +181,7 @@ class CkptlintServer(LanguageServer):
             store_grown()  # the facts of other modules this lint computed, for the next start
             let_models_go()  # the next lint of this document reads the same facts, computed now
         problem = "; ".join(error.render() for error in outcome.errors) or None
-        return Linted(version, text, path, outcome.diagnostics, outcome.view), problem
+        return Linted(version, text, path, outcome.diagnostics, outcome.view, close=outcome.close), problem
 
     def schedule(self, uri: str, delay: float) -> Job:
         """Lint ``uri`` after ``delay`` seconds, superseding the lint scheduled or running for it
@@ -221,10 +223,11 @@ class CkptlintServer(LanguageServer):
         self.index.linted(path, linted.view)
         current = self.workspace.text_documents.get(uri)
         if job.stop.is_set() or current is None or current.version != version:
+            linted.close()
             return  # closed, or edited while we linted: a newer lint is on its way
         if problem:
             self.window_log_message(types.LogMessageParams(type=types.MessageType.Log, message=f"{uri}: {problem}"))
-        self.results[uri] = linted
+        self._keep(uri, linted)
         self.publish(uri, linted)
         if missing:
             self.scheduler.schedule(f"index:{uri}", 0, lambda job: self._summarise(job, uri, settings, missing))
@@ -285,10 +288,21 @@ class CkptlintServer(LanguageServer):
             )
         )
 
+    def _keep(self, uri: str, linted: Linted) -> None:
+        """``linted`` is the document's result now. Code actions read only the current result, so
+        no fix of the one it replaces will be built: that lint's model is closed, and what it built
+        is freed with it (by reference counting: no collection has to find it)."""
+        replaced = self.results.get(uri)
+        self.results[uri] = linted
+        if replaced is not None and replaced is not linted:
+            replaced.close()
+
     def clear(self, uri: str) -> None:
         self.scheduler.supersede(uri)
         self.scheduler.supersede(f"index:{uri}")
-        self.results.pop(uri, None)
+        replaced = self.results.pop(uri, None)
+        if replaced is not None:
+            replaced.close()
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     async def current(self, uri: str) -> Optional[Linted]:

@@ -132,3 +132,58 @@ def test_a_run_starts_the_collector_less_often_and_gives_the_thresholds_back() -
         seen.append(gc.get_threshold())
     assert seen == [(max(before[0], collection.ALLOCATIONS), *before[1:])]
     assert gc.get_threshold() == before
+
+
+SAVING = HELPERS + """
+
+model = build_model()
+for epoch in range(3):
+    torch.save(model, "last.pt")
+"""
+
+
+def test_a_lint_whose_fixes_are_built_later_is_freed_once_closed(cyclic_garbage) -> None:
+    """A language server keeps the findings of a document's current version, their fixes still to
+    build; once a newer version has its result, the older lint is closed (`LintOutcome.close`) and
+    its model freed by reference counting at once (the collector is off here), its fixes never
+    built. Unclosed, the model waits for the collector."""
+    import weakref
+
+    from ckptlint.config.loader import build_settings
+    from ckptlint.engine.analysis import lint_source
+    from ckptlint.engine.options import LintOptions
+
+    def lint():  # type: ignore[no-untyped-def]
+        return lint_source(SAVING, "train.py", build_settings({"select": ["ALL"]}, root="."), options=LintOptions(fixes=False))
+
+    outcome = lint()
+    fixable = sum(d.fix_later is not None for d in outcome.diagnostics)
+    model = weakref.ref(outcome._model)
+    outcome.close()
+    outcome.close()  # twice is once
+    del outcome
+    assert fixable and model() is None
+    unclosed = lint()
+    model = weakref.ref(unclosed._model)
+    del unclosed
+    assert model() is not None  # cyclic garbage
+    assert cyclic_garbage().get("SemanticModel", 0) == 1 and model() is None
+
+
+def test_a_superseded_lint_closes_its_model(monkeypatch) -> None:
+    from ckptlint.config.loader import build_settings
+    from ckptlint.engine.analysis import lint_source
+    from ckptlint.engine.options import Cancelled, LintOptions
+
+    closed = []
+    original = SemanticModel.close
+    monkeypatch.setattr(SemanticModel, "close", lambda self: closed.append(self) or original(self))
+    asked = []
+
+    def cancelled() -> bool:  # superseded once the model is built: between two rules
+        asked.append(1)
+        return len(asked) > 2  # before the parse, after it, then the first rule
+
+    with pytest.raises(Cancelled):
+        lint_source(SAVING, "train.py", build_settings({"select": ["ALL"]}, root="."), options=LintOptions(fixes=False, cancelled=cancelled))
+    assert len(closed) == 1

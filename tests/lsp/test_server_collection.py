@@ -118,3 +118,23 @@ def test_a_due_collection_waiting_for_a_lint_lets_the_next_edit_go_first(monkeyp
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
     assert worker.events == ["start v1", "end v1", "start v2", "end v2", "collect"]
+
+
+def test_a_result_replaced_by_a_newer_version_lets_its_model_go():
+    """Code actions read only the document's current result: the one it replaces will never
+    build a fix, so its lint's model is closed (and freed by reference counting)."""
+    from ckptlint.lsp.server import Linted
+
+    server = CkptlintServer()
+    closed: list = []
+
+    def linted(version: int) -> Linted:
+        return Linted(version, "x = 1\n", "/tmp/a.py", [], close=lambda: closed.append(version))
+
+    first, second = linted(1), linted(2)
+    server._keep("file:///tmp/a.py", first)
+    assert closed == []
+    server._keep("file:///tmp/a.py", first)  # the same result again: still wanted
+    assert closed == []
+    server._keep("file:///tmp/a.py", second)
+    assert closed == [1] and server.results["file:///tmp/a.py"] is second
