@@ -12,8 +12,12 @@ Measured, each in a fresh process (peak RSS from `wait4`):
   call index by walking node fields, not with libcst's visitors, so
   `ParentNodeProvider` is not part of the floor any more: that only makes
   the floor lower and the ratios harder);
-- ckptlint cold (no cache) with 1 job and with all cores, full rule set (best
-  of 2 each, alternating);
+- ckptlint cold (no cache) with 1 job and with all cores, full rule set, and
+  the parse floor, in `--rounds` rounds (3), the order rotated each round; a
+  ratio is the median of the rounds' ratios, each of two runs of one round
+  (the machine's speed drifts over minutes: a floor measured first and a lint
+  measured ten minutes later compare the machine's speeds as much as the
+  programs');
 - ckptlint warm (cache hit, after a run that filled the cache);
 - the same floors and ckptlint restricted to the files ckptlint fully
   analyses (those its pre-filter lets through);
@@ -26,9 +30,10 @@ Measured, each in a fresh process (peak RSS from `wait4`):
   Python loop over one, the most any process pool can gain here;
 - the real training scripts of the real-code set (`realworld/build.py`), each a
   file that needs the full analysis: the parse floor, and ckptlint cold with 1
-  job and with all cores, each source from its root as `realworld/score.py`
-  lints it (so its imports of its own modules resolve), and with 1 job with
-  the summaries of what they import already cached (no cached result);
+  job and with all cores (in rounds, as the corpus), each source from its root
+  as `realworld/score.py` lints it (so its imports of its own modules resolve),
+  and with 1 job with the summaries of what they import already cached (no
+  cached result);
 - one 532-line real training script end to end (`litgpt/pretrain.py`, in a copy of its
   project whose other modules' summaries are cached, the script edited before each run),
   median of 5: the pre-commit case.
@@ -42,6 +47,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -193,12 +199,28 @@ def parallel_ceiling(jobs: int) -> float:
     return jobs * spin(1) / spin(jobs)
 
 
-def best_of_2_alternating(measures, lines: int, files: int) -> Dict[str, Dict[str, float]]:  # type: ignore[no-untyped-def]
+def alternating(measures, rounds: int) -> Dict[str, List[Dict[str, float]]]:  # type: ignore[no-untyped-def]
+    """Every run of each of ``measures``, one per round, the order rotated from round to round: a
+    VM's speed drifts over minutes, so no measure always runs first, and a ratio pairs two runs
+    of the same round (`paired`)."""
     runs: Dict[str, List[Dict[str, float]]] = {name: [] for name in measures}
-    for _ in range(2):
-        for name, measure in measures.items():
-            runs[name].append(measure())
-    return {name: {**rate(lines, files, min(found, key=lambda r: r["seconds"])), "runs": 2} for name, found in runs.items()}
+    names = list(measures)
+    for index in range(rounds):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            runs[name].append(measures[name]())
+    return runs
+
+
+def best(runs: List[Dict[str, float]], lines: int, files: int) -> Dict[str, float]:
+    """The fastest of ``runs``, as a rate (with how many runs it is the best of)."""
+    return {**rate(lines, files, min(runs, key=lambda r: r["seconds"])), "runs": len(runs)}
+
+
+def paired(over: List[Dict[str, float]], under: List[Dict[str, float]], key: str = "wall") -> List[float]:
+    """``over[i][key] / under[i][key]`` for each round ``i``: two runs minutes apart would compare
+    the machine's speeds as much as the programs'."""
+    return [a[key] / b[key] for a, b in zip(over, under)]
 
 
 def wall_as_seconds(result: Dict[str, float]) -> Dict[str, float]:
@@ -311,6 +333,7 @@ def main() -> int:
     parser.add_argument("--out", default=os.path.join(HERE, "results", "lint.json"))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--max-lines", type=int, default=0, help="a deterministic sample of about this many lines")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the floors and cold runs whose ratios are paired")
     parser.add_argument("--only", metavar="ITEMS", help=f"only these one-file items, comma-separated: {', '.join(ONE_FILE_ITEMS)}")
     args = parser.parse_args()
     if args.only:
@@ -335,21 +358,21 @@ def main() -> int:
     skipped = [path for path in files if path not in set(analysed)]
     unrelated = min(skipped, key=lambda path: abs(count_lines([path]) - count_lines([small])))
     ckptlint([small], "--no-cache")  # writes ckptlint's bytecode, as `pip install` would have
+    per_round: Dict[str, List[float]] = {}  # each ratio of issue #19, round by round
     try:
-        results = {
-            "parse_floor": rate(lines, len(files), floor("parse", files)),
-            "metadata_floor": rate(lines, len(files), floor("metadata", files)),
-            # Best of 2, alternating: a VM's speed drifts over minutes, and the parallel
-            # speedup compares two runs made at different moments.
-            **best_of_2_alternating(
-                {
-                    "cold_1_job": lambda: ckptlint(files, "--no-cache", "--jobs", "1"),
-                    f"cold_{args.jobs}_jobs": lambda: ckptlint(files, "--no-cache", "--jobs", str(args.jobs)),
-                },
-                lines,
-                len(files),
-            ),
-        }
+        # The parse floor and both cold runs in each round: each ratio pairs runs of one round.
+        corpus_runs = alternating(
+            {
+                "parse_floor": lambda: floor("parse", files),
+                "cold_1_job": lambda: ckptlint(files, "--no-cache", "--jobs", "1"),
+                f"cold_{args.jobs}_jobs": lambda: ckptlint(files, "--no-cache", "--jobs", str(args.jobs)),
+            },
+            args.rounds,
+        )
+        per_round["cold_1_job_over_parse_floor"] = paired(corpus_runs["cold_1_job"], corpus_runs["parse_floor"])
+        per_round["parallel_speedup"] = paired(corpus_runs["cold_1_job"], corpus_runs[f"cold_{args.jobs}_jobs"])
+        results = {name: best(runs, lines, len(files)) for name, runs in corpus_runs.items()}
+        results["metadata_floor"] = rate(lines, len(files), floor("metadata", files))
         ckptlint(files, "--cache-dir", cache, "--jobs", str(args.jobs))  # fill the cache
         results["warm"] = rate(lines, len(files), ckptlint(files, "--cache-dir", cache, "--jobs", str(args.jobs)))
         # The floor over the analysed files, from the same pass's per-file times.
@@ -372,15 +395,17 @@ def main() -> int:
             scripts = [path for paths in sources.values() for path in paths]
             script_lines = count_lines(scripts)
             analysed_scripts = set(analysed_files(scripts))
-            results["scripts_parse_floor"] = rate(script_lines, len(scripts), floor_sources(sources))
-            results.update(best_of_2_alternating(
+            script_runs = alternating(
                 {
+                    "scripts_parse_floor": lambda: floor_sources(sources),
                     "scripts_cold_1_job": lambda: lint_sources(sources, "--no-cache", "--jobs", "1"),
                     f"scripts_cold_{args.jobs}_jobs": lambda: lint_sources(sources, "--no-cache", "--jobs", str(args.jobs)),
                 },
-                script_lines,
-                len(scripts),
-            ))
+                args.rounds,
+            )
+            per_round["scripts_cold_over_parse_floor"] = paired(script_runs["scripts_cold_1_job"], script_runs["scripts_parse_floor"])
+            per_round["scripts_parallel_speedup"] = paired(script_runs["scripts_cold_1_job"], script_runs[f"scripts_cold_{args.jobs}_jobs"])
+            results.update({name: best(runs, script_lines, len(scripts)) for name, runs in script_runs.items()})
             results["scripts_warm_index_1_job"] = rate(script_lines, len(scripts), warm_index_sources(sources, os.path.join(cache, "scripts")))
             print(f"real training scripts: {len(scripts)} files, {script_lines:,} lines, {len(analysed_scripts)} fully analysed")
             root = os.path.join(REALWORLD, "corpus", PRECOMMIT_SCRIPT[0])
@@ -394,20 +419,22 @@ def main() -> int:
         "results": results,
         "ratios": {
             # ckptlint's time over libcst's parse alone (issue #19's targets: <= 1.5 on the corpus,
-            # <= 3 on training scripts that all need the full analysis); wall over wall.
-            "cold_1_job_over_parse_floor": results["cold_1_job"]["wall"] / results["parse_floor"]["wall"],
+            # <= 3 on training scripts that all need the full analysis); wall over wall, the
+            # median of the rounds' ratios (`per_round`), each of two runs of one round.
+            "cold_1_job_over_parse_floor": statistics.median(per_round["cold_1_job_over_parse_floor"]),
             "analysed_cold_over_parse_floor": results["analysed_cold_1_job"]["seconds"] / results["analysed_parse_floor"]["seconds"],
             **({
-                "scripts_cold_over_parse_floor": results["scripts_cold_1_job"]["wall"] / results["scripts_parse_floor"]["wall"],
+                "scripts_cold_over_parse_floor": statistics.median(per_round["scripts_cold_over_parse_floor"]),
                 "scripts_warm_index_over_parse_floor": results["scripts_warm_index_1_job"]["wall"] / results["scripts_parse_floor"]["wall"],
-                "scripts_parallel_speedup": results["scripts_cold_1_job"]["seconds"] / results[f"scripts_cold_{args.jobs}_jobs"]["seconds"],
+                "scripts_parallel_speedup": statistics.median(per_round["scripts_parallel_speedup"]),
             } if "scripts_cold_1_job" in results else {}),
             "cold_1_job_vs_metadata_floor": results["metadata_floor"]["seconds"] / results["cold_1_job"]["seconds"],
             "analysed_cold_vs_metadata_floor": results["analysed_cold_1_job"]["seconds"] / results["analysed_metadata_floor"]["seconds"],
-            "parallel_speedup": results["cold_1_job"]["seconds"] / results[f"cold_{args.jobs}_jobs"]["seconds"],
+            "parallel_speedup": statistics.median(per_round["parallel_speedup"]),
             "warm_speedup": results["cold_1_job"]["seconds"] / results["warm"]["seconds"],
             "parallel_ceiling_of_this_machine": parallel_ceiling(args.jobs),
         },
+        "per_round": per_round,
     }
     print(f"corpus: {len(files)} files, {lines:,} lines; fully analysed by ckptlint: {len(analysed)} files, {analysed_lines:,} lines")
     print(f"{'measurement':<26}{'seconds':>9}{'lines/s':>11}{'files/s':>9}{'peak RSS MiB':>14}")
@@ -416,7 +443,9 @@ def main() -> int:
         fps = f"{result['files_per_s']:>9,.1f}" if "files_per_s" in result else f"{'':>9}"
         print(f"{name:<26}{result['seconds']:>9.2f}{lps}{fps}{result['peak_rss_mib']:>14.1f}")
     for name, value in summary["ratios"].items():
-        print(f"{name:<40}{value:>8.2f}x")
+        rounds = per_round.get(name)
+        each = f"   (rounds: {' '.join(f'{ratio:.2f}' for ratio in rounds)})" if rounds else ""
+        print(f"{name:<40}{value:>8.2f}x{each}")
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as handle:

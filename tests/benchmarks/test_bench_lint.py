@@ -1,0 +1,27 @@
+"""bench_lint's rounds: no measure always runs first, and a ratio pairs two runs of one round."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks"))
+
+import bench_lint  # noqa: E402
+
+
+def test_each_round_runs_every_measure_once_and_rotates_which_goes_first() -> None:
+    order = []
+    measures = {name: (lambda name=name: order.append(name) or {"seconds": 1.0}) for name in ("floor", "one", "two")}
+    runs = bench_lint.alternating(measures, 3)
+    assert order == ["floor", "one", "two", "one", "two", "floor", "two", "floor", "one"]
+    assert {name: len(found) for name, found in runs.items()} == {"floor": 3, "one": 3, "two": 3}
+
+
+def test_a_ratio_pairs_the_runs_of_one_round() -> None:
+    # The machine slows down between rounds: each round's ratio is the same, the best runs' is not.
+    floor = [{"wall": 10.0}, {"wall": 20.0}]
+    lint = [{"wall": 30.0}, {"wall": 60.0}]
+    assert bench_lint.paired(lint, floor) == [3.0, 3.0]
+    best = bench_lint.best([{"seconds": 30.0, "wall": 30.0}, {"seconds": 60.0, "wall": 60.0}], lines=300, files=3)
+    assert best["seconds"] == 30.0 and best["runs"] == 2 and best["lines_per_s"] == 10.0
