@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import gc
 import os
+import weakref
 
 import pytest
 
 from support import FIXTURES, settings
 
-from ckptlint.api import lint_paths
+from ckptlint.api import lint_paths, lint_source
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.engine import runner
+from ckptlint.engine.options import Cancelled, LintOptions
 from ckptlint.engine.session import collection
 from ckptlint.rules.registry import RULES
 from ckptlint.semantic.model import SemanticModel
@@ -142,28 +144,25 @@ for epoch in range(3):
 """
 
 
+
+def _lint_saving(options: LintOptions):  # type: ignore[no-untyped-def]
+    """A lint of `SAVING` whose fixes are left to build (as the language server lints)."""
+    return lint_source(SAVING, "train.py", settings({"select": ["ALL"]}), options=options)
+
+
 def test_a_lint_whose_fixes_are_built_later_is_freed_once_closed(cyclic_garbage) -> None:
     """A language server keeps the findings of a document's current version, their fixes still to
     build; once a newer version has its result, the older lint is closed (`LintOutcome.close`) and
     its model freed by reference counting at once (the collector is off here), its fixes never
     built. Unclosed, the model waits for the collector."""
-    import weakref
-
-    from ckptlint.config.loader import build_settings
-    from ckptlint.engine.analysis import lint_source
-    from ckptlint.engine.options import LintOptions
-
-    def lint():  # type: ignore[no-untyped-def]
-        return lint_source(SAVING, "train.py", build_settings({"select": ["ALL"]}, root="."), options=LintOptions(fixes=False))
-
-    outcome = lint()
+    outcome = _lint_saving(LintOptions(fixes=False))
     fixable = sum(d.fix_later is not None for d in outcome.diagnostics)
     model = weakref.ref(outcome._model)
     outcome.close()
     outcome.close()  # twice is once
     del outcome
     assert fixable and model() is None
-    unclosed = lint()
+    unclosed = _lint_saving(LintOptions(fixes=False))
     model = weakref.ref(unclosed._model)
     del unclosed
     assert model() is not None  # cyclic garbage
@@ -171,10 +170,6 @@ def test_a_lint_whose_fixes_are_built_later_is_freed_once_closed(cyclic_garbage)
 
 
 def test_a_superseded_lint_closes_its_model(monkeypatch) -> None:
-    from ckptlint.config.loader import build_settings
-    from ckptlint.engine.analysis import lint_source
-    from ckptlint.engine.options import Cancelled, LintOptions
-
     closed = []
     original = SemanticModel.close
     monkeypatch.setattr(SemanticModel, "close", lambda self: closed.append(self) or original(self))
@@ -185,5 +180,5 @@ def test_a_superseded_lint_closes_its_model(monkeypatch) -> None:
         return len(asked) > 2  # before the parse, after it, then the first rule
 
     with pytest.raises(Cancelled):
-        lint_source(SAVING, "train.py", build_settings({"select": ["ALL"]}, root="."), options=LintOptions(fixes=False, cancelled=cancelled))
+        _lint_saving(LintOptions(fixes=False, cancelled=cancelled))
     assert len(closed) == 1
