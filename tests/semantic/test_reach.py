@@ -220,3 +220,23 @@ def test_the_fields_of_an_f_string_are_code(tmp_path) -> None:
     })
     assert "save" in words
     assert code_of("x = f'{a.b(1)}' + 'c.d e'") == "x = f'{a.b(1)}' +  "
+
+
+def test_the_walk_stops_at_the_first_piece_holding_the_word_asked(tmp_path, monkeypatch) -> None:
+    from ckptlint.semantic.program import index as index_module
+
+    modules = {
+        "train.py": "from steps import setup\nsetup()\n",
+        "steps.py": "from launch import start\n\ndef setup():\n    barrier()\n    start()\n",
+        "launch.py": "import torch.distributed as dist\n\ndef start():\n    dist.init_process_group('nccl')\n",
+    }
+    _write(str(tmp_path), modules)
+    outlined = []
+    real = index_module.outline
+    monkeypatch.setattr(index_module, "outline", lambda text: outlined.append(text) or real(text))
+    train = str(tmp_path / "train.py")
+    words = ProjectIndex(build_settings({}, root=str(tmp_path)).project).view(train).words(modules["train.py"])
+    assert "barrier" in words
+    assert modules["launch.py"] not in outlined  # `setup` holds it: `start` is never looked at
+    assert "init_process_group" in words and modules["launch.py"] in outlined
+    assert "fully_shard" not in words  # a word nowhere: the whole walk

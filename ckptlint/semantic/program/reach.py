@@ -31,9 +31,9 @@ reaches, holds no `save` is no save helper, whatever else it does.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+from typing import AbstractSet, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
 
-from ckptlint.semantic.core.words import SourceWords, Words, identifier_test
+from ckptlint.semantic.core.words import Words, identifier_test
 from ckptlint.semantic.program.outline import Outline, Piece
 
 Located = Optional[Tuple[str, Tuple[str, ...]]]
@@ -45,21 +45,42 @@ Held = Tuple[str, Outline, Piece]  # a piece, with the module it is in
 
 
 class Closure:
-    """The pieces of other modules reached from a file."""
+    """The pieces of other modules reached from a file, walked only as far as the questions asked
+    of it need: the walk stops at the first piece holding the word asked (a training script's
+    rules ask a handful of words, most of them held by the first modules reached), so the modules
+    the rest of the walk would outline are not read for it. A word not held walks it all."""
 
-    __slots__ = ("pieces", "_words")
+    __slots__ = ("_pending", "_walked", "_idents")
 
-    def __init__(self, pieces: List[Piece]) -> None:
-        self.pieces = pieces
-        self._words: Optional[SourceWords] = None
+    def __init__(self, pieces: Iterable[Piece]) -> None:
+        self._pending: Optional[Iterator[Piece]] = iter(pieces)
+        self._walked: List[Piece] = []
+        self._idents: Set[str] = set()  # of the pieces walked so far, and the names they spell
+
+    @property
+    def pieces(self) -> List[Piece]:
+        """Every piece reached: the whole walk."""
+        self._walk_until(lambda idents: False)
+        return self._walked
 
     def has(self, word: str) -> bool:
-        """Whether ``word`` (a pre-filter word, `*` and `(?i)` included) occurs in the code reached:
-        asked of its identifiers, one per line, which is the same question."""
-        if self._words is None:
-            idents: Set[str] = set().union(*(piece.idents for piece in self.pieces), *(piece.spelled or () for piece in self.pieces))
-            self._words = SourceWords("\n".join(idents))
-        return word in self._words
+        """Whether ``word`` (a pre-filter word, `*` and `(?i)` included) is one of the identifiers
+        of the code reached: a piece's own, or a name its imports spell."""
+        holds = identifier_test(frozenset((word,)))
+        return holds(self._idents) or self._walk_until(holds)
+
+    def _walk_until(self, holds: Callable[[AbstractSet[str]], bool]) -> bool:
+        """Walk on to the first piece whose identifiers satisfy ``holds``; False at the walk's end."""
+        if self._pending is None:
+            return False
+        for piece in self._pending:
+            self._walked.append(piece)
+            idents = piece.idents | piece.spelled if piece.spelled else piece.idents
+            self._idents |= idents
+            if holds(idents):
+                return True
+        self._pending = None
+        return False
 
 
 class Reach:
@@ -96,7 +117,7 @@ class Reach:
     def _walk(self, path: str, names: List[Name], pieces: List[Held]) -> Closure:
         """The closure from ``names`` and ``pieces``; a name of the file ``path`` itself is not
         followed (its pieces are starts, and its text may be an editor's, not the file's)."""
-        return Closure([held[2] for held in self._pieces(path, names, pieces, set())])
+        return Closure(held[2] for held in self._pieces(path, names, pieces, set()))
 
     def _pieces(self, path: Optional[str], names: List[Name], pieces: List[Held], mentioned: Set[str]) -> Iterator[Held]:
         """Each piece reached from ``names`` and ``pieces``, once, as it is reached."""
