@@ -660,6 +660,62 @@ def test_a_cached_result_is_dropped_when_the_base_class_of_a_base_class_changes(
     assert "8:CKPT101" in codes()
 
 
+# Trains, loads (so the loads' rules run, and its result is cached) and calls a helper of another module.
+TRAIN_SETUP = (
+    "import torch\nfrom helpers import setup\n\nsetup()\n"
+    "state = torch.load('init.pt', map_location='cpu', weights_only=True)\n"
+    "model = torch.nn.Linear(2, 2)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+    "for step in range(3):\n    model(torch.ones(2)).sum().backward()\n    optimizer.step()\n"
+)
+
+
+def test_a_cached_result_is_dropped_when_a_module_reached_starts_holding_a_rules_word(tmp_path) -> None:
+    """The pre-filter left CKPT404 out of `train.py`'s lint: no code it reaches seeds. No fact of the
+    rules that ran looked at `setup` (the loads' rules read none), so only the pre-filter's walk read
+    `helpers.py`, and that counts: once `setup` seeds, the result is dropped and CKPT404 runs."""
+    codes = cached_lint(tmp_path, {"train.py": TRAIN_SETUP, "helpers.py": "def setup():\n    print('ready')\n"})
+    before = codes()
+    assert before == [] and not _linted_again(codes)  # analysed (the loads' rules ran), then cached
+    (tmp_path / "helpers.py").write_text("import torch\n\n\ndef setup():\n    torch.manual_seed(0)\n")
+    assert "4:CKPT404" in codes()
+
+
+def test_a_file_linted_with_the_model_its_summary_built_counts_what_its_pre_filter_read(tmp_path, monkeypatch) -> None:
+    """`other.py` imports `train.py`, so the run parses `train.py` for its summary and lints it with
+    that model (`FileView.own_model`): its cached result depends on what that model's facts read
+    and on what its own pre-filter's walk read (`helpers.py`), which is not behind the model."""
+    from ckptlint.api import lint_paths
+    from ckptlint.semantic.program import index as index_module
+
+    modules = {
+        "helpers.py": "def setup():\n    print('ready')\n",
+        "train.py": TRAIN_SETUP + "\n\ndef build():\n    return torch.nn.Linear(2, 2)\n",
+        "other.py": "import torch\nfrom train import build\n\nmodel = build()\ntorch.save(model.state_dict(), '/ckpt/m.pt')\n",
+    }
+    for name, source in modules.items():
+        (tmp_path / name).write_text(source)
+    settings = build_settings({"select": ["ALL"]}, root=str(tmp_path))
+    lent: List[str] = []
+    real = index_module.ProjectIndex.take_model
+
+    def take(self, path, *rest):  # type: ignore[no-untyped-def]
+        model = real(self, path, *rest)
+        if model is not None:
+            lent.append(os.path.basename(path))
+        return model
+
+    monkeypatch.setattr(index_module.ProjectIndex, "take_model", take)
+
+    def codes() -> List[str]:
+        files = [str(tmp_path / "other.py"), str(tmp_path / "train.py")]
+        report = lint_paths(files, settings, cache_dir=str(tmp_path / ".cache"))
+        return [f"{os.path.basename(d.path)}:{d.span.line}:{d.code}" for d in report.diagnostics]
+
+    assert "train.py:4:CKPT404" not in codes() and lent == ["train.py"]
+    (tmp_path / "helpers.py").write_text("import torch\n\n\ndef setup():\n    torch.manual_seed(0)\n")
+    assert "train.py:4:CKPT404" in codes()
+
+
 @pytest.mark.parametrize("created", ["utils.py", "utils/__init__.py"])
 def test_a_cached_result_is_dropped_when_a_module_it_imports_appears(tmp_path, created: str) -> None:
     """`from utils import save_ckpt` with no `utils` module yet: unknown, silent, and cached; once

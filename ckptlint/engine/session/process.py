@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Callable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
 
 from ckptlint.config.settings import ProjectSettings, Settings
 from ckptlint.diagnostics import UNSUPPORTED_SYNTAX, FileError
@@ -101,9 +101,21 @@ def _check(document: Document, settings: Settings, cache: "Optional[ResultCache]
         return cached
     outcome = lint_source(document.text, document.path, settings, view=view)
     if cache is not None and key is not None and not any(e.internal for e in outcome.errors):
-        read = outcome.view or view  # the view the lint's model read through (`FileView.own_model`)
-        cache.store(key, outcome.diagnostics, outcome.errors, read.reads if read is not None else None)
+        cache.store(key, outcome.diagnostics, outcome.errors, _read_by(view, outcome.view))
     return outcome.diagnostics, list(outcome.errors)
+
+
+def _read_by(view: "Optional[FileView]", model_view: "Optional[FileView]") -> Optional[Dict[str, str]]:
+    """The module files a lint read: through ``view`` (the pre-filter's walk, and the facts) and
+    through ``model_view``, the view a model built earlier for the file's summary reads through
+    (`FileView.own_model`); None without a project."""
+    views = [found for found in (view, model_view) if found is not None]
+    if not views:
+        return None
+    reads: Dict[str, str] = {}
+    for found in views:
+        reads.update(found.reads)
+    return reads
 
 
 def start_run(

@@ -126,7 +126,7 @@ class ProjectIndex:
         self._digests: Dict[str, Tuple[str, str]] = {}  # a text given or unsaved: path -> (text, its digest)
         self._listings: Dict[str, Tuple[int, Optional[str]]] = {}  # folder -> (run, its module names' digest)
         self._outlines: Dict[str, Tuple[str, Optional[Outline]]] = {}  # path -> (its text's digest, its outline)
-        self._whole: Dict[str, List[Piece]] = {}
+        self._whole: Dict[str, List[Tuple[str, Piece]]] = {}
         self._kept: "OrderedDict[str, Tuple[str, SemanticModel]]" = OrderedDict()  # path -> (text, model)
         self._held: "OrderedDict[int, Source]" = OrderedDict()  # the summaries' sources holding a model, oldest first
         self._held_size = 0  # the characters of their modules' texts
@@ -355,14 +355,15 @@ class ProjectIndex:
             return None
         return os.path.join(self._outline_dir, digest[:2], f"{digest}.{OUTLINE_FORMAT}.marshal")
 
-    def reached(self, path: str, text: str) -> Closure:
+    def reached(self, path: str, text: str, looked: Callable[[str], None] = lambda module: None) -> Closure:
         """The code of other project modules that ``text`` (the file ``path``) reaches through its
-        imports (`reach.py`); for a text Python cannot parse, the whole modules it imports."""
+        imports (`reach.py`); for a text Python cannot parse, the whole modules it imports.
+        ``looked`` is told each module file read to tell what it holds."""
         path = os.path.abspath(path)
         own = self.outline(path, text)
         if own is None:
-            return Closure(_unread(self.imported_texts(path, text)))
-        return self._reach.closure(path, own)
+            return Closure(_unread(self.imported_modules(path, text)), looked)
+        return self._reach.closure(path, own, looked)
 
     def defines_at_hand(self, path: str, name: str) -> bool:
         """Whether the summary of the module file ``path`` for its present text is in memory with
@@ -390,22 +391,19 @@ class ProjectIndex:
             known = self._finds[key] = (found, {module: self.digest(module) for module in looked})
         return known
 
-    def _whole_texts(self, path: str) -> List[Piece]:
-        """A module Python cannot parse, whole, and the modules it imports: what it may give."""
+    def _whole_texts(self, path: str) -> List[Tuple[str, Piece]]:
+        """A module Python cannot parse, whole, and the modules it imports: what it may give, as
+        (module file, piece)."""
         pieces = self._whole.get(path)
         if pieces is None:
             text = self._text(path) or ""
-            pieces = self._whole[path] = _unread([text, *self.imported_texts(path, text)])
+            pieces = self._whole[path] = _unread({path: text, **self.imported_modules(path, text)})
         return pieces
-
-    def imported_texts(self, path: str, text: str, depth: int = 3) -> List[str]:
-        """The texts of the project modules ``text`` imports, and of theirs (to ``depth``), read off
-        their import lines (no parse): what the pre-filter reads for a text Python cannot parse."""
-        return list(self.imported_modules(path, text, depth).values())
 
     def imported_modules(self, path: str, text: str, depth: int = 3) -> Dict[str, str]:
         """``{module file: text}`` of the project modules ``text`` imports, and of theirs (to
-        ``depth``), nearest first (no parse)."""
+        ``depth``), nearest first, read off their import lines (no parse): what the pre-filter
+        reads for a text Python cannot parse."""
         found: Dict[str, str] = {}
         frontier = [(os.path.abspath(path), text)]
         for _ in range(depth):
@@ -475,9 +473,10 @@ def imported_names(text: str) -> List[str]:
     return names
 
 
-def _unread(texts: List[str]) -> List[Piece]:
-    """Texts Python's parser could not read (or was not asked to), each as one piece: all of it counts."""
-    return [Piece(text, frozenset(), {}, parsed=False) for text in texts]
+def _unread(texts: Mapping[str, str]) -> List[Tuple[str, Piece]]:
+    """Module texts (by file) Python's parser could not read (or was not asked to), each as one
+    piece: all of it counts."""
+    return [(module, Piece(text, frozenset(), {}, parsed=False)) for module, text in texts.items()]
 
 
 def _load_outline(entry: str) -> Optional[Outline]:

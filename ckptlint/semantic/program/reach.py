@@ -39,7 +39,7 @@ from ckptlint.semantic.program.outline import Outline, Piece
 Located = Optional[Tuple[str, Tuple[str, ...]]]
 Locate = Callable[[str, str], Located]  # (importer file, qualified name) -> (module file, attributes)
 OutlineOf = Callable[[str], Optional[Outline]]
-WholeTexts = Callable[[str], List[Piece]]  # a module's whole text, and its imports' (as pieces)
+WholeTexts = Callable[[str], List[Tuple[str, Piece]]]  # a module's whole text, and its imports': (module file, piece)
 Name = Tuple[str, str, Tuple[str, ...]]  # (module file, name it binds, attributes after it)
 Held = Tuple[str, Outline, Piece]  # a piece, with the module it is in
 
@@ -48,14 +48,21 @@ class Closure:
     """The pieces of other modules reached from a file, walked only as far as the questions asked
     of it need: the walk stops at the first piece holding the word asked (a training script's
     rules ask a handful of words, most of them held by the first modules reached), so the modules
-    the rest of the walk would outline are not read for it. A word not held walks it all."""
+    the rest of the walk would outline are not read for it. A word not held walks it all.
 
-    __slots__ = ("_pending", "_walked", "_idents")
+    Each module file the walk reads is told to ``looked`` as it is met: the answers depend on
+    those files' texts (a rule left out because no module reached holds its word must run once
+    one does), so a lint that asked counts them as read."""
 
-    def __init__(self, pieces: Iterable[Piece]) -> None:
-        self._pending: Optional[Iterator[Piece]] = iter(pieces)
+    __slots__ = ("_pending", "_walked", "_idents", "_modules", "_looked")
+
+    def __init__(self, pieces: Iterable[Tuple[str, Piece]], looked: Callable[[str], None] = lambda module: None) -> None:
+        """``pieces``: (module file, piece), in the order the walk reaches them."""
+        self._pending: Optional[Iterator[Tuple[str, Piece]]] = iter(pieces)
         self._walked: List[Piece] = []
         self._idents: Set[str] = set()  # of the pieces walked so far, and the names they spell
+        self._modules: Set[str] = set()
+        self._looked = looked
 
     @property
     def pieces(self) -> List[Piece]:
@@ -73,7 +80,10 @@ class Closure:
         """Walk on to the first piece whose identifiers satisfy ``holds``; False at the walk's end."""
         if self._pending is None:
             return False
-        for piece in self._pending:
+        for module, piece in self._pending:
+            if module not in self._modules:
+                self._modules.add(module)
+                self._looked(module)
             self._walked.append(piece)
             idents = piece.idents | piece.spelled if piece.spelled else piece.idents
             self._idents |= idents
@@ -94,11 +104,18 @@ class Reach:
         self._outline_of = outline_of
         self._whole = whole
 
-    def closure(self, path: str, own: Outline) -> Closure:
+    def closure(self, path: str, own: Outline, looked: Callable[[str], None] = lambda module: None) -> Closure:
         """What the file ``path`` (outlined as ``own``) reaches: every piece of it, its classes'
-        methods included, is a start (its own words count anyway)."""
+        methods included, is a start (its own words count anyway). A name of the file itself is
+        not followed (its text may be an editor's, not the file's). ``looked`` is told each other
+        module file the walk reads."""
         starts = [(path, own, part) for piece in own.pieces for part in (piece, *(m for _, m in piece.methods))]
-        return self._walk(path, [], starts)
+
+        def other_module(module: str) -> None:
+            if module != path:
+                looked(module)
+
+        return Closure(((module, piece) for module, _, piece in self._pieces(path, [], starts, set())), other_module)
 
     def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Set[str]]:
         """Whether the code reached from ``name`` holds one of ``words`` (pre-filter words), and
@@ -113,11 +130,6 @@ class Reach:
             if holds(piece.idents) or (piece.spelled and holds(piece.spelled)):
                 return True, looked
         return False, looked
-
-    def _walk(self, path: str, names: List[Name], pieces: List[Held]) -> Closure:
-        """The closure from ``names`` and ``pieces``; a name of the file ``path`` itself is not
-        followed (its pieces are starts, and its text may be an editor's, not the file's)."""
-        return Closure(held[2] for held in self._pieces(path, names, pieces, set()))
 
     def _pieces(self, path: Optional[str], names: List[Name], pieces: List[Held], mentioned: Set[str]) -> Iterator[Held]:
         """Each piece reached from ``names`` and ``pieces``, once, as it is reached."""
@@ -192,7 +204,7 @@ class Reach:
         module, bound, tail = name
         outline = self._outline_of(module)
         if outline is None:
-            return [(module, _EMPTY, piece) for piece in self._whole(module)], []
+            return [(file, _EMPTY, piece) for file, piece in self._whole(module)], []
         known = outline.resolved.get((bound, tail))
         if known is None:
             held = [(module, outline, piece) for piece in outline.binding.get(bound, ())]

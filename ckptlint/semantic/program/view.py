@@ -11,7 +11,7 @@ pre-filter asks it for the words of the code the file reaches (`reach.py`).
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Protocol, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Protocol, Set, Tuple
 
 from ckptlint.config.settings import ProjectSettings
 from ckptlint.semantic.core.summary import ClassSummary, ModuleSummary, Symbol
@@ -82,7 +82,7 @@ class Index(Protocol):
 
     def summary(self, path: str) -> Optional[Summarised]: ...
 
-    def reached(self, path: str, text: str) -> Closure: ...
+    def reached(self, path: str, text: str, looked: Callable[[str], None]) -> Closure: ...
 
     def finds(self, name: Name, words: FrozenSet[str]) -> Tuple[bool, Mapping[str, Optional[str]]]: ...
 
@@ -130,9 +130,16 @@ class FileView:
         an imported name comes from that code. Asked once per lint (the file's pre-filter, then
         its rules'), built once."""
         if self._words is None or self._words[0] is not text:
-            reached = functools.partial(self._index.reached, self.path, text)
+            reached = functools.partial(self._index.reached, self.path, text, self._looked_at)
             self._words = (text, ReachWords(SourceWords(text), reached, local_only))
         return self._words[1]
+
+    def _looked_at(self, module: str) -> None:
+        """The pre-filter read ``module``'s code for this lint (a rule may have been left out for
+        what it does not hold): a result kept is good only while the module is unchanged."""
+        digest = self._index.digest(module)
+        if digest is not None:
+            self.live_reads.record(module, digest)
 
     def own_model(self, text: str, project: ProjectSettings) -> "Optional[SemanticModel]":
         """The model of ``text`` built for this file's summary earlier in the run, if kept
