@@ -382,3 +382,35 @@ def test_saving_an_unchanged_document_lints_nothing(client, tmp_path):
     with pytest.raises(TimeoutError):  # the lint of the edit was not started again
         client.diagnostics(uri, timeout=1.5)
     assert client.shutdown() == 0
+
+
+SEEDS_LATER = """import torch
+from helpers import setup
+
+setup()
+state = torch.load("init.pt", map_location="cpu", weights_only=True)
+model = torch.nn.Linear(2, 2)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for step in range(3):
+    model(torch.ones(2)).sum().backward()
+    optimizer.step()
+"""
+PRINTS = "def setup():\n    print('ready')\n"
+SEEDS = "import torch\n\n\ndef setup():\n    torch.manual_seed(0)\n"
+
+
+def test_a_helper_that_starts_holding_a_rules_word_re_lints_the_open_script(client, tmp_path):
+    """CKPT404 was left out of the script's lint: no code it reaches seeds, and no fact of the rules
+    that ran looked at `setup`. The pre-filter's walk read `helpers.py`, which makes the script one
+    of its importers: once `setup` seeds in the editor, the script is linted again."""
+    (tmp_path / "pyproject.toml").write_text('[tool.ckptlint]\nextend-select = ["CKPT404"]\n', encoding="utf-8")
+    (tmp_path / "helpers.py").write_text(PRINTS, encoding="utf-8")
+    client.initialize(tmp_path.as_uri())
+    train, helpers = (tmp_path / "train.py").as_uri(), (tmp_path / "helpers.py").as_uri()
+    _open(client, train, SEEDS_LATER)
+    assert client.diagnostics(train, version=1)["diagnostics"] == []  # the script alone
+    assert client.diagnostics(train, version=1)["diagnostics"] == []  # with `helpers.py`'s summary
+    _open(client, helpers, PRINTS)
+    _change(client, helpers, SEEDS, 2)
+    assert (4, "CKPT404") in _codes_at(client, train, lambda found: (4, "CKPT404") in found)
+    assert client.shutdown() == 0
