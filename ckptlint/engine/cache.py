@@ -8,9 +8,14 @@ into place, so concurrent runs never see half an entry; an unreadable entry
 is a miss. Only check runs use the cache; fixing always re-lints.
 
 A file's findings also depend on the project modules it imports (their
-summaries): an entry records the content digest of every module file the lint
-read, and is served only while each still has it. Editing `utils.py`
-re-lints the files that read it, and only those; a hit never parses.
+summaries, and the code its pre-filter read): an entry records every module
+file the lint read, and one digest of their contents then, and is served only
+while the digest of their contents now is the same. Editing `utils.py`
+re-lints the files that read it, and only those; a hit never parses. The
+files are kept relative to the linted file's folder and under one digest, not
+one each: a training script reaches a few hundred modules, and their absolute
+paths with a digest each made the entries three times the size of the rest
+of the cache.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import hashlib
 import json
 import os
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ckptlint import __version__
 from ckptlint.cachefiles import write_whole
@@ -29,7 +34,7 @@ from ckptlint.diagnostics import Diagnostic, FileError, Span
 from ckptlint.fixes.model import Applicability, Edit, Fix, ImportEdit
 
 CACHE_DIR_NAME = ".ckptlint_cache"
-FORMAT = 2
+FORMAT = 3
 
 
 @lru_cache(maxsize=1)
@@ -141,32 +146,44 @@ class ResultCache:
         return os.path.join(self.directory, key[:2], key + ".json")
 
     def load(
-        self, key: str, path: str, still_valid: Optional[Callable[[Dict[str, str]], bool]] = None
+        self, key: str, path: str, digest_of: Optional[Callable[[str], Optional[str]]] = None
     ) -> Optional[Tuple[List[Diagnostic], List[FileError]]]:
-        """The entry for ``key``, if any and if ``still_valid`` accepts the module digests it read."""
+        """The entry for ``key`` (the file ``path``), if any and if the module files it read still
+        have the contents they had (``digest_of``: a file's content digest now)."""
         try:
             with open(self._entry(key), encoding="utf-8") as handle:
                 data = json.load(handle)
             if data.get("format") != FORMAT:
                 return None
-            reads = data.get("reads", {})
-            if reads and (still_valid is None or not still_valid(reads)):
-                return None
+            reads = data.get("reads")
+            if reads:
+                base = _folder_of(path)
+                files = [_absolute(found, base) for found in reads["files"]]
+                if digest_of is None or reads_digest({found: digest_of(found) for found in files}) != reads["digest"]:
+                    return None
             return decode(data, path)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def store(
-        self, key: str, diagnostics: List[Diagnostic], errors: List[FileError], reads: Optional[Dict[str, str]] = None
+        self,
+        key: str,
+        path: str,
+        diagnostics: List[Diagnostic],
+        errors: List[FileError],
+        reads: Optional[Mapping[str, Optional[str]]] = None,
     ) -> None:
-        """Store an entry; ``reads``: the project module files (and digests) the lint read."""
+        """Store an entry for ``key`` (the file ``path``); ``reads``: the project module files (and
+        folders) the lint read, and their content digests then."""
         entry = self._entry(key)
         try:
             os.makedirs(os.path.dirname(entry), exist_ok=True)
             self._mark_root()
         except OSError:
             return  # a cache that cannot be written is only slower
-        write_whole(entry, json.dumps({**encode(diagnostics, errors), "reads": dict(reads or {})}).encode("utf-8"))
+        base = _folder_of(path)
+        read = {"files": [_relative(found, base) for found in sorted(reads)], "digest": reads_digest(reads)} if reads else None
+        write_whole(entry, json.dumps({**encode(diagnostics, errors), "reads": read}).encode("utf-8"))
 
     def _mark_root(self) -> None:
         root = os.path.dirname(self.directory)
@@ -176,3 +193,29 @@ class ResultCache:
                 handle.write("Signature: 8a477f597d28d172789f06886806bc55\n# ckptlint's result cache\n")
             with open(os.path.join(root, ".gitignore"), "w") as handle:
                 handle.write("*\n")
+
+
+def reads_digest(reads: Mapping[str, Optional[str]]) -> str:
+    """One digest of what a lint read: each module file (or folder) and its content digest."""
+    digest = hashlib.sha256()
+    for found in sorted(reads):
+        digest.update(f"{found}\0{reads[found]}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _folder_of(path: str) -> str:
+    return os.path.dirname(os.path.abspath(path))
+
+
+def _relative(path: str, base: str) -> str:
+    """``path`` (absolute; a folder ends with a separator) as seen from ``base``."""
+    try:
+        found = os.path.relpath(path, base)
+    except ValueError:  # another drive
+        return path
+    return found + os.sep if path.endswith(os.sep) else found
+
+
+def _absolute(stored: str, base: str) -> str:
+    joined = os.path.normpath(os.path.join(base, stored))
+    return joined + os.sep if stored.endswith(os.sep) and not joined.endswith(os.sep) else joined

@@ -165,3 +165,23 @@ def test_cache_dir_is_tagged_and_ignored_by_git(tree, tmp_path_factory) -> None:
     cache_dir = tmp_path_factory.mktemp("cache")
     lint_paths([str(tree)], settings(root=str(tree)), cache_dir=str(cache_dir))
     assert (cache_dir / "CACHEDIR.TAG").exists() and (cache_dir / ".gitignore").read_text() == "*\n"
+
+
+def test_an_entry_keeps_what_the_lint_read_relative_to_the_file_and_under_one_digest(tmp_path) -> None:
+    project = tmp_path / "project"
+    train = str(project / "scripts" / "train.py")
+    reads = {
+        str(project / "pkg" / "utils.py"): "d1",
+        str(project / "scripts" / "helpers.py"): "d2",
+        str(project / "pkg") + os.sep: "listing",  # a folder an import looked in
+    }
+    cache = cache_module.ResultCache(str(tmp_path / "cache"), settings())
+    cache.store("k" * 64, train, [], [], reads)
+    with open(cache._entry("k" * 64), encoding="utf-8") as handle:
+        stored = json.load(handle)["reads"]
+    assert stored["files"] == [os.path.join("..", "pkg") + os.sep, os.path.join("..", "pkg", "utils.py"), "helpers.py"]
+    assert set(stored) == {"files", "digest"}
+    assert cache.load("k" * 64, train, reads.get) == ([], [])
+    changed = {**reads, str(project / "pkg" / "utils.py"): "d3"}
+    assert cache.load("k" * 64, train, changed.get) is None
+    assert cache.load("k" * 64, train, None) is None  # nothing to tell whether they changed

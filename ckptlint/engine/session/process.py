@@ -95,13 +95,13 @@ def process_document(
 
 def _check(document: Document, settings: Settings, cache: "Optional[ResultCache]", view: "Optional[FileView]"):
     key = cache.key(document.path, document.text) if cache is not None else None
-    still_valid = view.still_valid if view is not None else None
-    cached = cache.load(key, document.path, still_valid) if cache is not None and key is not None else None
+    digest_of = view.digest if view is not None else None
+    cached = cache.load(key, document.path, digest_of) if cache is not None and key is not None else None
     if cached is not None:
         return cached
     outcome = lint_source(document.text, document.path, settings, view=view)
     if cache is not None and key is not None and not any(e.internal for e in outcome.errors):
-        cache.store(key, outcome.diagnostics, outcome.errors, _read_by(view, outcome.view))
+        cache.store(key, document.path, outcome.diagnostics, outcome.errors, _read_by(view, outcome.view))
     return outcome.diagnostics, list(outcome.errors)
 
 

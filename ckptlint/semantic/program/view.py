@@ -146,10 +146,10 @@ class FileView:
         (`ProjectIndex.take_model`); it reads the project through a view of this same file."""
         return self._index.take_model(self.path, text, project)
 
-    def still_valid(self, reads: Dict[str, str]) -> bool:
-        """Whether every module file in ``reads`` still has the content digest it had (and every
-        folder the module files it holds)."""
-        return all(self._index.digest(path) == digest for path, digest in reads.items())
+    def digest(self, path: str) -> Optional[str]:
+        """The content digest of the module file ``path`` now (of a folder, `locate.folder_key`:
+        of the module files it holds); None when it cannot be read."""
+        return self._index.digest(path)
 
     def may_give(self, qualname: str, words: FrozenSet[str]) -> bool:
         """Whether the code ``qualname`` leads to (as `resolve` reads it), and the code that code
