@@ -54,6 +54,8 @@ import tempfile
 import time
 from typing import Dict, List, Optional
 
+from ckptlint.engine.session.pool import PARALLEL_THRESHOLD  # below it a run starts no pool
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
@@ -408,6 +410,10 @@ def main() -> int:
             results.update({name: best(runs, script_lines, len(scripts)) for name, runs in script_runs.items()})
             results["scripts_warm_index_1_job"] = rate(script_lines, len(scripts), warm_index_sources(sources, os.path.join(cache, "scripts")))
             print(f"real training scripts: {len(scripts)} files, {script_lines:,} lines, {len(analysed_scripts)} fully analysed")
+            most = max(len(paths) for paths in sources.values())
+            if most < PARALLEL_THRESHOLD:
+                print(f"  no source has {PARALLEL_THRESHOLD} files (at most {most}): -j {args.jobs} starts no pool there and runs "
+                      "what -j 1 runs, so scripts_parallel_speedup shows the machine's noise")
             root = os.path.join(REALWORLD, "corpus", PRECOMMIT_SCRIPT[0])
             if os.path.isdir(root):
                 results["one_training_script"] = precommit_case(root, PRECOMMIT_SCRIPT[1])
