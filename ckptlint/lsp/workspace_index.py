@@ -124,7 +124,9 @@ class WorkspaceIndex:
         if view is None:
             return
         self._reads[os.path.abspath(path)] = frozenset(view.reads)
-        self._summarised.update(view.reads)
+        # Only what was summarised: a module the pre-filter only read is still summarised in the
+        # background for the next document that imports it (which is linted on its own first).
+        self._summarised.update(view.summarised())
 
     def importers(self, module: str) -> List[str]:
         """The open documents whose last lint read ``module``."""

@@ -51,8 +51,8 @@ def test_an_unsaved_buffer_is_what_the_index_reads(project) -> None:
 def test_the_importers_of_a_module_are_the_documents_whose_last_lint_read_it(project) -> None:
     index = WorkspaceIndex()
     helpers = str(project / "helpers.py")
-    index.linted(str(project / "train.py"), SimpleNamespace(reads={helpers: "d1"}))
-    index.linted(str(project / "eval.py"), SimpleNamespace(reads={}))
+    index.linted(str(project / "train.py"), SimpleNamespace(reads={helpers: "d1"}, summarised=lambda: [helpers]))
+    index.linted(str(project / "eval.py"), SimpleNamespace(reads={}, summarised=lambda: []))
     index.linted(str(project / "alone.py"), None)  # linted on its own: reads nothing, changes nothing
     assert index.importers(helpers) == [str(project / "train.py")]
     index.closed(str(project / "train.py"))
@@ -119,3 +119,21 @@ def test_a_module_changed_on_disk_unannounced_is_read_again_after_a_lint(project
     (project / "helpers.py").write_text("def save(state, path):\n    print(state, path)\n")
     index.linted(str(project / "train.py"), None)
     assert project_index.summary(helpers).summary.functions["save"].saves_object is None
+
+
+def test_a_module_a_lint_only_looked_at_is_still_summarised_for_the_next_document(project) -> None:
+    """`train.py`'s lint builds the summary of `helpers.py` (its save helper) and only looks at
+    `setup.py` (its code for the pre-filter, `start`'s for the word `save`): `setup.py` is still
+    to be summarised for a document that imports it."""
+    from ckptlint.engine.analysis import lint_source
+
+    (project / "setup.py").write_text("def start():\n    print('ready')\n")
+    settings = load_settings(str(project))
+    index = WorkspaceIndex()
+    train = str(project / "train.py")
+    text = "import torch\nfrom helpers import save\nfrom setup import start\n\nstart()\nsave(torch.nn.Linear(2, 2), 'm.pt')\n"
+    view = index.view(settings.project, train)
+    lint_source(text, train, settings, view=view)
+    index.linted(train, view)
+    assert {str(project / "helpers.py"), str(project / "setup.py")} <= set(view.reads)
+    assert index.missing(settings.project, str(project / "eval.py"), "import setup\nimport helpers\n") == [str(project / "setup.py")]

@@ -159,6 +159,10 @@ class ProjectIndex:
         self._summaries[path] = found
         return found
 
+    def has_summary(self, path: str) -> bool:
+        """Whether the module file ``path`` was summarised (built, or read from the disk cache)."""
+        return path in self._summaries
+
     def _build(self, path: str, digest: str) -> Summarised:
         view = self.view(path)
         text = self._source(path, digest)

@@ -92,6 +92,8 @@ class Index(Protocol):
 
     def defines_at_hand(self, path: str, name: str) -> bool: ...
 
+    def has_summary(self, path: str) -> bool: ...
+
 
 class FileView:
     """The project as one file sees it (the core's `ProjectView`)."""
@@ -115,6 +117,11 @@ class FileView:
         if self._frozen is not None:
             return dict(self._frozen)
         return dict(self.live_reads.flat())
+
+    def summarised(self) -> List[str]:
+        """The module files among `reads` whose summaries the index holds: the others were only
+        looked at (their code for the pre-filter, their names for a fact's words) or are folders."""
+        return [path for path in self.reads if self._index.has_summary(path)]
 
     def freeze(self) -> None:
         """What the lint read is final: `reads` gives it from now on, also in another thread while
