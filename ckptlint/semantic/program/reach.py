@@ -56,7 +56,7 @@ class Closure:
 
     __slots__ = ("_pending", "_walked", "_idents", "_modules", "_looked")
 
-    def __init__(self, pieces: Iterable[Tuple[str, Piece]], looked: Callable[[str], None] = lambda module: None) -> None:
+    def __init__(self, pieces: Iterable[Tuple[str, Piece]], looked: Callable[[str], None]) -> None:
         """``pieces``: (module file, piece), in the order the walk reaches them."""
         self._pending: Optional[Iterator[Tuple[str, Piece]]] = iter(pieces)
         self._walked: List[Piece] = []
@@ -104,7 +104,7 @@ class Reach:
         self._outline_of = outline_of
         self._whole = whole
 
-    def closure(self, path: str, own: Outline, looked: Callable[[str], None] = lambda module: None) -> Closure:
+    def closure(self, path: str, own: Outline, looked: Callable[[str], None]) -> Closure:
         """What the file ``path`` (outlined as ``own``) reaches: every piece of it, its classes'
         methods included, is a start (its own words count anyway). A name of the file itself is
         not followed (its text may be an editor's, not the file's). ``looked`` is told each other

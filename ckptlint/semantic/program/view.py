@@ -144,7 +144,7 @@ class FileView:
     def _looked_at(self, module: str) -> None:
         """The pre-filter read ``module``'s code for this lint (a rule may have been left out for
         what it does not hold): a result kept is good only while the module is unchanged."""
-        digest = self._index.digest(module)
+        digest = self.digest(module)
         if digest is not None:
             self.live_reads.record(module, digest)
 
