@@ -83,7 +83,9 @@ _NODE, _SEQUENCE, _OTHER = "node", "sequence", "other"
 
 
 def _classify(value_type: type) -> str:
-    if issubclass(value_type, cst.CSTNode):
+    # By the class's own bases: `issubclass` on libcst's abstract `CSTNode` first asks each of its
+    # ~250 subclasses about a type that is not a node (a string, None): ~1.3 ms of a run.
+    if cst.CSTNode in value_type.__mro__:
         return _NODE
     if issubclass(value_type, (tuple, list)):
         return _SEQUENCE
