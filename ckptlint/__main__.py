@@ -1,6 +1,6 @@
 """`python -m ckptlint`: the same as the `ckptlint` console script."""
 
-from ckptlint.cli import main
+from ckptlint.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

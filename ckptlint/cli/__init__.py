@@ -9,6 +9,7 @@ Heavy modules (libcst, the rules) are imported inside the commands, so
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import List, Optional, Sequence
 
@@ -57,8 +58,23 @@ def _register() -> None:
 _register()
 
 
+def run() -> None:
+    """The `ckptlint` program (its console script, and `python -m ckptlint`): `main`, then an exit
+    that leaves the run's objects to the operating system.
+
+    At exit Python runs its cycle collector over every object still alive, several times: the
+    outlines and summaries a run keeps are some 280,000 objects after four training scripts, and
+    those collections took ~0.45 s of a 2.4 s run, to free nothing. `gc.freeze` takes what is
+    alive out of every later collection. The output, the exit status and the exit handlers are a
+    normal exit's; only the program does this, never a caller of `main` in its own process."""
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    """Console-script entry point; exit codes: 0 clean, 1 findings, 2 errors."""
+    """The command line in this process; exit codes: 0 clean, 1 findings, 2 errors."""
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="ckptlint")
     except SystemExit:

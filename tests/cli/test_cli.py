@@ -227,3 +227,33 @@ def test_a_missing_dependency_is_one_clear_line(tmp_path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "a dependency is missing" in lines[0] and "pathspec" in lines[0]
+
+
+# The program ends as `main` does, and then leaves what the run kept alive out of the collections
+# Python runs at exit (`cli.run`); a caller of `main` in its own process keeps its collector.
+PROGRAM = (
+    "import gc, sys\n"
+    "from ckptlint.cli import main, run\n"
+    "try:\n    main(['a.py', '--no-cache'])\nexcept SystemExit as exit:\n"
+    "    print('MAIN', exit.code, gc.get_freeze_count())\n"
+    "sys.argv = ['ckptlint', 'a.py', '--no-cache']\n"
+    "try:\n    run()\nexcept SystemExit as exit:\n"
+    "    print('RUN', exit.code, gc.get_freeze_count() > 0)\n"
+)
+
+
+def test_the_program_exits_as_main_does_and_leaves_its_objects_to_the_system(tmp_path) -> None:
+    (tmp_path / "a.py").write_text(BAD)
+    result = subprocess.run([sys.executable, "-c", PROGRAM], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("MAIN", "RUN"))]
+    assert lines == ["MAIN 1 0", "RUN 1 True"], result.stdout + result.stderr
+
+
+def test_the_console_script_and_python_dash_m_are_the_program() -> None:
+    import tomllib
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "pyproject.toml"), "rb") as handle:
+        assert tomllib.load(handle)["project"]["scripts"]["ckptlint"] == "ckptlint.cli:run"
+    with open(os.path.join(root, "ckptlint", "__main__.py"), encoding="utf-8") as handle:
+        assert "    run()\n" in handle.read()
