@@ -25,3 +25,16 @@ def test_a_ratio_pairs_the_runs_of_one_round() -> None:
     assert bench_lint.paired(lint, floor) == [3.0, 3.0]
     best = bench_lint.best([{"seconds": 30.0, "wall": 30.0}, {"seconds": 60.0, "wall": 60.0}], lines=300, files=3)
     assert best["seconds"] == 30.0 and best["runs"] == 2 and best["lines_per_s"] == 10.0
+
+
+def test_by_source_the_measures_take_turns_on_each_source_and_a_round_sums_them() -> None:
+    order = []
+
+    def measure(name):  # type: ignore[no-untyped-def]
+        return lambda root, paths: order.append((name, root)) or {"wall": float(len(paths)), "peak_rss_mib": len(paths)}
+
+    sources = {"a": ["x.py"], "b": ["x.py", "y.py", "z.py"]}
+    runs = bench_lint.alternating_by_source(sources, {name: measure(name) for name in ("floor", "lint")}, 2)
+    assert order == [("floor", "a"), ("lint", "a"), ("lint", "b"), ("floor", "b"),
+                     ("lint", "a"), ("floor", "a"), ("floor", "b"), ("lint", "b")]
+    assert runs["floor"] == runs["lint"] == [{"seconds": 4.0, "wall": 4.0, "peak_rss_mib": 3}] * 2
