@@ -40,7 +40,7 @@ Measured, each in a fresh process (peak RSS from `wait4`):
   median of 5: the pre-commit case; and, run in turn with it, its floor: a process that
   imports libcst and parses the script (how fast the machine was meanwhile).
 Ratios are of runs made in this one run (the machine's load drifts); the load
-average is printed at the start and the end.
+average and the machine's speed (`machine.py`) are printed at the start and the end.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ import tempfile
 import time
 from typing import Dict, List, Optional, Tuple
 
+import machine  # benchmarks/machine.py, beside this script
 from ckptlint.engine.session.pool import PARALLEL_THRESHOLD  # below it a run starts no pool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -330,7 +331,7 @@ def one_file_items(names: List[str], corpus: str) -> int:
     if unknown:
         print(f"unknown items: {', '.join(unknown)} (known: {', '.join(ONE_FILE_ITEMS)})", file=sys.stderr)
         return 2
-    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(machine.state("at start"))
     small = os.path.join(REPO, "fixtures", "bad", "resume_from_checkpoint.py")
     ckptlint([small], "--no-cache")  # writes ckptlint's bytecode, as `pip install` would have
     for name in names:
@@ -356,7 +357,7 @@ def one_file_items(names: List[str], corpus: str) -> int:
             print(f"{'one_training_script_floor':<26}{its_floor['seconds']:>9.3f} s  (median of {its_floor['runs']})"
                   f"{its_floor['peak_rss_mib']:>10.1f} MiB peak")
         print(f"{name:<26}{result['seconds']:>9.3f} s  (median of {result['runs']}){result['peak_rss_mib']:>10.1f} MiB peak")
-    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(machine.state("at end"))
     return 0
 
 
@@ -382,7 +383,7 @@ def main() -> int:
     if not files:
         print("no corpus: run benchmarks/build_corpus.py first", file=sys.stderr)
         return 2
-    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(machine.state("at start"))
     lines = count_lines(files)
     analysed = analysed_files(files)
     if args.max_lines:
@@ -495,7 +496,7 @@ def main() -> int:
         rounds = per_round.get(name)
         each = f"   (rounds: {' '.join(f'{ratio:.2f}' for ratio in rounds)})" if rounds else ""
         print(f"{name:<40}{value:>8.2f}x{each}")
-    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(machine.state("at end"))
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as handle:
         json.dump(summary, handle, indent=2)

@@ -35,6 +35,8 @@ import threading
 import time
 from typing import Dict, List, Optional, Tuple
 
+import machine  # benchmarks/machine.py, beside this script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "lsp"))
 
@@ -259,7 +261,7 @@ def main() -> int:
     if missing:
         print(f"no real-code set for {', '.join(missing)}: run benchmarks/realworld/build.py first", file=sys.stderr)
         return 2
-    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(machine.state("at start"))
     columns = ("lines", "diagnostics", "open_first_ms", "open_indexed_ms", "change_median_ms", "typing_final_ms",
                "typing_intermediate_publishes", "typing_max_threads", "code_action_first_ms", "code_action_ms", "fix_all_ms",
                "peak_rss_mib")
@@ -268,7 +270,7 @@ def main() -> int:
         for name in names:
             results[name] = measure(name, workdir, args.repeat, args.keys)
             print(f"{name}: " + ", ".join(f"{key}={_fmt(results[name].get(key))}" for key in columns) + f"; changes {results[name]['change_ms']} ms")
-    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(machine.state("at end"))
     return 0
 
 

@@ -38,3 +38,11 @@ def test_by_source_the_measures_take_turns_on_each_source_and_a_round_sums_them(
     assert order == [("floor", "a"), ("lint", "a"), ("lint", "b"), ("floor", "b"),
                      ("lint", "a"), ("floor", "a"), ("floor", "b"), ("lint", "b")]
     assert runs["floor"] == runs["lint"] == [{"seconds": 4.0, "wall": 4.0, "peak_rss_mib": 3}] * 2
+
+
+def test_the_machine_state_line_gives_the_load_and_a_positive_probe() -> None:
+    import machine
+
+    line = machine.state("at start")
+    assert line.startswith("load average at start: ") and "speed probe" in line
+    assert float(line.split("speed probe ")[1].split(" ms")[0]) > 0
