@@ -28,7 +28,6 @@ class ModuleLocator:
     def __init__(self, roots: Sequence[str]) -> None:
         self._roots = [os.path.abspath(root) for root in roots]
         self._files: dict = {}
-        self._folders: dict = {}  # folder -> whether it exists (a lint asks about the same few again and again)
         # (importer's folder, name) -> where it leads, and the candidate module files looked for
         # in vain on the way: a lint asks for the same names again and again (every call of
         # `utils.x`), and the answer depends only on these two.
@@ -38,7 +37,6 @@ class ModuleLocator:
     def forget(self) -> None:
         """Look files up again: one was created or removed."""
         self._files.clear()
-        self._folders.clear()
         self._located.clear()
         self._looked.clear()
 
@@ -53,7 +51,7 @@ class ModuleLocator:
         key = (os.path.dirname(os.path.abspath(importer)), qualname)
         if key not in self._looked:
             probed = self._probe(importer, qualname)[1]
-            self._looked[key] = tuple(sorted({self._existing_folder(candidate) for candidate in probed}))
+            self._looked[key] = tuple(sorted({_existing_folder(candidate) for candidate in probed}))
         return self._looked[key]
 
     def _probe(self, importer: str, qualname: str) -> Tuple[Optional[Tuple[str, Tuple[str, ...]]], List[str]]:
@@ -109,19 +107,14 @@ class ModuleLocator:
             found = self._files[path] = os.path.isfile(path)
         return found
 
-    def _existing_folder(self, path: str) -> str:
-        """The nearest folder above ``path`` that exists (where ``path``, or a folder on its way,
-        would be created)."""
-        folder = os.path.dirname(path)
-        while not self._is_dir(folder) and os.path.dirname(folder) != folder:
-            folder = os.path.dirname(folder)
-        return folder
 
-    def _is_dir(self, path: str) -> bool:
-        found = self._folders.get(path)
-        if found is None:
-            found = self._folders[path] = os.path.isdir(path)
-        return found
+def _existing_folder(path: str) -> str:
+    """The nearest folder above ``path`` that exists (where ``path``, or a folder on its way, would
+    be created)."""
+    folder = os.path.dirname(path)
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    return folder
 
 
 def folder_key(folder: str) -> str:
