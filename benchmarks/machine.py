@@ -3,9 +3,10 @@
 This VM's speed swings by up to 2x within minutes, idle or not: on 2026-12-07
 the probe below read from 92 to 160 ms within one idle minute. A ratio
 measured in one run cancels that out; an absolute target (a language
-server's milliseconds, the pre-commit case's seconds) does not. So the benchmarks print, at their start and end, the load average and the
-time of a fixed loop of plain Python: it tells at which speed the absolute
-numbers were taken.
+server's milliseconds, the pre-commit case's seconds) does not. So the
+benchmarks print, at their start and end, the load average and the time of a
+fixed loop of plain Python: it tells at which speed the absolute numbers were
+taken.
 """
 
 from __future__ import annotations

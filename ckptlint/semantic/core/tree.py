@@ -39,22 +39,6 @@ _INNER_FIELDS = {
 }
 N = TypeVar("N", bound=cst.CSTNode)
 _UNKNOWN = object()
-# For each tuple of node types `Tree.enclosing` is asked about, whether a node type is one of them.
-# `isinstance` on libcst's classes goes through `ABCMeta.__instancecheck__`, a Python call, and a
-# search walks many ancestors (a third of a lint's `isinstance` calls): a node's type decides.
-_INSTANCES: Dict[Tuple[type, ...], Dict[type, bool]] = {}
-
-
-def _instances_of(types: Tuple[type, ...]) -> Dict[type, bool]:
-    known = _INSTANCES.get(types)
-    if known is None:
-        known = _INSTANCES[types] = {}
-    return known
-
-
-def _learn(known: Dict[type, bool], kind: type, types: Tuple[type, ...]) -> bool:
-    known[kind] = issubclass(kind, types)
-    return known[kind]
 # Leaves that only hold layout: no name, no comment, no expression. Two in five nodes of a script
 # are one of these, and no fact asks for their parent or position (a comment sits in an
 # `EmptyLine` or a `TrailingWhitespace`, which the walk keeps), so the walk skips them.
@@ -295,6 +279,26 @@ class Tree:
         if index < 0 or position > self._ends[starts[index]]:
             return None
         return index
+
+
+# For each tuple of node types `Tree.enclosing` is asked about, whether a node type is one of them.
+# `isinstance` on libcst's classes goes through `ABCMeta.__instancecheck__`, a Python call, and the
+# searches for an enclosing node make a third of a lint's `isinstance` calls: a node's type decides,
+# and the answer for a type is learnt the first time it is met.
+_INSTANCES: Dict[Tuple[type, ...], Dict[type, bool]] = {}
+
+
+def _instances_of(types: Tuple[type, ...]) -> Dict[type, bool]:
+    """Node type -> whether it is one of ``types``, as learnt so far."""
+    known = _INSTANCES.get(types)
+    if known is None:
+        known = _INSTANCES[types] = {}
+    return known
+
+
+def _learn(known: Dict[type, bool], kind: type, types: Tuple[type, ...]) -> bool:
+    known[kind] = issubclass(kind, types)
+    return known[kind]
 
 
 class _OrderView(Sequence[int]):
