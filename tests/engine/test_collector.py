@@ -112,6 +112,10 @@ def test_a_run_leaves_no_syntax_tree_to_the_cycle_collector(tmp_path, cyclic_gar
     assert garbage.get("SemanticModel", 0) == 0
     assert garbage.get("Module", 0) == 0  # libcst's: a whole tree freed by reference counting
     assert garbage.get("Name", 0) == 0  # nor part of one (a loop's nodes, a fix's context)
+    # Nor the way a lint saw the project: its view, and the walk of the code it reaches.
+    assert {name: garbage.get(name, 0) for name in ("FileView", "ReachWords", "Closure")} == dict.fromkeys(
+        ("FileView", "ReachWords", "Closure"), 0
+    )
 
 
 def test_a_model_lent_to_a_lint_keeps_its_facts_until_its_last_holder_closes_it() -> None:
