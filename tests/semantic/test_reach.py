@@ -203,11 +203,11 @@ def test_a_module_outline_is_read_back_from_the_cache_and_reaches_the_same(tmp_p
         (tmp_path / name).write_text(source)
     project = build_settings({}, root=str(tmp_path)).project
     train = str(tmp_path / "train.py")
-    built = ProjectIndex(project, str(tmp_path / "cache")).reached(train, modules["train.py"])
+    built = ProjectIndex(project, str(tmp_path / "cache")).reached(train, modules["train.py"], lambda module: None)
     outlined = []
     real = index_module.outline
     monkeypatch.setattr(index_module, "outline", lambda text: outlined.append(text) or real(text))
-    read_back = ProjectIndex(project, str(tmp_path / "cache")).reached(train, modules["train.py"])
+    read_back = ProjectIndex(project, str(tmp_path / "cache")).reached(train, modules["train.py"], lambda module: None)
     assert outlined == [modules["train.py"]]  # the linted text only: the modules come from the cache
     assert {word: read_back.has(word) for word in ("save", "persist", "barrier")} == {"save": True, "persist": True, "barrier": False}
     assert sorted(map(sorted, (p.idents for p in read_back.pieces))) == sorted(map(sorted, (p.idents for p in built.pieces)))

@@ -17,7 +17,8 @@ stayed at 350 MiB. (Freezing what is alive at the start, `gc.freeze`, gained
 nothing more measurable; the `ckptlint` program freezes what is alive at its
 end, `cli.run`, which spares the collections Python runs at exit.) The workers
 a run forks inherit the thresholds; the previous ones come back when the run
-ends (a library caller's process is its own). The language server manages the collector itself (`lsp/collector.py`).
+ends (a library caller's process is its own). The language server manages the
+collector itself (`lsp/collector.py`).
 """
 
 from __future__ import annotations

@@ -359,7 +359,7 @@ class ProjectIndex:
             return None
         return os.path.join(self._outline_dir, digest[:2], f"{digest}.{OUTLINE_FORMAT}.marshal")
 
-    def reached(self, path: str, text: str, looked: Callable[[str], None] = lambda module: None) -> Closure:
+    def reached(self, path: str, text: str, looked: Callable[[str], None]) -> Closure:
         """The code of other project modules that ``text`` (the file ``path``) reaches through its
         imports (`reach.py`); for a text Python cannot parse, the whole modules it imports.
         ``looked`` is told each module file read to tell what it holds."""
